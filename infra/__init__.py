@@ -1,0 +1,1 @@
+"""The hokusai Pulumi program: pure settings/contract/documents, and one component per concern."""

@@ -1,0 +1,219 @@
+"""What each service needs from the infrastructure, declared once.
+
+Everything that knows about a required variable reads it from here: the task
+definition, the execution-role grant, settings validation, the tests, the live
+verifier, envcheck and docs/ENVIRONMENT.md. The incident this project exists for
+was a required secret (HUGGINGFACE_API_KEY) written in one place and forgotten
+in another; a single declaration is the cure.
+
+Pure data: no Pulumi, no boto3.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Mapping
+
+
+@dataclass(frozen=True)
+class SecretRequirement:
+    """A variable whose value lives in Secrets Manager and reaches the container
+    only through the task definition's `secrets` list."""
+
+    env_var: str
+    # Where the value lives by convention; `{environment}` is the stack name.
+    # Stack config still has to name the secret explicitly: the default is only
+    # offered in error messages, so nothing is ever adopted by accident.
+    default_secret_name: str
+    # What a user sees when the secret is missing: used in every error message.
+    breaks: str
+
+    def secret_name_for(self, environment: str) -> str:
+        return self.default_secret_name.format(environment=environment)
+
+
+@dataclass(frozen=True)
+class SettingRequirement:
+    """A plain (non-secret) variable that reaches the container through `environment`."""
+
+    env_var: str
+    purpose: str
+    # None: the stack config supplies the value. Otherwise the program derives it
+    # from the stack itself, so it can never disagree with the infrastructure:
+    # "environment" -> the stack name, "container_port" -> the contract's port.
+    derived_from: str | None = None
+
+
+@dataclass(frozen=True)
+class ErrorSignature:
+    """A log line that means the service is broken, turned into a metric,
+    an alarm and (when `deployment_alarm`) an automatic rollback."""
+
+    key: str
+    metric_name: str
+    # A CloudWatch Logs filter pattern (documents.py builds and checks them).
+    filter_pattern: str
+    # A sample log line the pattern must match (checked by the tests).
+    sample: str
+    threshold: int
+    meaning: str
+    fix: str
+    deployment_alarm: bool = True
+
+
+@dataclass(frozen=True)
+class ServiceContract:
+    key: str
+    description: str
+    container_name: str
+    container_port: int
+    health_check_path: str
+    metric_namespace: str
+    secrets: tuple[SecretRequirement, ...]
+    settings: tuple[SettingRequirement, ...]
+    error_signatures: tuple[ErrorSignature, ...]
+    # True when the application opens connections to Redis: the Redis security
+    # group must then admit this service's security group on the Redis port.
+    # The missing `redis_from_data_pipeline_ecs` rule of the incident is the
+    # reason this is a contract fact and not a per-stack choice.
+    uses_redis: bool = False
+
+    @property
+    def secret_names(self) -> tuple[str, ...]:
+        return tuple(s.env_var for s in self.secrets)
+
+    @property
+    def setting_names(self) -> tuple[str, ...]:
+        return tuple(s.env_var for s in self.settings)
+
+    def secret(self, env_var: str) -> SecretRequirement:
+        for requirement in self.secrets:
+            if requirement.env_var == env_var:
+                return requirement
+        raise KeyError(env_var)
+
+
+# Names that must never travel as plain `environment`: a value under such a name
+# is a credential, and ECS shows plain environment values to anyone who may
+# describe the task definition. Used by settings validation, verify and envcheck.
+SECRET_LIKE_NAME = re.compile(
+    r"(^|_)(SECRET|PASSWORD|PASSWD|PASS|TOKEN|API_KEY|APIKEY|ACCESS_KEY|PRIVATE_KEY|CREDENTIALS?|DSN)($|_)"
+)
+
+
+def looks_secret(env_var: str) -> bool:
+    return bool(SECRET_LIKE_NAME.search(env_var.upper()))
+
+
+# Generic failure signatures every service's logs are watched for.
+ERROR_LINES = ErrorSignature(
+    key="error_lines",
+    metric_name="ErrorLogLines",
+    # An unquoted term matches the word anywhere in the line: Python's logging
+    # ("ERROR:root:..."), uvicorn ("ERROR:    Exception in ASGI application").
+    filter_pattern="ERROR",
+    sample="ERROR:    Exception in ASGI application",
+    threshold=10,
+    meaning="the service logs errors at a sustained rate",
+    fix="read the log group for the failing requests: aws logs tail <log group> --since 15m --filter-pattern ERROR",
+)
+
+HTTP_5XX = ErrorSignature(
+    key="http_5xx",
+    metric_name="Http5xxResponses",
+    # uvicorn's access line: `... "POST /api/v1/models/21/predict HTTP/1.1" 500 ...`.
+    # CloudWatch regex allows no spaces or quotes, so `..` stands for `" `.
+    filter_pattern=r"%HTTP/[0-9]\.[0-9]..5[0-9][0-9]%",
+    sample='INFO:     10.0.1.5:43312 - "POST /api/v1/models/21/predict HTTP/1.1" 500 Internal Server Error',
+    threshold=5,
+    meaning="the service answers requests with HTTP 5xx",
+    fix="look for the exception behind the 5xx in the log group, then run `make verify` for configuration drift",
+)
+
+HUGGINGFACE_TOKEN = ErrorSignature(
+    key="huggingface_token",
+    metric_name="HuggingFaceTokenError",
+    filter_pattern='"HuggingFace token not configured"',
+    sample='ERROR:src.api.endpoints.model_serving:HuggingFace token not configured',
+    threshold=1,
+    meaning="the container has no HUGGINGFACE_API_KEY: every prediction returns HTTP 500",
+    fix=(
+        "make sure the task definition lists HUGGINGFACE_API_KEY in `secrets` and its secret "
+        "has a value (`make verify`), then `pulumi up`"
+    ),
+)
+
+API = ServiceContract(
+    key="api",
+    description="Hokusai prediction API (FastAPI): /api/v1/models/{id}/predict, /info, /health, MLflow proxy",
+    container_name="api",
+    container_port=8001,
+    health_check_path="/health",
+    metric_namespace="Hokusai/API",
+    uses_redis=True,
+    secrets=(
+        SecretRequirement(
+            env_var="HUGGINGFACE_API_KEY",
+            default_secret_name="hokusai/{environment}/huggingface/api-key",
+            breaks=(
+                "private Hugging Face models cannot be downloaded: every "
+                "POST /api/v1/models/{id}/predict returns HTTP 500 \"HuggingFace token not configured\""
+            ),
+        ),
+        SecretRequirement(
+            env_var="DB_PASSWORD",
+            default_secret_name="hokusai/{environment}/database/password",
+            breaks="the API cannot connect to PostgreSQL: model registry and API-key lookups fail",
+        ),
+        SecretRequirement(
+            env_var="REDIS_AUTH_TOKEN",
+            default_secret_name="hokusai/{environment}/redis/auth-token",
+            breaks="the auth cache in Redis rejects the API: every authenticated request is slow or fails",
+        ),
+        SecretRequirement(
+            env_var="API_SECRET_KEY",
+            default_secret_name="hokusai/{environment}/api/secret-key",
+            breaks="the API cannot sign or verify its tokens and refuses to start",
+        ),
+    ),
+    settings=(
+        SettingRequirement("ENVIRONMENT", "deployment environment name", derived_from="environment"),
+        SettingRequirement("API_PORT", "port uvicorn listens on", derived_from="container_port"),
+        SettingRequirement("DATABASE_HOST", "PostgreSQL host of the registry database"),
+        SettingRequirement("DATABASE_NAME", "PostgreSQL database name"),
+        SettingRequirement("DATABASE_USER", "PostgreSQL user"),
+        SettingRequirement("MLFLOW_SERVER_URL", "MLflow tracking server the /api/mlflow proxy forwards to"),
+        SettingRequirement("MLFLOW_TRACKING_URI", "MLflow tracking URI used by the model loader"),
+        SettingRequirement("HOKUSAI_AUTH_SERVICE_URL", "auth service that validates API keys"),
+        SettingRequirement("REDIS_URL", "Redis endpoint of the auth cache (no credentials in it)"),
+    ),
+    error_signatures=(HUGGINGFACE_TOKEN, ERROR_LINES, HTTP_5XX),
+)
+
+MLFLOW = ServiceContract(
+    key="mlflow",
+    description="MLflow tracking server and model registry behind the API's /api/mlflow proxy",
+    container_name="mlflow",
+    container_port=5000,
+    health_check_path="/health",
+    metric_namespace="Hokusai/MLflow",
+    uses_redis=False,
+    secrets=(
+        SecretRequirement(
+            env_var="DB_PASSWORD",
+            default_secret_name="hokusai/{environment}/database/password",
+            breaks="MLflow cannot open its backend store: every registry call returns HTTP 500",
+        ),
+    ),
+    settings=(
+        SettingRequirement("ENVIRONMENT", "deployment environment name", derived_from="environment"),
+        SettingRequirement("DATABASE_HOST", "PostgreSQL host of the MLflow backend store"),
+        SettingRequirement("DATABASE_NAME", "PostgreSQL database of the MLflow backend store"),
+        SettingRequirement("DATABASE_USER", "PostgreSQL user of the MLflow backend store"),
+        SettingRequirement("MLFLOW_ARTIFACT_ROOT", "S3 URI where MLflow stores artifacts"),
+    ),
+    error_signatures=(ERROR_LINES, HTTP_5XX),
+)
+
+CONTRACTS: Mapping[str, ServiceContract] = {c.key: c for c in (API, MLFLOW)}
