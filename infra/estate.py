@@ -1,0 +1,142 @@
+"""The stack outputs: how the live tools find the estate again.
+
+The program writes one stack output, `estate`, shaped by these dataclasses;
+`verify`, the deploy gate and the runbook commands read it back with
+`Estate.from_outputs` (from `pulumi stack output --json`, or a file of it).
+Field names are written here once, for both sides.
+
+Pure: no Pulumi, no boto3.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any, Mapping
+
+OUTPUT_NAME = "estate"
+
+
+class EstateError(Exception):
+    """The outputs do not describe an estate (missing or malformed keys)."""
+
+
+@dataclass(frozen=True)
+class MetricFilterEstate:
+    name: str
+    pattern: str
+    metric_name: str
+    metric_namespace: str
+
+
+@dataclass(frozen=True)
+class ServiceEstate:
+    key: str
+    service_name: str
+    service_arn: str
+    task_definition_arn: str
+    task_family: str
+    container_name: str
+    container_port: int
+    target_group_arn: str
+    health_check_path: str
+    security_group_id: str
+    execution_role_arn: str
+    task_role_arn: str
+    log_group_name: str
+    metric_filters: tuple[MetricFilterEstate, ...]
+    alarm_names: tuple[str, ...]
+    deployment_alarm_names: tuple[str, ...]
+    # env var -> ARN of the Secrets Manager secret the container reads it from
+    secret_arns: Mapping[str, str]
+    # plain settings the task definition sets (names only: values are in the task definition)
+    environment_names: tuple[str, ...]
+    discovery_name: str
+    uses_redis: bool
+
+
+@dataclass(frozen=True)
+class RedisEstate:
+    security_group_id: str
+    port: int
+    # label -> security group admitted on the Redis port
+    consumer_security_group_ids: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Estate:
+    stack: str
+    region: str
+    account_id: str
+    cluster_name: str
+    cluster_arn: str
+    alarm_topic_arn: str
+    services: tuple[ServiceEstate, ...]
+    redis: RedisEstate | None
+
+    def service(self, key: str) -> ServiceEstate:
+        for service in self.services:
+            if service.key == key:
+                return service
+        raise KeyError(key)
+
+    @classmethod
+    def from_outputs(cls, outputs: Any) -> "Estate":
+        """Read `pulumi stack output --json` (the whole object, or its `estate` value)."""
+        if isinstance(outputs, Mapping) and OUTPUT_NAME in outputs:
+            outputs = outputs[OUTPUT_NAME]
+        if not isinstance(outputs, Mapping):
+            raise EstateError(
+                f"the stack outputs have no '{OUTPUT_NAME}' object; was the stack deployed by this program "
+                "(pulumi up)?"
+            )
+        estate = _build(cls, outputs, OUTPUT_NAME)
+        return estate
+
+
+def to_outputs(value: Any) -> Any:
+    """Dataclasses -> plain dicts, shallowly per level (the values may be Pulumi Outputs,
+    which must not be deep-copied the way dataclasses.asdict does)."""
+    if hasattr(value, "__dataclass_fields__"):
+        return {f.name: to_outputs(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, Mapping):
+        return {k: to_outputs(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_outputs(v) for v in value]
+    return value
+
+
+_NESTED = {
+    "services": ServiceEstate,
+    "metric_filters": MetricFilterEstate,
+    "redis": RedisEstate,
+}
+
+
+def _build(cls: type, data: Mapping[str, Any], where: str) -> Any:
+    missing = [f.name for f in fields(cls) if f.name not in data]
+    if missing:
+        raise EstateError(f"{where} lacks {', '.join(missing)}; redeploy with this program's version (pulumi up)")
+    values: dict[str, Any] = {}
+    for f in fields(cls):
+        raw = data[f.name]
+        nested = _NESTED.get(f.name)
+        if nested is not None and raw is None and f.name == "redis":
+            values[f.name] = None
+        elif nested is not None and isinstance(raw, list):
+            values[f.name] = tuple(_build(nested, item, f"{where}.{f.name}[{i}]") for i, item in enumerate(raw)
+                                   if _is_mapping(item, f"{where}.{f.name}[{i}]"))
+        elif nested is not None and isinstance(raw, Mapping):
+            values[f.name] = _build(nested, raw, f"{where}.{f.name}")
+        elif nested is not None:
+            raise EstateError(f"{where}.{f.name} is malformed")
+        elif isinstance(raw, list):
+            values[f.name] = tuple(raw)
+        else:
+            values[f.name] = raw
+    return cls(**values)
+
+
+def _is_mapping(item: Any, where: str) -> bool:
+    if not isinstance(item, Mapping):
+        raise EstateError(f"{where} is malformed")
+    return True
