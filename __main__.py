@@ -1,0 +1,61 @@
+"""The hokusai estate: load settings -> look up what is adopted -> build -> export.
+
+Composition only; each concern lives in its own module under infra/.
+"""
+
+import pulumi
+
+from infra.alarm_topic import AlarmTopic, AlarmTopicArgs
+from infra.cluster import Cluster, ClusterArgs
+from infra.discovery import DiscoveryNamespace, DiscoveryNamespaceArgs
+from infra.estate import OUTPUT_NAME
+from infra.existing import look_up_existing
+from infra.load_balancer import LoadBalancer, LoadBalancerArgs
+from infra.outputs import estate_output
+from infra.redis_access import RedisAccess, RedisAccessArgs, redis_consumers
+from infra.secrets import Secrets, SecretsArgs
+from infra.service import Service, ServiceArgs
+from infra.stack_config import read_settings, secret_values
+
+# Both stop the program with a readable message before any resource exists.
+settings = read_settings()
+existing = look_up_existing(settings)
+
+alarm_topic = AlarmTopic("alarms", AlarmTopicArgs(settings))
+cluster = Cluster("cluster", ClusterArgs(settings))
+namespace = DiscoveryNamespace("discovery", DiscoveryNamespaceArgs(settings))
+load_balancer = LoadBalancer("lb", LoadBalancerArgs(settings, existing.listener))
+secrets = Secrets("secrets", SecretsArgs(settings, existing.secret_arns, secret_values(settings)))
+
+secret_arns = {spec.key: secrets.arns_for(spec.secrets) for spec in settings.services}
+services = {
+    spec.key: Service(
+        spec.key,
+        ServiceArgs(
+            settings=settings,
+            service=spec,
+            cluster_arn=cluster.arn,
+            load_balancer=load_balancer,
+            secret_arns=secret_arns[spec.key],
+            namespace_id=namespace.id,
+            alarm_topic_arn=alarm_topic.arn,
+        ),
+    )
+    for spec in settings.services
+}
+
+consumers = redis_consumers(settings, {key: s.security_group.id for key, s in services.items()})
+if settings.redis is not None:
+    RedisAccess("redis", RedisAccessArgs(settings, settings.redis, consumers))
+
+pulumi.export(
+    OUTPUT_NAME,
+    estate_output(
+        settings,
+        cluster=cluster,
+        alarm_topic=alarm_topic,
+        services=services,
+        secret_arns=secret_arns,
+        redis_consumers=consumers,
+    ),
+)

@@ -1,0 +1,74 @@
+"""Builds the `estate` stack output (shape: infra/estate.py) from the components."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import pulumi
+
+from infra import naming
+from infra.alarm_topic import AlarmTopic
+from infra.cluster import Cluster
+from infra.config import Settings
+from infra.estate import Estate, MetricFilterEstate, RedisEstate, ServiceEstate, to_outputs
+from infra.service import Service
+
+
+def estate_output(
+    settings: Settings,
+    *,
+    cluster: Cluster,
+    alarm_topic: AlarmTopic,
+    services: Mapping[str, Service],
+    secret_arns: Mapping[str, Mapping[str, pulumi.Output[str]]],
+    redis_consumers: Mapping[str, pulumi.Input[str]],
+) -> dict[str, Any]:
+    estate = Estate(
+        stack=settings.environment,
+        region=settings.region,
+        account_id=settings.account_id,
+        cluster_name=cluster.name,
+        cluster_arn=cluster.arn,
+        alarm_topic_arn=alarm_topic.arn,
+        services=tuple(_service(settings, s, secret_arns[key]) for key, s in services.items()),
+        redis=None if settings.redis is None else RedisEstate(
+            security_group_id=settings.redis.security_group_id,
+            port=settings.redis.port,
+            consumer_security_group_ids=dict(redis_consumers),
+        ),
+    )
+    return to_outputs(estate)
+
+
+def _service(settings: Settings, component: Service, secret_arns: Mapping[str, pulumi.Output[str]]) -> ServiceEstate:
+    spec = component.spec
+    observability = component.observability
+    return ServiceEstate(
+        key=spec.key,
+        service_name=component.service.name,
+        service_arn=component.service.id,
+        task_definition_arn=component.task_definition.arn,
+        task_family=component.task_definition.family,
+        container_name=spec.container_name,
+        container_port=spec.container_port,
+        target_group_arn=component.target_group.arn,
+        health_check_path=spec.health_check_path,
+        security_group_id=component.security_group.id,
+        execution_role_arn=component.roles.execution_role.arn,
+        task_role_arn=component.roles.task_role.arn,
+        log_group_name=observability.log_group.name,
+        metric_filters=tuple(
+            MetricFilterEstate(
+                name=f.name, pattern=f.pattern, metric_name=signature.metric_name,
+                metric_namespace=spec.contract.metric_namespace,
+            )
+            for signature in spec.contract.error_signatures
+            for f in [observability.metric_filters[signature.key]]
+        ),
+        alarm_names=tuple(alarm.name for alarm in observability.alarms.values()),
+        deployment_alarm_names=observability.deployment_alarm_names,
+        secret_arns=dict(secret_arns),
+        environment_names=tuple(name for name, _ in spec.environment),
+        discovery_name=naming.discovery_hostname(spec.key, settings.environment),
+        uses_redis=spec.contract.uses_redis,
+    )

@@ -1,0 +1,296 @@
+"""One ECS Fargate service, generic over the contract: task definition, service,
+its security group, target group and listener rules, Cloud Map registration,
+autoscaling, and (as children) its IAM roles and its observability.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Mapping
+
+import pulumi
+import pulumi_aws as aws
+
+from infra import documents, naming
+from infra.config import ServiceSettings, Settings
+from infra.load_balancer import LoadBalancer
+from infra.observability import ServiceObservability, ServiceObservabilityArgs
+from infra.task_roles import TaskRoles, TaskRolesArgs
+
+# Target-group timings. The ALB default (healthy after 5 checks 30 s apart,
+# 300 s deregistration delay) makes every deploy wait minutes per task.
+# API requests finish in well under a second (p95 < 1 s), so:
+#  - deregistration delay 30 s still drains every in-flight request
+#    https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-target-groups.html#deregistration-delay
+#  - 2 healthy checks 10 s apart put a new task in service in ~20 s;
+#    3 failures (30 s) take a broken one out without flapping on one slow check
+#    https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html
+DEREGISTRATION_DELAY_SECONDS = 30
+HEALTH_CHECK_INTERVAL_SECONDS = 10
+HEALTH_CHECK_TIMEOUT_SECONDS = 5
+HEALTHY_THRESHOLD = 2
+UNHEALTHY_THRESHOLD = 3
+
+# Keep every old task serving until its replacement is healthy (min 100 %),
+# and start all replacements at once (max 200 %): no capacity dip, fast deploys.
+MIN_HEALTHY_PERCENT = 100
+MAX_PERCENT = 200
+
+
+@dataclass
+class ServiceArgs:
+    settings: Settings
+    service: ServiceSettings
+    cluster_arn: pulumi.Output[str]
+    load_balancer: LoadBalancer
+    # env var -> secret ARN, exactly the service's declared secrets
+    secret_arns: Mapping[str, pulumi.Output[str]]
+    namespace_id: pulumi.Output[str]
+    alarm_topic_arn: pulumi.Output[str]
+
+
+class Service(pulumi.ComponentResource):
+    def __init__(self, name: str, args: ServiceArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("hokusai:ecs:Service", name, None, opts)
+        settings, service = args.settings, args.service
+        self.settings, self.spec = settings, service
+        child = pulumi.ResourceOptions(parent=self)
+        tags = settings.resource_tags
+
+        self.security_group = self._security_group(name, args)
+
+        self.target_group = aws.lb.TargetGroup(
+            f"{name}-tg",
+            name=service.target_group_name,
+            port=service.container_port,
+            protocol="HTTP",
+            target_type="ip",  # Fargate tasks register by IP (awsvpc)
+            vpc_id=settings.network.vpc_id,
+            deregistration_delay=DEREGISTRATION_DELAY_SECONDS,
+            health_check=aws.lb.TargetGroupHealthCheckArgs(
+                enabled=True,
+                path=service.health_check_path,
+                port="traffic-port",
+                protocol="HTTP",
+                matcher="200",
+                interval=HEALTH_CHECK_INTERVAL_SECONDS,
+                timeout=HEALTH_CHECK_TIMEOUT_SECONDS,
+                healthy_threshold=HEALTHY_THRESHOLD,
+                unhealthy_threshold=UNHEALTHY_THRESHOLD,
+            ),
+            tags=tags,
+            opts=child,
+        )
+        self.listener_rules = [
+            aws.lb.ListenerRule(
+                f"{name}-route-{route.priority}",
+                listener_arn=args.load_balancer.listener_arn,
+                priority=route.priority,
+                actions=[aws.lb.ListenerRuleActionArgs(type="forward", target_group_arn=self.target_group.arn)],
+                conditions=_conditions(route.hosts, route.paths),
+                tags=tags,
+                opts=child,
+            )
+            for route in service.routes
+        ]
+
+        self.observability = ServiceObservability(
+            f"{name}-observability",
+            ServiceObservabilityArgs(
+                settings=settings,
+                service=service,
+                alarm_topic_arn=args.alarm_topic_arn,
+                load_balancer_arn_suffix=args.load_balancer.arn_suffix,
+                target_group_arn_suffix=self.target_group.arn_suffix,
+            ),
+            opts=child,
+        )
+        self.roles = TaskRoles(
+            f"{name}-roles",
+            TaskRolesArgs(
+                settings=settings,
+                service=service,
+                secret_arns=args.secret_arns,
+                log_group_arn=self.observability.log_group.arn,
+            ),
+            opts=child,
+        )
+
+        env_vars = sorted(args.secret_arns)
+        self.task_definition = aws.ecs.TaskDefinition(
+            f"{name}-task",
+            family=service.name,
+            requires_compatibilities=["FARGATE"],
+            network_mode="awsvpc",
+            cpu=str(service.cpu),
+            memory=str(service.memory),
+            runtime_platform=aws.ecs.TaskDefinitionRuntimePlatformArgs(
+                operating_system_family="LINUX", cpu_architecture="X86_64"
+            ),
+            execution_role_arn=self.roles.execution_role.arn,
+            task_role_arn=self.roles.task_role.arn,
+            container_definitions=pulumi.Output.all(*[args.secret_arns[v] for v in env_vars]).apply(
+                lambda arns: json.dumps(
+                    documents.container_definitions(
+                        service, secret_arns=dict(zip(env_vars, arns)), region=settings.region
+                    )
+                )
+            ),
+            tags=tags,
+            # The log group must exist before a task tries to write to it.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.observability.log_group]),
+        )
+
+        self.discovery = aws.servicediscovery.Service(
+            f"{name}-discovery",
+            name=service.key,
+            description=f"{naming.discovery_hostname(service.key, settings.environment)}:{service.container_port}",
+            dns_config=aws.servicediscovery.ServiceDnsConfigArgs(
+                namespace_id=args.namespace_id,
+                routing_policy="MULTIVALUE",
+                # Short TTL: callers stop resolving a stopped task within seconds.
+                dns_records=[aws.servicediscovery.ServiceDnsConfigDnsRecordArgs(type="A", ttl=10)],
+            ),
+            tags=tags,
+            opts=child,
+        )
+
+        self.service = aws.ecs.Service(
+            f"{name}-service",
+            name=service.name,
+            cluster=args.cluster_arn,
+            task_definition=self.task_definition.arn,
+            desired_count=service.desired_count,
+            launch_type="FARGATE",
+            platform_version="LATEST",
+            network_configuration=aws.ecs.ServiceNetworkConfigurationArgs(
+                subnets=list(settings.network.private_subnet_ids),
+                security_groups=[self.security_group.id],
+                assign_public_ip=False,
+            ),
+            load_balancers=[
+                aws.ecs.ServiceLoadBalancerArgs(
+                    target_group_arn=self.target_group.arn,
+                    container_name=service.container_name,
+                    container_port=service.container_port,
+                )
+            ],
+            health_check_grace_period_seconds=service.health_check_grace_seconds,
+            deployment_minimum_healthy_percent=MIN_HEALTHY_PERCENT,
+            deployment_maximum_percent=MAX_PERCENT,
+            # A deployment whose tasks keep failing to start rolls back on its own ...
+            deployment_circuit_breaker=aws.ecs.ServiceDeploymentCircuitBreakerArgs(enable=True, rollback=True),
+            # ... and so does one whose tasks start but log the known failure signatures.
+            alarms=aws.ecs.ServiceAlarmsArgs(
+                alarm_names=self.observability.deployment_alarm_names,
+                enable=True,
+                rollback=True,
+            ),
+            enable_execute_command=True,
+            service_registries=aws.ecs.ServiceServiceRegistriesArgs(registry_arn=self.discovery.arn),
+            propagate_tags="SERVICE",
+            enable_ecs_managed_tags=True,
+            # Block `pulumi up` until the deployment settles. It does not notice a
+            # rollback (it settles on the old revision); the deploy gate does.
+            wait_for_steady_state=True,
+            tags=tags,
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                # Tasks need the grant to read their secrets the moment they start.
+                depends_on=[self.roles, *self.listener_rules],
+                # Autoscaling owns the running count after the first deploy.
+                ignore_changes=["desiredCount"],
+            ),
+        )
+
+        self.scaling_target = aws.appautoscaling.Target(
+            f"{name}-scaling",
+            service_namespace="ecs",
+            scalable_dimension="ecs:service:DesiredCount",
+            resource_id=naming.ecs_resource_id(service.key, settings.environment),
+            min_capacity=service.autoscaling.min_count,
+            max_capacity=service.autoscaling.max_count,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.service]),
+        )
+        self.scaling_policy = aws.appautoscaling.Policy(
+            f"{name}-scaling-cpu",
+            name=f"{service.name}-cpu",
+            policy_type="TargetTrackingScaling",
+            service_namespace=self.scaling_target.service_namespace,
+            scalable_dimension=self.scaling_target.scalable_dimension,
+            resource_id=self.scaling_target.resource_id,
+            target_tracking_scaling_policy_configuration=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgs(
+                predefined_metric_specification=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs(
+                    predefined_metric_type="ECSServiceAverageCPUUtilization",
+                ),
+                target_value=service.autoscaling.cpu_target_percent,
+                # Scale out fast, scale in slowly: a model load is expensive.
+                scale_out_cooldown=60,
+                scale_in_cooldown=300,
+            ),
+            opts=child,
+        )
+        self.register_outputs({"service_arn": self.service.id, "task_definition_arn": self.task_definition.arn})
+
+    def _security_group(self, name: str, args: ServiceArgs) -> aws.ec2.SecurityGroup:
+        settings, service = args.settings, args.service
+        child = pulumi.ResourceOptions(parent=self)
+        group = aws.ec2.SecurityGroup(
+            f"{name}-sg",
+            name=service.name,
+            description=f"{service.name} tasks: the load balancer on {service.container_port} only",
+            vpc_id=settings.network.vpc_id,
+            tags=settings.resource_tags,
+            opts=child,
+        )
+        # Rules are separate resources that reference security groups, never CIDRs,
+        # so `pulumi preview --refresh` sees a rule added or removed by hand.
+        for index, alb_group in enumerate(args.load_balancer.security_group_ids):
+            aws.vpc.SecurityGroupIngressRule(
+                f"{name}-from-alb-{index}",
+                security_group_id=group.id,
+                referenced_security_group_id=alb_group,
+                ip_protocol="tcp",
+                from_port=service.container_port,
+                to_port=service.container_port,
+                description="from the load balancer",
+                tags=settings.resource_tags,
+                opts=child,
+            )
+        if args.load_balancer.owned_security_group is not None:
+            aws.vpc.SecurityGroupEgressRule(
+                f"{name}-alb-egress",
+                security_group_id=args.load_balancer.owned_security_group.id,
+                referenced_security_group_id=group.id,
+                ip_protocol="tcp",
+                from_port=service.container_port,
+                to_port=service.container_port,
+                description=f"to {service.name}",
+                tags=settings.resource_tags,
+                opts=child,
+            )
+        # Tasks call out: ECR through the NAT gateway, Hugging Face, the auth service, Redis.
+        aws.vpc.SecurityGroupEgressRule(
+            f"{name}-egress",
+            security_group_id=group.id,
+            cidr_ipv4="0.0.0.0/0",
+            ip_protocol="-1",
+            description="outbound: image pulls, Hugging Face, auth service, Redis",
+            tags=settings.resource_tags,
+            opts=child,
+        )
+        return group
+
+
+def _conditions(hosts: tuple[str, ...], paths: tuple[str, ...]) -> list[aws.lb.ListenerRuleConditionArgs]:
+    conditions = []
+    if hosts:
+        conditions.append(
+            aws.lb.ListenerRuleConditionArgs(host_header=aws.lb.ListenerRuleConditionHostHeaderArgs(values=list(hosts)))
+        )
+    if paths:
+        conditions.append(
+            aws.lb.ListenerRuleConditionArgs(path_pattern=aws.lb.ListenerRuleConditionPathPatternArgs(values=list(paths)))
+        )
+    return conditions
