@@ -1,0 +1,1 @@
+"""Offline rendering of the Pulumi program: recording mocks, the program runner, checks."""

@@ -1,0 +1,264 @@
+"""Pulumi mocks that record the whole resource graph and answer like AWS would.
+
+Used by the tests (tests/conftest.py) and by the offline render (synth/render.py).
+Every registered resource is kept (type, logical name, inputs, parent chain),
+and each gets the identifiers AWS would give it: real-shaped ARNs, `sg-...`
+ids, ARN suffixes. IAM documents built from them are therefore real documents.
+Identifiers are derived from the resource's name, so renders are reproducible.
+
+Data-source calls (the lookups of adopted things) are answered from an
+`AdoptedWorld`: what exists in the pretend account. Tests remove things from
+it to watch the program refuse to start.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+
+
+def _hex(seed: str, length: int) -> str:
+    return hashlib.sha256(seed.encode()).hexdigest()[:length]
+
+
+def _suffix6(seed: str) -> str:
+    """The random 6 characters Secrets Manager appends to a secret's ARN."""
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+    digest = hashlib.sha256(seed.encode()).digest()
+    return "".join(alphabet[b % len(alphabet)] for b in digest[:6])
+
+
+@dataclass
+class AdoptedWorld:
+    """What already exists in the account the program adopts things from."""
+
+    account_id: str = "123456789012"
+    region: str = "us-east-1"
+    # secret name -> its full ARN, for the secrets that exist
+    secrets: dict[str, str] = field(default_factory=dict)
+    # listener ARN -> (load balancer name, its security groups)
+    listeners: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
+    # the account the caller's credentials belong to (None: same as account_id)
+    caller_account_id: str | None = None
+
+    def secret_arn(self, name: str) -> str:
+        return f"arn:aws:secretsmanager:{self.region}:{self.account_id}:secret:{name}-{_suffix6(name)}"
+
+    def add_secret(self, name_or_arn: str) -> str:
+        """Make a secret exist; returns its full ARN."""
+        if name_or_arn.startswith("arn:"):
+            resource = name_or_arn.split(":secret:", 1)[1]
+            has_suffix = len(resource) > 7 and resource[-7] == "-"
+            name = resource[:-7] if has_suffix else resource
+            arn = name_or_arn if has_suffix else f"{name_or_arn}-{_suffix6(name)}"
+        else:
+            name, arn = name_or_arn, self.secret_arn(name_or_arn)
+        self.secrets[name] = arn
+        return arn
+
+    def find_secret(self, name_or_arn: str) -> tuple[str, str] | None:
+        """(name, full ARN) of a secret given its name, ARN, or ARN without the random suffix."""
+        for name, arn in self.secrets.items():
+            if name_or_arn in (name, arn, arn[: -len("-XXXXXX")]):
+                return name, arn
+        return None
+
+
+@dataclass
+class Registered:
+    type: str
+    name: str
+    inputs: dict[str, Any]
+    outputs: dict[str, Any]
+    id: str
+    custom: bool
+
+
+def _not_found(what: str, prop: str) -> tuple[dict, list[tuple[str, str]]]:
+    """How the engine reports a failed data-source call: a check failure the
+    program can catch (a plain exception here would be an RPC crash instead)."""
+    return {}, [(prop, f"reading {what}: couldn't find resource")]
+
+
+class RecordingMocks(pulumi.runtime.Mocks):
+    def __init__(self, world: AdoptedWorld | None = None):
+        self.world = world or AdoptedWorld()
+        self.resources: list[Registered] = []
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+
+    # -- queries for tests ---------------------------------------------------
+
+    def of_type(self, type_: str) -> list[Registered]:
+        return [r for r in self.resources if r.type == type_]
+
+    def one(self, type_: str, name: str | None = None) -> Registered:
+        found = [r for r in self.of_type(type_) if name is None or r.name == name]
+        if len(found) != 1:
+            names = [r.name for r in self.of_type(type_)]
+            raise AssertionError(f"expected one {type_} named {name!r}, found {len(found)} among {names}")
+        return found[0]
+
+    def named(self, name: str) -> Registered:
+        found = [r for r in self.resources if r.name == name]
+        if len(found) != 1:
+            raise AssertionError(f"expected one resource named {name!r}, found {len(found)}")
+        return found[0]
+
+    # -- the Mocks interface ----------------------------------------------------
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
+        resource_id, computed = self._computed(args.typ, args.name, dict(args.inputs))
+        outputs = {**args.inputs, **computed}
+        self.resources.append(
+            Registered(args.typ, args.name, dict(args.inputs), outputs, resource_id or "", bool(args.custom))
+        )
+        return resource_id, outputs
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict | tuple[dict, list[tuple[str, str]]]:
+        self.calls.append((args.token, dict(args.args)))
+        world = self.world
+        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
+            account = world.caller_account_id or world.account_id
+            return {"accountId": account, "arn": f"arn:aws:iam::{account}:user/ci", "userId": "AIDAEXAMPLE",
+                    "id": account}
+        if args.token == "aws:secretsmanager/getSecret:getSecret":
+            wanted = args.args.get("name") or args.args.get("arn")
+            found = world.find_secret(wanted)
+            if found is None:
+                return _not_found(f"Secrets Manager Secret ({wanted})", "name" if "name" in args.args else "arn")
+            name, arn = found
+            return {"arn": arn, "id": arn, "name": name}
+        if args.token == "aws:lb/getListener:getListener":
+            arn = args.args.get("arn")
+            if arn not in world.listeners:
+                return _not_found(f"ELBv2 Listener ({arn})", "arn")
+            lb_name = world.listeners[arn][0]
+            return {"arn": arn, "id": arn, "loadBalancerArn": self._lb_arn(lb_name), "port": 443,
+                    "protocol": "HTTPS"}
+        if args.token == "aws:lb/getLoadBalancer:getLoadBalancer":
+            arn = args.args.get("arn")
+            for lb_name, groups in world.listeners.values():
+                if self._lb_arn(lb_name) == arn:
+                    return {"arn": arn, "id": arn, "arnSuffix": arn.split(":loadbalancer/", 1)[1],
+                            "name": lb_name, "loadBalancerType": "application", "securityGroups": list(groups),
+                            "dnsName": f"{lb_name}-{_hex(lb_name, 9)}.{world.region}.elb.amazonaws.com"}
+            return _not_found(f"ELBv2 Load Balancer ({arn})", "arn")
+        raise NotImplementedError(f"the mocks do not answer {args.token}; add it to synth/mocks.py")
+
+    # -- realistic identifiers ----------------------------------------------------
+
+    def _lb_arn(self, lb_name: str) -> str:
+        w = self.world
+        return f"arn:aws:elasticloadbalancing:{w.region}:{w.account_id}:loadbalancer/app/{lb_name}/{_hex(lb_name, 16)}"
+
+    def _computed(self, type_: str, name: str, inputs: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:
+        w = self.world
+        region, account = w.region, w.account_id
+        physical = inputs.get("name") or f"{name}-{_hex(name, 7)}"
+        seed = f"{type_}/{name}"
+
+        if type_ == "aws:ecs/cluster:Cluster":
+            arn = f"arn:aws:ecs:{region}:{account}:cluster/{physical}"
+            return arn, {"arn": arn, "name": physical}
+        if type_ == "aws:ecs/taskDefinition:TaskDefinition":
+            family = inputs["family"]
+            base = f"arn:aws:ecs:{region}:{account}:task-definition/{family}"
+            return f"{family}", {"arn": f"{base}:1", "arnWithoutRevision": base, "revision": 1}
+        if type_ == "aws:ecs/service:Service":
+            cluster = str(inputs.get("cluster", "")).rsplit("/", 1)[-1]
+            arn = f"arn:aws:ecs:{region}:{account}:service/{cluster}/{physical}"
+            return arn, {"name": physical}
+        if type_ == "aws:iam/role:Role":
+            return physical, {"arn": f"arn:aws:iam::{account}:role/{physical}", "name": physical,
+                              "uniqueId": f"AROA{_hex(seed, 17).upper()}"}
+        if type_ == "aws:iam/rolePolicy:RolePolicy":
+            return f"{inputs.get('role')}:{physical}", {"name": physical}
+        if type_ == "aws:secretsmanager/secret:Secret":
+            arn = w.secret_arn(physical)
+            return arn, {"arn": arn, "name": physical}
+        if type_ == "aws:secretsmanager/secretVersion:SecretVersion":
+            return f"{inputs.get('secretId')}|{_hex(seed, 8)}", {"versionId": _hex(seed, 32)}
+        if type_ == "aws:lb/targetGroup:TargetGroup":
+            suffix = f"targetgroup/{physical}/{_hex(seed, 16)}"
+            arn = f"arn:aws:elasticloadbalancing:{region}:{account}:{suffix}"
+            return arn, {"arn": arn, "arnSuffix": suffix, "name": physical}
+        if type_ == "aws:lb/loadBalancer:LoadBalancer":
+            arn = self._lb_arn(physical)
+            return arn, {"arn": arn, "arnSuffix": arn.split(":loadbalancer/", 1)[1], "name": physical,
+                         "dnsName": f"{physical}-{_hex(seed, 9)}.{region}.elb.amazonaws.com",
+                         "zoneId": "Z35SXDOTRQ7X7K"}
+        if type_ == "aws:lb/listener:Listener":
+            lb = str(inputs.get("loadBalancerArn", ""))
+            arn = lb.replace(":loadbalancer/", ":listener/") + f"/{_hex(seed, 16)}"
+            return arn, {"arn": arn}
+        if type_ == "aws:lb/listenerRule:ListenerRule":
+            listener = str(inputs.get("listenerArn", ""))
+            arn = listener.replace(":listener/", ":listener-rule/") + f"/{_hex(seed, 16)}"
+            return arn, {"arn": arn}
+        if type_ == "aws:ec2/securityGroup:SecurityGroup":
+            group = f"sg-{_hex(seed, 17)}"
+            return group, {"arn": f"arn:aws:ec2:{region}:{account}:security-group/{group}", "name": physical,
+                           "ownerId": account}
+        if type_ in ("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+                     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"):
+            rule = f"sgr-{_hex(seed, 17)}"
+            return rule, {"arn": f"arn:aws:ec2:{region}:{account}:security-group-rule/{rule}",
+                          "securityGroupRuleId": rule}
+        if type_ == "aws:cloudwatch/logGroup:LogGroup":
+            # The provider's log-group ARN has no trailing ":*".
+            return physical, {"arn": f"arn:aws:logs:{region}:{account}:log-group:{physical}", "name": physical}
+        if type_ == "aws:cloudwatch/logMetricFilter:LogMetricFilter":
+            return physical, {"name": physical}
+        if type_ == "aws:cloudwatch/metricAlarm:MetricAlarm":
+            return physical, {"arn": f"arn:aws:cloudwatch:{region}:{account}:alarm:{physical}", "name": physical}
+        if type_ == "aws:sns/topic:Topic":
+            arn = f"arn:aws:sns:{region}:{account}:{physical}"
+            return arn, {"arn": arn, "name": physical}
+        if type_ == "aws:sns/topicSubscription:TopicSubscription":
+            arn = f"{inputs.get('topic')}:{_hex(seed, 8)}-{_hex(seed + '1', 4)}"
+            return arn, {"arn": arn}
+        if type_ == "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace":
+            ns = f"ns-{_hex(seed, 16)}"
+            return ns, {"arn": f"arn:aws:servicediscovery:{region}:{account}:namespace/{ns}",
+                        "hostedZone": f"Z{_hex(seed, 13).upper()}"}
+        if type_ == "aws:servicediscovery/service:Service":
+            srv = f"srv-{_hex(seed, 16)}"
+            return srv, {"arn": f"arn:aws:servicediscovery:{region}:{account}:service/{srv}"}
+        if type_ == "aws:appautoscaling/target:Target":
+            return inputs.get("resourceId"), {
+                "arn": f"arn:aws:application-autoscaling:{region}:{account}:scalable-target/{_hex(seed, 28)}"
+            }
+        if type_ == "aws:appautoscaling/policy:Policy":
+            return physical, {"arn": f"arn:aws:autoscaling:{region}:{account}:scalingPolicy:{_hex(seed, 8)}"
+                                     f":resource/ecs/{inputs.get('resourceId')}:policyName/{physical}"}
+        if type_.startswith("aws:"):
+            return physical, {"arn": f"arn:aws:{type_.split(':')[1].split('/')[0]}:{region}:{account}:{physical}"}
+        # Component resources and dynamic resources: no physical identity.
+        return f"{name}-id", {}
+
+
+def world_for(config: dict[str, Any]) -> AdoptedWorld:
+    """A pretend account in which everything the stack config adopts exists.
+
+    Used by the offline render, which has no AWS to look things up in. It reads
+    the raw config leniently: validating it is the program's job.
+    """
+    account = str(config.get("hokusai:account_id") or "123456789012")
+    region = str(config.get("aws:region") or "us-east-1")
+    world = AdoptedWorld(account_id=account, region=region)
+    services = config.get("hokusai:services")
+    for service in (services or {}).values() if isinstance(services, dict) else ():
+        secrets = service.get("secrets") if isinstance(service, dict) else None
+        for source in (secrets or {}).values() if isinstance(secrets, dict) else ():
+            existing = source.get("existing") if isinstance(source, dict) else None
+            if isinstance(existing, str) and (not existing.startswith("arn:") or ":secret:" in existing):
+                world.add_secret(existing)
+    lb = config.get("hokusai:load_balancer")
+    listener = lb.get("listener_arn") if isinstance(lb, dict) else None
+    if isinstance(listener, str) and "listener/app/" in listener:
+        lb_name = listener.split("listener/app/", 1)[1].split("/", 1)[0]
+        world.listeners[listener] = (lb_name, (f"sg-{_hex(lb_name, 17)}",))
+    return world

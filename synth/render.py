@@ -1,0 +1,128 @@
+"""Render a stack offline: run the program under the recording mocks, check the
+graph's invariants, and write what would be deployed to build/<stack>.json.
+
+    python -m synth.render --stack development
+
+No AWS account, no Pulumi CLI. Adopted things (secrets, the ALB listener) are
+assumed to exist; `pulumi preview` checks that for real.
+Exit codes: 0 rendered and sound; 1 the graph breaks an invariant;
+2 the stack cannot be rendered (bad config, missing stack file).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pulumi
+
+from synth.checks import check_graph, register_task_definition_params
+from synth.mocks import world_for
+from synth.program import PROJECT_DIR, Run, StackFileError, read_stack_file, run_program
+
+
+def render(stack: str) -> tuple[Run, list]:
+    values, secret_keys = read_stack_file(stack)
+    run = run_program(values, stack=stack, world=world_for(values), secret_keys=secret_keys)
+    return run, check_graph(run.resources, run.outputs)
+
+
+def document(stack: str, run: Run) -> dict[str, Any]:
+    """What is written to build/<stack>.json: outputs, then every resource."""
+    return {
+        "stack": stack,
+        "outputs": {"estate": run.outputs},
+        # Sorted: the engine registers resources concurrently, in no fixed order.
+        "resources": [
+            {"type": r.type, "name": r.name, "inputs": _plain_numbers(r.inputs)}
+            for r in sorted(run.resources, key=lambda r: (r.type, r.name))
+        ],
+    }
+
+
+def _plain_numbers(value: Any) -> Any:
+    """The Pulumi wire format carries every number as a float: show 30, not 30.0."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _plain_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain_numbers(v) for v in value]
+    return value
+
+
+def summary(stack: str, run: Run, findings: list) -> str:
+    estate = run.outputs
+    lines = [
+        f"hokusai {stack}: {len(run.resources)} resources in {estate.get('region')} "
+        f"(account {estate.get('account_id')}), cluster {estate.get('cluster_name')}",
+    ]
+    for service in estate.get("services", []):
+        task = next(r for r in run.resources if r.type == "aws:ecs/taskDefinition:TaskDefinition"
+                    and r.inputs.get("family") == service["task_family"])
+        container = register_task_definition_params(task)["containerDefinitions"][0]
+        routes = [r for r in run.resources if r.type == "aws:lb/listenerRule:ListenerRule"
+                  and r.name.startswith(f"{service['key']}-route-")]
+        lines += [
+            f"  service {service['service_name']}  (task {service['task_family']}, "
+            f"{task.inputs['cpu']} CPU / {task.inputs['memory']} MiB, container {service['container_name']}:"
+            f"{service['container_port']}, {service['discovery_name']})",
+            f"    secrets  {', '.join(s['name'] for s in container.get('secrets', []))}  (valueFrom: Secrets Manager ARNs)",
+            f"    settings {', '.join(e['name'] for e in container.get('environment', []))}",
+            f"    routes   " + "; ".join(_route(r.inputs) for r in sorted(routes, key=lambda r: r.inputs["priority"])),
+            f"    logs     {service['log_group_name']}: {len(service['metric_filters'])} metric filters, "
+            f"{len(service['alarm_names'])} alarms ({len(service['deployment_alarm_names'])} roll deployments back)",
+        ]
+    redis = estate.get("redis")
+    if redis:
+        lines.append(f"  redis    {redis['security_group_id']}:{redis['port']} admits "
+                     + ", ".join(sorted(redis["consumer_security_group_ids"])))
+    counts = Counter(r.type for r in run.resources if r.type.startswith("aws:"))
+    lines.append("  resources: " + ", ".join(f"{n} {_short(t)}" for t, n in sorted(counts.items())))
+    if findings:
+        lines.append(f"{len(findings)} invariant(s) broken:")
+        lines += [f"  - {f}" for f in findings]
+    else:
+        lines.append("invariants: all hold (secrets, IAM grant, network, Redis, deploy safety, observability, ECS API shape)")
+    return "\n".join(lines)
+
+
+def _short(type_: str) -> str:
+    """aws:ecs/service:Service -> ecs.Service"""
+    module = type_.split(":")[1].split("/")[0]
+    return f"{module}.{type_.rsplit(':', 1)[-1]}"
+
+
+def _route(inputs: dict[str, Any]) -> str:
+    parts = []
+    for condition in inputs.get("conditions", []):
+        for key in ("hostHeader", "pathPattern"):
+            if condition.get(key):
+                parts += condition[key]["values"]
+    return f"{int(inputs['priority'])}: {' '.join(parts)}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m synth.render", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--stack", default="development", help="stack name (reads Pulumi.<stack>.yaml)")
+    parser.add_argument("--out", type=Path, help="where to write the rendering (default build/<stack>.json)")
+    args = parser.parse_args(argv)
+    try:
+        run, findings = render(args.stack)
+    except (StackFileError, pulumi.RunError) as error:
+        print(f"cannot render stack '{args.stack}':\n{error}", file=sys.stderr)
+        return 2
+    out = args.out or PROJECT_DIR / "build" / f"{args.stack}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(document(args.stack, run), indent=2, sort_keys=True) + "\n")
+    print(summary(args.stack, run, findings))
+    print(f"wrote {out.relative_to(PROJECT_DIR) if out.is_relative_to(PROJECT_DIR) else out}")
+    return 1 if findings else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
