@@ -1,0 +1,51 @@
+"""The offline render: the README's first command."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+from pathlib import Path
+
+from synth import render
+from synth.program import read_stack_file
+
+SNAPSHOT = Path(__file__).resolve().parent.parent / "snapshots" / "development.json"
+
+
+def test_the_development_stack_renders_and_holds_its_invariants(tmp_path, capsys):
+    out = tmp_path / "development.json"
+    assert render.main(["--stack", "development", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "service hokusai-api-development" in printed
+    assert "secrets  API_SECRET_KEY, DB_PASSWORD, HUGGINGFACE_API_KEY, REDIS_AUTH_TOKEN" in printed
+    assert "invariants: all hold" in printed
+    written = json.loads(out.read_text())
+    assert written["outputs"]["estate"]["cluster_name"] == "hokusai-development"
+    assert len(written["resources"]) == 39
+
+
+def test_the_rendering_matches_the_reviewed_snapshot(dev_run):
+    """A change to what would be deployed shows up as a diff of this snapshot in review.
+    Regenerate with: UPDATE_SNAPSHOTS=1 make test"""
+    current = json.dumps(render.document("development", dev_run), indent=2, sort_keys=True) + "\n"
+    if os.environ.get("UPDATE_SNAPSHOTS") == "1":
+        SNAPSHOT.write_text(current)
+    expected = SNAPSHOT.read_text()
+    if current != expected:
+        diff = "".join(list(difflib.unified_diff(expected.splitlines(True), current.splitlines(True),
+                                                 "snapshot", "rendered"))[:80])
+        raise AssertionError(f"the rendering changed; review and run UPDATE_SNAPSHOTS=1 make test:\n{diff}")
+
+
+def test_a_stack_without_a_file_cannot_be_rendered(capsys):
+    assert render.main(["--stack", "staging"]) == 2
+    assert "Pulumi.staging.yaml does not exist" in capsys.readouterr().err
+
+
+def test_a_bad_config_is_reported_without_a_traceback(tmp_path, monkeypatch, capsys):
+    (tmp_path / "Pulumi.broken.yaml").write_text("config:\n  aws:region: us-east-1\n  hokusai:servces: {}\n")
+    monkeypatch.setattr(render, "read_stack_file", lambda stack: read_stack_file(stack, tmp_path))
+    assert render.main(["--stack", "broken", "--out", str(tmp_path / "out.json")]) == 2
+    err = capsys.readouterr().err
+    assert "did you mean 'services'" in err and "Traceback" not in err

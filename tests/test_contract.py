@@ -1,0 +1,77 @@
+"""The contract: what each service requires, and the failure signatures."""
+
+import pytest
+
+from infra.contract import API, CONTRACTS, HTTP_5XX, HUGGINGFACE_TOKEN, looks_secret
+from infra.documents import filter_pattern_problems
+from tests.filter_patterns import matches
+
+SIGNATURES = sorted({s for c in CONTRACTS.values() for s in c.error_signatures}, key=lambda s: s.key)
+
+
+def test_the_api_requires_the_secret_the_incident_was_missing():
+    requirement = API.secret("HUGGINGFACE_API_KEY")
+    assert requirement.secret_name_for("development") == "hokusai/development/huggingface/api-key"
+    assert "HuggingFace token not configured" in requirement.breaks
+
+
+def test_the_api_listens_where_the_estate_expects():
+    assert (API.container_name, API.container_port, API.health_check_path) == ("api", 8001, "/health")
+    assert API.uses_redis
+
+
+@pytest.mark.parametrize("contract", CONTRACTS.values(), ids=list(CONTRACTS))
+def test_every_required_secret_has_a_secret_like_name(contract):
+    # verify and envcheck flag secret-like names in plain environment; a contract
+    # secret that did not look secret would slip past them.
+    assert all(looks_secret(name) for name in contract.secret_names)
+
+
+@pytest.mark.parametrize("contract", CONTRACTS.values(), ids=list(CONTRACTS))
+def test_no_plain_setting_looks_like_a_credential(contract):
+    assert not [name for name in contract.setting_names if looks_secret(name)]
+
+
+@pytest.mark.parametrize("name", ["HUGGINGFACE_API_KEY", "DB_PASSWORD", "REDIS_AUTH_TOKEN", "API_SECRET_KEY",
+                                  "AWS_SECRET_ACCESS_KEY", "SENTRY_DSN", "webhook_secret"])
+def test_credential_names_look_secret(name):
+    assert looks_secret(name)
+
+
+@pytest.mark.parametrize("name", ["DATABASE_HOST", "REDIS_URL", "MLFLOW_SERVER_URL", "AUTH_SERVICE_ID",
+                                  "API_PORT", "PASSTHROUGH_MODE", "KEYCLOAK_URL", "TOKENIZER_NAME"])
+def test_plain_names_do_not_look_secret(name):
+    assert not looks_secret(name)
+
+
+@pytest.mark.parametrize("signature", SIGNATURES, ids=[s.key for s in SIGNATURES])
+def test_signature_patterns_are_accepted_by_cloudwatch(signature):
+    assert filter_pattern_problems(signature.filter_pattern) == []
+
+
+@pytest.mark.parametrize("signature", SIGNATURES, ids=[s.key for s in SIGNATURES])
+def test_signature_patterns_match_the_line_they_watch_for(signature):
+    assert matches(signature.filter_pattern, signature.sample)
+
+
+def test_the_huggingface_signature_matches_the_incident_response_body():
+    assert matches(HUGGINGFACE_TOKEN.filter_pattern, '{"detail":"HuggingFace token not configured"}')
+    assert not matches(HUGGINGFACE_TOKEN.filter_pattern, "HuggingFace token configured")
+
+
+@pytest.mark.parametrize("line", [
+    'INFO:     10.0.1.5:1 - "POST /api/v1/models/21/predict HTTP/1.1" 500 Internal Server Error',
+    'INFO:     10.0.1.5:1 - "GET /api/v1/models/21/info HTTP/1.1" 503 Service Unavailable',
+    'INFO:     10.0.1.5:1 - "GET /api/mlflow/x HTTP/2.0" 502 Bad Gateway',
+])
+def test_the_5xx_signature_counts_server_errors(line):
+    assert matches(HTTP_5XX.filter_pattern, line)
+
+
+@pytest.mark.parametrize("line", [
+    'INFO:     10.0.1.5:1 - "POST /api/v1/models/21/predict HTTP/1.1" 200 OK',
+    'INFO:     10.0.1.5:1 - "POST /api/v1/models/500/predict HTTP/1.1" 401 Unauthorized',
+    'INFO:     10.0.1.5:1 - "GET /health HTTP/1.1" 422 Unprocessable Entity',
+])
+def test_the_5xx_signature_ignores_other_statuses(line):
+    assert not matches(HTTP_5XX.filter_pattern, line)

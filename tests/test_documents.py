@@ -1,0 +1,132 @@
+"""Pure document builders: container definitions (checked against the ECS API
+model botocore ships), IAM policies, filter patterns."""
+
+from __future__ import annotations
+
+import botocore.session
+import pytest
+from botocore.validate import ParamValidator
+
+from infra import documents
+from tests.conftest import load
+
+SECRET_ARNS = {
+    "HUGGINGFACE_API_KEY": "arn:aws:secretsmanager:us-east-1:123456789012:secret:hokusai/development/huggingface/api-key-AbCdEf",
+    "DB_PASSWORD": "arn:aws:secretsmanager:us-east-1:123456789012:secret:hokusai/development/database/password-GhIjKl",
+    "REDIS_AUTH_TOKEN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:hokusai/development/redis/auth-token-MnOpQr",
+    "API_SECRET_KEY": "arn:aws:secretsmanager:us-east-1:123456789012:secret:hokusai/development/api/secret-key-StUvWx",
+}
+LOG_GROUP_ARN = "arn:aws:logs:us-east-1:123456789012:log-group:/ecs/hokusai-api-development"
+
+
+@pytest.fixture
+def api_service(dev_values):
+    return load(dev_values).service("api")
+
+
+def register_task_definition_shape():
+    return botocore.session.get_session().get_service_model("ecs").operation_model("RegisterTaskDefinition").input_shape
+
+
+def test_container_definitions_are_a_valid_register_task_definition_request(api_service):
+    definitions = documents.container_definitions(api_service, secret_arns=SECRET_ARNS, region="us-east-1")
+    request = {"family": api_service.name, "containerDefinitions": definitions, "cpu": "512", "memory": "1024",
+               "networkMode": "awsvpc", "requiresCompatibilities": ["FARGATE"]}
+    report = ParamValidator().validate(request, register_task_definition_shape())
+    assert not report.has_errors(), report.generate_report()
+
+
+def test_the_ecs_model_check_catches_a_misspelt_field(api_service):
+    definitions = documents.container_definitions(api_service, secret_arns=SECRET_ARNS, region="us-east-1")
+    definitions[0]["healthcheck"] = definitions[0].pop("healthCheck")
+    report = ParamValidator().validate({"family": "f", "containerDefinitions": definitions},
+                                       register_task_definition_shape())
+    assert report.has_errors() and "healthcheck" in report.generate_report()
+
+
+def test_each_secret_is_referenced_by_its_arn_and_never_in_environment(api_service):
+    (container,) = documents.container_definitions(api_service, secret_arns=SECRET_ARNS, region="us-east-1")
+    assert {s["name"]: s["valueFrom"] for s in container["secrets"]} == SECRET_ARNS
+    assert not {e["name"] for e in container["environment"]} & set(SECRET_ARNS)
+
+
+def test_plain_settings_and_logs_are_configured(api_service):
+    (container,) = documents.container_definitions(api_service, secret_arns=SECRET_ARNS, region="us-east-1")
+    environment = {e["name"]: e["value"] for e in container["environment"]}
+    assert environment["MLFLOW_SERVER_URL"] == "http://mlflow.hokusai-development.local:5000"
+    assert container["logConfiguration"]["options"]["awslogs-group"] == "/ecs/hokusai-api-development"
+    assert container["portMappings"] == [{"containerPort": 8001, "hostPort": 8001, "protocol": "tcp"}]
+    assert "/health" in container["healthCheck"]["command"][1]
+
+
+def test_a_secret_without_an_arn_is_never_dropped_silently(api_service):
+    partial = dict(SECRET_ARNS)
+    del partial["HUGGINGFACE_API_KEY"]
+    with pytest.raises(ValueError, match="HUGGINGFACE_API_KEY"):
+        documents.container_definitions(api_service, secret_arns=partial, region="us-east-1")
+
+
+def policy(**overrides):
+    arguments = dict(secret_arns=SECRET_ARNS.values(), log_group_arn=LOG_GROUP_ARN,
+                     images=["123456789012.dkr.ecr.us-east-1.amazonaws.com/hokusai/api:abc"], region="us-east-1")
+    arguments.update(overrides)
+    return {s["Sid"]: s for s in documents.execution_role_policy(**arguments)["Statement"]}
+
+
+def test_the_execution_role_reads_exactly_the_given_secrets():
+    assert policy()["ReadDeclaredSecrets"]["Resource"] == sorted(SECRET_ARNS.values())
+
+
+def test_the_execution_role_never_reads_secrets_by_wildcard():
+    with pytest.raises(ValueError, match="wildcard"):
+        policy(secret_arns=["arn:aws:secretsmanager:us-east-1:123456789012:secret:*"])
+
+
+def test_no_secret_means_no_secret_statement():
+    assert "ReadDeclaredSecrets" not in policy(secret_arns=[])
+
+
+def test_kms_decrypt_only_for_a_configured_key():
+    assert "DecryptDeclaredSecrets" not in policy()
+    key = "arn:aws:kms:us-east-1:123456789012:key/0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9"
+    statement = policy(kms_key_arn=key)["DecryptDeclaredSecrets"]
+    assert statement["Resource"] == key
+    assert statement["Condition"]["StringEquals"]["kms:ViaService"] == "secretsmanager.us-east-1.amazonaws.com"
+
+
+def test_image_pull_is_scoped_to_the_repository():
+    statements = policy()
+    assert statements["PullImage"]["Resource"] == ["arn:aws:ecr:us-east-1:123456789012:repository/hokusai/api"]
+    assert statements["EcrLogin"]["Action"] == "ecr:GetAuthorizationToken"
+
+
+def test_an_image_from_another_registry_needs_no_ecr_grant():
+    assert not {"PullImage", "EcrLogin"} & set(policy(images=["ghcr.io/hokusai/api:1.0"]))
+
+
+def test_logs_are_written_to_the_service_log_group_only():
+    assert policy()["WriteLogs"]["Resource"] == f"{LOG_GROUP_ARN}:log-stream:*"
+    assert policy(log_group_arn=LOG_GROUP_ARN + ":*")["WriteLogs"]["Resource"] == f"{LOG_GROUP_ARN}:log-stream:*"
+
+
+def test_the_trust_policy_admits_only_this_accounts_ecs_tasks():
+    (statement,) = documents.ecs_tasks_trust_policy("123456789012", "us-east-1")["Statement"]
+    assert statement["Principal"] == {"Service": "ecs-tasks.amazonaws.com"}
+    assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": "123456789012"}
+
+
+def test_ecs_exec_needs_the_ssm_message_channels():
+    (statement,) = documents.ecs_exec_policy()["Statement"]
+    assert "ssmmessages:OpenDataChannel" in statement["Action"]
+
+
+@pytest.mark.parametrize("pattern,problem", [
+    ("%HTTP 5[0-9][0-9]%", "does not accept"),
+    ('%"5[0-9][0-9]%', "does not accept"),
+    ("%abc", "must end with %"),
+    ("%%", "empty"),
+    ('"unbalanced', "unbalanced"),
+    ("x" * 1025, "longer than"),
+])
+def test_filter_patterns_cloudwatch_would_reject_are_caught(pattern, problem):
+    assert any(problem in p for p in documents.filter_pattern_problems(pattern))

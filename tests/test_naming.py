@@ -1,0 +1,22 @@
+"""The estate's names."""
+
+from infra import naming
+
+
+def test_the_development_names_follow_the_existing_estate():
+    assert naming.cluster_name("development") == "hokusai-development"
+    assert naming.service_name("api", "development") == "hokusai-api-development"
+    assert naming.log_group_name("api", "development") == "/ecs/hokusai-api-development"
+    assert naming.namespace_name("development") == "hokusai-development.local"
+    assert naming.discovery_hostname("api", "development") == "api.hokusai-development.local"
+    assert naming.ecs_resource_id("api", "development") == "service/hokusai-development/hokusai-api-development"
+
+
+def test_target_group_names_fit_aws_and_change_only_with_replace_only_properties():
+    name = naming.target_group_name("api", "development", port=8001, vpc_id="vpc-0a1b2c3d4e5f60718")
+    assert name.startswith("hokusai-api-development-") and len(name) <= naming.TARGET_GROUP_NAME_MAX
+    assert name == naming.target_group_name("api", "development", port=8001, vpc_id="vpc-0a1b2c3d4e5f60718")
+    assert name != naming.target_group_name("api", "development", port=8002, vpc_id="vpc-0a1b2c3d4e5f60718")
+    assert name != naming.target_group_name("api", "development", port=8001, vpc_id="vpc-0a1b2c3d4e5f60719")
+    long = naming.target_group_name("mlflow", "integration-tests", port=5000, vpc_id="vpc-0a1b2c3d")
+    assert len(long) <= naming.TARGET_GROUP_NAME_MAX and not long.startswith("-")
