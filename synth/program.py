@@ -9,15 +9,13 @@ from __future__ import annotations
 import json
 import runpy
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 import pulumi
-import yaml
 
+from infra.stack_file import PROJECT_DIR, StackFileError, read_stack_file  # noqa: F401 (re-exported)
 from synth.mocks import AdoptedWorld, RecordingMocks, Registered
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
 MAIN = PROJECT_DIR / "__main__.py"
 PROJECT = "hokusai"
 
@@ -31,37 +29,6 @@ class Run:
     @property
     def resources(self) -> list[Registered]:
         return self.mocks.resources
-
-
-class StackFileError(Exception):
-    pass
-
-
-def read_stack_file(stack: str, project_dir: Path = PROJECT_DIR) -> tuple[dict[str, Any], list[str]]:
-    """The stack's config as `key -> value` (values as Python objects) and its secret keys.
-
-    Encrypted (`secure:`) values cannot be decrypted offline; they are replaced by
-    a placeholder and reported as secret keys, exactly as Pulumi marks them.
-    """
-    path = project_dir / f"Pulumi.{stack}.yaml"
-    if not path.exists():
-        raise StackFileError(f"{path.name} does not exist: create it (pulumi stack init {stack}) or pick another stack")
-    try:
-        document = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as error:
-        raise StackFileError(f"{path.name} is not valid YAML: {error}") from None
-    config = document.get("config") if isinstance(document, dict) else None
-    if not isinstance(config, dict):
-        raise StackFileError(f"{path.name} has no 'config:' mapping")
-    values: dict[str, Any] = {}
-    secret_keys: list[str] = []
-    for key, value in config.items():
-        if isinstance(value, dict) and set(value) == {"secure"}:
-            values[key] = "[secret]"
-            secret_keys.append(key)
-        else:
-            values[key] = value
-    return values, secret_keys
 
 
 def as_pulumi_config(values: Mapping[str, Any]) -> dict[str, str]:
