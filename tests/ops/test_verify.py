@@ -1,0 +1,133 @@
+"""verify against moto: a healthy copy of the development estate passes; each
+failure of the incidents, injected on its own, fails exactly the check that
+should notice it, with its fix."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ops import verify as verify_tool
+from ops.aws import Aws
+from ops.report import Status
+from synth.fake_estate import FAILURES
+
+# failure -> (checks that must FAIL and nothing else, words the finding or fix must contain)
+EXPECTED = {
+    "secret-missing-from-task-definition": ({"taskdef.secret"}, "HuggingFace token not configured"),
+    "secret-deleted": ({"secret.exists"}, "restore-secret"),
+    "secret-empty": ({"secret.value"}, "put-secret-value"),
+    "value-from-wrong-secret": ({"taskdef.secret"}, "database/password"),
+    "stale-revision": ({"service.rollout"}, "not the declared hokusai-api-development:2"),
+    "rolled-back": ({"service.rollout"}, "was rolled back"),
+    "running-below-desired": ({"service.running", "service.rollout"}, "2 of 3 desired tasks run"),
+    "redis-rule-removed": ({"redis.access"}, "redis_from_data_pipeline_ecs"),
+    "metric-filter-removed": ({"logs.filter"}, "HuggingFace token not configured"),
+    "alarm-removed": ({"alarms.exists"}, "hokusai-api-development-huggingface-token"),
+    "alarm-firing": ({"alarms.state"}, "Threshold Crossed"),
+    "health-check-path-changed": ({"lb.health_check"}, "declared '/health'"),
+    "plaintext-secret-in-environment": ({"taskdef.plaintext"}, "rotate"),
+    "execution-role-without-grant": ({"iam.grant"}, "ResourceInitializationError"),
+    "old-revision-still-running": ({"service.old_revisions"}, "hokusai-api-development:2"),
+    "huggingface-errors-logged": ({"logs.recent"}, "HuggingFace token not configured"),
+}
+
+
+def run_verify(fake, tmp_path: Path, boto_session, **kwargs):
+    outputs = tmp_path / "outputs.json"
+    fake.write(outputs)
+    aws = Aws(region="us-east-1", session=boto_session)
+    return verify_tool.verify("development", outputs=outputs, aws=aws, **kwargs), aws
+
+
+def test_every_injectable_failure_has_an_expectation():
+    assert set(EXPECTED) == set(FAILURES)
+
+
+def test_a_healthy_copy_of_the_development_estate_passes(fake, tmp_path, boto_session):
+    report, aws = run_verify(fake, tmp_path, boto_session)
+    assert report.exit_code == 0, report.table()
+    assert [r for r in report.results if r.status is not Status.OK] == []
+    checks = {r.check for r in report.results}
+    assert {"service.rollout", "taskdef.secret", "secret.exists", "iam.grant", "lb.targets", "redis.access",
+            "logs.filter", "alarms.state"} <= checks
+    assert report.notes == [f"{aws.call_count} AWS API calls for 1 service(s)"]
+
+
+def test_the_verifier_never_reads_a_secret_value(fake, tmp_path, boto_session):
+    report, aws = run_verify(fake, tmp_path, boto_session, scan_logs=True)
+    assert not [call for call in aws.calls if call.startswith("secretsmanager:GetSecretValue")]
+    assert all(call.split(":")[1].startswith(("Describe", "List", "Get", "Filter")) for call in aws.calls), aws.calls
+
+
+@pytest.mark.parametrize("failure", sorted(EXPECTED))
+def test_each_injected_failure_is_found_with_its_fix(fake, tmp_path, boto_session, failure):
+    FAILURES[failure](fake)
+    report, _ = run_verify(fake, tmp_path, boto_session, scan_logs=(failure == "huggingface-errors-logged"))
+    checks, words = EXPECTED[failure]
+    failed = {r.check for r in report.failures}
+    assert report.exit_code == 1
+    assert failed == checks, report.table()
+    assert all(r.fix for r in report.failures)
+    assert any(words in f"{r.subject} {r.finding} {r.fix}" for r in report.failures), report.table()
+
+
+def test_a_rollback_shows_why_the_tasks_stopped_and_what_to_do(fake, tmp_path, boto_session):
+    FAILURES["rolled-back"](fake)
+    report, _ = run_verify(fake, tmp_path, boto_session)
+    stopped = [r for r in report.results if r.check == "tasks.stopped"]
+    assert stopped and all(r.status is Status.WARN for r in stopped)
+    assert "AccessDeniedException" in stopped[0].finding
+    assert "execution role may not read a secret" in stopped[0].fix
+
+
+def test_the_command_line_prints_json_and_a_step_summary(fake, tmp_path, monkeypatch, capsys, boto_session):
+    outputs, summary = tmp_path / "outputs.json", tmp_path / "summary.md"
+    FAILURES["redis-rule-removed"](fake)
+    fake.write(outputs)
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    monkeypatch.setattr(verify_tool, "Aws", lambda region: Aws(region=region, session=boto_session))
+    code = verify_tool.main(["--stack", "development", "--outputs", str(outputs), "--json"])
+    printed = json.loads(capsys.readouterr().out)
+    assert code == 1 and printed["exit_code"] == 1 and not printed["passed"]
+    assert {r["check"] for r in printed["results"] if r["status"] == "FAIL"} == {"redis.access"}
+    assert "| redis.access | ❌ FAIL |" in summary.read_text()
+
+
+def test_missing_outputs_cannot_be_checked(tmp_path, capsys):
+    assert verify_tool.main(["--stack", "development", "--outputs", str(tmp_path / "nope.json")]) == 2
+    assert "cannot read the stack outputs file" in capsys.readouterr().err
+
+
+def test_outputs_of_another_stack_are_refused(fake, tmp_path, capsys):
+    outputs = tmp_path / "outputs.json"
+    fake.write(outputs)
+    assert verify_tool.main(["--stack", "production", "--outputs", str(outputs)]) == 2
+    assert "describes stack 'development', not 'production'" in capsys.readouterr().err
+
+
+def test_without_the_pulumi_cli_or_a_file_it_says_how_to_get_the_outputs(monkeypatch, capsys):
+    monkeypatch.setattr("shutil.which", lambda name: None)
+    assert verify_tool.main(["--stack", "development"]) == 2
+    assert "pulumi stack output --json --stack development > outputs.json" in capsys.readouterr().err
+
+
+def test_an_unreachable_endpoint_cannot_be_checked(dev_run, tmp_path, monkeypatch, capsys, aws_env):
+    outputs = tmp_path / "outputs.json"
+    outputs.write_text(json.dumps({"estate": dev_run.outputs}))
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # discard port: nothing listens
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    assert verify_tool.main(["--stack", "development", "--outputs", str(outputs)]) == 2
+    assert "AWS is unreachable while describing the ECS services" in capsys.readouterr().err
+
+
+def test_no_credentials_cannot_be_checked(dev_run, tmp_path, monkeypatch, capsys, aws_env):
+    outputs = tmp_path / "outputs.json"
+    outputs.write_text(json.dumps({"estate": dev_run.outputs}))
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    assert verify_tool.main(["--stack", "development", "--outputs", str(outputs)]) == 2
+    assert "no AWS credentials" in capsys.readouterr().err
