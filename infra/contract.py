@@ -46,6 +46,20 @@ class SettingRequirement:
 
 
 @dataclass(frozen=True)
+class NotProvided:
+    """A variable the application's `.env.example` lists but the infrastructure
+    deliberately does not provide to the deployed service (envcheck reads these).
+
+    Each entry is a reviewed decision, not a way to silence envcheck: a variable
+    that is neither provided nor listed here is reported so a human decides.
+    """
+
+    env_var: str
+    # Why the deployed service does without it; shown by envcheck and docs/ENVIRONMENT.md.
+    reason: str
+
+
+@dataclass(frozen=True)
 class ErrorSignature:
     """A log line that means the service is broken, turned into a metric,
     an alarm and (when `deployment_alarm`) an automatic rollback."""
@@ -78,6 +92,9 @@ class ServiceContract:
     # The missing `redis_from_data_pipeline_ecs` rule of the incident is the
     # reason this is a contract fact and not a per-stack choice.
     uses_redis: bool = False
+    # Variables the application's `.env.example` lists that the infrastructure
+    # deliberately does not provide (see NotProvided); empty unless reviewed.
+    not_provided: tuple[NotProvided, ...] = ()
 
     @property
     def secret_names(self) -> tuple[str, ...]:
@@ -144,6 +161,8 @@ HUGGINGFACE_TOKEN = ErrorSignature(
     ),
 )
 
+_TASK_ROLE_CREDENTIALS = "the task role provides AWS credentials; static keys are for local development only"
+
 API = ServiceContract(
     key="api",
     description="Hokusai prediction API (FastAPI): /api/v1/models/{id}/predict, /info, /health, MLflow proxy",
@@ -189,6 +208,16 @@ API = ServiceContract(
         SettingRequirement("REDIS_URL", "Redis endpoint of the auth cache (no credentials in it)"),
     ),
     error_signatures=(HUGGINGFACE_TOKEN, ERROR_LINES, HTTP_5XX),
+    not_provided=(
+        # Static keys in a container are the credential leak the task role exists to prevent;
+        # boto3 finds the task role's credentials through AWS_CONTAINER_CREDENTIALS_RELATIVE_URI.
+        NotProvided("AWS_ACCESS_KEY_ID", _TASK_ROLE_CREDENTIALS),
+        NotProvided("AWS_SECRET_ACCESS_KEY", _TASK_ROLE_CREDENTIALS),
+        # https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-environment-variables.html
+        NotProvided("AWS_REGION", "set by ECS/Fargate in every task to the region the task runs in"),
+        NotProvided("HOKUSAI_API_KEY", "a client's key, used by the SDK examples and scripts, not by the server"),
+        NotProvided("LINEAR_API_KEY", "developer tooling (issue tracker), not used by the running service"),
+    ),
 )
 
 MLFLOW = ServiceContract(

@@ -1,0 +1,342 @@
+"""envcheck: does the infrastructure give a service what its application expects?
+
+Compares an application's `.env.example` with the service's contract
+(infra/contract.py) and, with `--stack`, with what that stack's config gives
+the service. The incident this project exists for was a variable the
+application read (HUGGINGFACE_API_KEY) that the deployed task never got; this
+check finds that before a deploy does.
+
+    python -m ops.envcheck PATH/.env.example [--service api] [--stack development] [--json]
+
+How `.env.example` is read:
+  - `NAME=value` lines (with `export `, quotes or an inline `# comment`) are
+    variables the application expects;
+  - `# NAME=value` lines are documented but optional (the application has a
+    default): reported as a warning at most, never a failure.
+
+Gaps (exit 1):
+  - the application expects NAME, the infrastructure provides it neither as a
+    secret nor as a plain setting, and the contract's `not_provided` does not
+    list it with a reason;
+  - the contract provides NAME but `.env.example` does not mention it;
+  - a credential-like NAME (`looks_secret`) is provided as a plain setting.
+
+Exit codes are ops/report.py's: 0 no gap, 1 gap, 2 cannot check.
+
+Pure logic (`parse_env_example`, `provided_by_contract`, `provided_by_stack`,
+`compare`) apart from the command line. The stack file is read with
+infra/stack_file.py (PyYAML): live tools never import the Pulumi program.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import logging
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping, Sequence
+
+from dotenv import dotenv_values
+
+from infra.config import NAMESPACE, ServiceSettings, SettingsError, load_settings
+from infra.contract import CONTRACTS, ServiceContract, looks_secret
+from infra.stack_file import PROJECT_DIR, StackFileError, read_stack_file, settings_input
+from ops.envdoc import (
+    DERIVED,
+    PLAIN,
+    SECRET,
+    conventional_secret_name,
+    derived_source,
+    secret_config_key,
+    setting_config_key,
+)
+from ops.report import CannotCheck, Report, Result, Status, emit, fail, ok, run_tool, warn
+
+# `# NAME=value`, `#NAME=`, `# export NAME=value`: a documented, optional variable.
+# Prose comments ("# Set DEBUG=true to ...") do not match: the name must come first.
+_COMMENTED_ASSIGNMENT = re.compile(r"^\s*#+\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=")
+# Pulumi stack names; anything else must not become part of a file path.
+_STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+
+
+# --------------------------------------------------------------------------- #
+# What the application expects
+# --------------------------------------------------------------------------- #
+
+
+@dataclass(frozen=True)
+class EnvExample:
+    # `NAME=value` lines: the application expects them.
+    active: frozenset[str]
+    # `# NAME=value` lines whose name is not also active: documented, optional.
+    commented: frozenset[str]
+    # Statements the parser could not read (a typo there could hide a variable).
+    unparsed: tuple[str, ...] = ()
+
+    @property
+    def mentioned(self) -> frozenset[str]:
+        return self.active | self.commented
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def parse_env_example(text: str) -> EnvExample:
+    """The variables a `.env.example` sets and the ones it documents in comments.
+
+    Active lines are parsed by python-dotenv, the parser the application itself
+    loads `.env` with, so quoting, `export`, inline comments and multi-line
+    values mean here what they mean there. dotenv skips comments, so commented
+    assignments are found line by line.
+    """
+    # dotenv reports a line it cannot parse as a log warning and goes on; collect
+    # those so they become report rows instead of stray stderr.
+    dotenv_log = logging.getLogger("dotenv.main")
+    collector, propagate = _Collect(), dotenv_log.propagate
+    dotenv_log.addHandler(collector)
+    dotenv_log.propagate = False
+    try:
+        # interpolate=False: `${OTHER}` in an example value must not read this machine's environment.
+        active = frozenset(dotenv_values(stream=io.StringIO(text), interpolate=False))
+    finally:
+        dotenv_log.removeHandler(collector)
+        dotenv_log.propagate = propagate
+    commented = frozenset(match.group(1) for line in text.splitlines()
+                          if (match := _COMMENTED_ASSIGNMENT.match(line)))
+    return EnvExample(active=active, commented=commented - active, unparsed=tuple(collector.messages))
+
+
+# --------------------------------------------------------------------------- #
+# What the infrastructure provides
+# --------------------------------------------------------------------------- #
+
+
+@dataclass(frozen=True)
+class Provision:
+    env_var: str
+    kind: str  # SECRET, PLAIN or DERIVED (ops.envdoc)
+    where: str  # where the value comes from, in words
+    # "contract" (every stack provides it) or "stack" (only the stack checked does).
+    source: str
+
+
+def provided_by_contract(contract: ServiceContract) -> dict[str, Provision]:
+    provided: dict[str, Provision] = {}
+    for secret in contract.secrets:
+        provided[secret.env_var] = Provision(
+            secret.env_var, SECRET,
+            f"Secrets Manager {conventional_secret_name(secret)} via the task definition's secrets",
+            "contract")
+    for setting in contract.settings:
+        if setting.derived_from:
+            provision = Provision(setting.env_var, DERIVED,
+                                  f"set by the program from {derived_source(setting, contract)}", "contract")
+        else:
+            provision = Provision(setting.env_var, PLAIN,
+                                  f"stack config {setting_config_key(contract.key, setting.env_var)}", "contract")
+        provided[setting.env_var] = provision
+    return provided
+
+
+def provided_by_stack(service: ServiceSettings, stack: str) -> dict[str, Provision]:
+    """What one stack gives the service beyond its contract (plain settings and secrets)."""
+    contract_names = set(service.contract.secret_names) | set(service.contract.setting_names)
+    provided: dict[str, Provision] = {}
+    for name, _value in service.environment:
+        if name not in contract_names:
+            provided[name] = Provision(name, PLAIN, f"stack {stack}: {setting_config_key(service.key, name)}",
+                                       "stack")
+    for source in service.secrets:
+        if source.env_var not in contract_names:
+            provided[source.env_var] = Provision(
+                source.env_var, SECRET, f"stack {stack}: Secrets Manager {source.name_or_arn}", "stack")
+    return provided
+
+
+# --------------------------------------------------------------------------- #
+# The comparison
+# --------------------------------------------------------------------------- #
+
+_STATUS_ORDER = {Status.FAIL: 0, Status.WARN: 1, Status.OK: 2}
+_AS = {SECRET: "a secret", PLAIN: "a plain setting", DERIVED: "a setting the program derives"}
+
+
+def compare(example: EnvExample, contract: ServiceContract,
+            stack_provided: Mapping[str, Provision] | None = None, stack: str | None = None,
+            example_name: str = ".env.example") -> list[Result]:
+    """One row per variable either side mentions; failures first, then by name."""
+    svc = contract.key
+    provided = {**(stack_provided or {}), **provided_by_contract(contract)}
+    reasons = {entry.env_var: entry.reason for entry in contract.not_provided}
+    results: list[Result] = [
+        warn("env.unparsed", example_name, message,
+             "fix the line: python-dotenv (as the application uses it) skips it, so its variable is unseen")
+        for message in example.unparsed
+    ]
+
+    for name in sorted(example.mentioned | set(provided) | set(reasons)):
+        expected = name in example.active
+        how = "expected by the application" if expected else "documented as optional (commented out)"
+        provision = provided.get(name)
+
+        if name not in example.mentioned:
+            if provision is None:
+                results.append(warn(
+                    "env.stale_not_provided", name,
+                    f"the {svc} contract lists {name} as not provided, but {example_name} does not mention it",
+                    f"remove its NotProvided entry from the {svc} contract in infra/contract.py "
+                    "if the application no longer reads it"))
+            elif provision.source == "contract":
+                results.append(fail(
+                    "env.unread", name,
+                    f"the infrastructure provides {name} to {svc} (as {_AS[provision.kind]}) but the application's "
+                    f"{example_name} does not mention it",
+                    f"the application does not read it: remove it from the {svc} contract in "
+                    f"infra/contract.py, or fix the app's {example_name} if it does read it"))
+            else:
+                results.append(warn(
+                    "env.unread", name,
+                    f"stack {stack} sets {name} for {svc} but {example_name} does not mention it",
+                    f"remove {_stack_key(provision, svc)} from Pulumi.{stack}.yaml if the application "
+                    f"does not read it, or document it in the app's {example_name}"))
+            continue
+
+        if provision is not None:
+            if provision.kind != SECRET and looks_secret(name):
+                # The check that would have caught a token shipped as a plain `environment` value.
+                results.append(fail(
+                    "env.plain_credential", name,
+                    f"{name} looks like a credential but the infrastructure provides it as {_AS[provision.kind]}: "
+                    "anyone who may describe the task definition can read its value",
+                    f"make it a secret: a SecretRequirement in the {svc} contract's secrets (infra/contract.py), "
+                    f"configured per stack at {secret_config_key(svc, name)}"))
+            else:
+                results.append(ok("env.provided", name,
+                                  f"{how}; provided as {_AS[provision.kind]}: {provision.where}"))
+        elif name in reasons:
+            results.append(ok("env.not_provided", name, f"{how}; deliberately not provided: {reasons[name]}"))
+        elif expected:
+            results.append(fail("env.missing", name,
+                                f"the application expects {name} but the infrastructure does not provide it "
+                                f"to {svc}",
+                                _missing_fix(name, svc, stack)))
+        else:
+            results.append(warn("env.optional", name,
+                                f"{how} and not provided by the infrastructure: the application's default applies",
+                                f"nothing to do if that default suits the deployed {svc}; otherwise add it to "
+                                f"the {svc} contract in infra/contract.py"))
+
+    return sorted(results, key=lambda r: (_STATUS_ORDER[r.status], r.subject, r.check))
+
+
+def _stack_key(provision: Provision, svc: str) -> str:
+    if provision.kind == SECRET:
+        return secret_config_key(svc, provision.env_var)
+    return setting_config_key(svc, provision.env_var)
+
+
+def _missing_fix(name: str, svc: str, stack: str | None) -> str:
+    not_needed = (f"if the deployed service does not need it, add NotProvided(\"{name}\", \"<why>\") to the "
+                  f"{svc} contract's not_provided")
+    if looks_secret(name):
+        return (f"if the deployed service needs it, add a SecretRequirement for {name} to the {svc} contract's "
+                f"secrets in infra/contract.py (it looks like a credential: never a plain setting) and configure "
+                f"{secret_config_key(svc, name)} in each stack; {not_needed}")
+    fix = (f"if the deployed service needs it, add SettingRequirement(\"{name}\", \"<purpose>\") to the {svc} "
+           f"contract's settings in infra/contract.py and set {setting_config_key(svc, name)} in each stack; "
+           f"{not_needed}")
+    if stack is None:
+        fix += "; if one stack sets it, rerun with --stack <stack>"
+    return fix
+
+
+# --------------------------------------------------------------------------- #
+# Reading the inputs (these raise CannotCheck: exit 2, never a traceback)
+# --------------------------------------------------------------------------- #
+
+
+def read_env_example(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8-sig")  # an editor's BOM must not become part of a name
+    except FileNotFoundError:
+        raise CannotCheck(f"{path} does not exist: pass the path of the application's .env.example") from None
+    except IsADirectoryError:
+        raise CannotCheck(f"{path} is a directory: pass the path of the application's .env.example") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise CannotCheck(f"cannot read {path}: {error}") from None
+
+
+def stack_service_settings(stack: str, service: str, project_dir: Path | None = None) -> ServiceSettings:
+    """The validated settings of one service in one stack; an invalid stack cannot be checked against.
+
+    Reads `Pulumi.<stack>.yaml` with infra/stack_file.py (PyYAML only): live
+    tools never import the Pulumi program.
+    """
+    if not _STACK_NAME.match(stack):
+        raise CannotCheck(f"{stack!r} is not a stack name (letters, digits, '-', '_', '.')")
+    try:
+        values, secret_keys = read_stack_file(stack, project_dir or PROJECT_DIR)
+    except StackFileError as error:
+        raise CannotCheck(str(error)) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise CannotCheck(f"cannot read Pulumi.{stack}.yaml: {error}") from None
+    try:
+        settings = load_settings(**settings_input(values, secret_keys), stack=stack)
+    except SettingsError as error:
+        raise CannotCheck(str(error)) from None
+    try:
+        return settings.service(service)
+    except KeyError:
+        raise CannotCheck(f"stack {stack} does not deploy the {service} service "
+                          f"(no {NAMESPACE}:services.{service} in Pulumi.{stack}.yaml)") from None
+
+
+def contract_for(service: str, contracts: Mapping[str, ServiceContract] = CONTRACTS) -> ServiceContract:
+    try:
+        return contracts[service]
+    except KeyError:
+        raise CannotCheck(f"unknown service {service!r}: the contract (infra/contract.py) knows "
+                          f"{', '.join(sorted(contracts))}") from None
+
+
+# --------------------------------------------------------------------------- #
+# Command line
+# --------------------------------------------------------------------------- #
+
+
+def check(path: Path, service: str, stack: str | None = None, project_dir: Path | None = None) -> Report:
+    contract = contract_for(service)
+    example = parse_env_example(read_env_example(path))
+    stack_provided = provided_by_stack(stack_service_settings(stack, service, project_dir), stack) if stack else None
+    title = f"envcheck {path} against the {service} contract" + (f" and stack {stack}" if stack else "")
+    report = Report(title=title)
+    report.extend(compare(example, contract, stack_provided, stack, example_name=path.name))
+    report.notes.append(f"{path}: {len(example.active)} variables set, "
+                        f"{len(example.commented)} documented as optional (commented out)")
+    return report
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m ops.envcheck",
+        description="Compare an application's .env.example with what the infrastructure provides.")
+    parser.add_argument("env_example", type=Path, help="the application's .env.example")
+    parser.add_argument("--service", default="api", help=f"contract to check against: {', '.join(sorted(CONTRACTS))}"
+                                                         " (default: api)")
+    parser.add_argument("--stack", help="also count what Pulumi.<stack>.yaml gives the service")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    args = parser.parse_args(argv)
+    return run_tool(lambda: emit(check(args.env_example, args.service, args.stack), as_json=args.json))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,269 @@
+"""docs/ENVIRONMENT.md, generated from the contract (infra/contract.py).
+
+Every variable a service gets from the infrastructure (secret, plain or derived
+by the program), where its value lives, which services need it and what breaks
+without it; then the variables the infrastructure deliberately does not
+provide, with their reasons. The contract is the only source, so the document
+cannot disagree with the task definition, the execution-role grant or envcheck;
+a test (tests/ops/test_envdoc.py) and `--check` fail when the committed file is
+stale.
+
+    python -m ops.envdoc            print the Markdown
+    python -m ops.envdoc --write    write docs/ENVIRONMENT.md
+    python -m ops.envdoc --check    exit 1 if docs/ENVIRONMENT.md is stale (for CI)
+
+Pure generation (`render`) apart from the command line (`main`). The phrasing of
+"where a value lives" is shared with envcheck, so both tools say the same thing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping, Sequence
+
+from infra.config import NAMESPACE
+from infra.contract import CONTRACTS, SecretRequirement, ServiceContract, SettingRequirement
+from ops.report import CannotCheck, Report, emit, fail, ok, run_tool
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+DOC_PATH = PROJECT_DIR / "docs" / "ENVIRONMENT.md"
+DOC_NAME = "docs/ENVIRONMENT.md"
+REGENERATE = "python -m ops.envdoc --write"
+
+_DIFF_LINES_SHOWN = 40
+
+# Shown where a secret's conventional name contains the stack (`{environment}`).
+STACK_PLACEHOLDER = "<stack>"
+
+SECRET = "secret"
+PLAIN = "plain"
+DERIVED = "derived"
+
+
+# --------------------------------------------------------------------------- #
+# Where a value lives (shared with envcheck)
+# --------------------------------------------------------------------------- #
+
+
+def secret_config_key(service: str, env_var: str) -> str:
+    return f"{NAMESPACE}:services.{service}.secrets.{env_var}"
+
+
+def setting_config_key(service: str, env_var: str) -> str:
+    return f"{NAMESPACE}:services.{service}.environment.{env_var}"
+
+
+def conventional_secret_name(requirement: SecretRequirement) -> str:
+    return requirement.secret_name_for(STACK_PLACEHOLDER)
+
+
+def derived_source(requirement: SettingRequirement, contract: ServiceContract) -> str:
+    """What the program derives a setting from, in words (see SettingRequirement.derived_from)."""
+    sources = {
+        "environment": "the stack name",
+        "container_port": f"the contract's container port ({contract.container_port})",
+    }
+    return sources.get(requirement.derived_from or "", f"the stack's {requirement.derived_from}")
+
+
+def setting_kind(requirement: SettingRequirement) -> str:
+    return DERIVED if requirement.derived_from else PLAIN
+
+
+# --------------------------------------------------------------------------- #
+# The document
+# --------------------------------------------------------------------------- #
+
+
+@dataclass(frozen=True)
+class Need:
+    """One service's need for one variable: a row of the document."""
+
+    service: str
+    kind: str
+    where: str  # Markdown
+    purpose: str  # what it is for, or what breaks without it
+
+
+def needs_by_variable(contracts: Mapping[str, ServiceContract]) -> dict[str, list[Need]]:
+    """Every provided variable -> the services that need it, sorted by name then service."""
+    needs: dict[str, list[Need]] = {}
+    for key in sorted(contracts):
+        contract = contracts[key]
+        for secret in contract.secrets:
+            needs.setdefault(secret.env_var, []).append(Need(
+                service=key,
+                kind=SECRET,
+                where=(f"Secrets Manager `{conventional_secret_name(secret)}` (by convention); the stack names "
+                       f"it at `{secret_config_key(key, secret.env_var)}`; delivered through the task "
+                       "definition's `secrets`"),
+                purpose=f"without it {secret.breaks}",
+            ))
+        for setting in contract.settings:
+            if setting.derived_from:
+                where = f"set by the program from {derived_source(setting, contract)}; not configurable"
+            else:
+                where = (f"stack config `{setting_config_key(key, setting.env_var)}`; delivered through the "
+                         "task definition's `environment`")
+            needs.setdefault(setting.env_var, []).append(Need(
+                service=key, kind=setting_kind(setting), where=where, purpose=setting.purpose))
+    return {name: needs[name] for name in sorted(needs)}
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _anchor(env_var: str) -> str:
+    # GitHub's heading anchor for "### `NAME`": lower case, backticks dropped.
+    return env_var.lower()
+
+
+def _kinds(needs: Sequence[Need]) -> str:
+    return ", ".join(sorted({n.kind for n in needs}))
+
+
+def render(contracts: Mapping[str, ServiceContract] | None = None) -> str:
+    """The whole of docs/ENVIRONMENT.md. Deterministic: sorted, no timestamps."""
+    contracts = CONTRACTS if contracts is None else contracts
+    needs = needs_by_variable(contracts)
+    lines = [
+        "# Environment variables",
+        "",
+        f"<!-- Generated from infra/contract.py by `{REGENERATE}`. Do not edit by hand. -->",
+        "",
+        "This file is generated from `infra/contract.py`, the single declaration of what each service",
+        f"needs. Do not edit it by hand: change the contract, then run `{REGENERATE}`.",
+        "`python -m ops.envdoc --check` and `tests/ops/test_envdoc.py` fail when it is stale.",
+        "",
+        "How a value reaches a container:",
+        "",
+        f"- **{SECRET}**: the value lives in AWS Secrets Manager. Each stack names the secret at",
+        f"  `{NAMESPACE}:services.<service>.secrets.<NAME>` (`existing:` to adopt it, `create:` to have the",
+        "  program declare it); the task definition lists it in the container's `secrets` (`valueFrom` =",
+        "  the secret's ARN) and the execution role may read exactly those secrets. The value is never in",
+        "  code, stack config or the task definition.",
+        f"- **{PLAIN}**: the value is in the stack config, `{NAMESPACE}:services.<service>.environment.<NAME>` in",
+        "  `Pulumi.<stack>.yaml`, and reaches the container through the task definition's `environment`.",
+        "  A stack may set further plain settings there; the ones below are required.",
+        f"- **{DERIVED}**: the program sets the value from the stack itself, so it cannot disagree with the",
+        "  infrastructure; the stack config may not set it.",
+        "",
+        "Check an application against this list:",
+        "`python -m ops.envcheck path/to/.env.example --service <service> --stack <stack>`.",
+        "",
+        "## Services",
+        "",
+        "| service | container | port | what it is |",
+        "| --- | --- | --- | --- |",
+    ]
+    for key in sorted(contracts):
+        contract = contracts[key]
+        lines.append(f"| `{key}` | `{contract.container_name}` | {contract.container_port} | "
+                     f"{_cell(contract.description)} |")
+    lines += [
+        "",
+        "## Summary",
+        "",
+        "| variable | kind | needed by |",
+        "| --- | --- | --- |",
+    ]
+    for name, rows in needs.items():
+        services = ", ".join(f"`{n.service}`" for n in rows)
+        lines.append(f"| [`{name}`](#{_anchor(name)}) | {_kinds(rows)} | {services} |")
+    lines += ["", "## Variables"]
+    for name, rows in needs.items():
+        lines += [
+            "",
+            f"### `{name}`",
+            "",
+            "| service | kind | where its value lives | purpose / what breaks without it |",
+            "| --- | --- | --- | --- |",
+        ]
+        for need in rows:
+            lines.append(f"| `{need.service}` | {need.kind} | {_cell(need.where)} | {_cell(need.purpose)} |")
+    lines += [
+        "",
+        "## Not provided by the infrastructure",
+        "",
+        "The applications' `.env.example` files list these, but the deployed service deliberately does",
+        "not get them from the infrastructure (a reviewed list: `not_provided` in `infra/contract.py`).",
+        "Any other variable an application expects must be in the contract, or envcheck fails.",
+        "",
+    ]
+    not_provided = sorted((entry.env_var, key, entry.reason)
+                          for key, contract in contracts.items() for entry in contract.not_provided)
+    if not_provided:
+        lines += ["| variable | service | reason |", "| --- | --- | --- |"]
+        lines += [f"| `{name}` | `{key}` | {_cell(reason)} |" for name, key, reason in not_provided]
+    else:
+        lines.append("None.")
+    return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------- #
+# Command line
+# --------------------------------------------------------------------------- #
+
+
+def check_fresh(path: Path, expected: str) -> Report:
+    """One-row report: does the committed file equal what the contract generates?"""
+    report = Report(title=f"envdoc: {DOC_NAME}")
+    try:
+        current = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        report.extend([fail("docs.fresh", DOC_NAME, f"{path} does not exist",
+                            f"{REGENERATE} and commit the file")])
+        return report
+    except (OSError, UnicodeDecodeError) as error:
+        raise CannotCheck(f"cannot read {path}: {error}") from None
+    if current == expected:
+        report.extend([ok("docs.fresh", DOC_NAME, "matches infra/contract.py")])
+        return report
+    diff = list(difflib.unified_diff(current.splitlines(), expected.splitlines(),
+                                     f"{DOC_NAME} (committed)", f"{DOC_NAME} (from infra/contract.py)",
+                                     lineterm=""))
+    changed = sum(1 for line in diff if line[:1] in "+-" and not line.startswith(("+++", "---")))
+    report.extend([fail("docs.fresh", DOC_NAME,
+                        f"is stale: {changed} lines differ from what infra/contract.py generates",
+                        f"{REGENERATE} and commit the file")])
+    # Enough of the diff to see what changed in a CI log, not the whole file.
+    report.notes.extend(diff[:_DIFF_LINES_SHOWN])
+    if len(diff) > _DIFF_LINES_SHOWN:
+        report.notes.append(f"... {len(diff) - _DIFF_LINES_SHOWN} more diff lines")
+    return report
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ops.envdoc", description=__doc__.split("\n\n")[0])
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--write", action="store_true", help=f"write {DOC_NAME}")
+    mode.add_argument("--check", action="store_true", help=f"exit 1 if {DOC_NAME} is stale")
+    parser.add_argument("--file", type=Path, default=DOC_PATH, help=f"the document (default: {DOC_NAME})")
+    parser.add_argument("--json", action="store_true", help="with --check: print the report as JSON")
+    args = parser.parse_args(argv)
+
+    def run() -> int:
+        text = render()
+        if args.check:
+            return emit(check_fresh(args.file, text), as_json=args.json)
+        if args.write:
+            try:
+                args.file.parent.mkdir(parents=True, exist_ok=True)
+                args.file.write_text(text, encoding="utf-8")
+            except OSError as error:
+                raise CannotCheck(f"cannot write {args.file}: {error}") from None
+            print(f"wrote {args.file}", file=sys.stderr)
+            return 0
+        sys.stdout.write(text)
+        return 0
+
+    return run_tool(run)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
