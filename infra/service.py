@@ -14,6 +14,7 @@ import pulumi_aws as aws
 
 from infra import documents, naming
 from infra.config import ServiceSettings, Settings
+from infra.deploy_gate import DeployGate, DeployGateArgs
 from infra.load_balancer import LoadBalancer
 from infra.observability import ServiceObservability, ServiceObservabilityArgs
 from infra.task_roles import TaskRoles, TaskRolesArgs
@@ -231,6 +232,20 @@ class Service(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        # `pulumi up` fails unless the deployment of this revision really lands (infra/deploy_gate.py).
+        self.deploy_gate = None
+        if settings.deploy_gate.enabled:
+            self.deploy_gate = DeployGate(
+                f"{name}-deploy-gate",
+                DeployGateArgs(
+                    region=settings.region,
+                    cluster=settings.cluster_name,
+                    service_name=self.service.name,
+                    task_definition_arn=self.task_definition.arn,
+                    timeout_seconds=settings.deploy_gate.timeout_seconds,
+                ),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.service]),
+            )
         self.register_outputs({"service_arn": self.service.id, "task_definition_arn": self.task_definition.arn})
 
     def _security_group(self, name: str, args: ServiceArgs) -> aws.ec2.SecurityGroup:

@@ -7,10 +7,13 @@ import copy
 import json
 from typing import Any, Callable
 
+import boto3
 import pytest
 from hypothesis import settings as hypothesis_settings
+from moto import mock_aws
 
 from infra.config import Settings, load_settings
+from synth.fake_estate import FakeEstate, seed
 from synth.mocks import AdoptedWorld, Registered, world_for
 from synth.program import Run, read_stack_file, run_program
 
@@ -97,3 +100,41 @@ def with_new_load_balancer(values: dict[str, Any], certificate: bool = True) -> 
             "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9"
         )
     return values
+
+
+# --------------------------------------------------------------------------- #
+# A moto account holding a copy of the rendered development estate
+# (synth/fake_estate.py), for the live tools and the deploy gate.
+# --------------------------------------------------------------------------- #
+
+REGION = "us-east-1"
+
+
+@pytest.fixture
+def aws_env(monkeypatch):
+    """An environment in which boto3 can only reach moto: fake credentials, no profile, no endpoint."""
+    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/dev/null")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+    # moto reports this many running tasks for a new service: the development desired count.
+    monkeypatch.setenv("MOTO_ECS_SERVICE_RUNNING", "2")
+    # moto would otherwise load thousands of AMIs into every fresh EC2 backend.
+    monkeypatch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
+
+
+@pytest.fixture(scope="session")
+def boto_session() -> boto3.Session:
+    """One session for the whole run: botocore caches its service models per session,
+    which makes a fresh client cheap after the first."""
+    return boto3.Session(region_name=REGION)
+
+
+@pytest.fixture
+def fake(aws_env, dev_run, boto_session) -> FakeEstate:
+    """A moto account holding a healthy copy of the development estate."""
+    with mock_aws():
+        yield seed(dev_run, session=boto_session)
