@@ -783,9 +783,7 @@ def _environment(reader: _Reader, contract: ServiceContract, raw: Any, path: str
     ok = True
     for name, value in values.items():
         where = f"{path}.{name}"
-        if not _ENV_NAME.match(name):
-            reader.problem(where, "is not a valid environment variable name",
-                           "use letters, digits and underscores, not starting with a digit")
+        if not _valid_env_name(reader, name, where):
             ok = False
             continue
         if looks_secret(name):
@@ -826,6 +824,14 @@ def _environment(reader: _Reader, contract: ServiceContract, raw: Any, path: str
     return tuple(sorted(result.items())) if ok else None
 
 
+def _valid_env_name(reader: _Reader, name: str, where: str) -> bool:
+    if _ENV_NAME.match(name):
+        return True
+    reader.problem(where, "is not a valid environment variable name",
+                   "use letters, digits and underscores, not starting with a digit")
+    return False
+
+
 def _secrets(reader: _Reader, contract: ServiceContract, raw: Any, path: str, stack: str,
              region: str | None, account: str | None, secret_config_keys: set[str]
              ) -> tuple[SecretSource, ...] | None:
@@ -836,9 +842,7 @@ def _secrets(reader: _Reader, contract: ServiceContract, raw: Any, path: str, st
     ok = True
     for name, spec in values.items():
         where = f"{path}.{name}"
-        if not _ENV_NAME.match(name):
-            reader.problem(where, "is not a valid environment variable name",
-                           "use letters, digits and underscores, not starting with a digit")
+        if not _valid_env_name(reader, name, where):
             ok = False
             continue
         source = _secret_source(reader, name, spec, where, region, account, secret_config_keys)
