@@ -214,8 +214,11 @@ def _alarms(aws: Aws, estate: Estate) -> dict[str, dict[str, Any]]:
     cloudwatch = aws.client("cloudwatch")
     names = sorted({n for s in estate.services for n in s.alarm_names})
     found: dict[str, dict[str, Any]] = {}
-    for batch in chunks(names, 100):  # DescribeAlarms takes 100 names at a time
-        response = cloudwatch.describe_alarms(AlarmNames=batch, AlarmTypes=["MetricAlarm"])
-        for alarm in response.get("MetricAlarms", []):
-            found[alarm["AlarmName"]] = alarm
+    for batch in chunks(names, 100):  # DescribeAlarms takes 100 names at a time ...
+        # ... but pages its answer (50 by default): ask for 100 a page and follow NextToken.
+        pages = cloudwatch.get_paginator("describe_alarms").paginate(
+            AlarmNames=batch, AlarmTypes=["MetricAlarm"], PaginationConfig={"PageSize": 100})
+        for page in pages:
+            for alarm in page.get("MetricAlarms", []):
+                found[alarm["AlarmName"]] = alarm
     return found
