@@ -483,10 +483,12 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "seed":
         fake = seed(render_stack(args.stack))
-        ecs_service = _service_config(fake)
-        if ecs_service["runningCount"] < ecs_service["desiredCount"]:
-            print("warning: moto reports fewer running tasks than desired; start moto_server with "
-                  f"MOTO_ECS_SERVICE_RUNNING={ecs_service['desiredCount']}", file=sys.stderr)
+        ecs = fake.client("ecs")
+        names = [s["service_name"] for s in fake.estate["services"]]
+        for service in ecs.describe_services(cluster=fake.estate["cluster_name"], services=names)["services"]:
+            if service["runningCount"] < service["desiredCount"]:
+                print(f"warning: moto reports fewer running tasks than desired for {service['serviceName']}; "
+                      f"start moto_server with MOTO_ECS_SERVICE_RUNNING={service['desiredCount']}", file=sys.stderr)
         fake.write(args.outputs)
         print(f"seeded a copy of stack {args.stack}; outputs in {args.outputs}")
         return 0
