@@ -185,12 +185,16 @@ def execution_role_policy(
     return {"Version": "2012-10-17", "Statement": statements}
 
 
-def ecs_exec_policy() -> dict[str, Any]:
+def ecs_exec_policy(log_group_arn: str) -> dict[str, Any]:
     """Task-role permissions for ECS Exec (`aws ecs execute-command`), used in
     the incident to check which variables a running container has.
-    The ssmmessages actions have no resource-level permissions.
+
+    The ssmmessages actions have no resource-level permissions. The cluster logs
+    each session (logging DEFAULT) through the task's awslogs configuration, so
+    the task role also writes to the service's own log group, and nowhere else.
     https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-exec.html
     """
+    log_group = _strip_wildcard(log_group_arn)
     return {
         "Version": "2012-10-17",
         "Statement": [
@@ -204,7 +208,15 @@ def ecs_exec_policy() -> dict[str, Any]:
                     "ssmmessages:OpenDataChannel",
                 ],
                 "Resource": "*",
-            }
+            },
+            # The session agent looks the log group up before writing; Describe* has no resource scope.
+            {"Sid": "EcsExecFindLogGroup", "Effect": "Allow", "Action": "logs:DescribeLogGroups", "Resource": "*"},
+            {
+                "Sid": "EcsExecSessionLogs",
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
+                "Resource": [log_group, f"{log_group}:log-stream:*"],
+            },
         ],
     }
 

@@ -71,7 +71,7 @@ class TaskRoles(pulumi.ComponentResource):
         self.exec_policy = aws.iam.RolePolicy(
             f"{name}-ecs-exec",
             role=self.task_role.id,
-            policy=json.dumps(documents.ecs_exec_policy()),
+            policy=args.log_group_arn.apply(lambda arn: json.dumps(documents.ecs_exec_policy(arn))),
             opts=child,
         )
         for index, policy_arn in enumerate(service.task_role_policy_arns):

@@ -115,9 +115,10 @@ def test_the_trust_policy_admits_only_this_accounts_ecs_tasks():
     assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": "123456789012"}
 
 
-def test_ecs_exec_needs_the_ssm_message_channels():
-    (statement,) = documents.ecs_exec_policy()["Statement"]
-    assert "ssmmessages:OpenDataChannel" in statement["Action"]
+def test_ecs_exec_needs_the_ssm_message_channels_and_logs_sessions_to_the_service_log_group():
+    statements = {s["Sid"]: s for s in documents.ecs_exec_policy(LOG_GROUP_ARN)["Statement"]}
+    assert "ssmmessages:OpenDataChannel" in statements["EcsExec"]["Action"]
+    assert statements["EcsExecSessionLogs"]["Resource"] == [LOG_GROUP_ARN, f"{LOG_GROUP_ARN}:log-stream:*"]
 
 
 @pytest.mark.parametrize("pattern,problem", [
