@@ -9,8 +9,11 @@ OUTPUTS  ?=
 BASE_URL ?=
 ENV_EXAMPLE ?=
 MOTO_PORT ?= 5555
+# verify: LOGS=1 also searches recent logs for the failure signatures; JSON=1 prints JSON
+LOGS ?=
+JSON ?=
 
-.PHONY: render test preview up drift verify smoke envcheck docs docs-check fake-estate clean
+.PHONY: render test preview up repair drift verify smoke envcheck docs docs-check fake-estate clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	python3 -m venv $(VENV)
@@ -45,12 +48,16 @@ preview: $(VENV)/.installed
 up: $(VENV)/.installed
 	pulumi up --stack $(STACK)
 
+## Put back what changed outside the stack: read AWS first, then apply the program
+repair: $(VENV)/.installed
+	pulumi up --stack $(STACK) --refresh
+
 drift: $(VENV)/.installed
 	pulumi preview --stack $(STACK) --refresh --expect-no-changes --diff
 
 ## Live (AWS credentials): the estate against what the stack declared
 verify: $(VENV)/.installed
-	$(PYTHON) -m ops.verify --stack $(STACK) $(if $(OUTPUTS),--outputs $(OUTPUTS))
+	$(PYTHON) -m ops.verify --stack $(STACK) $(if $(OUTPUTS),--outputs $(OUTPUTS)) $(if $(LOGS),--logs) $(if $(JSON),--json)
 
 ## Live: post-deploy HTTP checks of the API; the key comes only from $$HOKUSAI_API_KEY
 smoke: $(VENV)/.installed
@@ -62,7 +69,7 @@ fake-estate: $(VENV)/.installed
 	@echo "starting moto_server on 127.0.0.1:$(MOTO_PORT) (stop it with: kill \$$(cat build/moto.pid))"
 	@mkdir -p build
 	MOTO_ECS_SERVICE_RUNNING=2 MOTO_EC2_LOAD_DEFAULT_AMIS=false $(VENV)/bin/moto_server -H 127.0.0.1 -p $(MOTO_PORT) > build/moto.log 2>&1 & echo $$! > build/moto.pid
-	@sleep 2
+	@for i in $$(seq 50); do curl -sf http://127.0.0.1:$(MOTO_PORT)/moto-api/ > /dev/null && break; sleep 0.2; done
 	AWS_ENDPOINT_URL=http://127.0.0.1:$(MOTO_PORT) AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1 \
 		$(PYTHON) -m synth.fake_estate seed --stack $(STACK) --outputs build/fake-outputs.json
 	@echo "now: export AWS_ENDPOINT_URL=http://127.0.0.1:$(MOTO_PORT) AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1"

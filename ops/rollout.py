@@ -132,7 +132,7 @@ _FIXES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"AccessDenied.*secretsmanager|secretsmanager.*AccessDenied|not authorized to perform: "
                 r"secretsmanager", re.I | re.S),
      "the execution role may not read a secret the task references: check the grant (make verify) and "
-     "pulumi up; the grant is derived from the task's secrets list"),
+     "make repair (pulumi up --refresh); the grant is derived from the task's secrets list"),
     (re.compile(r"ResourceNotFoundException|Secrets Manager can't find|secret.*(not found|does not exist)", re.I),
      "a secret the task references does not exist or has no value (AWSCURRENT): create it or put its value, "
      "then force a new deployment"),
@@ -235,5 +235,7 @@ def failure_message(service_name: str, assessment: Assessment) -> str:
         lines.append(f"    fix: {explain_stop(task)}")
     if not shown:
         lines.append("  no stopped task explains it; see `aws ecs describe-services` events and `make verify`")
+    lines.append("  after fixing the cause, deploy again with `pulumi up --refresh` (make repair): without --refresh "
+                 "Pulumi believes the failed revision is already deployed")
     lines.append("  runbook: RUNBOOK.md (\"A deployment rolled back\")")
     return "\n".join(lines)

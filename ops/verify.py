@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from ops.aws import Aws
@@ -36,7 +37,8 @@ def verify(stack: str, *, outputs: Path | None = None, service: str | None = Non
     aws = aws or Aws(region=estate.region)
     snapshot = collect(aws, estate, scan_logs=scan_logs)
     report = Report(f"verify {stack} ({estate.region}, account {estate.account_id})")
-    report.extend(run_checks(estate, snapshot, only=service))
+    # The fixes name the stack they are about, so they can be pasted as they are.
+    report.extend(replace(r, fix=r.fix.replace("<stack>", stack)) for r in run_checks(estate, snapshot, only=service))
     report.notes.append(f"{aws.call_count} AWS API calls for {len(estate.services)} service(s)")
     return report
 

@@ -15,6 +15,11 @@ from ops.collect import ServiceSnapshot, Snapshot
 from ops.iam_policy import Decision, evaluate
 from ops.report import Result, fail, ok, warn
 
+# Repairs of what changed outside the stack. A plain `pulumi up` compares the
+# program with Pulumi's state, which still holds the old values, and does
+# nothing; `--refresh` reads AWS first and then puts back what was declared.
+REPAIR = "make repair STACK=<stack> (pulumi up --refresh)"
+
 ServiceCheck = Callable[[ServiceEstate, ServiceContract, ServiceSnapshot, Snapshot], Iterable[Result]]
 
 
@@ -44,28 +49,28 @@ def check_service(declared: ServiceEstate, contract: ServiceContract, snap: Serv
     service = snap.service
     if not world.cluster_found:
         yield fail("service.active", name, "the cluster does not exist",
-                   "pulumi up (or check the stack outputs are for this account and region)")
+                   f"{REPAIR}, or check the stack outputs are for this account and region")
         return
     if not service or service.get("status") != "ACTIVE":
         yield fail("service.active", name, f"the service is {(service or {}).get('status', 'missing')}",
-                   "pulumi up recreates it; check `pulumi preview --refresh` for what else drifted")
+                   f"{REPAIR} recreates it; `make drift` shows what else changed")
         return
     yield ok("service.active", name, "the service is ACTIVE")
 
     stopped = rollout.stopped_tasks_from(snap.stopped_tasks)
     assessment = rollout.assess(service, declared.task_definition_arn, stopped)
     fixes = {
-        rollout.Rollout.ROLLED_BACK: "fix the cause named by the stopped tasks, then pulumi up; runbook: "
+        rollout.Rollout.ROLLED_BACK: f"fix the cause named by the stopped tasks, then {REPAIR}; runbook: "
                                      "\"A deployment rolled back\"",
-        rollout.Rollout.FAILED: "fix the cause named by the stopped tasks, then pulumi up",
-        rollout.Rollout.STALE: "pulumi up (the service must run the declared revision); if it keeps "
+        rollout.Rollout.FAILED: f"fix the cause named by the stopped tasks, then {REPAIR}",
+        rollout.Rollout.STALE: f"{REPAIR} redeploys the declared revision; if it keeps "
                                "reverting, a deployment is rolling back: see the stopped tasks",
         rollout.Rollout.IN_PROGRESS: "wait for the deployment, then verify again",
     }
     if assessment.succeeded:
         yield ok("service.rollout", name, assessment.summary)
     else:
-        yield fail("service.rollout", name, assessment.summary, fixes.get(assessment.state, "pulumi up"))
+        yield fail("service.rollout", name, assessment.summary, fixes.get(assessment.state, REPAIR))
 
     primary_arn = _primary_arn(service)
     old = sorted({rollout.revision_of(t.get("taskDefinitionArn", "")) for t in snap.running_tasks
@@ -109,7 +114,7 @@ def check_task_definition(declared: ServiceEstate, contract: ServiceContract, sn
     if container is None:
         yield fail("taskdef.container", subject,
                    f"no task definition with a container '{declared.container_name}' could be read",
-                   "pulumi up registers it; if it was deregistered by hand, that is drift")
+                   f"{REPAIR} registers it again; it was deregistered by hand")
         return
     secrets = {s.get("name"): s.get("valueFrom") for s in container.get("secrets") or []}
     environment = {e.get("name"): e.get("value") for e in container.get("environment") or []}
@@ -119,18 +124,18 @@ def check_task_definition(declared: ServiceEstate, contract: ServiceContract, sn
         actual = secrets.get(name)
         if actual is None:
             yield fail("taskdef.secret", subject, f"{name} is not in the container's secrets: {requirement.breaks}",
-                       f"pulumi up (the program always declares it); if {subject} is not the declared revision, "
+                       f"{REPAIR}: the program always declares it; if {subject} is not the declared revision, "
                        "the service runs an old one")
         elif expected and actual != expected and not expected.startswith(actual):
             yield fail("taskdef.secret", subject, f"{name} reads {actual}, but the stack declares {expected}",
-                       "pulumi up; someone edited the task definition by hand")
+                       f"{REPAIR}; someone edited the task definition by hand")
         else:
             yield ok("taskdef.secret", subject, f"{name} comes from {actual}")
 
     missing = [s.env_var for s in contract.settings if s.env_var not in environment]
     if missing:
         yield fail("taskdef.settings", subject, f"required settings missing: {', '.join(missing)}",
-                   "pulumi up (the program always sets them)")
+                   f"{REPAIR}: the program always sets them")
     else:
         yield ok("taskdef.settings", subject, f"all {len(contract.settings)} required settings are set")
 
@@ -139,7 +144,8 @@ def check_task_definition(declared: ServiceEstate, contract: ServiceContract, sn
         yield fail("taskdef.plaintext", subject,
                    f"credential-like variables in plain environment: {', '.join(plaintext)} (their values are "
                    "visible to anyone who can describe the task definition)",
-                   "move them to the service's secrets in the stack config, pulumi up, and rotate the exposed values")
+                   f"rotate the exposed values first; then {REPAIR} (a hand-made revision) or move them to the "
+                   "service's secrets in the stack config and pulumi up")
     else:
         yield ok("taskdef.plaintext", subject, "no credential-like name in plain environment")
 
@@ -157,7 +163,7 @@ def check_secrets(declared: ServiceEstate, contract: ServiceContract, snap: Serv
         description = world.secrets.get(arn)
         if description is None:
             yield fail("secret.exists", env_var, f"the secret {arn} does not exist",
-                       "create it (aws secretsmanager create-secret) and put its value, or pulumi up if the "
+                       "create it (aws secretsmanager create-secret) and put its value, or make repair if the "
                        "stack declares it")
         elif description.get("DeletedDate"):
             yield fail("secret.exists", env_var, f"the secret {description.get('Name')} is scheduled for deletion "
@@ -174,7 +180,7 @@ def check_secrets(declared: ServiceEstate, contract: ServiceContract, snap: Serv
     documents = snap.execution_role_policies
     role = declared.execution_role_arn.rsplit("/", 1)[-1]
     if documents is None:
-        yield fail("iam.grant", role, "the execution role does not exist", "pulumi up")
+        yield fail("iam.grant", role, "the execution role does not exist", REPAIR)
         return
     for env_var, arn in sorted(referenced.items()):
         decision = evaluate(documents, "secretsmanager:GetSecretValue", arn)
@@ -187,7 +193,7 @@ def check_secrets(declared: ServiceEstate, contract: ServiceContract, snap: Serv
         else:
             yield fail("iam.grant", role, f"may not read {env_var} ({arn}): {decision.value}; tasks fail with "
                                           "ResourceInitializationError",
-                       "pulumi up restores the grant derived from the task's secrets")
+                       f"{REPAIR} restores the grant derived from the task's secrets")
 
 
 # --------------------------------------------------------------------------- #
@@ -200,13 +206,13 @@ def check_target_group(declared: ServiceEstate, contract: ServiceContract, snap:
     group = snap.target_group
     subject = declared.target_group_arn.split(":")[-1]
     if group is None:
-        yield fail("lb.target_group", subject, "the target group does not exist", "pulumi up")
+        yield fail("lb.target_group", subject, "the target group does not exist", REPAIR)
         return
     path = group.get("HealthCheckPath")
     if path != declared.health_check_path:
         yield fail("lb.health_check", subject, f"the health check path is {path!r}, declared "
                                                f"{declared.health_check_path!r}",
-                   "pulumi up; the path was changed outside the stack")
+                   f"{REPAIR}; the path was changed outside the stack")
     else:
         yield ok("lb.health_check", subject, f"health check on {path}")
     states = [t.get("TargetHealth", {}) for t in snap.target_health]
@@ -248,7 +254,7 @@ def check_redis(estate: Estate, world: Snapshot) -> Iterable[Result]:
             yield fail("redis.access", label,
                        f"{group} may not reach Redis ({redis.security_group_id}) on {redis.port}: the auth cache is "
                        "unreachable (the missing redis_from_data_pipeline_ecs rule of the incident)",
-                       "pulumi up restores the rule; someone removed it outside the stack")
+                       f"{REPAIR} restores the rule; someone removed it outside the stack")
 
 
 # --------------------------------------------------------------------------- #
@@ -261,7 +267,7 @@ def check_observability(declared: ServiceEstate, contract: ServiceContract, snap
     if snap.log_group is None:
         yield fail("logs.group", declared.log_group_name, "the log group does not exist: tasks cannot start "
                                                           "(awslogs fails) and nothing is counted",
-                   "pulumi up")
+                   REPAIR)
     else:
         yield ok("logs.group", declared.log_group_name,
                  f"exists, retention {snap.log_group.get('retentionInDays', 'never expires')} days")
@@ -271,11 +277,11 @@ def check_observability(declared: ServiceEstate, contract: ServiceContract, snap
             if found is None:
                 yield fail("logs.filter", declared_filter.name, f"the metric filter counting "
                                                                 f"{declared_filter.pattern} is missing",
-                           "pulumi up; without it the alarm never fires")
+                           f"{REPAIR}; without it the alarm never fires")
             elif found.get("filterPattern") != declared_filter.pattern:
                 yield fail("logs.filter", declared_filter.name,
                            f"pattern is {found.get('filterPattern')!r}, declared {declared_filter.pattern!r}",
-                           "pulumi up")
+                           REPAIR)
             else:
                 yield ok("logs.filter", declared_filter.name, f"counts {declared_filter.pattern}")
         for metric, events in sorted(snap.log_matches.items()):
@@ -287,7 +293,7 @@ def check_observability(declared: ServiceEstate, contract: ServiceContract, snap
     for name in declared.alarm_names:
         alarm = world.alarms.get(name)
         if alarm is None:
-            yield fail("alarms.exists", name, "the alarm is missing: this failure would go unnoticed", "pulumi up")
+            yield fail("alarms.exists", name, "the alarm is missing: this failure would go unnoticed", REPAIR)
         elif alarm.get("StateValue") == "ALARM":
             yield fail("alarms.state", name, f"in ALARM: {alarm.get('StateReason', '')[:200]}",
                        alarm.get("AlarmDescription", "") or "see the alarm's description")
@@ -318,7 +324,7 @@ def run_checks(estate: Estate, snapshot: Snapshot, only: str | None = None) -> l
             continue
         contract = CONTRACTS.get(declared.key)
         if contract is None:
-            results.append(fail("contract", declared.key, "the stack declares a service the contract does not know",
+            results.append(fail("service.contract", declared.key, "the stack declares a service the contract does not know",
                                 "update hokusai-infra (this verifier is older than the stack)"))
             continue
         for check in SERVICE_CHECKS:
