@@ -1,0 +1,377 @@
+"""RUNBOOK.md must not go stale: everything it tells on-call to run or look for must exist.
+
+Each rule is a small pure function from texts to a list of problems, so a test
+can feed it a deliberately wrong runbook and watch it complain (the
+`test_checker_*` tests), and the real tests feed it the real RUNBOOK.md.
+
+What is checked, and against what:
+  - `make <target> VAR=...`              -> the Makefile's targets and variables
+  - `python -m <module>`                 -> an importable module of this repository
+  - verify / smoke / envcheck check ids  -> the ids the tools can emit (read from their source)
+  - `synth.fake_estate break <failure>`  -> synth.fake_estate.FAILURES (and every failure is practised)
+  - failure-mode headings                -> REQUIRED_SECTIONS, each with Symptom / Confirm / Fix / Roll back
+  - `runbook: ... "<heading>"` in code   -> a heading of RUNBOOK.md
+  - `](#anchor)` links                   -> a heading's GitHub anchor
+  - `hokusai-...development...` names    -> a physical name in the rendered stack snapshot
+  - `hokusai/development/...` secrets    -> the contract's conventional secret names
+  - nothing that looks like a real credential.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from infra.contract import CONTRACTS
+from ops.smoke import CHECKS as SMOKE_CHECKS
+from synth.fake_estate import FAILURES
+
+ROOT = Path(__file__).resolve().parent.parent
+RUNBOOK = ROOT / "RUNBOOK.md"
+MAKEFILE = ROOT / "Makefile"
+VERIFY_CHECKS_SOURCE = ROOT / "ops" / "verify_checks.py"
+ENVCHECK_SOURCE = ROOT / "ops" / "envcheck.py"
+SNAPSHOT = ROOT / "tests" / "snapshots" / "development.json"
+STACK = "development"
+
+# The failure modes of the incident write-ups (the issue's list), as exact headings.
+REQUIRED_SECTIONS = (
+    "Required secret missing from the task definition",
+    "Secret exists but has no value, or is scheduled for deletion",
+    "valueFrom points at the wrong secret",
+    "Execution role cannot read a secret",
+    "Redis rule missing: auth cache unreachable",
+    "Service on a stale task-definition revision",
+    "A deployment rolled back",
+    "Running fewer tasks than desired",
+    "Targets unhealthy, health check changed, or requests time out at the ALB",
+    "Plaintext secret in the environment",
+    "Metric filter or alarm missing",
+    "Drift reported by the scheduled drift workflow",
+    "Stack config rejected at preview",
+    "envcheck gap before a deploy",
+)
+# Sections on-call needs that are not failure modes.
+REQUIRED_HEADINGS = REQUIRED_SECTIONS + ("First five minutes", "Rolling back", "Practising on a fake estate")
+SECTION_PARTS = ("Symptom", "Confirm", "Fix", "Roll back")
+
+# Anything shaped like a real key: Hokusai API keys, Hugging Face tokens, AWS access key ids.
+CREDENTIAL = re.compile(r"hk_(live|test)_[A-Za-z0-9]{12,}|hf_[A-Za-z0-9]{30,}|AKIA[0-9A-Z]{16}")
+
+
+# --------------------------------------------------------------------------- #
+# Reading the texts
+# --------------------------------------------------------------------------- #
+
+
+def code_text(markdown: str) -> str:
+    """The runbook's code only (fenced blocks and inline spans): where commands live.
+    Prose like "make sure" is not a command."""
+    fenced = re.findall(r"^```[^\n]*\n(.*?)^```", markdown, flags=re.M | re.S)
+    without_fences = re.sub(r"^```[^\n]*\n.*?^```", "", markdown, flags=re.M | re.S)
+    inline = re.findall(r"`([^`\n]+)`", without_fences)
+    return "\n".join(fenced + inline)
+
+
+def headings(markdown: str) -> list[str]:
+    without_fences = re.sub(r"^```[^\n]*\n.*?^```", "", markdown, flags=re.M | re.S)
+    return [h.strip() for h in re.findall(r"^#{1,6} (.+)$", without_fences, flags=re.M)]
+
+
+def anchor(heading: str) -> str:
+    """GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens."""
+    text = heading.strip().lower().replace("`", "")
+    text = re.sub(r"[^\w\- ]", "", text)
+    return text.replace(" ", "-")
+
+
+def section_body(markdown: str, heading: str) -> str:
+    """The text under `## heading` up to the next heading of the same or a higher level."""
+    match = re.search(rf"^(#+) {re.escape(heading)}\s*$", markdown, flags=re.M)
+    if not match:
+        return ""
+    level = len(match.group(1))
+    rest = markdown[match.end():]
+    end = re.search(rf"^#{{1,{level}}} ", rest, flags=re.M)
+    return rest[: end.start()] if end else rest
+
+
+def makefile_targets(makefile: str) -> set[str]:
+    return set(re.findall(r"^([a-z][a-z0-9_-]*):(?!=)", makefile, flags=re.M))
+
+
+def makefile_variables(makefile: str) -> set[str]:
+    return set(re.findall(r"^([A-Z][A-Z0-9_]*)\s*[?:+]?=", makefile, flags=re.M))
+
+
+def tool_check_ids(source: str, kinds: tuple[str, ...] = ("ok", "fail", "warn")) -> set[str]:
+    """Check ids a tool emits: the first argument of its ok(...)/fail(...)/warn(...) calls."""
+    return set(re.findall(rf"\b(?:{'|'.join(kinds)})\(\s*\"([^\"]+)\"", source))
+
+
+def all_check_ids() -> set[str]:
+    return (tool_check_ids(VERIFY_CHECKS_SOURCE.read_text()) | tool_check_ids(ENVCHECK_SOURCE.read_text())
+            | set(SMOKE_CHECKS))
+
+
+def snapshot_names() -> set[str]:
+    """Every physical name (`name` input) in the rendered development stack."""
+    resources = json.loads(SNAPSHOT.read_text())["resources"]
+    return {r["inputs"]["name"] for r in resources if isinstance(r.get("inputs", {}).get("name"), str)}
+
+
+def snapshot_alarm_names() -> set[str]:
+    resources = json.loads(SNAPSHOT.read_text())["resources"]
+    return {r["inputs"]["name"] for r in resources if r["type"] == "aws:cloudwatch/metricAlarm:MetricAlarm"}
+
+
+# --------------------------------------------------------------------------- #
+# The rules: text in, problems out
+# --------------------------------------------------------------------------- #
+
+
+def unknown_make_invocations(runbook: str, makefile: str) -> list[str]:
+    """`make <target> [VAR=value ...]` whose target or variable the Makefile lacks."""
+    targets, variables = makefile_targets(makefile), makefile_variables(makefile)
+    problems = []
+    for target, assignments in re.findall(r"(?<![\w-])make[ \t]+([a-z][a-z0-9_-]*)((?:[ \t]+[A-Z][A-Z0-9_]*=\S*)*)",
+                                          code_text(runbook)):
+        if target not in targets:
+            problems.append(f"make {target}: no such target")
+        for variable in re.findall(r"([A-Z][A-Z0-9_]*)=", assignments):
+            if variable not in variables:
+                problems.append(f"make {target} {variable}=...: the Makefile has no variable {variable}")
+    return sorted(set(problems))
+
+
+def unknown_python_modules(runbook: str) -> list[str]:
+    modules = set(re.findall(r"python3?[ \t]+-m[ \t]+([A-Za-z_][\w.]*)", code_text(runbook)))
+    return sorted(m for m in modules if m.split(".")[0] not in ("pytest", "pip")
+                  and importlib.util.find_spec(m) is None)
+
+
+def unknown_check_ids(runbook: str, known: set[str]) -> list[str]:
+    """Backticked `prefix.name` whose prefix is a tool's (taskdef., lb., env. ...) but that no tool emits."""
+    prefixes = {k.split(".", 1)[0] for k in known if "." in k}
+    candidates = re.findall(r"`([a-z][a-z0-9]*\.[a-z][a-z0-9_-]*)`", runbook)
+    return sorted({c for c in candidates if c.split(".", 1)[0] in prefixes and c not in known})
+
+
+def uncovered_check_ids(runbook: str, ids: set[str]) -> list[str]:
+    """Check ids that the runbook never names (backticked), so on-call cannot look them up."""
+    return sorted(i for i in ids if f"`{i}`" not in runbook)
+
+
+def unknown_fake_failures(runbook: str, failures: set[str]) -> list[str]:
+    named = set(re.findall(r"(?<![\w-])break[ \t]+([a-z][a-z0-9-]*)", code_text(runbook)))
+    return sorted(named - failures)
+
+
+def missing_headings(runbook: str, required: tuple[str, ...]) -> list[str]:
+    present = set(headings(runbook))
+    return [h for h in required if h not in present]
+
+
+def incomplete_sections(runbook: str, sections: tuple[str, ...]) -> list[str]:
+    problems = []
+    for heading in sections:
+        body = section_body(runbook, heading)
+        for part in SECTION_PARTS:
+            if not re.search(rf"\*\*{part}\b", body):
+                problems.append(f"{heading}: no **{part}**")
+    return problems
+
+
+def broken_anchors(runbook: str) -> list[str]:
+    anchors = {anchor(h) for h in headings(runbook)}
+    return sorted({a for a in re.findall(r"\]\(#([^)]+)\)", runbook) if a not in anchors})
+
+
+def runbook_references_in_code(sources: list[str]) -> set[str]:
+    """Headings the tools' messages send on-call to: `runbook: ... "<heading>"` (quotes escaped in source)."""
+    found: set[str] = set()
+    for source in sources:
+        for match in re.finditer(r"runbook:.{0,160}?\\\"([^\"\\]+)\\\"", source, flags=re.S):
+            found.add(match.group(1))
+    return found
+
+
+def unknown_estate_names(runbook: str, names: set[str]) -> list[str]:
+    """Physical names of this estate (`hokusai-development...`, `hokusai-api-development...`) that the
+    rendered stack does not have: a typo here sends on-call to a resource that does not exist."""
+    found = set()
+    for token in re.findall(r"hokusai-(?:api-)?development[A-Za-z0-9.-]*", runbook):
+        found.add(token.rstrip(".-"))
+    return sorted(found - names)
+
+
+def unknown_secret_names(runbook: str, stack: str = STACK) -> list[str]:
+    known = {s.secret_name_for(stack) for c in CONTRACTS.values() for s in c.secrets}
+    named = set(re.findall(rf"hokusai/{stack}/[a-z0-9/_-]*[a-z0-9]", runbook))
+    return sorted(named - known)
+
+
+def credential_like(text: str) -> list[str]:
+    return [m.group(0)[:8] + "..." for m in CREDENTIAL.finditer(text)]
+
+
+# --------------------------------------------------------------------------- #
+# The runbook as it is
+# --------------------------------------------------------------------------- #
+
+
+@pytest.fixture(scope="module")
+def runbook() -> str:
+    return RUNBOOK.read_text()
+
+
+def test_every_make_target_and_variable_exists(runbook):
+    assert unknown_make_invocations(runbook, MAKEFILE.read_text()) == []
+
+
+def test_runbook_uses_the_on_call_make_targets(runbook):
+    used = set(re.findall(r"(?<![\w-])make[ \t]+([a-z][a-z0-9_-]*)", code_text(runbook)))
+    assert {"verify", "smoke", "fake-estate", "drift", "envcheck"} <= used
+
+
+def test_every_python_module_exists(runbook):
+    assert unknown_python_modules(runbook) == []
+
+
+def test_every_check_id_mentioned_exists(runbook):
+    assert unknown_check_ids(runbook, all_check_ids()) == []
+
+
+def test_every_verify_check_is_covered(runbook):
+    """Every id verify can print (FAIL and warn rows, and the ok-only ones) has a place in the runbook."""
+    ids = tool_check_ids(VERIFY_CHECKS_SOURCE.read_text())
+    assert {"taskdef.secret", "redis.access", "service.rollout"} <= ids  # the extraction found them at all
+    assert uncovered_check_ids(runbook, ids) == []
+
+
+def test_every_smoke_and_envcheck_check_is_covered(runbook):
+    ids = set(SMOKE_CHECKS) | tool_check_ids(ENVCHECK_SOURCE.read_text())
+    assert "env.missing" in ids
+    assert uncovered_check_ids(runbook, ids) == []
+
+
+def test_every_fake_failure_named_exists(runbook):
+    assert unknown_fake_failures(runbook, set(FAILURES)) == []
+
+
+def test_every_fake_failure_is_practised(runbook):
+    named = set(re.findall(r"(?<![\w-])break[ \t]+([a-z][a-z0-9-]*)", code_text(runbook)))
+    assert sorted(set(FAILURES) - named) == []
+
+
+def test_every_required_heading_is_present(runbook):
+    assert missing_headings(runbook, REQUIRED_HEADINGS) == []
+
+
+def test_every_failure_mode_has_symptom_confirm_fix_and_roll_back(runbook):
+    assert incomplete_sections(runbook, REQUIRED_SECTIONS) == []
+
+
+def test_every_heading_the_tools_point_at_exists(runbook):
+    sources = [p.read_text() for p in sorted((ROOT / "ops").glob("*.py")) + sorted((ROOT / "infra").glob("*.py"))]
+    referenced = runbook_references_in_code(sources)
+    assert "A deployment rolled back" in referenced  # the deploy gate's and verify's pointer
+    assert sorted(referenced - set(headings(runbook))) == []
+
+
+def test_every_internal_link_resolves(runbook):
+    assert broken_anchors(runbook) == []
+
+
+def test_every_estate_name_is_real(runbook):
+    assert unknown_estate_names(runbook, snapshot_names()) == []
+
+
+def test_every_alarm_is_in_the_runbook(runbook):
+    alarms = snapshot_alarm_names()
+    assert len(alarms) >= 6
+    assert sorted(a for a in alarms if f"`{a}`" not in runbook) == []
+
+
+def test_every_secret_name_is_the_contracts(runbook):
+    assert unknown_secret_names(runbook) == []
+    for secret in CONTRACTS["api"].secrets:
+        assert secret.secret_name_for(STACK) in runbook
+
+
+def test_runbook_holds_no_credential(runbook):
+    assert credential_like(runbook) == []
+
+
+def test_emergency_rollback_commands_are_spelled_out(runbook):
+    rolling_back = section_body(runbook, "Rolling back")
+    for command in (
+        "aws ecs update-service --cluster hokusai-development --service hokusai-api-development",
+        "--task-definition hokusai-api-development:<previous revision>",
+        "aws ecs list-task-definitions --family-prefix hokusai-api-development --sort DESC --max-items 5",
+        "git revert",
+    ):
+        assert command in rolling_back
+
+
+# --------------------------------------------------------------------------- #
+# The checkers can fail: each fed a runbook that is wrong on purpose
+# --------------------------------------------------------------------------- #
+
+
+def test_checker_reports_a_make_target_that_does_not_exist():
+    stale = "Run `make nonexistent STACK=development` and `make verify URL=x`; make sure prose is ignored."
+    assert unknown_make_invocations(stale, MAKEFILE.read_text()) == [
+        "make nonexistent: no such target",
+        "make verify URL=...: the Makefile has no variable URL",
+    ]
+
+
+def test_checker_reports_a_check_id_that_does_not_exist():
+    assert unknown_check_ids("verify shows `taskdef.secrets` and `lb.targets`", all_check_ids()) == [
+        "taskdef.secrets"]
+
+
+def test_checker_reports_a_check_id_the_runbook_does_not_cover():
+    assert uncovered_check_ids("only `taskdef.secret` here", {"taskdef.secret", "redis.access"}) == ["redis.access"]
+
+
+def test_checker_reports_a_fake_failure_that_does_not_exist():
+    text = "```sh\npython -m synth.fake_estate break no-such-failure --outputs x\n```\nand `break secret-deleted`"
+    assert unknown_fake_failures(text, set(FAILURES)) == ["no-such-failure"]
+
+
+def test_checker_reports_a_missing_heading_and_an_incomplete_section():
+    text = "## A deployment rolled back\n\n**Symptom** x\n**Confirm** y\n\n## Next\n**Fix** z\n**Roll back** w\n"
+    assert missing_headings(text, ("A deployment rolled back", "Rolling back")) == ["Rolling back"]
+    assert incomplete_sections(text, ("A deployment rolled back",)) == [
+        "A deployment rolled back: no **Fix**", "A deployment rolled back: no **Roll back**"]
+
+
+def test_checker_reports_a_broken_link_and_an_unknown_module():
+    assert broken_anchors("## Rolling back\n[ok](#rolling-back) [stale](#rolling-forward)") == ["rolling-forward"]
+    assert unknown_python_modules("`python -m ops.verifyy --stack development`") == ["ops.verifyy"]
+
+
+def test_checker_reports_an_estate_name_or_secret_that_does_not_exist():
+    names = snapshot_names()
+    text = "alarm `hokusai-api-development-huggingface-tokens`, log `/ecs/hokusai-api-development`"
+    assert unknown_estate_names(text, names) == ["hokusai-api-development-huggingface-tokens"]
+    assert unknown_secret_names("`hokusai/development/huggingface/token`") == ["hokusai/development/huggingface/token"]
+
+
+def test_checker_reports_a_heading_the_code_points_at_that_is_gone():
+    source = 'lines.append("  runbook: RUNBOOK.md (\\"A deployment went sideways\\")")'
+    assert runbook_references_in_code([source]) == {"A deployment went sideways"}
+
+
+def test_checker_catches_credential_shapes():
+    # Built at run time so this file holds no credential-shaped literal either.
+    samples = ["hk_" + "live_" + "a1" * 8, "hf_" + "Ab" * 16, "AKIA" + "A1B2C3D4E5F6G7H8"]
+    for sample in samples:
+        assert credential_like(f"export X={sample}") != []
+    assert credential_like("hk_live_REDACTED and hf_your_token_here and <previous revision>") == []
