@@ -131,10 +131,17 @@ def emit(report: Report, *, as_json: bool = False, stream: TextIO | None = None)
 
 def run_tool(main: Callable[[], int]) -> int:
     """Run a tool's main, turning CannotCheck into exit 2 with a one-paragraph message."""
+    import botocore.exceptions
+
     try:
         return main()
     except CannotCheck as error:
         print(f"could not check: {error}", file=sys.stderr)
+        return EXIT_CANNOT_CHECK
+    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
+        # Throttled past the retries, a service outage, an API this endpoint lacks:
+        # the tool could not look, which says nothing about the estate.
+        print(f"could not check: AWS answered with an error: {error}", file=sys.stderr)
         return EXIT_CANNOT_CHECK
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

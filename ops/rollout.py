@@ -83,7 +83,10 @@ def assess(service: dict[str, Any] | None, declared_task_definition: str,
     state_reason = primary.get("rolloutStateReason") or ""
 
     if primary.get("taskDefinition") != declared_task_definition:
-        events = " ".join(e.get("message", "") for e in (service.get("events") or [])[:20])
+        # Only events since the PRIMARY deployment began: an older rollback is history.
+        since = primary.get("createdAt")
+        events = " ".join(e.get("message", "") for e in (service.get("events") or [])[:20]
+                          if since is None or e.get("createdAt") is None or e["createdAt"] >= since)
         rolled_back = bool(failed_here) or bool(_ROLLBACK_WORDS.search(state_reason + " " + events))
         if rolled_back:
             why = f": {failed_here[0].describe()}" if failed_here else ""
@@ -181,7 +184,9 @@ def look(ecs: Any, cluster: str, service_name: str, declared_task_definition: st
     services = response.get("services") or []
     service = services[0] if services else None
     assessment = assess(service, declared_task_definition)
-    if assessment.state in (Rollout.STALE, Rollout.FAILED, Rollout.IN_PROGRESS) and service:
+    # Whatever went wrong, the stopped tasks say why (a real rollback is recognised
+    # from rolloutStateReason alone, before any task is looked at).
+    if not assessment.succeeded and service:
         stopped = recent_stopped_tasks(ecs, cluster, service_name)
         assessment = assess(service, declared_task_definition, stopped)
     return assessment

@@ -131,3 +131,20 @@ def test_no_credentials_cannot_be_checked(dev_run, tmp_path, monkeypatch, capsys
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     assert verify_tool.main(["--stack", "development", "--outputs", str(outputs)]) == 2
     assert "no AWS credentials" in capsys.readouterr().err
+
+
+def test_an_aws_error_past_the_retries_cannot_be_checked(fake, tmp_path, monkeypatch, capsys, boto_session):
+    import botocore.exceptions
+
+    outputs = tmp_path / "outputs.json"
+    fake.write(outputs)
+
+    def throttled(*args, **kwargs):
+        raise botocore.exceptions.ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}},
+                                              "DescribeAlarms")
+
+    monkeypatch.setattr(verify_tool, "collect", throttled)
+    assert verify_tool.main(["--stack", "development", "--outputs", str(outputs)]) == 2
+    err = capsys.readouterr().err
+    assert "could not check: AWS answered with an error" in err and "ThrottlingException" in err
+    assert "Traceback" not in err
