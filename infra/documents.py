@@ -161,7 +161,9 @@ def execution_role_policy(
             "Sid": "WriteLogs",
             "Effect": "Allow",
             "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-            "Resource": f"{_strip_wildcard(log_group_arn)}:log-stream:*",
+            # CreateLogStream is authorised against the log group, PutLogEvents against
+            # the stream: `<group>:*` covers both forms of the ARN, and nothing else.
+            "Resource": [_strip_wildcard(log_group_arn), f"{_strip_wildcard(log_group_arn)}:*"],
         }
     )
     secrets = sorted(set(secret_arns))
@@ -215,7 +217,7 @@ def ecs_exec_policy(log_group_arn: str) -> dict[str, Any]:
                 "Sid": "EcsExecSessionLogs",
                 "Effect": "Allow",
                 "Action": ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
-                "Resource": [log_group, f"{log_group}:log-stream:*"],
+                "Resource": [log_group, f"{log_group}:*"],
             },
         ],
     }

@@ -138,6 +138,10 @@ class Service(pulumi.ComponentResource):
                     )
                 )
             ),
+            # Keep replaced revisions ACTIVE: the circuit breaker rolls back to the
+            # previous one, and on-call may point the service back at it (RUNBOOK.md).
+            # Deregistering them would make both impossible.
+            skip_destroy=True,
             tags=tags,
             # The log group must exist before a task tries to write to it.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.observability.log_group]),
@@ -212,6 +216,7 @@ class Service(pulumi.ComponentResource):
             resource_id=naming.ecs_resource_id(service.key, settings.environment),
             min_capacity=service.autoscaling.min_count,
             max_capacity=service.autoscaling.max_count,
+            tags=tags,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.service]),
         )
         self.scaling_policy = aws.appautoscaling.Policy(

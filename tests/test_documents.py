@@ -105,8 +105,8 @@ def test_an_image_from_another_registry_needs_no_ecr_grant():
 
 
 def test_logs_are_written_to_the_service_log_group_only():
-    assert policy()["WriteLogs"]["Resource"] == f"{LOG_GROUP_ARN}:log-stream:*"
-    assert policy(log_group_arn=LOG_GROUP_ARN + ":*")["WriteLogs"]["Resource"] == f"{LOG_GROUP_ARN}:log-stream:*"
+    assert policy()["WriteLogs"]["Resource"] == [LOG_GROUP_ARN, f"{LOG_GROUP_ARN}:*"]
+    assert policy(log_group_arn=LOG_GROUP_ARN + ":*")["WriteLogs"]["Resource"] == [LOG_GROUP_ARN, f"{LOG_GROUP_ARN}:*"]
 
 
 def test_the_trust_policy_admits_only_this_accounts_ecs_tasks():
@@ -118,7 +118,7 @@ def test_the_trust_policy_admits_only_this_accounts_ecs_tasks():
 def test_ecs_exec_needs_the_ssm_message_channels_and_logs_sessions_to_the_service_log_group():
     statements = {s["Sid"]: s for s in documents.ecs_exec_policy(LOG_GROUP_ARN)["Statement"]}
     assert "ssmmessages:OpenDataChannel" in statements["EcsExec"]["Action"]
-    assert statements["EcsExecSessionLogs"]["Resource"] == [LOG_GROUP_ARN, f"{LOG_GROUP_ARN}:log-stream:*"]
+    assert statements["EcsExecSessionLogs"]["Resource"] == [LOG_GROUP_ARN, f"{LOG_GROUP_ARN}:*"]
 
 
 @pytest.mark.parametrize("pattern,problem", [

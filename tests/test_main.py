@@ -9,7 +9,7 @@ TAGGABLE_WITHOUT_TAGS = {
     # These AWS resources take no tags.
     "aws:iam/rolePolicy:RolePolicy", "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
     "aws:cloudwatch/logMetricFilter:LogMetricFilter", "aws:sns/topicSubscription:TopicSubscription",
-    "aws:appautoscaling/policy:Policy", "aws:appautoscaling/target:Target",
+    "aws:appautoscaling/policy:Policy",
     "aws:secretsmanager/secretVersion:SecretVersion",
 }
 

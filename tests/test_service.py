@@ -35,6 +35,8 @@ def test_the_task_definition_is_a_fargate_task_with_roles_and_logs(dev_run):
     assert (task.inputs["cpu"], task.inputs["memory"]) == ("512", "1024")
     assert task.inputs["executionRoleArn"] == "arn:aws:iam::123456789012:role/hokusai-api-development-execution"
     assert task.inputs["taskRoleArn"] == "arn:aws:iam::123456789012:role/hokusai-api-development-task"
+    # Replaced revisions stay ACTIVE, so a rollback (circuit breaker or by hand) has somewhere to go.
+    assert task.inputs["skipDestroy"] is True
     definition = container(dev_run)
     assert (definition["name"], definition["portMappings"][0]["containerPort"]) == ("api", 8001)
     assert definition["logConfiguration"]["options"]["awslogs-group"] == "/ecs/hokusai-api-development"

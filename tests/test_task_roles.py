@@ -33,8 +33,8 @@ def test_no_statement_of_the_execution_role_touches_secrets_by_wildcard(dev_run)
 
 def test_the_execution_role_writes_only_its_log_group_and_pulls_only_its_repository(dev_run):
     found = statements(dev_run, "hokusai-api-development-execution")
-    assert found["WriteLogs"]["Resource"] == (
-        "arn:aws:logs:us-east-1:123456789012:log-group:/ecs/hokusai-api-development:log-stream:*")
+    group = "arn:aws:logs:us-east-1:123456789012:log-group:/ecs/hokusai-api-development"
+    assert found["WriteLogs"]["Resource"] == [group, f"{group}:*"]
     assert found["PullImage"]["Resource"] == ["arn:aws:ecr:us-east-1:123456789012:repository/hokusai/api"]
     assert "DecryptDeclaredSecrets" not in found
 
@@ -42,6 +42,8 @@ def test_the_execution_role_writes_only_its_log_group_and_pulls_only_its_reposit
 def test_kms_decrypt_is_granted_only_for_the_configured_key(dev_values):
     key = "arn:aws:kms:us-east-1:123456789012:key/0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9"
     dev_values["hokusai:secrets_kms_key_arn"] = key
+    dev_values["hokusai:services"]["api"]["secrets"]["API_SECRET_KEY"] = {
+        "create": "hokusai/development/api/secret-key"}
     result = run(dev_values)
     assert statements(result, "hokusai-api-development-execution")["DecryptDeclaredSecrets"]["Resource"] == key
     (created,) = by_type(result, "aws:secretsmanager/secret:Secret")
