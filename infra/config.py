@@ -452,6 +452,12 @@ def load_settings(
                          required=False)
     services = _services(reader, top.get("services", _MISSING), stack_name, region_name, account,
                          network, secret_config_keys)
+    if redis and isinstance(top.get("services"), Mapping):
+        for label, _group in redis.extra_consumers:
+            if label in top["services"]:
+                reader.problem(f"redis.extra_consumers.{label}",
+                               f"is named like the service {label}, whose own rule it would replace",
+                               "give the extra consumer another label (the service's rule comes from the contract)")
     if services and redis is None and any(s.contract.uses_redis for s in services):
         users = ", ".join(s.key for s in services if s.contract.uses_redis)
         reader.problem("redis.security_group_id",

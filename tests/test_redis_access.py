@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.conftest import by_type, run, with_mlflow
 
 INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
@@ -26,6 +28,15 @@ def test_extra_consumers_get_their_own_rule(dev_values):
     rules = redis_rules(run(dev_values))
     assert rules["redis-from-data-pipeline-ecs"]["referencedSecurityGroupId"] == "sg-0f1e2d3c4b5a69788"
     assert rules["redis-from-data-pipeline-ecs"]["description"] == "redis_from_data_pipeline_ecs"
+
+
+def test_an_extra_consumer_cannot_shadow_a_services_own_rule(dev_values):
+    from infra.config import SettingsError
+    from tests.conftest import load
+
+    dev_values["hokusai:redis"]["extra_consumers"] = {"api": "sg-0f1e2d3c4b5a69788"}
+    with pytest.raises(SettingsError, match="named like the service api, whose own rule it would replace"):
+        load(dev_values)
 
 
 def test_a_service_that_does_not_use_redis_is_not_admitted(dev_values):
