@@ -16,6 +16,7 @@ from typing import Mapping
 import pulumi
 import pulumi_aws as aws
 
+from infra import naming
 from infra.config import SecretSource, Settings
 
 
@@ -50,6 +51,15 @@ class Secrets(pulumi.ComponentResource):
                 tags=settings.resource_tags,
                 opts=child,
             )
+            if not source.value_from:
+                # The incident's other face: a secret that exists without a value
+                # fails every task at start. Say so at preview, not at 3 a.m.
+                pulumi.log.warn(
+                    f"secret {source.name_or_arn} ({source.env_var}) is declared without a value: put one "
+                    f"(aws secretsmanager put-secret-value --secret-id {source.name_or_arn} --secret-string "
+                    "file://<file>) before tasks start, or give it value_from; `make verify` checks it",
+                    resource=self,
+                )
             if source.value_from:
                 aws.secretsmanager.SecretVersion(
                     f"{name}-{_slug(source.name_or_arn)}-value",
@@ -73,7 +83,7 @@ def _slug(secret_name: str) -> str:
 
 def _description(settings: Settings, source: SecretSource) -> str:
     users = sorted(
-        f"{s.env_var} of hokusai-{service.key}-{settings.environment}"
+        f"{s.env_var} of {naming.service_name(service.key, settings.environment)}"
         for service in settings.services
         for s in service.secrets
         if s.identity == source.identity

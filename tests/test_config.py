@@ -113,14 +113,14 @@ def test_a_secret_cannot_be_both_existing_and_created(api, dev_values):
 
 
 def test_a_secret_value_must_come_from_an_encrypted_config_value(api, dev_values):
-    api["secrets"]["API_SECRET_KEY"]["value_from"] = "apiSecretKey"
+    api["secrets"]["API_SECRET_KEY"] = {"create": "hokusai/development/api/secret-key", "value_from": "apiSecretKey"}
     dev_values["hokusai:apiSecretKey"] = "plain text value"
     message = problems(dev_values)["hokusai:services.api.secrets.API_SECRET_KEY.value_from"]
     assert "pulumi config set --secret apiSecretKey" in message
 
 
 def test_an_encrypted_config_value_is_accepted(api, dev_values):
-    api["secrets"]["API_SECRET_KEY"]["value_from"] = "apiSecretKey"
+    api["secrets"]["API_SECRET_KEY"] = {"create": "hokusai/development/api/secret-key", "value_from": "apiSecretKey"}
     dev_values["hokusai:apiSecretKey"] = "[secret]"
     settings = load(dev_values, secret_keys=["hokusai:apiSecretKey"])
     assert {s.env_var: s.value_from for s in settings.secret_sources}["API_SECRET_KEY"] == "apiSecretKey"

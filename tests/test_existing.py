@@ -44,7 +44,7 @@ def test_every_missing_thing_is_listed_at_once(dev_values):
     world.secrets.clear()
     world.listeners.clear()
     message, _ = refused(dev_values, world)
-    assert "adopts 4 thing(s)" in message
+    assert "adopts 5 thing(s)" in message
     assert "load balancer listener arn:aws:elasticloadbalancing" in message
 
 

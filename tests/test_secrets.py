@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from pulumi.runtime import rpc
 
 from tests.conftest import by_type, container, run
@@ -13,9 +14,17 @@ VERSION = "aws:secretsmanager/secretVersion:SecretVersion"
 def test_adopted_secrets_are_looked_up_not_created(dev_run):
     looked_up = sorted(args.get("name") for token, args in dev_run.mocks.calls
                        if token == "aws:secretsmanager/getSecret:getSecret")
-    assert looked_up == ["hokusai/development/database/password", "hokusai/development/huggingface/api-key",
-                         "hokusai/development/redis/auth-token"]
-    assert [s.inputs["name"] for s in by_type(dev_run, SECRET)] == ["hokusai/development/api/secret-key"]
+    assert looked_up == ["hokusai/development/api/secret-key", "hokusai/development/database/password",
+                         "hokusai/development/huggingface/api-key", "hokusai/development/redis/auth-token"]
+    assert by_type(dev_run, SECRET) == []
+
+
+@pytest.fixture
+def declared(dev_values):
+    """The development stack with API_SECRET_KEY declared by the program instead of adopted."""
+    dev_values["hokusai:services"]["api"]["secrets"]["API_SECRET_KEY"] = {
+        "create": "hokusai/development/api/secret-key"}
+    return dev_values
 
 
 def test_the_container_references_the_adopted_secret_by_its_full_arn(dev_run):
@@ -24,11 +33,14 @@ def test_the_container_references_the_adopted_secret_by_its_full_arn(dev_run):
     assert secrets["HUGGINGFACE_API_KEY"] == world.secrets["hokusai/development/huggingface/api-key"]
 
 
-def test_a_declared_secret_has_no_value_in_the_program(dev_run):
-    (secret,) = by_type(dev_run, SECRET)
+def test_a_declared_secret_has_no_value_in_the_program_and_preview_says_to_put_one(declared, caplog):
+    result = run(declared)
+    (secret,) = by_type(result, SECRET)
     assert secret.inputs["recoveryWindowInDays"] == 7
     assert "API_SECRET_KEY of hokusai-api-development" in secret.inputs["description"]
-    assert not by_type(dev_run, VERSION)
+    assert not by_type(result, VERSION)
+    assert any("declared without a value" in r.getMessage() and "put-secret-value" in r.getMessage()
+               for r in caplog.records)
 
 
 def test_a_secret_adopted_by_partial_arn_is_referenced_by_its_full_arn(dev_values):
@@ -39,7 +51,8 @@ def test_a_secret_adopted_by_partial_arn_is_referenced_by_its_full_arn(dev_value
     assert value_from.startswith(partial + "-") and len(value_from) == len(partial) + 7
 
 
-def test_a_declared_secret_may_take_its_value_from_encrypted_config(dev_values):
+def test_a_declared_secret_may_take_its_value_from_encrypted_config(declared):
+    dev_values = declared
     dev_values["hokusai:services"]["api"]["secrets"]["API_SECRET_KEY"]["value_from"] = "apiSecretKey"
     dev_values["hokusai:apiSecretKey"] = "value-only-in-encrypted-config"
     result = run(dev_values, secret_keys=["hokusai:apiSecretKey"])

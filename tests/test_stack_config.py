@@ -50,7 +50,8 @@ def test_a_misspelt_key_is_caught_although_pulumi_config_could_not_list_it(langu
 def test_encrypted_values_are_never_read_as_settings(language_host):
     values = {**DEV_VALUES, "hokusai:apiSecretKey": "ciphertext"}
     values["hokusai:services"] = json.loads(json.dumps(DEV_VALUES["hokusai:services"]))
-    values["hokusai:services"]["api"]["secrets"]["API_SECRET_KEY"]["value_from"] = "apiSecretKey"
+    values["hokusai:services"]["api"]["secrets"]["API_SECRET_KEY"] = {
+        "create": "hokusai/development/api/secret-key", "value_from": "apiSecretKey"}
     language_host(values, secret_keys=["hokusai:apiSecretKey"])
     raw, _, secret_keys = stack_config.raw_settings()
     assert raw["apiSecretKey"] is None and secret_keys == {"apiSecretKey"}
@@ -60,7 +61,8 @@ def test_encrypted_values_are_never_read_as_settings(language_host):
 def test_a_plain_value_named_as_a_secret_source_is_refused(language_host):
     values = {**DEV_VALUES, "hokusai:apiSecretKey": "plain text"}
     values["hokusai:services"] = json.loads(json.dumps(DEV_VALUES["hokusai:services"]))
-    values["hokusai:services"]["api"]["secrets"]["API_SECRET_KEY"]["value_from"] = "apiSecretKey"
+    values["hokusai:services"]["api"]["secrets"]["API_SECRET_KEY"] = {
+        "create": "hokusai/development/api/secret-key", "value_from": "apiSecretKey"}
     language_host(values)
     with pytest.raises(pulumi.RunError, match="not an encrypted config value"):
         stack_config.read_settings()

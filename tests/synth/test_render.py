@@ -22,7 +22,7 @@ def test_the_development_stack_renders_and_holds_its_invariants(tmp_path, capsys
     assert "invariants: all hold" in printed
     written = json.loads(out.read_text())
     assert written["outputs"]["estate"]["cluster_name"] == "hokusai-development"
-    assert len(written["resources"]) == 40
+    assert len(written["resources"]) == 39
 
 
 def test_the_rendering_matches_the_reviewed_snapshot(dev_run):
