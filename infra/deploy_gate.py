@@ -8,9 +8,12 @@ task-definition revision with its rollout COMPLETED, and otherwise fails the
 update with the state and the stopped-task reasons (ops/rollout.py: the same
 logic `make verify` uses).
 
-It runs only when the declared revision changes (every deploy registers one: the
-image is pinned, and secrets and settings live in the task definition). It
-never runs during `pulumi preview`.
+It runs only when the declared revision changes: a new image, secret or setting
+registers one. A change that leaves the task definition alone (alarms, security
+groups, desired count) does not rerun it; `make verify` covers those. It never
+runs during `pulumi preview`. It looks with boto3's default credentials (the
+environment, AWS_PROFILE), the same ones the pulumi-aws provider uses unless
+the stack sets aws:profile or aws:assumeRole.
 
 The provider runs in a separate process that Pulumi starts from the project
 directory with the project's .venv. Its class is pickled into the state by

@@ -13,9 +13,9 @@ import hashlib
 
 PROJECT = "hokusai"
 
-# AWS name limits this module must respect (checked by the settings loader).
+# Target-group names are limited to 32 characters (target_group_name truncates).
+# Other names fit because the settings loader limits the stack name to 24.
 TARGET_GROUP_NAME_MAX = 32
-LOAD_BALANCER_NAME_MAX = 32
 
 
 def cluster_name(environment: str) -> str:

@@ -75,8 +75,7 @@ def test_replacing_any_value_of_the_development_config_is_reported_or_accepted(p
     for step in path[:-1]:
         node = node[step]
     node[path[-1]] = replacement
-    result = load_or_error(raw)
-    assert isinstance(result, (Settings, SettingsError))
+    load_or_error(raw)
 
 
 @given(st.sampled_from(ALL_PATHS))
