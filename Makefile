@@ -13,7 +13,7 @@ MOTO_PORT ?= 5555
 LOGS ?=
 JSON ?=
 
-.PHONY: render test preview up repair drift verify smoke envcheck docs docs-check fake-estate clean
+.PHONY: synth render test preview up repair drift verify smoke envcheck docs docs-check fake-estate clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	python3 -m venv $(VENV)
@@ -21,9 +21,12 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
-## Offline: render the stack under Pulumi mocks, check its invariants, write build/$(STACK).json
-render: $(VENV)/.installed
-	$(PYTHON) -m synth.render --stack $(STACK)
+## Offline: render the stack under Pulumi mocks: every resource with its key properties,
+## the invariants checked, build/$(STACK).json written (JSON=1: print the JSON instead)
+synth: $(VENV)/.installed
+	$(PYTHON) -m synth.render --stack $(STACK) $(if $(JSON),--json)
+
+render: synth
 
 ## Offline: the test suite
 test: $(VENV)/.installed

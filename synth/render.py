@@ -1,7 +1,9 @@
-"""Render a stack offline: run the program under the recording mocks, check the
-graph's invariants, and write what would be deployed to build/<stack>.json.
+"""Render a stack offline (`make synth`): run the program under the recording
+mocks, check the graph's invariants, print every resource with its key
+properties, and write what would be deployed to build/<stack>.json.
 
-    python -m synth.render --stack development
+    python -m synth.render --stack development          # the table
+    python -m synth.render --stack development --json   # the whole rendering, for machines
 
 No AWS account, no Pulumi CLI. Adopted things (secrets, the ALB listener) are
 assumed to exist; `pulumi preview` checks that for real.
@@ -21,6 +23,7 @@ from typing import Any
 import pulumi
 
 from synth.checks import check_graph, register_task_definition_params
+from synth.key_properties import short_type, table
 from synth.mocks import world_for
 from synth.program import PROJECT_DIR, Run, StackFileError, read_stack_file, run_program
 
@@ -87,19 +90,13 @@ def summary(stack: str, run: Run, findings: list) -> str:
         lines.append(f"  redis    {redis['security_group_id']}:{redis['port']} admits "
                      + ", ".join(sorted(redis["consumer_security_group_ids"])))
     counts = Counter(r.type for r in run.resources if r.type.startswith("aws:"))
-    lines.append("  resources: " + ", ".join(f"{n} {_short(t)}" for t, n in sorted(counts.items())))
+    lines.append("  resources: " + ", ".join(f"{n} {short_type(t)}" for t, n in sorted(counts.items())))
     if findings:
         lines.append(f"{len(findings)} invariant(s) broken:")
         lines += [f"  - {f}" for f in findings]
     else:
         lines.append("invariants: all hold (secrets, IAM grant, network, Redis, deploy safety, observability, ECS API shape)")
     return "\n".join(lines)
-
-
-def _short(type_: str) -> str:
-    """aws:ecs/service:Service -> ecs.Service"""
-    module = type_.split(":")[1].split("/")[0]
-    return f"{module}.{type_.rsplit(':', 1)[-1]}"
 
 
 def _route(inputs: dict[str, Any]) -> str:
@@ -115,6 +112,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m synth.render", description=__doc__.split("\n\n")[0])
     parser.add_argument("--stack", default="development", help="stack name (reads Pulumi.<stack>.yaml)")
     parser.add_argument("--out", type=Path, help="where to write the rendering (default build/<stack>.json)")
+    parser.add_argument("--json", action="store_true",
+                        help="print the whole rendering (outputs and every resource's inputs) as JSON instead of the table")
     args = parser.parse_args(argv)
     try:
         run, findings = render(args.stack)
@@ -123,9 +122,17 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     out = args.out or PROJECT_DIR / "build" / f"{args.stack}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(document(args.stack, run), indent=2, sort_keys=True) + "\n")
-    print(summary(args.stack, run, findings))
-    print(f"wrote {out.relative_to(PROJECT_DIR) if out.is_relative_to(PROJECT_DIR) else out}")
+    rendered = json.dumps(document(args.stack, run), indent=2, sort_keys=True) + "\n"
+    out.write_text(rendered)
+    if args.json:
+        print(rendered, end="")
+        for finding in findings:
+            print(f"invariant broken: {finding}", file=sys.stderr)
+    else:
+        print(table(run.resources))
+        print()
+        print(summary(args.stack, run, findings))
+        print(f"wrote {out.relative_to(PROJECT_DIR) if out.is_relative_to(PROJECT_DIR) else out}")
     return 1 if findings else 0
 
 

@@ -311,8 +311,8 @@ def problems_pull_request(wf: Workflow) -> list[str]:
         found.append("a new push must cancel the PR's previous run (concurrency, cancel-in-progress: true)")
     if not find(wf, lambda s: runs_make(s, "test")):
         found.append("no step runs make test")
-    if not find(wf, lambda s: runs_make(s, "render")):
-        found.append("no step runs make render")
+    if not find(wf, lambda s: runs_make(s, "synth")):
+        found.append("no step runs make synth")
     preview = one(find(wf, lambda s: pulumi_action(s, "preview")), "runs pulumi preview (pulumi/actions)", found)
     if preview:
         job_id, index, step = preview

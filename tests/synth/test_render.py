@@ -20,6 +20,8 @@ def test_the_development_stack_renders_and_holds_its_invariants(tmp_path, capsys
     assert "service hokusai-api-development" in printed
     assert "secrets  API_SECRET_KEY, DB_PASSWORD, HUGGINGFACE_API_KEY, REDIS_AUTH_TOKEN" in printed
     assert "invariants: all hold" in printed
+    assert "ecs.TaskDefinition" in printed and "secrets [API_SECRET_KEY, DB_PASSWORD, HUGGINGFACE_API_KEY" in printed
+    assert "redis-from-api" in printed and "<- sg-" in printed and "tcp 6379" in printed
     written = json.loads(out.read_text())
     assert written["outputs"]["estate"]["cluster_name"] == "hokusai-development"
     assert len(written["resources"]) == 39
@@ -49,3 +51,32 @@ def test_a_bad_config_is_reported_without_a_traceback(tmp_path, monkeypatch, cap
     assert render.main(["--stack", "broken", "--out", str(tmp_path / "out.json")]) == 2
     err = capsys.readouterr().err
     assert "did you mean 'services'" in err and "Traceback" not in err
+
+
+def test_every_resource_type_the_program_can_create_has_its_key_properties_described(dev_values):
+    """A new resource type must say what matters about it in the table, not fall back to key names."""
+    from synth.key_properties import DESCRIBE, describe, table
+    from tests.conftest import run, with_mlflow, with_new_load_balancer
+
+    dev_values["hokusai:alarm_emails"] = ["oncall@hokus.ai"]
+    dev_values["hokusai:services"]["api"]["task_role_policy_arns"] = ["arn:aws:iam::123456789012:policy/datasets"]
+    dev_values["hokusai:services"]["api"]["secrets"]["API_SECRET_KEY"] = {
+        "create": "hokusai/development/api/secret-key", "value_from": "apiSecretKey"}
+    dev_values["hokusai:apiSecretKey"] = "[secret]"
+    result = run(with_new_load_balancer(with_mlflow(dev_values)), secret_keys=["hokusai:apiSecretKey"])
+    types = {r.type for r in result.resources if not r.type.startswith("hokusai:")}
+    assert types - set(DESCRIBE) == set()
+    printed = table(result.resources)
+    for resource in result.resources:
+        if not resource.type.startswith("hokusai:"):
+            assert resource.name in printed and describe(resource)
+    # The value of a declared secret never reaches the table.
+    version = next(r for r in result.resources if r.type.endswith("SecretVersion"))
+    assert describe(version) == "value from encrypted stack config (secret)"
+
+
+def test_the_json_option_prints_the_whole_rendering(tmp_path, capsys):
+    assert render.main(["--stack", "development", "--out", str(tmp_path / "d.json"), "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["outputs"]["estate"]["cluster_name"] == "hokusai-development"
+    assert {r["name"] for r in printed["resources"]} >= {"api-task", "api-service", "redis-from-api"}
