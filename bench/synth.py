@@ -61,7 +61,6 @@ STARTED_AT = time.time()
 
 import argparse  # noqa: E402
 import contextlib  # noqa: E402
-import copy  # noqa: E402
 import dataclasses  # noqa: E402
 import gc  # noqa: E402
 import io  # noqa: E402
@@ -78,6 +77,8 @@ from typing import Any, Callable  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a file (`python bench/synth.py`): make the repository importable
     sys.path.insert(0, str(ROOT))
+
+from bench.aliases import register_aliases, stack_config  # noqa: E402
 
 STACK = "development"
 SIZES = (1, 2, 4, 8, 16)
@@ -182,36 +183,6 @@ def import_phases() -> list[Phase]:
     return phases
 
 
-def register_aliases(count: int) -> None:
-    """api1..apiN: the API's contract under other keys (as bench/verify_calls.py does)."""
-    import infra.config
-    import infra.contract
-    import synth.checks
-
-    contracts = infra.contract.CONTRACTS
-    assert isinstance(contracts, dict), "CONTRACTS is no longer a dict: the aliases cannot be added"
-    for module in (infra.config, synth.checks):
-        assert module.CONTRACTS is contracts, f"{module.__name__} holds another CONTRACTS: it would miss the aliases"
-    for i in range(1, count + 1):
-        # Unlike verify_calls.py, each alias also gets its own metric namespace: the
-        # render's checks (rightly) refuse two services whose error metrics, and so
-        # whose alarms, are one and the same, as a real second service's would not be.
-        contracts[f"api{i}"] = dataclasses.replace(infra.contract.API, key=f"api{i}",
-                                                   metric_namespace=f"Hokusai/API{i}")
-
-
-def stack_config(base: dict[str, Any], count: int) -> dict[str, Any]:
-    """The stack file's config with its `api` service copied to api1..apiN, each with its own
-    listener rule priority (they must be unique) and host."""
-    values = copy.deepcopy(base)
-    api = values["hokusai:services"]["api"]
-    values["hokusai:services"] = {
-        f"api{i}": {**copy.deepcopy(api), "routes": [{"priority": 1000 + i, "hosts": [f"api{i}.hokus.ai"]}]}
-        for i in range(1, count + 1)
-    }
-    return values
-
-
 def child_growth(count: int) -> int:
     """`--child N`: render the stack with N API aliases; report imports and render time."""
     phases = import_phases()
@@ -220,7 +191,7 @@ def child_growth(count: int) -> int:
     from synth.program import read_stack_file, run_program
 
     base, secret_keys = read_stack_file(STACK)
-    register_aliases(count)
+    register_aliases(count, holders=("infra.config", "synth.checks"))
     values = stack_config(base, count)
     started = time.perf_counter()
     run = run_program(values, stack=STACK, world=world_for(values), secret_keys=secret_keys)

@@ -36,7 +36,6 @@ Benchmark-only tricks (nothing here changes the program or the tools):
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import math
 import os
@@ -70,9 +69,7 @@ os.environ.update({
 import boto3  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
-import infra.config  # noqa: E402
-import infra.contract  # noqa: E402
-import ops.verify_checks  # noqa: E402
+from bench.aliases import register_aliases, stack_config  # noqa: E402
 from infra.estate import Estate  # noqa: E402
 from ops.aws import Aws  # noqa: E402
 from ops.verify import verify  # noqa: E402
@@ -127,26 +124,6 @@ class Measured:
     calls: Counter[str]
     wall_seconds: float
     peak_bytes: int
-
-
-def register_aliases(count: int) -> None:
-    """api1..apiN: the API's contract under other keys (see the module docstring)."""
-    contracts = infra.contract.CONTRACTS
-    assert isinstance(contracts, dict), "CONTRACTS is no longer a dict: the aliases cannot be added"
-    for module in (infra.config, ops.verify_checks):
-        assert module.CONTRACTS is contracts, f"{module.__name__} holds another CONTRACTS: it would miss the aliases"
-    for i in range(1, count + 1):
-        contracts[f"api{i}"] = dataclasses.replace(infra.contract.API, key=f"api{i}")
-
-
-def stack_config(base: dict[str, Any], count: int) -> dict[str, Any]:
-    values = copy.deepcopy(base)
-    api = values["hokusai:services"]["api"]
-    values["hokusai:services"] = {
-        f"api{i}": {**copy.deepcopy(api), "routes": [{"priority": 1000 + i, "hosts": [f"api{i}.hokus.ai"]}]}
-        for i in range(1, count + 1)
-    }
-    return values
 
 
 def shape_of(estate: Estate, ecs: Any) -> Shape:
@@ -263,7 +240,7 @@ def print_tables(results: list[Measured], kinds: dict[str, str], slopes: dict[st
 
 def main() -> int:
     base, secret_keys = read_stack_file(STACK)
-    register_aliases(max(SIZES))
+    register_aliases(max(SIZES), holders=("infra.config", "ops.verify_checks"))
     session = boto3.Session(region_name=REGION)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as workdir:

@@ -67,13 +67,18 @@ def _rule(direction: str) -> Describe:
     return describe
 
 
-def _listener_rule(i: dict[str, Any]) -> str:
+def route_values(inputs: dict[str, Any]) -> list[str]:
+    """The hosts and paths a listener rule matches, in order."""
     values = []
-    for condition in i.get("conditions", []):
+    for condition in inputs.get("conditions", []):
         for key in ("hostHeader", "pathPattern"):
             if condition.get(key):
                 values += condition[key]["values"]
-    return f"priority {_n(i['priority'])}: {' '.join(values)} -> target group"
+    return values
+
+
+def _listener_rule(i: dict[str, Any]) -> str:
+    return f"priority {_n(i['priority'])}: {' '.join(route_values(i))} -> target group"
 
 
 def _alarm(i: dict[str, Any]) -> str:

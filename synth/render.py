@@ -24,7 +24,7 @@ from typing import Any
 import pulumi
 
 from synth.checks import check_graph, register_task_definition_params
-from synth.key_properties import short_type, table
+from synth.key_properties import route_values, short_type, table
 from synth.mocks import world_for
 from synth.program import PROJECT_DIR, Run, StackFileError, read_stack_file, run_program
 
@@ -101,12 +101,7 @@ def summary(stack: str, run: Run, findings: list) -> str:
 
 
 def _route(inputs: dict[str, Any]) -> str:
-    parts = []
-    for condition in inputs.get("conditions", []):
-        for key in ("hostHeader", "pathPattern"):
-            if condition.get(key):
-                parts += condition[key]["values"]
-    return f"{int(inputs['priority'])}: {' '.join(parts)}"
+    return f"{int(inputs['priority'])}: {' '.join(route_values(inputs))}"
 
 
 def main(argv: list[str] | None = None) -> int:
