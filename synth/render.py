@@ -77,13 +77,13 @@ def summary(stack: str, run: Run, findings: list) -> str:
             f"{service['container_port']}, {service['discovery_name']})",
             f"    secrets  {', '.join(s['name'] for s in container.get('secrets', []))}  (valueFrom: Secrets Manager ARNs)",
             f"    settings {', '.join(e['name'] for e in container.get('environment', []))}",
-            f"    routes   " + "; ".join(_route(r.inputs) for r in sorted(routes, key=lambda r: r.inputs["priority"])),
+            "    routes   " + "; ".join(_route(r.inputs) for r in sorted(routes, key=lambda r: r.inputs["priority"])),
             f"    logs     {service['log_group_name']}: {len(service['metric_filters'])} metric filters, "
             f"{len(service['alarm_names'])} alarms ({len(service['deployment_alarm_names'])} roll deployments back)",
         ]
         gate = next((r for r in run.resources if r.type == "pulumi-python:dynamic:Resource"
                      and r.inputs.get("service_name") == service["service_name"]), None)
-        lines.append(f"    deploy   circuit breaker and alarms roll back; "
+        lines.append("    deploy   circuit breaker and alarms roll back; "
                      + (f"the deploy gate fails `pulumi up` unless {service['task_family']} lands within "
                         f"{int(gate.inputs['timeout_seconds'])} s" if gate else "deploy gate off"))
     redis = estate.get("redis")
