@@ -37,7 +37,7 @@ envcheck: $(VENV)/.installed
 	$(if $(ENV_EXAMPLE),,$(error set ENV_EXAMPLE=path/to/app/.env.example))
 	$(PYTHON) -m ops.envcheck $(ENV_EXAMPLE) --service $(SERVICE) --stack $(STACK)
 
-## Offline: regenerate docs/ENVIRONMENT.md from infra/contract.py (docs-check: fail if stale)
+## Offline: regenerate docs/ENVIRONMENT.md from core/contract.py (docs-check: fail if stale)
 docs: $(VENV)/.installed
 	$(PYTHON) -m ops.envdoc --write
 

@@ -8,7 +8,7 @@ import pulumi
 from infra.alarm_topic import AlarmTopic, AlarmTopicArgs
 from infra.cluster import Cluster, ClusterArgs
 from infra.discovery import DiscoveryNamespace, DiscoveryNamespaceArgs
-from infra.estate import OUTPUT_NAME
+from core.estate import OUTPUT_NAME
 from infra.existing import look_up_existing
 from infra.load_balancer import LoadBalancer, LoadBalancerArgs
 from infra.outputs import estate_output

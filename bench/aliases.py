@@ -1,7 +1,7 @@
 """N copies of the API service, for the benchmarks' "how does it grow per service".
 
 The contract knows `api` and `mlflow` only. The benchmarks register api1..apiN,
-the API's contract under other keys, by mutating infra.contract.CONTRACTS in
+the API's contract under other keys, by mutating core.contract.CONTRACTS in
 place, in the benchmark's own process only. Each copy gets its own metric
 namespace: the render's checks (rightly) refuse two services whose error
 metrics, and so alarms, are one and the same.
@@ -21,15 +21,15 @@ from typing import Any, Iterable
 def register_aliases(count: int, holders: Iterable[str]) -> None:
     """Register api1..api<count>. `holders`: modules that import CONTRACTS by name,
     which must hold the very same dict or they would not see the aliases."""
-    import infra.contract
+    import core.contract
 
-    contracts = infra.contract.CONTRACTS
+    contracts = core.contract.CONTRACTS
     assert isinstance(contracts, dict), "CONTRACTS is no longer a dict: the aliases cannot be added"
     for name in holders:
         module = importlib.import_module(name)
         assert module.CONTRACTS is contracts, f"{name} holds another CONTRACTS: it would miss the aliases"
     for i in range(1, count + 1):
-        contracts[f"api{i}"] = dataclasses.replace(infra.contract.API, key=f"api{i}",
+        contracts[f"api{i}"] = dataclasses.replace(core.contract.API, key=f"api{i}",
                                                    metric_namespace=f"Hokusai/API{i}")
 
 

@@ -42,7 +42,7 @@ How it measures, and why:
   would otherwise bill ~0.5 s of imports to the render.
 - The N aliases follow bench/verify_calls.py: `api1`..`apiN` are the API's
   contract under other keys (and metric namespaces), registered by mutating
-  infra.contract.CONTRACTS in place (the settings loader and synth.checks hold
+  core.contract.CONTRACTS in place (the settings loader and synth.checks hold
   that same dict: asserted).
   The two small helpers are repeated here rather than imported, because
   importing bench/verify_calls.py would load boto3 and moto into the measured
@@ -191,7 +191,7 @@ def child_growth(count: int) -> int:
     from synth.program import read_stack_file, run_program
 
     base, secret_keys = read_stack_file(STACK)
-    register_aliases(count, holders=("infra.config", "synth.checks"))
+    register_aliases(count, holders=("core.settings", "synth.checks"))
     values = stack_config(base, count)
     started = time.perf_counter()
     run = run_program(values, stack=STACK, world=world_for(values), secret_keys=secret_keys)

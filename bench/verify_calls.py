@@ -22,7 +22,7 @@ Benchmark-only tricks (nothing here changes the program or the tools):
 - The contract knows two services, `api` and `mlflow`, and the settings loader
   refuses any other key. This process registers N aliases of the API contract
   (`api1` .. `apiN`, identical to `api` except their key) by mutating
-  infra.contract.CONTRACTS in place. The loader, the program and verify's checks
+  core.contract.CONTRACTS in place. The loader, the program and verify's checks
   imported that same dict object (asserted below), so they all see the aliases.
 - The stack config is Pulumi.development.yaml with its `api` service copied to
   api1..apiN, each with its own route (a listener rule priority must be unique).
@@ -70,7 +70,7 @@ import boto3  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
 from bench.aliases import register_aliases, stack_config  # noqa: E402
-from infra.estate import Estate  # noqa: E402
+from core.estate import Estate  # noqa: E402
 from ops.aws import Aws  # noqa: E402
 from ops.verify import verify  # noqa: E402
 from synth.fake_estate import seed  # noqa: E402
@@ -240,7 +240,7 @@ def print_tables(results: list[Measured], kinds: dict[str, str], slopes: dict[st
 
 def main() -> int:
     base, secret_keys = read_stack_file(STACK)
-    register_aliases(max(SIZES), holders=("infra.config", "ops.verify_checks"))
+    register_aliases(max(SIZES), holders=("core.settings", "ops.verify_checks"))
     session = boto3.Session(region_name=REGION)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as workdir:

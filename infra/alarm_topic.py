@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from infra import naming
-from infra.config import Settings
+from core import naming
+from core.settings import Settings
 
 
 @dataclass

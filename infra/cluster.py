@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from infra.config import Settings
+from core.settings import Settings
 
 
 @dataclass

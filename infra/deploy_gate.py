@@ -5,7 +5,7 @@ service that rolled back to the previous revision is steady too (the peers'
 bugs pulumi-awsx#1848 and terraform-aws-ecs#325). This dynamic resource, which
 depends on the service, waits until the PRIMARY deployment runs the declared
 task-definition revision with its rollout COMPLETED, and otherwise fails the
-update with the state and the stopped-task reasons (ops/rollout.py: the same
+update with the state and the stopped-task reasons (core/rollout.py: the same
 logic `make verify` uses).
 
 It runs only when the declared revision changes: a new image, secret or setting
@@ -19,7 +19,10 @@ The provider runs in a separate process that Pulumi starts from the project
 directory with the project's .venv. Its class is pickled into the state by
 reference (`infra.deploy_gate.DeployGateProvider`), so that process always runs
 the checked-out code; what it needs beyond this module is imported inside its
-methods.
+methods. Stacks already deployed hold that reference: the module path
+`infra.deploy_gate` and the class name `DeployGateProvider` must never change
+(moving the class would make every existing gate fail to load at the next
+`pulumi up`). Keep this file a thin shell over core/rollout.py instead.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ class DeployGateProvider(ResourceProvider):
             import boto3
             import botocore.exceptions
 
-            from ops import rollout
+            from core import rollout
         except ImportError as error:  # the plugin runs from the project directory with its .venv
             raise Exception(f"the deploy gate cannot import its code ({error}): run pulumi from the "
                             "hokusai-infra directory with its .venv (pulumi install)") from None

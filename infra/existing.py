@@ -15,7 +15,7 @@ from typing import Callable, Mapping, TypeVar
 import pulumi
 import pulumi_aws as aws
 
-from infra.config import NAMESPACE, SecretSource, Settings
+from core.settings import NAMESPACE, SecretSource, Settings
 
 T = TypeVar("T")
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from infra import naming
-from infra.config import Settings
+from core import naming
+from core.settings import Settings
 from infra.existing import AdoptedListener
 
 WORLD_V4 = "0.0.0.0/0"

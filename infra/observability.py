@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from infra import naming
-from infra.config import ServiceSettings, Settings
-from infra.contract import ErrorSignature
+from core import naming
+from core.settings import ServiceSettings, Settings
+from core.contract import ErrorSignature
 
 # One-minute periods: a deployment alarm must fire while ECS still watches the
 # deployment (it monitors alarms for the bake time after the rollout).

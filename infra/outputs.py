@@ -1,4 +1,4 @@
-"""Builds the `estate` stack output (shape: infra/estate.py) from the components."""
+"""Builds the `estate` stack output (shape: core/estate.py) from the components."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ from typing import Any, Mapping
 
 import pulumi
 
-from infra import naming
+from core import naming
 from infra.alarm_topic import AlarmTopic
 from infra.cluster import Cluster
-from infra.config import Settings
-from infra.estate import Estate, MetricFilterEstate, RedisEstate, ServiceEstate, to_outputs
+from core.settings import Settings
+from core.estate import Estate, MetricFilterEstate, RedisEstate, ServiceEstate, to_outputs
 from infra.service import Service
 
 

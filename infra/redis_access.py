@@ -16,7 +16,7 @@ from typing import Mapping
 import pulumi
 import pulumi_aws as aws
 
-from infra.config import RedisSettings, Settings
+from core.settings import RedisSettings, Settings
 
 
 @dataclass

@@ -16,8 +16,8 @@ from typing import Mapping
 import pulumi
 import pulumi_aws as aws
 
-from infra import naming
-from infra.config import SecretSource, Settings
+from core import naming
+from core.settings import SecretSource, Settings
 
 
 @dataclass

@@ -12,8 +12,8 @@ from typing import Mapping
 import pulumi
 import pulumi_aws as aws
 
-from infra import documents, naming
-from infra.config import ServiceSettings, Settings
+from core import documents, naming
+from core.settings import ServiceSettings, Settings
 from infra.deploy_gate import DeployGate, DeployGateArgs
 from infra.load_balancer import LoadBalancer
 from infra.observability import ServiceObservability, ServiceObservabilityArgs

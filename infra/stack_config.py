@@ -1,7 +1,7 @@
 """Reads the stack's configuration from Pulumi, once, and validates it.
 
 This is the only module that touches `pulumi.Config`. The validation itself is
-pure (infra/config.py); this file only gathers the raw values and turns a
+pure (core/settings.py); this file only gathers the raw values and turns a
 SettingsError into a `pulumi.RunError`, which the Pulumi CLI prints as a plain
 message (no Python traceback) before any resource is registered.
 """
@@ -14,7 +14,7 @@ from typing import Any
 import pulumi
 from pulumi.runtime import config as runtime_config
 
-from infra.config import NAMESPACE, Settings, SettingsError, load_settings
+from core.settings import NAMESPACE, Settings, SettingsError, load_settings
 
 
 def _all_config() -> dict[str, Any]:

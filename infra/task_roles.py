@@ -14,8 +14,8 @@ from typing import Mapping
 import pulumi
 import pulumi_aws as aws
 
-from infra import documents
-from infra.config import ServiceSettings, Settings
+from core import documents
+from core.settings import ServiceSettings, Settings
 
 
 @dataclass

@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Iterator, TypeVar
 
-from infra.estate import Estate, ServiceEstate
+from core.estate import Estate, ServiceEstate
 from ops.aws import Aws, error_code, translate_errors
 
 T = TypeVar("T")

@@ -1,7 +1,7 @@
 """envcheck: does the infrastructure give a service what its application expects?
 
 Compares an application's `.env.example` with the service's contract
-(infra/contract.py) and, with `--stack`, with what that stack's config gives
+(core/contract.py) and, with `--stack`, with what that stack's config gives
 the service. The incident this project exists for was a variable the
 application read (HUGGINGFACE_API_KEY) that the deployed task never got; this
 check finds that before a deploy does.
@@ -25,7 +25,7 @@ Exit codes are ops/report.py's: 0 no gap, 1 gap, 2 cannot check.
 
 Pure logic (`parse_env_example`, `provided_by_contract`, `provided_by_stack`,
 `compare`) apart from the command line. The stack file is read with
-infra/stack_file.py (PyYAML): live tools never import the Pulumi program.
+core/stack_file.py (PyYAML): live tools never import the Pulumi program.
 """
 
 from __future__ import annotations
@@ -41,9 +41,9 @@ from typing import Mapping, Sequence
 
 from dotenv import dotenv_values
 
-from infra.config import NAMESPACE, ServiceSettings, SettingsError, load_settings
-from infra.contract import CONTRACTS, ServiceContract, looks_secret
-from infra.stack_file import PROJECT_DIR, StackFileError, read_stack_file, settings_input
+from core.settings import NAMESPACE, ServiceSettings, SettingsError, load_settings
+from core.contract import CONTRACTS, ServiceContract, looks_secret
+from core.stack_file import PROJECT_DIR, StackFileError, read_stack_file, settings_input
 from ops.envdoc import (
     DERIVED,
     PLAIN,
@@ -193,7 +193,7 @@ def compare(example: EnvExample, contract: ServiceContract,
                 results.append(warn(
                     "env.stale_not_provided", name,
                     f"the {svc} contract lists {name} as not provided, but {example_name} does not mention it",
-                    f"remove its NotProvided entry from the {svc} contract in infra/contract.py "
+                    f"remove its NotProvided entry from the {svc} contract in core/contract.py "
                     "if the application no longer reads it"))
             elif provision.source == "contract":
                 results.append(fail(
@@ -201,7 +201,7 @@ def compare(example: EnvExample, contract: ServiceContract,
                     f"the infrastructure provides {name} to {svc} (as {_AS[provision.kind]}) but the application's "
                     f"{example_name} does not mention it",
                     f"the application does not read it: remove it from the {svc} contract in "
-                    f"infra/contract.py, or fix the app's {example_name} if it does read it"))
+                    f"core/contract.py, or fix the app's {example_name} if it does read it"))
             else:
                 results.append(warn(
                     "env.unread", name,
@@ -217,7 +217,7 @@ def compare(example: EnvExample, contract: ServiceContract,
                     "env.plain_credential", name,
                     f"{name} looks like a credential but the infrastructure provides it as {_AS[provision.kind]}: "
                     "anyone who may describe the task definition can read its value",
-                    f"make it a secret: a SecretRequirement in the {svc} contract's secrets (infra/contract.py), "
+                    f"make it a secret: a SecretRequirement in the {svc} contract's secrets (core/contract.py), "
                     f"configured per stack at {secret_config_key(svc, name)}"))
             else:
                 results.append(ok("env.provided", name,
@@ -233,7 +233,7 @@ def compare(example: EnvExample, contract: ServiceContract,
             results.append(warn("env.optional", name,
                                 f"{how} and not provided by the infrastructure: the application's default applies",
                                 f"nothing to do if that default suits the deployed {svc}; otherwise add it to "
-                                f"the {svc} contract in infra/contract.py"))
+                                f"the {svc} contract in core/contract.py"))
 
     return sorted(results, key=lambda r: (_STATUS_ORDER[r.status], r.subject, r.check))
 
@@ -249,10 +249,10 @@ def _missing_fix(name: str, svc: str, stack: str | None) -> str:
                   f"{svc} contract's not_provided")
     if looks_secret(name):
         return (f"if the deployed service needs it, add a SecretRequirement for {name} to the {svc} contract's "
-                f"secrets in infra/contract.py (it looks like a credential: never a plain setting) and configure "
+                f"secrets in core/contract.py (it looks like a credential: never a plain setting) and configure "
                 f"{secret_config_key(svc, name)} in each stack; {not_needed}")
     fix = (f"if the deployed service needs it, add SettingRequirement(\"{name}\", \"<purpose>\") to the {svc} "
-           f"contract's settings in infra/contract.py and set {setting_config_key(svc, name)} in each stack; "
+           f"contract's settings in core/contract.py and set {setting_config_key(svc, name)} in each stack; "
            f"{not_needed}")
     if stack is None:
         fix += "; if one stack sets it, rerun with --stack <stack>"
@@ -278,7 +278,7 @@ def read_env_example(path: Path) -> str:
 def stack_service_settings(stack: str, service: str, project_dir: Path | None = None) -> ServiceSettings:
     """The validated settings of one service in one stack; an invalid stack cannot be checked against.
 
-    Reads `Pulumi.<stack>.yaml` with infra/stack_file.py (PyYAML only): live
+    Reads `Pulumi.<stack>.yaml` with core/stack_file.py (PyYAML only): live
     tools never import the Pulumi program.
     """
     if not _STACK_NAME.match(stack):
@@ -304,7 +304,7 @@ def contract_for(service: str, contracts: Mapping[str, ServiceContract] = CONTRA
     try:
         return contracts[service]
     except KeyError:
-        raise CannotCheck(f"unknown service {service!r}: the contract (infra/contract.py) knows "
+        raise CannotCheck(f"unknown service {service!r}: the contract (core/contract.py) knows "
                           f"{', '.join(sorted(contracts))}") from None
 
 

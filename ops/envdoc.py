@@ -1,4 +1,4 @@
-"""docs/ENVIRONMENT.md, generated from the contract (infra/contract.py).
+"""docs/ENVIRONMENT.md, generated from the contract (core/contract.py).
 
 Every variable a service gets from the infrastructure (secret, plain or derived
 by the program), where its value lives, which services need it and what breaks
@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Sequence
 
-from infra.config import NAMESPACE
-from infra.contract import CONTRACTS, SecretRequirement, ServiceContract, SettingRequirement
+from core.settings import NAMESPACE
+from core.contract import CONTRACTS, SecretRequirement, ServiceContract, SettingRequirement
 from ops.report import CannotCheck, Report, emit, fail, ok, run_tool
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -134,9 +134,9 @@ def render(contracts: Mapping[str, ServiceContract] | None = None) -> str:
     lines = [
         "# Environment variables",
         "",
-        f"<!-- Generated from infra/contract.py by `{REGENERATE}`. Do not edit by hand. -->",
+        f"<!-- Generated from core/contract.py by `{REGENERATE}`. Do not edit by hand. -->",
         "",
-        "This file is generated from `infra/contract.py`, the single declaration of what each service",
+        "This file is generated from `core/contract.py`, the single declaration of what each service",
         f"needs. Do not edit it by hand: change the contract, then run `{REGENERATE}`.",
         "`python -m ops.envdoc --check` and `tests/ops/test_envdoc.py` fail when it is stale.",
         "",
@@ -191,7 +191,7 @@ def render(contracts: Mapping[str, ServiceContract] | None = None) -> str:
         "## Not provided by the infrastructure",
         "",
         "The applications' `.env.example` files list these, but the deployed service deliberately does",
-        "not get them from the infrastructure (a reviewed list: `not_provided` in `infra/contract.py`).",
+        "not get them from the infrastructure (a reviewed list: `not_provided` in `core/contract.py`).",
         "Any other variable an application expects must be in the contract, or envcheck fails.",
         "",
     ]
@@ -222,14 +222,14 @@ def check_fresh(path: Path, expected: str) -> Report:
     except (OSError, UnicodeDecodeError) as error:
         raise CannotCheck(f"cannot read {path}: {error}") from None
     if current == expected:
-        report.extend([ok("docs.fresh", DOC_NAME, "matches infra/contract.py")])
+        report.extend([ok("docs.fresh", DOC_NAME, "matches core/contract.py")])
         return report
     diff = list(difflib.unified_diff(current.splitlines(), expected.splitlines(),
-                                     f"{DOC_NAME} (committed)", f"{DOC_NAME} (from infra/contract.py)",
+                                     f"{DOC_NAME} (committed)", f"{DOC_NAME} (from core/contract.py)",
                                      lineterm=""))
     changed = sum(1 for line in diff if line[:1] in "+-" and not line.startswith(("+++", "---")))
     report.extend([fail("docs.fresh", DOC_NAME,
-                        f"is stale: {changed} lines differ from what infra/contract.py generates",
+                        f"is stale: {changed} lines differ from what core/contract.py generates",
                         f"{REGENERATE} and commit the file")])
     # Enough of the diff to see what changed in a CI log, not the whole file.
     report.notes.extend(diff[:_DIFF_LINES_SHOWN])

@@ -11,7 +11,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from infra.estate import Estate, EstateError
+from core.estate import Estate, EstateError
 from ops.report import CannotCheck
 
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable
 
-from infra.contract import CONTRACTS, ServiceContract, looks_secret
-from infra.estate import Estate, ServiceEstate
-from ops import rollout
+from core.contract import CONTRACTS, ServiceContract, looks_secret
+from core.estate import Estate, ServiceEstate
+from core import rollout
 from ops.collect import ServiceSnapshot, Snapshot
-from ops.iam_policy import Decision, evaluate
+from core.iam_policy import Decision, evaluate
 from ops.report import Result, fail, ok, warn
 
 # Repairs of what changed outside the stack. A plain `pulumi up` compares the

@@ -20,8 +20,8 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import botocore.session
 from botocore.validate import ParamValidator
 
-from infra.arns import parse_arn
-from infra.contract import CONTRACTS, ServiceContract, looks_secret
+from core.arns import parse_arn
+from core.contract import CONTRACTS, ServiceContract, looks_secret
 from synth.mocks import Registered
 
 TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"

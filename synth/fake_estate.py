@@ -31,7 +31,7 @@ from typing import Any, Callable
 
 import boto3
 
-from infra.estate import OUTPUT_NAME
+from core.estate import OUTPUT_NAME
 from synth.mocks import Registered, world_for
 from synth.program import Run, read_stack_file, run_program
 

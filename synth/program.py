@@ -13,7 +13,7 @@ from typing import Any, Iterable, Mapping
 
 import pulumi
 
-from infra.stack_file import PROJECT_DIR, StackFileError, read_stack_file  # noqa: F401 (re-exported)
+from core.stack_file import PROJECT_DIR, StackFileError, read_stack_file  # noqa: F401 (re-exported)
 from synth.mocks import AdoptedWorld, RecordingMocks, Registered
 
 MAIN = PROJECT_DIR / "__main__.py"

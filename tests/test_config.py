@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from infra.config import SettingsError, load_settings
-from tests.conftest import hokusai_raw, load, with_mlflow, with_new_load_balancer
+from core.settings import SettingsError, load_settings
+from tests.helpers import hokusai_raw, load, with_mlflow, with_new_load_balancer
 
 
 def problems(values, **kwargs) -> dict[str, str]:

@@ -9,8 +9,8 @@ from typing import Any
 
 from hypothesis import given, strategies as st
 
-from infra.config import TOP_LEVEL_KEYS, SettingsError, load_settings
-from tests.conftest import DEV_VALUES, hokusai_raw
+from core.settings import TOP_LEVEL_KEYS, SettingsError, load_settings
+from tests.helpers import DEV_VALUES, hokusai_raw
 
 DEV_RAW = hokusai_raw(DEV_VALUES)
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from infra.contract import API, CONTRACTS, HTTP_5XX, HUGGINGFACE_TOKEN, looks_secret
-from infra.documents import filter_pattern_problems
+from core.contract import API, CONTRACTS, HTTP_5XX, HUGGINGFACE_TOKEN, looks_secret
+from core.documents import filter_pattern_problems
 from tests.filter_patterns import matches
 
 SIGNATURES = sorted({s for c in CONTRACTS.values() for s in c.error_signatures}, key=lambda s: s.key)

@@ -13,7 +13,7 @@ import pytest
 from infra.deploy_gate import DeployGateProvider
 from synth.fake_estate import FAILURES
 from synth.program import PROJECT_DIR
-from tests.conftest import by_type, run
+from tests.helpers import by_type, run
 
 DYNAMIC = "pulumi-python:dynamic:Resource"
 

@@ -8,7 +8,7 @@ Terraform AWS provider) calls to create it, read it back (after create and on
 every refresh), update it and delete it, each with the ARN IAM authorises that
 action against. The tests build a representative ARN of every resource from the
 rendered stack's own names (tests/snapshots/development.json, and a render with
-every optional feature switched on) and ask `ops.iam_policy.evaluate` whether
+every optional feature switched on) and ask `core.iam_policy.evaluate` whether
 the policy allows it. A new resource type fails the tests until the mapping (and
 so the policy) says what it needs; a permission nothing in the mapping needs
 fails them too.
@@ -28,7 +28,7 @@ from typing import Any, Iterable, NamedTuple
 
 import pytest
 
-from ops.iam_policy import Decision, evaluate
+from core.iam_policy import Decision, evaluate
 
 ROOT = Path(__file__).resolve().parents[1]
 POLICY = json.loads((ROOT / "docs" / "deployer-policy.json").read_text())
@@ -88,7 +88,7 @@ def _conditions_hold(condition: dict[str, Any], context: dict[str, str]) -> bool
 
 
 def decide(policy: dict[str, Any], action: str, resource: str, context: dict[str, str] | None = None) -> Decision:
-    """ops.iam_policy.evaluate, with conditional statements resolved against `context`."""
+    """core.iam_policy.evaluate, with conditional statements resolved against `context`."""
     decision = evaluate([policy], action, resource)
     if decision is not Decision.CONDITIONAL:
         return decision
@@ -260,7 +260,7 @@ REQUIREMENTS: dict[str, dict[str, list[Need]]] = {
         "delete": [N("ecs:UpdateService", "service"), N("ecs:DeleteService", "service"),
                    N("ecs:DescribeServices", "service")],
     },
-    # The deploy gate runs in `pulumi up` with the deployer's credentials (ops/rollout.py);
+    # The deploy gate runs in `pulumi up` with the deployer's credentials (core/rollout.py);
     # it has no read or delete of its own.
     "pulumi-python:dynamic:Resource": {
         "create": [N("ecs:DescribeServices", "service"), N("ecs:ListTasks"), N("ecs:DescribeTasks", "task")],
@@ -634,7 +634,7 @@ def every_feature():
     """The program with every optional feature on: a second service, a new ALB with HTTPS,
     alarm e-mails, a KMS key, an extra Redis consumer, a managed policy on the task role,
     and a declared secret whose value comes from encrypted config."""
-    from tests.conftest import DEV_VALUES, run, with_mlflow, with_new_load_balancer
+    from tests.helpers import DEV_VALUES, run, with_mlflow, with_new_load_balancer
 
     values = with_new_load_balancer(with_mlflow(copy.deepcopy(DEV_VALUES)))
     values["hokusai:alarm_emails"] = ["oncall@hokus.ai"]

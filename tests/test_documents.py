@@ -7,8 +7,8 @@ import botocore.session
 import pytest
 from botocore.validate import ParamValidator
 
-from infra import documents
-from tests.conftest import load
+from core import documents
+from tests.helpers import load
 
 SECRET_ARNS = {
     "HUGGINGFACE_API_KEY": "arn:aws:secretsmanager:us-east-1:123456789012:secret:hokusai/development/huggingface/api-key-AbCdEf",

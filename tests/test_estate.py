@@ -6,7 +6,7 @@ import copy
 
 import pytest
 
-from infra.estate import Estate, EstateError
+from core.estate import Estate, EstateError
 
 
 def test_the_rendered_outputs_read_back_as_an_estate(dev_run):

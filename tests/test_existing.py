@@ -7,7 +7,7 @@ import pulumi
 import pytest
 
 from synth.mocks import world_for
-from tests.conftest import run
+from tests.helpers import run
 
 
 def refused(values, world) -> tuple[str, list]:

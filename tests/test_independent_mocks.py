@@ -16,7 +16,7 @@ from pathlib import Path
 import pulumi
 import pytest
 
-from infra.stack_file import read_stack_file
+from core.stack_file import read_stack_file
 
 PROJECT = Path(__file__).resolve().parent.parent
 ACCOUNT, REGION = "123456789012", "us-east-1"

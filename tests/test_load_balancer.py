@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import by_type, run, with_new_load_balancer
+from tests.helpers import by_type, run, with_new_load_balancer
 
 INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 
@@ -24,7 +24,7 @@ def test_the_service_admits_the_adopted_load_balancers_security_group(dev_run):
 
 @pytest.fixture(scope="module")
 def created():
-    from tests.conftest import DEV_VALUES
+    from tests.helpers import DEV_VALUES
     import copy
     return run(with_new_load_balancer(copy.deepcopy(DEV_VALUES)))
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from synth.checks import check_graph
-from tests.conftest import by_type, run, with_mlflow, with_new_load_balancer
+from tests.helpers import by_type, run, with_mlflow, with_new_load_balancer
 
 TAGGABLE_WITHOUT_TAGS = {
     # These AWS resources take no tags.

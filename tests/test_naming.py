@@ -1,6 +1,6 @@
 """The estate's names."""
 
-from infra import naming
+from core import naming
 
 
 def test_the_development_names_follow_the_existing_estate():

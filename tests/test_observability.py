@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import by_type, run
+from tests.helpers import by_type, run
 
 
 def alarms(result):

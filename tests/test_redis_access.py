@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import by_type, run, with_mlflow
+from tests.helpers import by_type, run, with_mlflow
 
 INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 
@@ -31,8 +31,8 @@ def test_extra_consumers_get_their_own_rule(dev_values):
 
 
 def test_an_extra_consumer_cannot_shadow_a_services_own_rule(dev_values):
-    from infra.config import SettingsError
-    from tests.conftest import load
+    from core.settings import SettingsError
+    from tests.helpers import load
 
     dev_values["hokusai:redis"]["extra_consumers"] = {"api": "sg-0f1e2d3c4b5a69788"}
     with pytest.raises(SettingsError, match="named like the service api, whose own rule it would replace"):

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.contract import CONTRACTS
+from core.contract import CONTRACTS
 from ops.smoke import CHECKS as SMOKE_CHECKS
 from synth.fake_estate import FAILURES
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pulumi.runtime import rpc
 
-from tests.conftest import by_type, container, run
+from tests.helpers import by_type, container, run
 
 SECRET = "aws:secretsmanager/secret:Secret"
 VERSION = "aws:secretsmanager/secretVersion:SecretVersion"
@@ -67,7 +67,7 @@ def test_a_declared_secret_may_take_its_value_from_encrypted_config(declared):
 
 
 def test_a_secret_shared_by_two_services_is_looked_up_once(dev_values):
-    from tests.conftest import with_mlflow
+    from tests.helpers import with_mlflow
     result = run(with_mlflow(dev_values))
     lookups = [args.get("name") for token, args in result.mocks.calls if token.endswith("getSecret")]
     assert lookups.count("hokusai/development/database/password") == 1

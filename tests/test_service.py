@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import by_type, container, run, with_mlflow
+from tests.helpers import by_type, container, run, with_mlflow
 
 
 def one(result, type_, name=None):

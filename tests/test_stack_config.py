@@ -10,7 +10,7 @@ from pulumi.runtime import config as runtime_config
 
 from infra import stack_config
 from synth.program import as_pulumi_config
-from tests.conftest import DEV_VALUES
+from tests.helpers import DEV_VALUES
 
 
 @pytest.fixture

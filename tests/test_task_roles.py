@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.conftest import by_type, container, run
+from tests.helpers import by_type, container, run
 
 
 def policies(result, role_name):

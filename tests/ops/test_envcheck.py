@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from infra.contract import API, CONTRACTS, SettingRequirement
+from core.contract import API, CONTRACTS, SettingRequirement
 from ops import envcheck
 from ops.envcheck import EnvExample, Provision, compare, parse_env_example, provided_by_contract
 from ops.report import EXIT_CANNOT_CHECK, EXIT_FINDINGS, EXIT_OK, CannotCheck, Status
-from tests.conftest import DEV_VALUES
+from tests.helpers import DEV_VALUES
 
 FIXTURES = Path(__file__).parent / "fixtures"
 MATCHING = FIXTURES / "api.env.example"
@@ -120,7 +120,7 @@ def test_a_variable_the_infrastructure_lacks_fails_naming_it_and_the_fix(tmp_pat
     line = next(line for line in out.splitlines() if "MODEL_REGISTRY_BUCKET" in line and "FAIL" in line)
     assert "env.missing" in line
     fix = out.split(line, 1)[1].splitlines()[1]
-    assert "SettingRequirement(\"MODEL_REGISTRY_BUCKET\"" in fix and "infra/contract.py" in fix
+    assert "SettingRequirement(\"MODEL_REGISTRY_BUCKET\"" in fix and "core/contract.py" in fix
     assert "NotProvided(\"MODEL_REGISTRY_BUCKET\"" in fix
 
 

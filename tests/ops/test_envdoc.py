@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from infra.contract import API, CONTRACTS, MLFLOW, SecretRequirement, SettingRequirement
+from core.contract import API, CONTRACTS, MLFLOW, SecretRequirement, SettingRequirement
 from ops import envdoc
 from ops.envdoc import DOC_PATH, REGENERATE, check_fresh, render
 from ops.report import EXIT_FINDINGS, EXIT_OK, Status
@@ -31,7 +31,7 @@ def with_new_variables() -> dict:
 def test_the_committed_document_is_up_to_date():
     committed = DOC_PATH.read_text(encoding="utf-8") if DOC_PATH.exists() else ""
     assert committed == render(), (
-        f"docs/ENVIRONMENT.md is stale: infra/contract.py changed. Run `{REGENERATE}` "
+        f"docs/ENVIRONMENT.md is stale: core/contract.py changed. Run `{REGENERATE}` "
         "from the repository root and commit the result."
     )
 
@@ -84,7 +84,7 @@ def test_not_provided_variables_are_listed_with_their_reasons():
 def test_the_document_is_deterministic():
     reordered = dict(reversed(list(CONTRACTS.items())))
     assert render(reordered) == render(CONTRACTS) == render()
-    assert "generated from `infra/contract.py`" in render()
+    assert "generated from `core/contract.py`" in render()
 
 
 def test_write_then_check_round_trips(tmp_path, capsys):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ops import verify as verify_tool
 from ops.aws import Aws
-from ops.iam_policy import Decision, evaluate
+from core.iam_policy import Decision, evaluate
 from synth.fake_estate import FAILURES
 
 POLICY = json.loads((Path(__file__).resolve().parents[2] / "docs" / "verify-policy.json").read_text())

@@ -11,7 +11,7 @@ from typing import Callable
 import pytest
 
 from synth.checks import check_graph
-from tests.conftest import run
+from tests.helpers import run
 
 TASK = "aws:ecs/taskDefinition:TaskDefinition"
 
@@ -184,7 +184,7 @@ def test_a_program_that_forgets_a_redis_consumer_is_caught(monkeypatch, dev_valu
 
 
 def test_a_program_whose_grant_drifts_from_the_secrets_list_is_caught(monkeypatch, dev_values):
-    from infra import documents
+    from core import documents
     original = documents.execution_role_policy
 
     def forgetful(*, secret_arns, **kwargs):

@@ -56,7 +56,7 @@ def test_a_bad_config_is_reported_without_a_traceback(tmp_path, monkeypatch, cap
 def test_every_resource_type_the_program_can_create_has_its_key_properties_described(dev_values):
     """A new resource type must say what matters about it in the table, not fall back to key names."""
     from synth.key_properties import DESCRIBE, describe, table
-    from tests.conftest import run, with_mlflow, with_new_load_balancer
+    from tests.helpers import run, with_mlflow, with_new_load_balancer
 
     dev_values["hokusai:alarm_emails"] = ["oncall@hokus.ai"]
     dev_values["hokusai:services"]["api"]["task_role_policy_arns"] = ["arn:aws:iam::123456789012:policy/datasets"]

@@ -1,11 +1,11 @@
-"""ops/rollout.py on the shapes real ECS returns (which moto does not produce):
+"""core/rollout.py on the shapes real ECS returns (which moto does not produce):
 a circuit-breaker rollback announced in rolloutStateReason and service events."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from ops import rollout
+from core import rollout
 
 T1 = "arn:aws:ecs:us-east-1:123456789012:task-definition/hokusai-api-development:151"
 T2 = "arn:aws:ecs:us-east-1:123456789012:task-definition/hokusai-api-development:152"

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any, Iterable, Mapping
 
-from infra.config import ServiceSettings
+from core.settings import ServiceSettings
 
 # --------------------------------------------------------------------------- #
 # Container definitions

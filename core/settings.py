@@ -16,10 +16,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping
 
-from infra import naming
-from infra.arns import parse_arn
-from infra.contract import CONTRACTS, ServiceContract, looks_secret
-from infra.fargate import VALID_SIZES, describe_valid_memory, is_valid_size
+from core import naming
+from core.arns import parse_arn
+from core.contract import CONTRACTS, ServiceContract, looks_secret
+from core.fargate import VALID_SIZES, describe_valid_memory, is_valid_size
 
 NAMESPACE = naming.PROJECT
 
@@ -644,7 +644,7 @@ def _services(reader: _Reader, raw: Any, stack: str, region: str | None, account
             close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
             reader.problem(f"services.{key}", "is not a service the contract knows",
                            (f"did you mean '{close[0]}'? " if close else "")
-                           + f"declare one of: {', '.join(known)}, or add its contract to infra/contract.py")
+                           + f"declare one of: {', '.join(known)}, or add its contract to core/contract.py")
             failed = True
             continue
         service = _service(reader, key, contract, body, stack, region, account, network, secret_config_keys)

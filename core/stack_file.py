@@ -47,7 +47,7 @@ def read_stack_file(stack: str, project_dir: Path = PROJECT_DIR) -> tuple[dict[s
 
 
 def settings_input(values: dict[str, Any], secret_keys: list[str]) -> dict[str, Any]:
-    """Keyword arguments for infra.config.load_settings from a stack file's values."""
+    """Keyword arguments for core.settings.load_settings from a stack file's values."""
     prefix = f"{NAMESPACE}:"
     return {
         "raw": {k[len(prefix):]: v for k, v in values.items() if k.startswith(prefix)},
