@@ -5,10 +5,10 @@ Composition only; each concern lives in its own module under infra/.
 
 import pulumi
 
+from core.estate import OUTPUT_NAME
 from infra.alarm_topic import AlarmTopic, AlarmTopicArgs
 from infra.cluster import Cluster, ClusterArgs
 from infra.discovery import DiscoveryNamespace, DiscoveryNamespaceArgs
-from core.estate import OUTPUT_NAME
 from infra.existing import look_up_existing
 from infra.load_balancer import LoadBalancer, LoadBalancerArgs
 from infra.outputs import estate_output

@@ -15,7 +15,8 @@ from __future__ import annotations
 import copy
 import dataclasses
 import importlib
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 
 def register_aliases(count: int, holders: Iterable[str]) -> None:
@@ -29,8 +30,7 @@ def register_aliases(count: int, holders: Iterable[str]) -> None:
         module = importlib.import_module(name)
         assert module.CONTRACTS is contracts, f"{name} holds another CONTRACTS: it would miss the aliases"
     for i in range(1, count + 1):
-        contracts[f"api{i}"] = dataclasses.replace(core.contract.API, key=f"api{i}",
-                                                   metric_namespace=f"Hokusai/API{i}")
+        contracts[f"api{i}"] = dataclasses.replace(core.contract.API, key=f"api{i}", metric_namespace=f"Hokusai/API{i}")
 
 
 def stack_config(base: dict[str, Any], count: int) -> dict[str, Any]:

@@ -71,8 +71,9 @@ import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
+from collections.abc import Callable  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import Any, Callable  # noqa: E402
+from typing import Any  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a file (`python bench/synth.py`): make the repository importable
@@ -113,7 +114,7 @@ AWS_MODULES = (
 
 def _peak_mib(maxrss: int) -> float:
     """ru_maxrss is KiB on Linux, bytes on macOS."""
-    return maxrss / (2 ** 20 if sys.platform == "darwin" else 2 ** 10)
+    return maxrss / (2**20 if sys.platform == "darwin" else 2**10)
 
 
 def _own_peak_mib() -> float:
@@ -173,13 +174,15 @@ def import_phases() -> list[Phase]:
     def ecs_model() -> None:
         # The same lru_cached function the checks call: the render then reuses the shape.
         from synth.checks import _register_task_definition_shape
+
         _register_task_definition_shape()
 
     _timed(phases, "ECS API model (RegisterTaskDefinition shape) + synth.checks", ecs_model)
     aws = _timed(phases, "import pulumi_aws (package: lazy module stubs)", lambda: __import__("pulumi_aws"))
     for module, cls in AWS_MODULES:
-        _timed(phases, f"pulumi_aws.{module} (first access: {cls})",
-               lambda m=module, c=cls: getattr(getattr(aws, m), c))
+        _timed(
+            phases, f"pulumi_aws.{module} (first access: {cls})", lambda m=module, c=cls: getattr(getattr(aws, m), c)
+        )
     return phases
 
 
@@ -199,16 +202,23 @@ def child_growth(count: int) -> int:
     render_seconds = time.perf_counter() - started
     if findings or len(run.outputs.get("services", [])) != count:
         # A graph that breaks an invariant (or lost services) is not the stack being measured.
-        print(f"the render with {count} services is not sound: {len(run.outputs.get('services', []))} services, "
-              + "; ".join(map(str, findings)), file=sys.stderr)
+        print(
+            f"the render with {count} services is not sound: {len(run.outputs.get('services', []))} services, "
+            + "; ".join(map(str, findings)),
+            file=sys.stderr,
+        )
         return 1
-    print(json.dumps({
-        "started_at": STARTED_AT,
-        "imports": sum(p.seconds for p in phases),
-        "render": render_seconds,
-        "resources": len(run.resources),
-        "finished_at": time.time(),
-    }))
+    print(
+        json.dumps(
+            {
+                "started_at": STARTED_AT,
+                "imports": sum(p.seconds for p in phases),
+                "render": render_seconds,
+                "resources": len(run.resources),
+                "finished_at": time.time(),
+            }
+        )
+    )
     return 0
 
 
@@ -218,6 +228,7 @@ def child_breakdown() -> int:
 
     def render() -> int:
         from synth import render as render_module
+
         with tempfile.TemporaryDirectory() as tmp, contextlib.redirect_stdout(io.StringIO()):
             return render_module.main(["--stack", STACK, "--out", str(Path(tmp) / f"{STACK}.json")])
 
@@ -227,15 +238,19 @@ def child_breakdown() -> int:
         return 1
     # A service module touched only by the program is billed to the render phase: name it.
     loaded = {m.split(".")[1] for m in sys.modules if m.startswith("pulumi_aws.") and m.count(".") >= 2}
-    print(json.dumps({
-        "started_at": STARTED_AT,
-        "phases": [dataclasses.asdict(p) for p in phases],
-        "unlisted_modules": sorted(loaded - {m for m, _ in AWS_MODULES}),
-        # What the interpreter's final collections at exit have to traverse.
-        "tracked_objects": len(gc.get_objects()),
-        "modules": len(sys.modules),
-        "finished_at": time.time(),
-    }))
+    print(
+        json.dumps(
+            {
+                "started_at": STARTED_AT,
+                "phases": [dataclasses.asdict(p) for p in phases],
+                "unlisted_modules": sorted(loaded - {m for m, _ in AWS_MODULES}),
+                # What the interpreter's final collections at exit have to traverse.
+                "tracked_objects": len(gc.get_objects()),
+                "modules": len(sys.modules),
+                "finished_at": time.time(),
+            }
+        )
+    )
     return 0
 
 
@@ -269,8 +284,10 @@ def spawn(args: list[str]) -> Child:
         stdout, stderr = out.read().decode(), err.read().decode()
     if process.returncode != 0:
         sys.stdout.flush()
-        print(f"`python {' '.join(args)}` exited {process.returncode}: nothing to measure\n{stdout}{stderr}",
-              file=sys.stderr)
+        print(
+            f"`python {' '.join(args)}` exited {process.returncode}: nothing to measure\n{stdout}{stderr}",
+            file=sys.stderr,
+        )
         sys.exit(2)
     return Child(wall, _peak_mib(usage.ru_maxrss), spawned_at, exited_at, stdout)
 
@@ -313,14 +330,16 @@ def measure_growth() -> list[Growth]:
     results = []
     for n in SIZES:
         children, reports = [c for c, _ in runs[n]], [r for _, r in runs[n]]
-        results.append(Growth(
-            n=n,
-            resources=reports[0]["resources"],
-            wall=statistics.median(c.wall for c in children),
-            imports=statistics.median(r["imports"] for r in reports),
-            render=statistics.median(r["render"] for r in reports),
-            peak_mib=statistics.median(c.peak_mib for c in children),
-        ))
+        results.append(
+            Growth(
+                n=n,
+                resources=reports[0]["resources"],
+                wall=statistics.median(c.wall for c in children),
+                imports=statistics.median(r["imports"] for r in reports),
+                render=statistics.median(r["render"] for r in reports),
+                peak_mib=statistics.median(c.peak_mib for c in children),
+            )
+        )
     return results
 
 
@@ -342,22 +361,38 @@ def measure_breakdown() -> tuple[list[Row], float, dict[str, Any]]:
     """Part 3: one row per phase (medians over the children), the median total, one child's report."""
     children = [spawn([str(Path(__file__).relative_to(ROOT)), "--child-breakdown"]) for _ in range(BREAKDOWN_RUNS)]
     reports = [report_of(c) for c in children]
-    pairs = list(zip(children, reports))
-    rows = [Row("interpreter start (python, site)",
-                statistics.median(r["started_at"] - c.spawned_at for c, r in pairs))]
+    pairs = list(zip(children, reports, strict=False))
+    rows = [
+        Row("interpreter start (python, site)", statistics.median(r["started_at"] - c.spawned_at for c, r in pairs))
+    ]
     for i, phase in enumerate(reports[0]["phases"]):
-        rows.append(Row(phase["label"], statistics.median(r["phases"][i]["seconds"] for r in reports),
-                        statistics.median(r["phases"][i]["gc_seconds"] for r in reports),
-                        statistics.median(r["phases"][i]["peak_mib"] for r in reports)))
+        rows.append(
+            Row(
+                phase["label"],
+                statistics.median(r["phases"][i]["seconds"] for r in reports),
+                statistics.median(r["phases"][i]["gc_seconds"] for r in reports),
+                statistics.median(r["phases"][i]["peak_mib"] for r in reports),
+            )
+        )
     # From the JSON line to the process being reaped: module teardown and the final
     # garbage collections, which traverse every object the imports left behind.
-    rows.append(Row("interpreter exit (teardown, final garbage collections)",
-                    statistics.median(c.exited_at - r["finished_at"] for c, r in pairs),
-                    peak_mib=statistics.median(c.peak_mib for c in children)))
+    rows.append(
+        Row(
+            "interpreter exit (teardown, final garbage collections)",
+            statistics.median(c.exited_at - r["finished_at"] for c, r in pairs),
+            peak_mib=statistics.median(c.peak_mib for c in children),
+        )
+    )
     # This script's stdlib imports (after STARTED_AT), argument parsing, counting the
     # objects and modules, writing the JSON line: nothing a real render does.
-    rows.append(Row("this script's own imports and bookkeeping (not in a real render)", statistics.median(
-        r["finished_at"] - r["started_at"] - sum(p["seconds"] for p in r["phases"]) for r in reports)))
+    rows.append(
+        Row(
+            "this script's own imports and bookkeeping (not in a real render)",
+            statistics.median(
+                r["finished_at"] - r["started_at"] - sum(p["seconds"] for p in r["phases"]) for r in reports
+            ),
+        )
+    )
     return rows, statistics.median(c.wall for c in children), reports[0]
 
 
@@ -365,14 +400,19 @@ def measure_breakdown() -> tuple[list[Row], float, dict[str, Any]]:
 # from the repository root; none changes a file.
 def render_code(out: Path) -> str:
     """synth.render exactly as `-m` runs it, so a line of set-up can go before it."""
-    return (f"import runpy, sys; sys.argv = ['synth.render', '--stack', {STACK!r}, '--out', {str(out)!r}]; "
-            "runpy.run_module('synth.render', run_name='__main__', alter_sys=True)")
+    return (
+        f"import runpy, sys; sys.argv = ['synth.render', '--stack', {STACK!r}, '--out', {str(out)!r}]; "
+        "runpy.run_module('synth.render', run_name='__main__', alter_sys=True)"
+    )
 
 
 def imports_code(modules: tuple[tuple[str, str], ...] = AWS_MODULES) -> str:
     """The render's imports alone; os._exit leaves without the teardown, so the wall is the imports."""
-    return ("import os, pulumi, botocore.session, pulumi_aws as aws; "
-            + "".join(f"aws.{module}.{cls}; " for module, cls in modules) + "os._exit(0)")
+    return (
+        "import os, pulumi, botocore.session, pulumi_aws as aws; "
+        + "".join(f"aws.{module}.{cls}; " for module, cls in modules)
+        + "os._exit(0)"
+    )
 
 
 GC_OFF = "import gc; gc.disable(); "
@@ -390,15 +430,22 @@ def measure_floor(workdir: Path) -> list[tuple[str, float, float, float]]:
         "the render, garbage collector off, gc.freeze() at exit": GC_OFF + FREEZE_AT_EXIT + render,
         "imports only: pulumi, botocore, the ten pulumi_aws modules (no render, no teardown)": imports_code(),
         "imports only, garbage collector off": GC_OFF + imports_code(),
-        "imports only, garbage collector off, without pulumi_aws.ec2": GC_OFF + imports_code(
-            tuple(pair for pair in AWS_MODULES if pair[0] != "ec2")),
+        "imports only, garbage collector off, without pulumi_aws.ec2": GC_OFF
+        + imports_code(tuple(pair for pair in AWS_MODULES if pair[0] != "ec2")),
     }
     runs: dict[str, list[Child]] = {label: [] for label in variants}
     for _ in range(FLOOR_RUNS):
         for label, code in variants.items():
             runs[label].append(spawn(["-c", code]))
-    return [(label, statistics.median(c.wall for c in children), min(c.wall for c in children),
-             max(c.peak_mib for c in children)) for label, children in runs.items()]
+    return [
+        (
+            label,
+            statistics.median(c.wall for c in children),
+            min(c.wall for c in children),
+            max(c.peak_mib for c in children),
+        )
+        for label, children in runs.items()
+    ]
 
 
 def main() -> int:
@@ -412,30 +459,44 @@ def main() -> int:
     print(f"{headline}\n")
     print("| wall (median) | wall (min) | wall (max) | peak RSS (max of runs) | target |")
     print("| ---: | ---: | ---: | ---: | --- |")
-    print(f"| {ms(wall)} | {ms(min(walls))} | {ms(max(walls))} | {peak:.1f} MiB | "
-          f"{TARGET_SECONDS:g} s, {TARGET_MIB:g} MiB |")
+    print(
+        f"| {ms(wall)} | {ms(min(walls))} | {ms(max(walls))} | {peak:.1f} MiB | "
+        f"{TARGET_SECONDS:g} s, {TARGET_MIB:g} MiB |"
+    )
     time_met, memory_met = wall < TARGET_SECONDS, peak < TARGET_MIB
-    print(f"\ntime target ({TARGET_SECONDS:g} s): {'met' if time_met else 'NOT met'}; "
-          f"memory target ({TARGET_MIB:g} MiB): {'met' if memory_met else 'NOT met'}")
+    print(
+        f"\ntime target ({TARGET_SECONDS:g} s): {'met' if time_met else 'NOT met'}; "
+        f"memory target ({TARGET_MIB:g} MiB): {'met' if memory_met else 'NOT met'}"
+    )
 
     results = measure_growth()
-    print(f"\n## 2. Growth per added service (`--child N`: N copies of the API service; "
-          f"median of {GROWTH_RUNS} processes)\n")
-    print("| services (N) | resources | total wall | imports | render only | peak RSS | "
-          "marginal render per added service | marginal RSS per added service |")
+    print(
+        f"\n## 2. Growth per added service (`--child N`: N copies of the API service; "
+        f"median of {GROWTH_RUNS} processes)\n"
+    )
+    print(
+        "| services (N) | resources | total wall | imports | render only | peak RSS | "
+        "marginal render per added service | marginal RSS per added service |"
+    )
     print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for i, r in enumerate(results):
-        extra = ("| | " if i == 0 else
-                 f"| {marginal(results, 'render', i) * 1000:.0f} ms | {marginal(results, 'peak_mib', i):.2f} MiB ")
-        print(f"| {r.n} | {r.resources} | {ms(r.wall)} | {ms(r.imports)} | {ms(r.render)} | "
-              f"{r.peak_mib:.1f} MiB {extra}|")
+        extra = (
+            "| | "
+            if i == 0
+            else f"| {marginal(results, 'render', i) * 1000:.0f} ms | {marginal(results, 'peak_mib', i):.2f} MiB "
+        )
+        print(
+            f"| {r.n} | {r.resources} | {ms(r.wall)} | {ms(r.imports)} | {ms(r.render)} | {r.peak_mib:.1f} MiB {extra}|"
+        )
     per_service_resources = (results[-1].resources - results[0].resources) / (results[-1].n - results[0].n)
     fixed_resources = results[0].resources - per_service_resources * results[0].n
-    print(f"\nresources = {fixed_resources:g} + {per_service_resources:g} per service; "
-          f"render time and RSS per service from N = {results[0].n} to {results[-1].n}: "
-          f"{marginal([results[0], results[-1]], 'render', 1) * 1000:.0f} ms, "
-          f"{marginal([results[0], results[-1]], 'peak_mib', 1):.2f} MiB")
-    headroom = (TARGET_MIB - results[0].peak_mib) / marginal([results[0], results[-1]], 'peak_mib', 1)
+    print(
+        f"\nresources = {fixed_resources:g} + {per_service_resources:g} per service; "
+        f"render time and RSS per service from N = {results[0].n} to {results[-1].n}: "
+        f"{marginal([results[0], results[-1]], 'render', 1) * 1000:.0f} ms, "
+        f"{marginal([results[0], results[-1]], 'peak_mib', 1):.2f} MiB"
+    )
+    headroom = (TARGET_MIB - results[0].peak_mib) / marginal([results[0], results[-1]], "peak_mib", 1)
     print(f"services that fit under {TARGET_MIB:g} MiB at that slope: {int(results[0].n + headroom)}")
 
     rows, total, report = measure_breakdown()
@@ -443,17 +504,23 @@ def main() -> int:
     print("| phase | time | share | of which garbage collector | peak RSS when done |")
     print("| --- | ---: | ---: | ---: | ---: |")
     for row in rows:
-        print(f"| {row.label} | {ms(row.seconds)} | {row.seconds / total:.0%} | "
-              f"{'' if row.gc_seconds is None else ms(row.gc_seconds)} | "
-              f"{'' if row.peak_mib is None else f'{row.peak_mib:.1f} MiB'} |")
+        print(
+            f"| {row.label} | {ms(row.seconds)} | {row.seconds / total:.0%} | "
+            f"{'' if row.gc_seconds is None else ms(row.gc_seconds)} | "
+            f"{'' if row.peak_mib is None else f'{row.peak_mib:.1f} MiB'} |"
+        )
     print(f"| **total (process wall)** | **{ms(total)}** | | | |")
     aws = sum(r.seconds for r in rows if r.label.startswith("pulumi_aws"))
     imports = sum(r.seconds for r in rows if r.label.startswith(("import", "ECS", "pulumi_aws")))
-    print(f"\nimports: {ms(imports)} ({imports / total:.0%}), of which pulumi_aws {ms(aws)}; "
-          f"{report['modules']} modules and {report['tracked_objects']:,} GC-tracked objects at exit")
+    print(
+        f"\nimports: {ms(imports)} ({imports / total:.0%}), of which pulumi_aws {ms(aws)}; "
+        f"{report['modules']} modules and {report['tracked_objects']:,} GC-tracked objects at exit"
+    )
     if report["unlisted_modules"]:
-        print(f"note: the program also loads pulumi_aws {', '.join(report['unlisted_modules'])}: add them to "
-              "AWS_MODULES (their import is billed to the render phase above)")
+        print(
+            f"note: the program also loads pulumi_aws {', '.join(report['unlisted_modules'])}: add them to "
+            "AWS_MODULES (their import is billed to the render phase above)"
+        )
 
     with tempfile.TemporaryDirectory() as tmp:
         floor = measure_floor(Path(tmp))
@@ -461,35 +528,47 @@ def main() -> int:
     print("| variant | wall (median) | wall (min) | median vs the render as it is | peak RSS |")
     print("| --- | ---: | ---: | ---: | ---: |")
     for label, seconds, fastest, peak_mib in floor:
-        print(f"| {label} | {ms(seconds)} | {ms(fastest)} | {(seconds - floor[0][1]) * 1000:+.0f} ms | "
-              f"{peak_mib:.1f} MiB |")
+        print(
+            f"| {label} | {ms(seconds)} | {ms(fastest)} | {(seconds - floor[0][1]) * 1000:+.0f} ms | "
+            f"{peak_mib:.1f} MiB |"
+        )
 
     # The regression check: the cost of one more service must not grow with the services.
     # Early slope over N = 1..4 (three added services: one alone is within the noise of
     # a shared machine), late slope over the last step (8..16).
     early = marginal([results[0], results[2]], "render", 1)
     late = marginal(results, "render", len(results) - 1)
-    print(f"\n(all four parts: {time.perf_counter() - started:.0f} s; Python {sys.version.split()[0]}, "
-          f"{os.cpu_count()} CPUs)")
+    print(
+        f"\n(all four parts: {time.perf_counter() - started:.0f} s; Python {sys.version.split()[0]}, "
+        f"{os.cpu_count()} CPUs)"
+    )
     a, b = results[-2].n, results[-1].n
     if late > LINEARITY_FACTOR * max(early, 0.001):
-        print(f"\nthe render's cost per added service grows with the services: {late * 1000:.0f} ms per service "
-              f"between N = {a} and {b}, over {LINEARITY_FACTOR:g}x the {early * 1000:.0f} ms between N = "
-              f"{results[0].n} and {results[2].n}",
-              file=sys.stderr)
+        print(
+            f"\nthe render's cost per added service grows with the services: {late * 1000:.0f} ms per service "
+            f"between N = {a} and {b}, over {LINEARITY_FACTOR:g}x the {early * 1000:.0f} ms between N = "
+            f"{results[0].n} and {results[2].n}",
+            file=sys.stderr,
+        )
         return 1
-    print(f"\nok: {late * 1000:.0f} ms per added service between N = {a} and {b}, {early * 1000:.0f} ms between "
-          f"N = {results[0].n} and {results[2].n} (limit {LINEARITY_FACTOR:g}x): the render grows linearly "
-          "with the services")
+    print(
+        f"\nok: {late * 1000:.0f} ms per added service between N = {a} and {b}, {early * 1000:.0f} ms between "
+        f"N = {results[0].n} and {results[2].n} (limit {LINEARITY_FACTOR:g}x): the render grows linearly "
+        "with the services"
+    )
     return 0
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(prog="bench/synth.py", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--child", type=int, metavar="N",
-                        help="(internal) render the stack with N API services and print one JSON line")
-    parser.add_argument("--child-breakdown", action="store_true",
-                        help="(internal) render the development stack phase by phase and print one JSON line")
+    parser.add_argument(
+        "--child", type=int, metavar="N", help="(internal) render the stack with N API services and print one JSON line"
+    )
+    parser.add_argument(
+        "--child-breakdown",
+        action="store_true",
+        help="(internal) render the development stack phase by phase and print one JSON line",
+    )
     options = parser.parse_args()
     if options.child is not None:
         sys.exit(child_growth(options.child))

@@ -45,8 +45,9 @@ import tempfile
 import time
 import tracemalloc
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a file (`python bench/verify_calls.py`): make the repository importable
@@ -57,14 +58,19 @@ if str(ROOT) not in sys.path:  # run as a file (`python bench/verify_calls.py`):
 # (AWS_ENDPOINT_URL), and a profile must never point this at a real account.
 for _name in [n for n in os.environ if n.startswith("AWS_")]:
     del os.environ[_name]
-os.environ.update({
-    "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-    # moto reports this many running tasks per service: the development desired count.
-    "MOTO_ECS_SERVICE_RUNNING": "2",
-    # moto would otherwise load thousands of AMIs into every fresh EC2 backend.
-    "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
-})
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        # moto reports this many running tasks per service: the development desired count.
+        "MOTO_ECS_SERVICE_RUNNING": "2",
+        # moto would otherwise load thousands of AMIs into every fresh EC2 backend.
+        "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
+    }
+)
 
 import boto3  # noqa: E402
 from moto import mock_aws  # noqa: E402
@@ -103,17 +109,15 @@ class Shape:
 # Operations counted in something other than services: the calls expected for a shape.
 # The batched ones take as many identifiers per call as the API allows (its documented maximum).
 BY_ITEMS: dict[str, tuple[str, Callable[[Shape], int]]] = {
-    "ecs:DescribeServices": ("batched: 10 services per call",
-                             lambda s: math.ceil(s.services / 10)),
-    "ecs:DescribeTasks": ("batched: 100 tasks per call, per status listed",
-                          lambda s: math.ceil(s.running_tasks / 100) + math.ceil(s.stopped_tasks / 100)),
-    "elbv2:DescribeTargetGroups": ("batched: 20 target groups per call",
-                                   lambda s: math.ceil(s.target_groups / 20)),
-    "cloudwatch:DescribeAlarms": ("batched: 100 alarm names per call",
-                                  lambda s: math.ceil(s.alarms / 100)),
+    "ecs:DescribeServices": ("batched: 10 services per call", lambda s: math.ceil(s.services / 10)),
+    "ecs:DescribeTasks": (
+        "batched: 100 tasks per call, per status listed",
+        lambda s: math.ceil(s.running_tasks / 100) + math.ceil(s.stopped_tasks / 100),
+    ),
+    "elbv2:DescribeTargetGroups": ("batched: 20 target groups per call", lambda s: math.ceil(s.target_groups / 20)),
+    "cloudwatch:DescribeAlarms": ("batched: 100 alarm names per call", lambda s: math.ceil(s.alarms / 100)),
     # No batch API describes secrets (BatchGetSecretValue reads values, which verify never does).
-    "secretsmanager:DescribeSecret": ("one per distinct secret (here 4, shared by every service)",
-                                      lambda s: s.secrets),
+    "secretsmanager:DescribeSecret": ("one per distinct secret (here 4, shared by every service)", lambda s: s.secrets),
 }
 
 
@@ -156,8 +160,10 @@ def measure(n: int, base: dict[str, Any], secret_keys: list[str], session: boto3
             report = verify(STACK, outputs=outputs, aws=aws)
             times.append(time.perf_counter() - started)
             if report.exit_code != 0:
-                sys.exit(f"verify did not pass on the seeded copy with {n} services: the counts would not be "
-                         f"those of a healthy estate\n{report.table()}")
+                sys.exit(
+                    f"verify did not pass on the seeded copy with {n} services: the counts would not be "
+                    f"those of a healthy estate\n{report.table()}"
+                )
             counts.append(aws.calls)
         # One more run for memory: tracemalloc slows Python down, so it is not timed.
         # The peak includes moto answering in-process: an upper bound on verify's own.
@@ -187,21 +193,29 @@ def classify(results: list[Measured]) -> tuple[dict[str, str], dict[str, int], l
             kinds[op] = label
             for r in results:
                 if r.calls[op] != expected(r.shape):
-                    problems.append(f"{op}: {r.calls[op]} calls for {r.n} services, expected {expected(r.shape)} "
-                                    f"({label})")
+                    problems.append(
+                        f"{op}: {r.calls[op]} calls for {r.n} services, expected {expected(r.shape)} ({label})"
+                    )
             continue
         # Unbatched: exactly a + b*N at every N (constant marginal calls per service).
         slope = (second.calls[op] - first.calls[op]) // (second.n - first.n)
         fixed = first.calls[op] - slope * first.n
         slopes[op] = slope
-        kinds[op] = "per cluster (constant)" if slope == 0 else (
-            "per service" if fixed == 0 and slope == 1 else f"{fixed} + {slope} per service")
+        kinds[op] = (
+            "per cluster (constant)"
+            if slope == 0
+            else ("per service" if fixed == 0 and slope == 1 else f"{fixed} + {slope} per service")
+        )
         for r in results:
             if r.calls[op] != fixed + slope * r.n:
-                problems.append(f"{op}: {r.calls[op]} calls for {r.n} services, not the {fixed} + {slope} x N of "
-                                f"N = {first.n} and {second.n}: it does not grow linearly with the services")
+                problems.append(
+                    f"{op}: {r.calls[op]} calls for {r.n} services, not the {fixed} + {slope} x N of "
+                    f"N = {first.n} and {second.n}: it does not grow linearly with the services"
+                )
     unbatched = [sum(r.calls[op] for op in slopes) for r in results]
-    marginals = {(b - a) / (r2.n - r1.n) for a, b, r1, r2 in zip(unbatched, unbatched[1:], results, results[1:])}
+    marginals = {
+        (b - a) / (r2.n - r1.n) for a, b, r1, r2 in zip(unbatched, unbatched[1:], results, results[1:], strict=False)
+    }
     if len(marginals) != 1:
         problems.append(f"the unbatched calls per added service are not constant across N: {sorted(marginals)}")
     if sum(slopes.values()) > PER_SERVICE_BUDGET:
@@ -211,21 +225,23 @@ def classify(results: list[Measured]) -> tuple[dict[str, str], dict[str, int], l
 
 
 def print_tables(results: list[Measured], kinds: dict[str, str], slopes: dict[str, int]) -> None:
-    print("| services (N) | AWS calls | marginal calls per added service | verify wall time (median of "
-          f"{REPEATS}) | peak memory (tracemalloc) |")
+    print(
+        "| services (N) | AWS calls | marginal calls per added service | verify wall time (median of "
+        f"{REPEATS}) | peak memory (tracemalloc) |"
+    )
     print("| ---: | ---: | ---: | ---: | ---: |")
     previous: Measured | None = None
     for r in results:
         total = sum(r.calls.values())
-        marginal = "" if previous is None else (
-            f"{(total - sum(previous.calls.values())) / (r.n - previous.n):.3g}")
-        print(f"| {r.n} | {total} | {marginal} | {r.wall_seconds * 1000:.0f} ms | "
-              f"{r.peak_bytes / 2 ** 20:.1f} MiB |")
+        marginal = "" if previous is None else (f"{(total - sum(previous.calls.values())) / (r.n - previous.n):.3g}")
+        print(f"| {r.n} | {total} | {marginal} | {r.wall_seconds * 1000:.0f} ms | {r.peak_bytes / 2**20:.1f} MiB |")
         previous = r
     largest = results[-1]
     print()
-    print(f"Calls per operation (the largest run: N = {largest.n}, {largest.shape.running_tasks} running tasks, "
-          f"{largest.shape.alarms} alarms, {largest.shape.secrets} distinct secrets):")
+    print(
+        f"Calls per operation (the largest run: N = {largest.n}, {largest.shape.running_tasks} running tasks, "
+        f"{largest.shape.alarms} alarms, {largest.shape.secrets} distinct secrets):"
+    )
     print()
     print("| operation | " + " | ".join(f"N={r.n}" for r in results) + " | grows with |")
     print("| --- | " + " | ".join("---:" for _ in results) + " | --- |")
@@ -234,8 +250,10 @@ def print_tables(results: list[Measured], kinds: dict[str, str], slopes: dict[st
         print(f"| {op} | " + " | ".join(str(r.calls[op]) for r in results) + f" | {kinds[op]} |")
     fixed = sum(largest.calls[op] for op in kinds if slopes.get(op, 0) == 0)
     print()
-    print(f"N = {largest.n}: {fixed} calls per cluster, batched or per secret, {sum(slopes.values())} per service "
-          f"({', '.join(op for op, s in slopes.items() if s)}).")
+    print(
+        f"N = {largest.n}: {fixed} calls per cluster, batched or per secret, {sum(slopes.values())} per service "
+        f"({', '.join(op for op, s in slopes.items() if s)})."
+    )
 
 
 def main() -> int:
@@ -247,8 +265,10 @@ def main() -> int:
         results = [measure(n, base, secret_keys, session, Path(workdir)) for n in SIZES]
     kinds, slopes, problems = classify(results)
     print_tables(results, kinds, slopes)
-    print(f"\n(render, seed and verify for every N: {time.perf_counter() - started:.1f} s; "
-          f"Python {sys.version.split()[0]})")
+    print(
+        f"\n(render, seed and verify for every N: {time.perf_counter() - started:.1f} s; "
+        f"Python {sys.version.split()[0]})"
+    )
     if problems:
         print("\nthe call count no longer grows linearly with the services:", file=sys.stderr)
         for problem in problems:

@@ -12,8 +12,8 @@ Pure data: no Pulumi, no boto3.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 
 @dataclass(frozen=True)
@@ -152,7 +152,7 @@ HUGGINGFACE_TOKEN = ErrorSignature(
     key="huggingface_token",
     metric_name="HuggingFaceTokenError",
     filter_pattern='"HuggingFace token not configured"',
-    sample='ERROR:src.api.endpoints.model_serving:HuggingFace token not configured',
+    sample="ERROR:src.api.endpoints.model_serving:HuggingFace token not configured",
     threshold=1,
     meaning="the container has no HUGGINGFACE_API_KEY: every prediction returns HTTP 500",
     fix=(
@@ -177,7 +177,7 @@ API = ServiceContract(
             default_secret_name="hokusai/{environment}/huggingface/api-key",
             breaks=(
                 "private Hugging Face models cannot be downloaded: every "
-                "POST /api/v1/models/{id}/predict returns HTTP 500 \"HuggingFace token not configured\""
+                'POST /api/v1/models/{id}/predict returns HTTP 500 "HuggingFace token not configured"'
             ),
         ),
         SecretRequirement(

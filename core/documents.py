@@ -11,7 +11,8 @@ Pure: no Pulumi, no boto3.
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from core.settings import ServiceSettings
 
@@ -171,8 +172,12 @@ def execution_role_policy(
         raise ValueError("a secret ARN with a wildcard would grant more than the declared secrets")
     if secrets:
         statements.append(
-            {"Sid": "ReadDeclaredSecrets", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
-             "Resource": secrets}
+            {
+                "Sid": "ReadDeclaredSecrets",
+                "Effect": "Allow",
+                "Action": "secretsmanager:GetSecretValue",
+                "Resource": secrets,
+            }
         )
     if kms_key_arn and secrets:
         statements.append(

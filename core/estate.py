@@ -10,8 +10,9 @@ Pure: no Pulumi, no boto3.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from typing import Any, Mapping
+from typing import Any
 
 OUTPUT_NAME = "estate"
 
@@ -80,14 +81,13 @@ class Estate:
         raise KeyError(key)
 
     @classmethod
-    def from_outputs(cls, outputs: Any) -> "Estate":
+    def from_outputs(cls, outputs: Any) -> Estate:
         """Read `pulumi stack output --json` (the whole object, or its `estate` value)."""
         if isinstance(outputs, Mapping) and OUTPUT_NAME in outputs:
             outputs = outputs[OUTPUT_NAME]
         if not isinstance(outputs, Mapping):
             raise EstateError(
-                f"the stack outputs have no '{OUTPUT_NAME}' object; was the stack deployed by this program "
-                "(pulumi up)?"
+                f"the stack outputs have no '{OUTPUT_NAME}' object; was the stack deployed by this program (pulumi up)?"
             )
         estate = _build(cls, outputs, OUTPUT_NAME)
         return estate
@@ -123,8 +123,11 @@ def _build(cls: type, data: Mapping[str, Any], where: str) -> Any:
         if nested is not None and raw is None and f.name == "redis":
             values[f.name] = None
         elif nested is not None and isinstance(raw, list):
-            values[f.name] = tuple(_build(nested, item, f"{where}.{f.name}[{i}]") for i, item in enumerate(raw)
-                                   if _is_mapping(item, f"{where}.{f.name}[{i}]"))
+            values[f.name] = tuple(
+                _build(nested, item, f"{where}.{f.name}[{i}]")
+                for i, item in enumerate(raw)
+                if _is_mapping(item, f"{where}.{f.name}[{i}]")
+            )
         elif nested is not None and isinstance(raw, Mapping):
             values[f.name] = _build(nested, raw, f"{where}.{f.name}")
         elif nested is not None:

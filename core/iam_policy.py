@@ -11,11 +11,12 @@ with NotAction/NotResource, or with conditions, count as "cannot tell".
 from __future__ import annotations
 
 import re
-from enum import Enum
-from typing import Any, Iterable
+from collections.abc import Iterable
+from enum import StrEnum
+from typing import Any
 
 
-class Decision(str, Enum):
+class Decision(StrEnum):
     ALLOWED = "allowed"
     DENIED = "denied"  # an explicit Deny matches
     NOT_ALLOWED = "not allowed"  # no Allow matches (implicit deny)
@@ -24,8 +25,9 @@ class Decision(str, Enum):
 
 def _pattern(text: str) -> re.Pattern[str]:
     """IAM wildcards: `*` any run of characters, `?` one character; nothing else is special."""
-    return re.compile("^" + "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in text) + "$",
-                      re.DOTALL)
+    return re.compile(
+        "^" + "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in text) + "$", re.DOTALL
+    )
 
 
 def _listed(value: Any) -> list[str]:

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from enum import Enum
-from typing import Any, Callable, Iterable
+from enum import StrEnum
+from typing import Any
 
 
-class Rollout(str, Enum):
+class Rollout(StrEnum):
     COMPLETED = "completed"  # the declared revision is PRIMARY and its rollout completed
     IN_PROGRESS = "in progress"  # the declared revision is rolling out
     FAILED = "failed"  # the declared revision's rollout failed (circuit breaker, no rollback)
@@ -67,8 +68,9 @@ def revision_of(task_definition_arn: str) -> str:
 _ROLLBACK_WORDS = re.compile(r"roll(ed|ing)?[ -]?back|circuit breaker", re.IGNORECASE)
 
 
-def assess(service: dict[str, Any] | None, declared_task_definition: str,
-           stopped_tasks: Iterable[StoppedTask] = ()) -> Assessment:
+def assess(
+    service: dict[str, Any] | None, declared_task_definition: str, stopped_tasks: Iterable[StoppedTask] = ()
+) -> Assessment:
     """Where the service's deployment of `declared_task_definition` stands."""
     if not service or service.get("status") != "ACTIVE":
         status = (service or {}).get("status", "not found")
@@ -85,14 +87,20 @@ def assess(service: dict[str, Any] | None, declared_task_definition: str,
     if primary.get("taskDefinition") != declared_task_definition:
         # Only events since the PRIMARY deployment began: an older rollback is history.
         since = primary.get("createdAt")
-        events = " ".join(e.get("message", "") for e in (service.get("events") or [])[:20]
-                          if since is None or e.get("createdAt") is None or e["createdAt"] >= since)
+        events = " ".join(
+            e.get("message", "")
+            for e in (service.get("events") or [])[:20]
+            if since is None or e.get("createdAt") is None or e["createdAt"] >= since
+        )
         rolled_back = bool(failed_here) or bool(_ROLLBACK_WORDS.search(state_reason + " " + events))
         if rolled_back:
             why = f": {failed_here[0].describe()}" if failed_here else ""
-            return Assessment(Rollout.ROLLED_BACK,
-                              f"the deployment of {declared} was rolled back; the service runs {running}{why}",
-                              running, failed_here)
+            return Assessment(
+                Rollout.ROLLED_BACK,
+                f"the deployment of {declared} was rolled back; the service runs {running}{why}",
+                running,
+                failed_here,
+            )
         return Assessment(Rollout.STALE, f"the service runs {running}, not the declared {declared}", running)
 
     state = primary.get("rolloutState")
@@ -100,15 +108,20 @@ def assess(service: dict[str, Any] | None, declared_task_definition: str,
         why = f": {failed_here[0].describe()}" if failed_here else (f": {state_reason}" if state_reason else "")
         return Assessment(Rollout.FAILED, f"the rollout of {declared} failed{why}", running, failed_here)
     if state == "IN_PROGRESS":
-        return Assessment(Rollout.IN_PROGRESS, f"{declared} is still rolling out "
-                                               f"({primary.get('runningCount', 0)}/{primary.get('desiredCount', 0)} running)",
-                          running, failed_here)
+        return Assessment(
+            Rollout.IN_PROGRESS,
+            f"{declared} is still rolling out "
+            f"({primary.get('runningCount', 0)}/{primary.get('desiredCount', 0)} running)",
+            running,
+            failed_here,
+        )
     # COMPLETED, or no rolloutState at all (services without the circuit breaker).
     others = [d for d in deployments if d is not primary and d.get("runningCount", 0) > 0]
     if others:
         old = ", ".join(f"{revision_of(d.get('taskDefinition', ''))} ({d.get('runningCount')} running)" for d in others)
-        return Assessment(Rollout.IN_PROGRESS, f"{declared} is PRIMARY but older deployments still run: {old}",
-                          running, failed_here)
+        return Assessment(
+            Rollout.IN_PROGRESS, f"{declared} is PRIMARY but older deployments still run: {old}", running, failed_here
+        )
     return Assessment(Rollout.COMPLETED, f"{declared} is deployed and its rollout completed", running)
 
 
@@ -132,32 +145,54 @@ def stopped_tasks_from(tasks: Iterable[dict[str, Any]]) -> list[StoppedTask]:
 
 # Known stop reasons -> what to do. First match wins; order from specific to general.
 _FIXES: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"AccessDenied.*secretsmanager|secretsmanager.*AccessDenied|not authorized to perform: "
-                r"secretsmanager", re.I | re.S),
-     "the execution role may not read a secret the task references: check the grant (make verify) and "
-     "make repair (pulumi up --refresh); the grant is derived from the task's secrets list"),
-    (re.compile(r"ResourceNotFoundException|Secrets Manager can't find|secret.*(not found|does not exist)", re.I),
-     "a secret the task references does not exist or has no value (AWSCURRENT): create it or put its value, "
-     "then force a new deployment"),
-    (re.compile(r"ResourceInitializationError", re.I),
-     "ECS could not prepare the task (secrets, registry auth or logs): read the full reason; check the "
-     "execution role's grant and that the private subnets reach Secrets Manager and ECR (NAT or endpoints)"),
-    (re.compile(r"CannotPullContainerError|pull image", re.I),
-     "the image could not be pulled: check the tag exists in ECR and the execution role may pull it"),
-    (re.compile(r"OutOfMemory|exit code 137", re.I),
-     "the container ran out of memory: raise services.<svc>.memory (with a valid Fargate cpu pair)"),
-    (re.compile(r"ELB health checks|failed (container )?health checks", re.I),
-     "the task failed its health checks: check the app answers 200 on its health path and port, "
-     "and the grace period is long enough"),
-    (re.compile(r"Essential container in task exited", re.I),
-     "the application exited at start: read its last log lines (aws logs tail <log group> --since 30m)"),
-    (re.compile(r"Circuit Breaker", re.I),
-     "ECS stopped the deployment after repeated task failures: the other stopped tasks say why"),
+    (
+        re.compile(
+            r"AccessDenied.*secretsmanager|secretsmanager.*AccessDenied|not authorized to perform: "
+            r"secretsmanager",
+            re.I | re.S,
+        ),
+        "the execution role may not read a secret the task references: check the grant (make verify) and "
+        "make repair (pulumi up --refresh); the grant is derived from the task's secrets list",
+    ),
+    (
+        re.compile(r"ResourceNotFoundException|Secrets Manager can't find|secret.*(not found|does not exist)", re.I),
+        "a secret the task references does not exist or has no value (AWSCURRENT): create it or put its value, "
+        "then force a new deployment",
+    ),
+    (
+        re.compile(r"ResourceInitializationError", re.I),
+        "ECS could not prepare the task (secrets, registry auth or logs): read the full reason; check the "
+        "execution role's grant and that the private subnets reach Secrets Manager and ECR (NAT or endpoints)",
+    ),
+    (
+        re.compile(r"CannotPullContainerError|pull image", re.I),
+        "the image could not be pulled: check the tag exists in ECR and the execution role may pull it",
+    ),
+    (
+        re.compile(r"OutOfMemory|exit code 137", re.I),
+        "the container ran out of memory: raise services.<svc>.memory (with a valid Fargate cpu pair)",
+    ),
+    (
+        re.compile(r"ELB health checks|failed (container )?health checks", re.I),
+        "the task failed its health checks: check the app answers 200 on its health path and port, "
+        "and the grace period is long enough",
+    ),
+    (
+        re.compile(r"Essential container in task exited", re.I),
+        "the application exited at start: read its last log lines (aws logs tail <log group> --since 30m)",
+    ),
+    (
+        re.compile(r"Circuit Breaker", re.I),
+        "ECS stopped the deployment after repeated task failures: the other stopped tasks say why",
+    ),
 )
 
 # Reasons that are part of normal operation, not worth a finding.
-_ROUTINE = re.compile(r"Scaling activity initiated by|Task stopped by user|Service .* deployment completed|"
-                      r"ECS is performing maintenance|replaced by a newer", re.I)
+_ROUTINE = re.compile(
+    r"Scaling activity initiated by|Task stopped by user|Service .* deployment completed|"
+    r"ECS is performing maintenance|replaced by a newer",
+    re.I,
+)
 
 
 def explain_stop(task: StoppedTask) -> str:
@@ -193,8 +228,9 @@ def look(ecs: Any, cluster: str, service_name: str, declared_task_definition: st
 
 
 def recent_stopped_tasks(ecs: Any, cluster: str, service_name: str, limit: int = 20) -> list[StoppedTask]:
-    arns = ecs.list_tasks(cluster=cluster, serviceName=service_name, desiredStatus="STOPPED",
-                          maxResults=limit).get("taskArns", [])
+    arns = ecs.list_tasks(cluster=cluster, serviceName=service_name, desiredStatus="STOPPED", maxResults=limit).get(
+        "taskArns", []
+    )
     if not arns:
         return []
     return stopped_tasks_from(ecs.describe_tasks(cluster=cluster, tasks=arns).get("tasks", []))
@@ -240,7 +276,9 @@ def failure_message(service_name: str, assessment: Assessment) -> str:
         lines.append(f"    fix: {explain_stop(task)}")
     if not shown:
         lines.append("  no stopped task explains it; see `aws ecs describe-services` events and `make verify`")
-    lines.append("  after fixing the cause, deploy again with `pulumi up --refresh` (make repair): without --refresh "
-                 "Pulumi believes the failed revision is already deployed")
-    lines.append("  runbook: RUNBOOK.md (\"A deployment rolled back\")")
+    lines.append(
+        "  after fixing the cause, deploy again with `pulumi up --refresh` (make repair): without --refresh "
+        "Pulumi believes the failed revision is already deployed"
+    )
+    lines.append('  runbook: RUNBOOK.md ("A deployment rolled back")')
     return "\n".join(lines)

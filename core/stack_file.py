@@ -50,7 +50,7 @@ def settings_input(values: dict[str, Any], secret_keys: list[str]) -> dict[str, 
     """Keyword arguments for core.settings.load_settings from a stack file's values."""
     prefix = f"{NAMESPACE}:"
     return {
-        "raw": {k[len(prefix):]: v for k, v in values.items() if k.startswith(prefix)},
+        "raw": {k[len(prefix) :]: v for k, v in values.items() if k.startswith(prefix)},
         "region": values.get("aws:region"),
-        "secret_config_keys": [k[len(prefix):] for k in secret_keys if k.startswith(prefix)],
+        "secret_config_keys": [k[len(prefix) :] for k in secret_keys if k.startswith(prefix)],
     }

@@ -45,14 +45,20 @@ class DeployGateProvider(ResourceProvider):
 
             from core import rollout
         except ImportError as error:  # the plugin runs from the project directory with its .venv
-            raise Exception(f"the deploy gate cannot import its code ({error}): run pulumi from the "
-                            "hokusai-infra directory with its .venv (pulumi install)") from None
+            raise Exception(
+                f"the deploy gate cannot import its code ({error}): run pulumi from the "
+                "hokusai-infra directory with its .venv (pulumi install)"
+            ) from None
         service = props["service_name"]
         ecs = boto3.client("ecs", region_name=props["region"])
         try:
             assessment = rollout.wait_for_rollout(
-                ecs, props["cluster"], service, props["task_definition_arn"],
-                timeout_seconds=float(props["timeout_seconds"]), poll_seconds=float(props["poll_seconds"]),
+                ecs,
+                props["cluster"],
+                service,
+                props["task_definition_arn"],
+                timeout_seconds=float(props["timeout_seconds"]),
+                poll_seconds=float(props["poll_seconds"]),
             )
         except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
             raise Exception(f"deploy gate: could not read the deployment of {service}: {error}") from None

@@ -9,8 +9,9 @@ leaves nothing half-deployed.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Callable, Mapping, TypeVar
+from typing import TypeVar
 
 import pulumi
 import pulumi_aws as aws

@@ -15,8 +15,8 @@ import pulumi
 import pulumi_aws as aws
 
 from core import naming
-from core.settings import ServiceSettings, Settings
 from core.contract import ErrorSignature
+from core.settings import ServiceSettings, Settings
 
 # One-minute periods: a deployment alarm must fire while ECS still watches the
 # deployment (it monitors alarms for the bake time after the rollout).
@@ -60,17 +60,27 @@ class ServiceObservability(pulumi.ComponentResource):
             "TargetGroup": args.target_group_arn_suffix,
         }
         self.alb_5xx_alarm = self._alarm(
-            name, "alb-5xx",
+            name,
+            "alb-5xx",
             description=f"{service.name} targets answered HTTP 5xx through the load balancer",
-            namespace="AWS/ApplicationELB", metric_name="HTTPCode_Target_5XX_Count", statistic="Sum",
-            dimensions=lb_dimensions, threshold=5, evaluation_periods=1,
+            namespace="AWS/ApplicationELB",
+            metric_name="HTTPCode_Target_5XX_Count",
+            statistic="Sum",
+            dimensions=lb_dimensions,
+            threshold=5,
+            evaluation_periods=1,
         )
         self.unhealthy_alarm = self._alarm(
-            name, "unhealthy-targets",
+            name,
+            "unhealthy-targets",
             description=f"{service.name} has targets failing the load balancer health check "
-                        f"({service.health_check_path})",
-            namespace="AWS/ApplicationELB", metric_name="UnHealthyHostCount", statistic="Maximum",
-            dimensions=lb_dimensions, threshold=1, evaluation_periods=3,
+            f"({service.health_check_path})",
+            namespace="AWS/ApplicationELB",
+            metric_name="UnHealthyHostCount",
+            statistic="Maximum",
+            dimensions=lb_dimensions,
+            threshold=1,
+            evaluation_periods=3,
             comparison="GreaterThanOrEqualToThreshold",
         )
         self.running_alarm = self._running_below_desired_alarm(name)
@@ -106,18 +116,34 @@ class ServiceObservability(pulumi.ComponentResource):
 
     def _signature_alarm(self, name: str, signature: ErrorSignature) -> aws.cloudwatch.MetricAlarm:
         return self._alarm(
-            name, signature.key,
+            name,
+            signature.key,
             description=f"{self._service.name}: {signature.meaning}. Fix: {signature.fix}",
-            namespace=self._service.contract.metric_namespace, metric_name=signature.metric_name,
-            statistic="Sum", dimensions=None, threshold=signature.threshold, evaluation_periods=1,
+            namespace=self._service.contract.metric_namespace,
+            metric_name=signature.metric_name,
+            statistic="Sum",
+            dimensions=None,
+            threshold=signature.threshold,
+            evaluation_periods=1,
             comparison="GreaterThanOrEqualToThreshold",
             depends_on=[self.metric_filters[signature.key]],
         )
 
-    def _alarm(self, name: str, what: str, *, description: str, namespace: str, metric_name: str,
-               statistic: str, dimensions: dict | None, threshold: float, evaluation_periods: int,
-               comparison: str = "GreaterThanThreshold", depends_on: list | None = None
-               ) -> aws.cloudwatch.MetricAlarm:
+    def _alarm(
+        self,
+        name: str,
+        what: str,
+        *,
+        description: str,
+        namespace: str,
+        metric_name: str,
+        statistic: str,
+        dimensions: dict | None,
+        threshold: float,
+        evaluation_periods: int,
+        comparison: str = "GreaterThanThreshold",
+        depends_on: list | None = None,
+    ) -> aws.cloudwatch.MetricAlarm:
         return aws.cloudwatch.MetricAlarm(
             f"{name}-alarm-{what.replace('_', '-')}",
             name=naming.alarm_name(self._service.key, self._settings.environment, what),
@@ -147,8 +173,11 @@ class ServiceObservability(pulumi.ComponentResource):
                 id=query_id,
                 return_data=False,
                 metric=aws.cloudwatch.MetricAlarmMetricQueryMetricArgs(
-                    namespace="ECS/ContainerInsights", metric_name=metric, dimensions=dimensions,
-                    period=PERIOD_SECONDS, stat="Average",
+                    namespace="ECS/ContainerInsights",
+                    metric_name=metric,
+                    dimensions=dimensions,
+                    period=PERIOD_SECONDS,
+                    stat="Average",
                 ),
             )
 

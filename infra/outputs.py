@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import pulumi
 
 from core import naming
+from core.estate import Estate, MetricFilterEstate, RedisEstate, ServiceEstate, to_outputs
+from core.settings import Settings
 from infra.alarm_topic import AlarmTopic
 from infra.cluster import Cluster
-from core.settings import Settings
-from core.estate import Estate, MetricFilterEstate, RedisEstate, ServiceEstate, to_outputs
 from infra.service import Service
 
 
@@ -31,7 +32,9 @@ def estate_output(
         cluster_arn=cluster.arn,
         alarm_topic_arn=alarm_topic.arn,
         services=tuple(_service(settings, s, secret_arns[key]) for key, s in services.items()),
-        redis=None if settings.redis is None else RedisEstate(
+        redis=None
+        if settings.redis is None
+        else RedisEstate(
             security_group_id=settings.redis.security_group_id,
             port=settings.redis.port,
             consumer_security_group_ids=dict(redis_consumers),
@@ -59,7 +62,9 @@ def _service(settings: Settings, component: Service, secret_arns: Mapping[str, p
         log_group_name=observability.log_group.name,
         metric_filters=tuple(
             MetricFilterEstate(
-                name=f.name, pattern=f.pattern, metric_name=signature.metric_name,
+                name=f.name,
+                pattern=f.pattern,
+                metric_name=signature.metric_name,
                 metric_namespace=spec.contract.metric_namespace,
             )
             for signature in spec.contract.error_signatures

@@ -10,8 +10,8 @@ shows up in `pulumi preview --refresh`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 import pulumi
 import pulumi_aws as aws
@@ -47,8 +47,9 @@ class RedisAccess(pulumi.ComponentResource):
         self.register_outputs({"rules": {label: rule.id for label, rule in self.rules.items()}})
 
 
-def redis_consumers(settings: Settings, service_groups: Mapping[str, pulumi.Input[str]]
-                    ) -> dict[str, pulumi.Input[str]]:
+def redis_consumers(
+    settings: Settings, service_groups: Mapping[str, pulumi.Input[str]]
+) -> dict[str, pulumi.Input[str]]:
     """Every security group Redis must admit: each service whose contract uses
     Redis, then the stack's extra consumers."""
     consumers: dict[str, pulumi.Input[str]] = {

@@ -6,8 +6,8 @@ autoscaling, and (as children) its IAM roles and its observability.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 import pulumi
 import pulumi_aws as aws
@@ -134,7 +134,7 @@ class Service(pulumi.ComponentResource):
             container_definitions=pulumi.Output.all(*[args.secret_arns[v] for v in env_vars]).apply(
                 lambda arns: json.dumps(
                     documents.container_definitions(
-                        service, secret_arns=dict(zip(env_vars, arns)), region=settings.region
+                        service, secret_arns=dict(zip(env_vars, arns, strict=True)), region=settings.region
                     )
                 )
             ),
@@ -311,6 +311,8 @@ def _conditions(hosts: tuple[str, ...], paths: tuple[str, ...]) -> list[aws.lb.L
         )
     if paths:
         conditions.append(
-            aws.lb.ListenerRuleConditionArgs(path_pattern=aws.lb.ListenerRuleConditionPathPatternArgs(values=list(paths)))
+            aws.lb.ListenerRuleConditionArgs(
+                path_pattern=aws.lb.ListenerRuleConditionPathPatternArgs(values=list(paths))
+            )
         )
     return conditions

@@ -52,9 +52,9 @@ def raw_settings() -> tuple[dict[str, Any], Any, set[str]]:
     """The `hokusai:` values (namespace stripped), aws:region, and the secret keys."""
     prefix = f"{NAMESPACE}:"
     everything = _all_config()
-    secret_keys = {k[len(prefix):] for k in _secret_keys() if k.startswith(prefix)}
+    secret_keys = {k[len(prefix) :] for k in _secret_keys() if k.startswith(prefix)}
     raw = {
-        key[len(prefix):]: (None if key[len(prefix):] in secret_keys else _decode(value))
+        key[len(prefix) :]: (None if key[len(prefix) :] in secret_keys else _decode(value))
         for key, value in everything.items()
         if key.startswith(prefix)
     }

@@ -8,8 +8,8 @@ streams, fetch the secrets). Task role: what the application's own code may do
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 import pulumi
 import pulumi_aws as aws
@@ -81,6 +81,4 @@ class TaskRoles(pulumi.ComponentResource):
                 policy_arn=policy_arn,
                 opts=child,
             )
-        self.register_outputs(
-            {"execution_role_arn": self.execution_role.arn, "task_role_arn": self.task_role.arn}
-        )
+        self.register_outputs({"execution_role_arn": self.execution_role.arn, "task_role_arn": self.task_role.arn})

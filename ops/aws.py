@@ -9,8 +9,9 @@ against AWS, a LocalStack or a moto_server on 127.0.0.1.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 import boto3
 import botocore.exceptions
@@ -23,9 +24,16 @@ _CONFIG = Config(connect_timeout=5, read_timeout=20, retries={"mode": "standard"
 
 # Error codes that mean the caller cannot look, not that the estate is broken.
 _CANNOT_LOOK = {
-    "AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "UnrecognizedClientException",
-    "InvalidClientTokenId", "ExpiredToken", "ExpiredTokenException", "InvalidSignatureException",
-    "SignatureDoesNotMatch", "AuthFailure",
+    "AccessDenied",
+    "AccessDeniedException",
+    "UnauthorizedOperation",
+    "UnrecognizedClientException",
+    "InvalidClientTokenId",
+    "ExpiredToken",
+    "ExpiredTokenException",
+    "InvalidSignatureException",
+    "SignatureDoesNotMatch",
+    "AuthFailure",
 }
 
 
@@ -70,8 +78,11 @@ def translate_errors(what: str) -> Iterator[None]:
         raise CannotCheck(f"no AWS credentials while {what}: set AWS_PROFILE or run `aws sso login`") from None
     except botocore.exceptions.NoRegionError:
         raise CannotCheck(f"no AWS region while {what}: set AWS_REGION") from None
-    except (botocore.exceptions.EndpointConnectionError, botocore.exceptions.ConnectTimeoutError,
-            botocore.exceptions.ReadTimeoutError) as error:
+    except (
+        botocore.exceptions.EndpointConnectionError,
+        botocore.exceptions.ConnectTimeoutError,
+        botocore.exceptions.ReadTimeoutError,
+    ) as error:
         raise CannotCheck(f"AWS is unreachable while {what}: {error}") from None
     except botocore.exceptions.ClientError as error:
         if error_code(error) in _CANNOT_LOOK:

@@ -12,8 +12,9 @@ Describe/List/Get calls only. Secrets are described, never read.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator, TypeVar
+from typing import Any, TypeVar
 
 from core.estate import Estate, ServiceEstate
 from ops.aws import Aws, error_code, translate_errors
@@ -53,7 +54,7 @@ class Snapshot:
 
 def chunks(items: list[T], size: int) -> Iterator[list[T]]:
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]
 
 
 def collect(aws: Aws, estate: Estate, *, scan_logs: bool = False) -> Snapshot:
@@ -74,8 +75,9 @@ def collect(aws: Aws, estate: Estate, *, scan_logs: bool = False) -> Snapshot:
             _logs(aws, service, services[service.key], scan_logs)
     with translate_errors("describing the alarms"):
         alarms = _alarms(aws, estate)
-    return Snapshot(services=services, secrets=secrets, alarms=alarms, redis_rules=redis_rules,
-                    cluster_found=cluster_found)
+    return Snapshot(
+        services=services, secrets=secrets, alarms=alarms, redis_rules=redis_rules, cluster_found=cluster_found
+    )
 
 
 def _ecs(aws: Aws, estate: Estate, snapshots: dict[str, ServiceSnapshot]) -> bool:
@@ -113,9 +115,11 @@ def _ecs(aws: Aws, estate: Estate, snapshots: dict[str, ServiceSnapshot]) -> boo
     # Tasks: one listing per status for the whole cluster, grouped by service.
     groups = {f"service:{s.service_name}": s.key for s in estate.services}
     for status, attribute in (("RUNNING", "running_tasks"), ("STOPPED", "stopped_tasks")):
-        arns = [arn for page in ecs.get_paginator("list_tasks").paginate(cluster=estate.cluster_name,
-                                                                         desiredStatus=status)
-                for arn in page.get("taskArns", [])]
+        arns = [
+            arn
+            for page in ecs.get_paginator("list_tasks").paginate(cluster=estate.cluster_name, desiredStatus=status)
+            for arn in page.get("taskArns", [])
+        ]
         for batch in chunks(arns, 100):  # DescribeTasks takes 100 at a time
             for task in ecs.describe_tasks(cluster=estate.cluster_name, tasks=batch).get("tasks", []):
                 key = groups.get(task.get("group", ""))
@@ -142,11 +146,17 @@ def _role_policies(aws: Aws, role_arn: str) -> list[Any] | None:
     iam = aws.client("iam")
     role_name = role_arn.rsplit("/", 1)[-1]
     try:
-        names = [n for page in iam.get_paginator("list_role_policies").paginate(RoleName=role_name)
-                 for n in page.get("PolicyNames", [])]
+        names = [
+            n
+            for page in iam.get_paginator("list_role_policies").paginate(RoleName=role_name)
+            for n in page.get("PolicyNames", [])
+        ]
         documents = [iam.get_role_policy(RoleName=role_name, PolicyName=n)["PolicyDocument"] for n in names]
-        attached = [p["PolicyArn"] for page in iam.get_paginator("list_attached_role_policies").paginate(
-            RoleName=role_name) for p in page.get("AttachedPolicies", [])]
+        attached = [
+            p["PolicyArn"]
+            for page in iam.get_paginator("list_attached_role_policies").paginate(RoleName=role_name)
+            for p in page.get("AttachedPolicies", [])
+        ]
     except Exception as error:
         if error_code(error) == "NoSuchEntity":
             return None
@@ -172,7 +182,8 @@ def _load_balancing(aws: Aws, estate: Estate, snapshots: dict[str, ServiceSnapsh
     for arn, key in by_arn.items():
         if snapshots[key].target_group is not None:
             snapshots[key].target_health = elbv2.describe_target_health(TargetGroupArn=arn).get(
-                "TargetHealthDescriptions", [])
+                "TargetHealthDescriptions", []
+            )
 
 
 def _one_target_group(elbv2: Any, arn: str) -> list[dict[str, Any]]:
@@ -190,7 +201,8 @@ def _redis_rules(aws: Aws, estate: Estate) -> list[dict[str, Any]] | None:
         return None
     ec2 = aws.client("ec2")
     pages = ec2.get_paginator("describe_security_group_rules").paginate(
-        Filters=[{"Name": "group-id", "Values": [estate.redis.security_group_id]}])
+        Filters=[{"Name": "group-id", "Values": [estate.redis.security_group_id]}]
+    )
     return [rule for page in pages for rule in page.get("SecurityGroupRules", [])]
 
 
@@ -200,13 +212,17 @@ def _logs(aws: Aws, service: ServiceEstate, snapshot: ServiceSnapshot, scan_logs
     snapshot.log_group = next((g for g in groups if g.get("logGroupName") == service.log_group_name), None)
     if snapshot.log_group is None:
         return
-    snapshot.metric_filters = [f for page in logs.get_paginator("describe_metric_filters").paginate(
-        logGroupName=service.log_group_name) for f in page.get("metricFilters", [])]
+    snapshot.metric_filters = [
+        f
+        for page in logs.get_paginator("describe_metric_filters").paginate(logGroupName=service.log_group_name)
+        for f in page.get("metricFilters", [])
+    ]
     if scan_logs:
         since = int((time.time() - LOG_WINDOW_SECONDS) * 1000)
         for metric_filter in service.metric_filters:
-            events = logs.filter_log_events(logGroupName=service.log_group_name, filterPattern=metric_filter.pattern,
-                                            startTime=since, limit=5).get("events", [])
+            events = logs.filter_log_events(
+                logGroupName=service.log_group_name, filterPattern=metric_filter.pattern, startTime=since, limit=5
+            ).get("events", [])
             snapshot.log_matches[metric_filter.metric_name] = events
 
 
@@ -217,7 +233,8 @@ def _alarms(aws: Aws, estate: Estate) -> dict[str, dict[str, Any]]:
     for batch in chunks(names, 100):  # DescribeAlarms takes 100 names at a time ...
         # ... but pages its answer (50 by default): ask for 100 a page and follow NextToken.
         pages = cloudwatch.get_paginator("describe_alarms").paginate(
-            AlarmNames=batch, AlarmTypes=["MetricAlarm"], PaginationConfig={"PageSize": 100})
+            AlarmNames=batch, AlarmTypes=["MetricAlarm"], PaginationConfig={"PageSize": 100}
+        )
         for page in pages:
             for alarm in page.get("MetricAlarms", []):
                 found[alarm["AlarmName"]] = alarm

@@ -35,14 +35,14 @@ import io
 import logging
 import re
 import sys
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Sequence
 
 from dotenv import dotenv_values
 
-from core.settings import NAMESPACE, ServiceSettings, SettingsError, load_settings
 from core.contract import CONTRACTS, ServiceContract, looks_secret
+from core.settings import NAMESPACE, ServiceSettings, SettingsError, load_settings
 from core.stack_file import PROJECT_DIR, StackFileError, read_stack_file, settings_input
 from ops.envdoc import (
     DERIVED,
@@ -110,8 +110,7 @@ def parse_env_example(text: str) -> EnvExample:
     finally:
         dotenv_log.removeHandler(collector)
         dotenv_log.propagate = propagate
-    commented = frozenset(match.group(1) for line in text.splitlines()
-                          if (match := _COMMENTED_ASSIGNMENT.match(line)))
+    commented = frozenset(match.group(1) for line in text.splitlines() if (match := _COMMENTED_ASSIGNMENT.match(line)))
     return EnvExample(active=active, commented=commented - active, unparsed=tuple(collector.messages))
 
 
@@ -133,16 +132,20 @@ def provided_by_contract(contract: ServiceContract) -> dict[str, Provision]:
     provided: dict[str, Provision] = {}
     for secret in contract.secrets:
         provided[secret.env_var] = Provision(
-            secret.env_var, SECRET,
+            secret.env_var,
+            SECRET,
             f"Secrets Manager {conventional_secret_name(secret)} via the task definition's secrets",
-            "contract")
+            "contract",
+        )
     for setting in contract.settings:
         if setting.derived_from:
-            provision = Provision(setting.env_var, DERIVED,
-                                  f"set by the program from {derived_source(setting, contract)}", "contract")
+            provision = Provision(
+                setting.env_var, DERIVED, f"set by the program from {derived_source(setting, contract)}", "contract"
+            )
         else:
-            provision = Provision(setting.env_var, PLAIN,
-                                  f"stack config {setting_config_key(contract.key, setting.env_var)}", "contract")
+            provision = Provision(
+                setting.env_var, PLAIN, f"stack config {setting_config_key(contract.key, setting.env_var)}", "contract"
+            )
         provided[setting.env_var] = provision
     return provided
 
@@ -153,12 +156,12 @@ def provided_by_stack(service: ServiceSettings, stack: str) -> dict[str, Provisi
     provided: dict[str, Provision] = {}
     for name, _value in service.environment:
         if name not in contract_names:
-            provided[name] = Provision(name, PLAIN, f"stack {stack}: {setting_config_key(service.key, name)}",
-                                       "stack")
+            provided[name] = Provision(name, PLAIN, f"stack {stack}: {setting_config_key(service.key, name)}", "stack")
     for source in service.secrets:
         if source.env_var not in contract_names:
             provided[source.env_var] = Provision(
-                source.env_var, SECRET, f"stack {stack}: Secrets Manager {source.name_or_arn}", "stack")
+                source.env_var, SECRET, f"stack {stack}: Secrets Manager {source.name_or_arn}", "stack"
+            )
     return provided
 
 
@@ -170,16 +173,24 @@ _STATUS_ORDER = {Status.FAIL: 0, Status.WARN: 1, Status.OK: 2}
 _AS = {SECRET: "a secret", PLAIN: "a plain setting", DERIVED: "a setting the program derives"}
 
 
-def compare(example: EnvExample, contract: ServiceContract,
-            stack_provided: Mapping[str, Provision] | None = None, stack: str | None = None,
-            example_name: str = ".env.example") -> list[Result]:
+def compare(
+    example: EnvExample,
+    contract: ServiceContract,
+    stack_provided: Mapping[str, Provision] | None = None,
+    stack: str | None = None,
+    example_name: str = ".env.example",
+) -> list[Result]:
     """One row per variable either side mentions; failures first, then by name."""
     svc = contract.key
     provided = {**(stack_provided or {}), **provided_by_contract(contract)}
     reasons = {entry.env_var: entry.reason for entry in contract.not_provided}
     results: list[Result] = [
-        warn("env.unparsed", example_name, message,
-             "fix the line: python-dotenv (as the application uses it) skips it, so its variable is unseen")
+        warn(
+            "env.unparsed",
+            example_name,
+            message,
+            "fix the line: python-dotenv (as the application uses it) skips it, so its variable is unseen",
+        )
         for message in example.unparsed
     ]
 
@@ -190,50 +201,74 @@ def compare(example: EnvExample, contract: ServiceContract,
 
         if name not in example.mentioned:
             if provision is None:
-                results.append(warn(
-                    "env.stale_not_provided", name,
-                    f"the {svc} contract lists {name} as not provided, but {example_name} does not mention it",
-                    f"remove its NotProvided entry from the {svc} contract in core/contract.py "
-                    "if the application no longer reads it"))
+                results.append(
+                    warn(
+                        "env.stale_not_provided",
+                        name,
+                        f"the {svc} contract lists {name} as not provided, but {example_name} does not mention it",
+                        f"remove its NotProvided entry from the {svc} contract in core/contract.py "
+                        "if the application no longer reads it",
+                    )
+                )
             elif provision.source == "contract":
-                results.append(fail(
-                    "env.unread", name,
-                    f"the infrastructure provides {name} to {svc} (as {_AS[provision.kind]}) but the application's "
-                    f"{example_name} does not mention it",
-                    f"the application does not read it: remove it from the {svc} contract in "
-                    f"core/contract.py, or fix the app's {example_name} if it does read it"))
+                results.append(
+                    fail(
+                        "env.unread",
+                        name,
+                        f"the infrastructure provides {name} to {svc} (as {_AS[provision.kind]}) but the application's "
+                        f"{example_name} does not mention it",
+                        f"the application does not read it: remove it from the {svc} contract in "
+                        f"core/contract.py, or fix the app's {example_name} if it does read it",
+                    )
+                )
             else:
-                results.append(warn(
-                    "env.unread", name,
-                    f"stack {stack} sets {name} for {svc} but {example_name} does not mention it",
-                    f"remove {_stack_key(provision, svc)} from Pulumi.{stack}.yaml if the application "
-                    f"does not read it, or document it in the app's {example_name}"))
+                results.append(
+                    warn(
+                        "env.unread",
+                        name,
+                        f"stack {stack} sets {name} for {svc} but {example_name} does not mention it",
+                        f"remove {_stack_key(provision, svc)} from Pulumi.{stack}.yaml if the application "
+                        f"does not read it, or document it in the app's {example_name}",
+                    )
+                )
             continue
 
         if provision is not None:
             if provision.kind != SECRET and looks_secret(name):
                 # The check that would have caught a token shipped as a plain `environment` value.
-                results.append(fail(
-                    "env.plain_credential", name,
-                    f"{name} looks like a credential but the infrastructure provides it as {_AS[provision.kind]}: "
-                    "anyone who may describe the task definition can read its value",
-                    f"make it a secret: a SecretRequirement in the {svc} contract's secrets (core/contract.py), "
-                    f"configured per stack at {secret_config_key(svc, name)}"))
+                results.append(
+                    fail(
+                        "env.plain_credential",
+                        name,
+                        f"{name} looks like a credential but the infrastructure provides it as {_AS[provision.kind]}: "
+                        "anyone who may describe the task definition can read its value",
+                        f"make it a secret: a SecretRequirement in the {svc} contract's secrets (core/contract.py), "
+                        f"configured per stack at {secret_config_key(svc, name)}",
+                    )
+                )
             else:
-                results.append(ok("env.provided", name,
-                                  f"{how}; provided as {_AS[provision.kind]}: {provision.where}"))
+                results.append(ok("env.provided", name, f"{how}; provided as {_AS[provision.kind]}: {provision.where}"))
         elif name in reasons:
             results.append(ok("env.not_provided", name, f"{how}; deliberately not provided: {reasons[name]}"))
         elif expected:
-            results.append(fail("env.missing", name,
-                                f"the application expects {name} but the infrastructure does not provide it "
-                                f"to {svc}",
-                                _missing_fix(name, svc, stack)))
+            results.append(
+                fail(
+                    "env.missing",
+                    name,
+                    f"the application expects {name} but the infrastructure does not provide it to {svc}",
+                    _missing_fix(name, svc, stack),
+                )
+            )
         else:
-            results.append(warn("env.optional", name,
-                                f"{how} and not provided by the infrastructure: the application's default applies",
-                                f"nothing to do if that default suits the deployed {svc}; otherwise add it to "
-                                f"the {svc} contract in core/contract.py"))
+            results.append(
+                warn(
+                    "env.optional",
+                    name,
+                    f"{how} and not provided by the infrastructure: the application's default applies",
+                    f"nothing to do if that default suits the deployed {svc}; otherwise add it to "
+                    f"the {svc} contract in core/contract.py",
+                )
+            )
 
     return sorted(results, key=lambda r: (_STATUS_ORDER[r.status], r.subject, r.check))
 
@@ -245,15 +280,21 @@ def _stack_key(provision: Provision, svc: str) -> str:
 
 
 def _missing_fix(name: str, svc: str, stack: str | None) -> str:
-    not_needed = (f"if the deployed service does not need it, add NotProvided(\"{name}\", \"<why>\") to the "
-                  f"{svc} contract's not_provided")
+    not_needed = (
+        f'if the deployed service does not need it, add NotProvided("{name}", "<why>") to the '
+        f"{svc} contract's not_provided"
+    )
     if looks_secret(name):
-        return (f"if the deployed service needs it, add a SecretRequirement for {name} to the {svc} contract's "
-                f"secrets in core/contract.py (it looks like a credential: never a plain setting) and configure "
-                f"{secret_config_key(svc, name)} in each stack; {not_needed}")
-    fix = (f"if the deployed service needs it, add SettingRequirement(\"{name}\", \"<purpose>\") to the {svc} "
-           f"contract's settings in core/contract.py and set {setting_config_key(svc, name)} in each stack; "
-           f"{not_needed}")
+        return (
+            f"if the deployed service needs it, add a SecretRequirement for {name} to the {svc} contract's "
+            f"secrets in core/contract.py (it looks like a credential: never a plain setting) and configure "
+            f"{secret_config_key(svc, name)} in each stack; {not_needed}"
+        )
+    fix = (
+        f'if the deployed service needs it, add SettingRequirement("{name}", "<purpose>") to the {svc} '
+        f"contract's settings in core/contract.py and set {setting_config_key(svc, name)} in each stack; "
+        f"{not_needed}"
+    )
     if stack is None:
         fix += "; if one stack sets it, rerun with --stack <stack>"
     return fix
@@ -296,16 +337,19 @@ def stack_service_settings(stack: str, service: str, project_dir: Path | None = 
     try:
         return settings.service(service)
     except KeyError:
-        raise CannotCheck(f"stack {stack} does not deploy the {service} service "
-                          f"(no {NAMESPACE}:services.{service} in Pulumi.{stack}.yaml)") from None
+        raise CannotCheck(
+            f"stack {stack} does not deploy the {service} service "
+            f"(no {NAMESPACE}:services.{service} in Pulumi.{stack}.yaml)"
+        ) from None
 
 
 def contract_for(service: str, contracts: Mapping[str, ServiceContract] = CONTRACTS) -> ServiceContract:
     try:
         return contracts[service]
     except KeyError:
-        raise CannotCheck(f"unknown service {service!r}: the contract (core/contract.py) knows "
-                          f"{', '.join(sorted(contracts))}") from None
+        raise CannotCheck(
+            f"unknown service {service!r}: the contract (core/contract.py) knows {', '.join(sorted(contracts))}"
+        ) from None
 
 
 # --------------------------------------------------------------------------- #
@@ -320,18 +364,21 @@ def check(path: Path, service: str, stack: str | None = None, project_dir: Path 
     title = f"envcheck {path} against the {service} contract" + (f" and stack {stack}" if stack else "")
     report = Report(title=title)
     report.extend(compare(example, contract, stack_provided, stack, example_name=path.name))
-    report.notes.append(f"{path}: {len(example.active)} variables set, "
-                        f"{len(example.commented)} documented as optional (commented out)")
+    report.notes.append(
+        f"{path}: {len(example.active)} variables set, {len(example.commented)} documented as optional (commented out)"
+    )
     return report
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m ops.envcheck",
-        description="Compare an application's .env.example with what the infrastructure provides.")
+        description="Compare an application's .env.example with what the infrastructure provides.",
+    )
     parser.add_argument("env_example", type=Path, help="the application's .env.example")
-    parser.add_argument("--service", default="api", help=f"contract to check against: {', '.join(sorted(CONTRACTS))}"
-                                                         " (default: api)")
+    parser.add_argument(
+        "--service", default="api", help=f"contract to check against: {', '.join(sorted(CONTRACTS))} (default: api)"
+    )
     parser.add_argument("--stack", help="also count what Pulumi.<stack>.yaml gives the service")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     args = parser.parse_args(argv)

@@ -21,12 +21,12 @@ from __future__ import annotations
 import argparse
 import difflib
 import sys
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Sequence
 
-from core.settings import NAMESPACE
 from core.contract import CONTRACTS, SecretRequirement, ServiceContract, SettingRequirement
+from core.settings import NAMESPACE
 from ops.report import CannotCheck, Report, emit, fail, ok, run_tool
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -95,22 +95,29 @@ def needs_by_variable(contracts: Mapping[str, ServiceContract]) -> dict[str, lis
     for key in sorted(contracts):
         contract = contracts[key]
         for secret in contract.secrets:
-            needs.setdefault(secret.env_var, []).append(Need(
-                service=key,
-                kind=SECRET,
-                where=(f"Secrets Manager `{conventional_secret_name(secret)}` (by convention); the stack names "
-                       f"it at `{secret_config_key(key, secret.env_var)}`; delivered through the task "
-                       "definition's `secrets`"),
-                purpose=f"without it {secret.breaks}",
-            ))
+            needs.setdefault(secret.env_var, []).append(
+                Need(
+                    service=key,
+                    kind=SECRET,
+                    where=(
+                        f"Secrets Manager `{conventional_secret_name(secret)}` (by convention); the stack names "
+                        f"it at `{secret_config_key(key, secret.env_var)}`; delivered through the task "
+                        "definition's `secrets`"
+                    ),
+                    purpose=f"without it {secret.breaks}",
+                )
+            )
         for setting in contract.settings:
             if setting.derived_from:
                 where = f"set by the program from {derived_source(setting, contract)}; not configurable"
             else:
-                where = (f"stack config `{setting_config_key(key, setting.env_var)}`; delivered through the "
-                         "task definition's `environment`")
-            needs.setdefault(setting.env_var, []).append(Need(
-                service=key, kind=setting_kind(setting), where=where, purpose=setting.purpose))
+                where = (
+                    f"stack config `{setting_config_key(key, setting.env_var)}`; delivered through the "
+                    "task definition's `environment`"
+                )
+            needs.setdefault(setting.env_var, []).append(
+                Need(service=key, kind=setting_kind(setting), where=where, purpose=setting.purpose)
+            )
     return {name: needs[name] for name in sorted(needs)}
 
 
@@ -163,8 +170,9 @@ def render(contracts: Mapping[str, ServiceContract] | None = None) -> str:
     ]
     for key in sorted(contracts):
         contract = contracts[key]
-        lines.append(f"| `{key}` | `{contract.container_name}` | {contract.container_port} | "
-                     f"{_cell(contract.description)} |")
+        lines.append(
+            f"| `{key}` | `{contract.container_name}` | {contract.container_port} | {_cell(contract.description)} |"
+        )
     lines += [
         "",
         "## Summary",
@@ -195,8 +203,9 @@ def render(contracts: Mapping[str, ServiceContract] | None = None) -> str:
         "Any other variable an application expects must be in the contract, or envcheck fails.",
         "",
     ]
-    not_provided = sorted((entry.env_var, key, entry.reason)
-                          for key, contract in contracts.items() for entry in contract.not_provided)
+    not_provided = sorted(
+        (entry.env_var, key, entry.reason) for key, contract in contracts.items() for entry in contract.not_provided
+    )
     if not_provided:
         lines += ["| variable | service | reason |", "| --- | --- | --- |"]
         lines += [f"| `{name}` | `{key}` | {_cell(reason)} |" for name, key, reason in not_provided]
@@ -216,21 +225,33 @@ def check_fresh(path: Path, expected: str) -> Report:
     try:
         current = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        report.extend([fail("docs.fresh", DOC_NAME, f"{path} does not exist",
-                            f"{REGENERATE} and commit the file")])
+        report.extend([fail("docs.fresh", DOC_NAME, f"{path} does not exist", f"{REGENERATE} and commit the file")])
         return report
     except (OSError, UnicodeDecodeError) as error:
         raise CannotCheck(f"cannot read {path}: {error}") from None
     if current == expected:
         report.extend([ok("docs.fresh", DOC_NAME, "matches core/contract.py")])
         return report
-    diff = list(difflib.unified_diff(current.splitlines(), expected.splitlines(),
-                                     f"{DOC_NAME} (committed)", f"{DOC_NAME} (from core/contract.py)",
-                                     lineterm=""))
+    diff = list(
+        difflib.unified_diff(
+            current.splitlines(),
+            expected.splitlines(),
+            f"{DOC_NAME} (committed)",
+            f"{DOC_NAME} (from core/contract.py)",
+            lineterm="",
+        )
+    )
     changed = sum(1 for line in diff if line[:1] in "+-" and not line.startswith(("+++", "---")))
-    report.extend([fail("docs.fresh", DOC_NAME,
-                        f"is stale: {changed} lines differ from what core/contract.py generates",
-                        f"{REGENERATE} and commit the file")])
+    report.extend(
+        [
+            fail(
+                "docs.fresh",
+                DOC_NAME,
+                f"is stale: {changed} lines differ from what core/contract.py generates",
+                f"{REGENERATE} and commit the file",
+            )
+        ]
+    )
     # Enough of the diff to see what changed in a CI log, not the whole file.
     report.notes.extend(diff[:_DIFF_LINES_SHOWN])
     if len(diff) > _DIFF_LINES_SHOWN:

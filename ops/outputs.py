@@ -45,8 +45,13 @@ def _from_cli(stack: str) -> str:
             f"`pulumi stack output --json --stack {stack} > outputs.json` where it is, then pass --outputs outputs.json"
         )
     try:
-        done = subprocess.run([pulumi, "stack", "output", "--json", "--stack", stack],
-                              capture_output=True, text=True, timeout=120, check=False)
+        done = subprocess.run(
+            [pulumi, "stack", "output", "--json", "--stack", stack],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
     except subprocess.TimeoutExpired:
         raise CannotCheck("`pulumi stack output` did not answer within 120 s") from None
     if done.returncode != 0:

@@ -15,16 +15,17 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
-from enum import Enum
-from typing import Callable, Iterable, TextIO
+from enum import StrEnum
+from typing import TextIO
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_CANNOT_CHECK = 2
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     OK = "ok"
     FAIL = "FAIL"
     WARN = "warn"
@@ -76,16 +77,18 @@ class Report:
     def summary_line(self) -> str:
         counts = {s: sum(r.status is s for r in self.results) for s in Status}
         verdict = "FAILED" if self.failures else "passed"
-        return (f"{self.title}: {verdict} ({counts[Status.OK]} ok, {counts[Status.FAIL]} failed, "
-                f"{counts[Status.WARN]} warnings)")
+        return (
+            f"{self.title}: {verdict} ({counts[Status.OK]} ok, {counts[Status.FAIL]} failed, "
+            f"{counts[Status.WARN]} warnings)"
+        )
 
     def table(self) -> str:
         headers = ("check", "status", "subject", "finding")
         rows = [(r.check, r.status.value, r.subject, r.finding) for r in self.results]
         widths = [max([len(h)] + [len(row[i]) for row in rows]) for i, h in enumerate(headers[:3])]
-        lines = ["  ".join(h.ljust(w) for h, w in zip(headers[:3], widths)) + "  " + headers[3]]
-        for result, row in zip(self.results, rows):
-            lines.append("  ".join(c.ljust(w) for c, w in zip(row[:3], widths)) + "  " + row[3])
+        lines = ["  ".join(h.ljust(w) for h, w in zip(headers[:3], widths, strict=False)) + "  " + headers[3]]
+        for result, row in zip(self.results, rows, strict=False):
+            lines.append("  ".join(c.ljust(w) for c, w in zip(row[:3], widths, strict=False)) + "  " + row[3])
             if result.fix and result.status is not Status.OK:
                 lines.append(" " * (sum(widths) + 6) + f"fix: {result.fix}")
         lines += self.notes
@@ -109,11 +112,17 @@ class Report:
             return text.replace("|", "\\|").replace("\n", " ")
 
         icon = {Status.OK: "✅", Status.FAIL: "❌", Status.WARN: "⚠️"}
-        lines = [f"### {self.summary_line()}", "", "| check | status | subject | finding | fix |",
-                 "| --- | --- | --- | --- | --- |"]
+        lines = [
+            f"### {self.summary_line()}",
+            "",
+            "| check | status | subject | finding | fix |",
+            "| --- | --- | --- | --- | --- |",
+        ]
         for r in self.results:
-            lines.append(f"| {cell(r.check)} | {icon[r.status]} {r.status.value} | {cell(r.subject)} | "
-                         f"{cell(r.finding)} | {cell(r.fix)} |")
+            lines.append(
+                f"| {cell(r.check)} | {icon[r.status]} {r.status.value} | {cell(r.subject)} | "
+                f"{cell(r.finding)} | {cell(r.fix)} |"
+            )
         lines += [""] + [f"- {cell(n)}" for n in self.notes]
         return "\n".join(lines) + "\n"
 

@@ -48,9 +48,10 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import Enum
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 from ops.report import CannotCheck, Report, Result, emit, fail, ok, run_tool, warn
 
@@ -171,10 +172,13 @@ class Budget:
 def _unreachable(check: str, reply: Reply) -> Result:
     # An outage, so a FAIL (exit 1), not "could not check" (exit 2): a deploy
     # gate must not treat a dead API as inconclusive.
-    return fail(check, reply.url,
-                f"API unreachable: no response from {reply.url} ({reply.error})",
-                "the API is down or not reachable from here: check the ECS service's running "
-                "tasks and the ALB target group health, or the base URL")
+    return fail(
+        check,
+        reply.url,
+        f"API unreachable: no response from {reply.url} ({reply.error})",
+        "the API is down or not reachable from here: check the ECS service's running "
+        "tasks and the ALB target group health, or the base URL",
+    )
 
 
 def _no_usable_reply(check: str, reply: Reply) -> Result | None:
@@ -183,23 +187,27 @@ def _no_usable_reply(check: str, reply: Reply) -> Result | None:
         return _unreachable(check, reply)
     if reply.status is not None and 300 <= reply.status < 400:
         target = reply.location or "(no Location header)"
-        return fail(check, reply.url,
-                    f"HTTP {reply.status} redirect to {target}; not followed, so the API key "
-                    "is not sent to another location",
-                    "pass the final URL as --base-url (e.g. https:// rather than http://)")
+        return fail(
+            check,
+            reply.url,
+            f"HTTP {reply.status} redirect to {target}; not followed, so the API key is not sent to another location",
+            "pass the final URL as --base-url (e.g. https:// rather than http://)",
+        )
     return None
 
 
 def _unexpected_status(check: str, reply: Reply, expected: str) -> Result:
     """A response with the wrong status; 500s are examined for the known incident."""
     if reply.status is not None and reply.status >= 500 and HF_TOKEN_SIGNATURE.lower() in reply.body.lower():
-        return fail(check, reply.url, f"HTTP {reply.status} (expected {expected}): {HF_TOKEN_INCIDENT}",
-                    HF_TOKEN_FIX)
-    fix = ("the API failed on the server: read /ecs/hokusai-api-development for the error"
-           if reply.status is not None and reply.status >= 500
-           else "compare with the API's routes and auth for this model")
-    return fail(check, reply.url, f"HTTP {reply.status} (expected {expected}): {reply.excerpt() or '(empty body)'}",
-                fix)
+        return fail(check, reply.url, f"HTTP {reply.status} (expected {expected}): {HF_TOKEN_INCIDENT}", HF_TOKEN_FIX)
+    fix = (
+        "the API failed on the server: read /ecs/hokusai-api-development for the error"
+        if reply.status is not None and reply.status >= 500
+        else "compare with the API's routes and auth for this model"
+    )
+    return fail(
+        check, reply.url, f"HTTP {reply.status} (expected {expected}): {reply.excerpt() or '(empty body)'}", fix
+    )
 
 
 def judge_health(reply: Reply) -> Result:
@@ -209,9 +217,13 @@ def judge_health(reply: Reply) -> Result:
     if reply.status == 200:
         return ok(check, reply.url, f"HTTP 200 in {reply.elapsed_ms:.0f} ms")
     if reply.status in (502, 503, 504):
-        return fail(check, reply.url, f"HTTP {reply.status}: {reply.excerpt() or '(empty body)'}",
-                    "the load balancer has no healthy API target: check the ECS service's tasks "
-                    "(stopped reason) and the target group's health checks")
+        return fail(
+            check,
+            reply.url,
+            f"HTTP {reply.status}: {reply.excerpt() or '(empty body)'}",
+            "the load balancer has no healthy API target: check the ECS service's tasks "
+            "(stopped reason) and the target group's health checks",
+        )
     return _unexpected_status(check, reply, "200")
 
 
@@ -222,12 +234,20 @@ def judge_info(reply: Reply, model_id: str) -> Result:
     if reply.status == 200:
         return ok(check, reply.url, f"HTTP 200: model {model_id} is known to the API")
     if reply.status == 404:
-        return fail(check, reply.url, f"HTTP 404: the API does not know model {model_id}",
-                    "check the model id, and that the API reaches the MLflow registry (MLFLOW_SERVER_URL)")
+        return fail(
+            check,
+            reply.url,
+            f"HTTP 404: the API does not know model {model_id}",
+            "check the model id, and that the API reaches the MLflow registry (MLFLOW_SERVER_URL)",
+        )
     if reply.status in (401, 403):
-        return fail(check, reply.url, f"HTTP {reply.status}: the API key was rejected",
-                    f"check that {API_KEY_ENV} holds a valid key for this environment, and that the API "
-                    "reaches its auth service (HOKUSAI_AUTH_SERVICE_URL) and Redis")
+        return fail(
+            check,
+            reply.url,
+            f"HTTP {reply.status}: the API key was rejected",
+            f"check that {API_KEY_ENV} holds a valid key for this environment, and that the API "
+            "reaches its auth service (HOKUSAI_AUTH_SERVICE_URL) and Redis",
+        )
     return _unexpected_status(check, reply, "200")
 
 
@@ -238,16 +258,23 @@ def judge_prediction(reply: Reply, auth: Auth) -> Result:
         return blocked
     if reply.status in (401, 403):
         header = "X-API-Key" if auth is Auth.X_API_KEY else "Authorization: Bearer"
-        return fail(check, reply.url, f"HTTP {reply.status}: the key was rejected when sent as `{header}`",
-                    f"the API must accept the key as `{header}` (third-party clients use it); check "
-                    f"{API_KEY_ENV} and the API's auth middleware")
+        return fail(
+            check,
+            reply.url,
+            f"HTTP {reply.status}: the key was rejected when sent as `{header}`",
+            f"the API must accept the key as `{header}` (third-party clients use it); check "
+            f"{API_KEY_ENV} and the API's auth middleware",
+        )
     if reply.status != 200:
         return _unexpected_status(check, reply, "200")
     body = reply.json()
     if not isinstance(body, dict) or body.get("predictions") is None:
-        return fail(check, reply.url,
-                    f"HTTP 200 but the body has no `predictions`: {reply.excerpt() or '(empty body)'}",
-                    "clients read `predictions`: check the model's serving code and the API version deployed")
+        return fail(
+            check,
+            reply.url,
+            f"HTTP 200 but the body has no `predictions`: {reply.excerpt() or '(empty body)'}",
+            "clients read `predictions`: check the model's serving code and the API version deployed",
+        )
     return ok(check, reply.url, f"HTTP 200 with predictions in {reply.elapsed_ms:.0f} ms")
 
 
@@ -258,9 +285,13 @@ def judge_missing_key(reply: Reply) -> Result:
     if reply.status == 401:
         return ok(check, reply.url, "HTTP 401: a request without a key is refused")
     if reply.status is not None and 200 <= reply.status < 300:
-        return fail(check, reply.url, f"HTTP {reply.status} without any API key: authentication is open",
-                    "urgent: the API serves predictions to anyone; check the API's auth middleware and "
-                    "HOKUSAI_AUTH_SERVICE_URL, and consider scaling the service to 0 until fixed")
+        return fail(
+            check,
+            reply.url,
+            f"HTTP {reply.status} without any API key: authentication is open",
+            "urgent: the API serves predictions to anyone; check the API's auth middleware and "
+            "HOKUSAI_AUTH_SERVICE_URL, and consider scaling the service to 0 until fixed",
+        )
     return _unexpected_status(check, reply, "401")
 
 
@@ -289,23 +320,35 @@ def judge_latency(replies: Sequence[Reply], planned: int, budget: Budget) -> Res
     timings = [r.elapsed_ms for r in replies if r.status == 200]
     failed = [r for r in replies if r.status != 200]
     if not timings:
-        return fail(check, subject, f"none of {len(replies)} calls returned HTTP 200 "
-                    f"(statuses: {_status_counts(failed)})",
-                    "fix the predict.* findings first; latency needs successful predictions")
+        return fail(
+            check,
+            subject,
+            f"none of {len(replies)} calls returned HTTP 200 (statuses: {_status_counts(failed)})",
+            "fix the predict.* findings first; latency needs successful predictions",
+        )
     p50, p95 = nearest_rank(timings, 50), nearest_rank(timings, 95)
-    figures = (f"p50 {p50:.0f} ms (budget {budget.p50_ms:.0f} ms), p95 {p95:.0f} ms "
-               f"(budget {budget.p95_ms:.0f} ms) over {len(timings)} calls")
-    over = [name for name, value, limit in (("p50", p50, budget.p50_ms), ("p95", p95, budget.p95_ms))
-            if value > limit]
+    figures = (
+        f"p50 {p50:.0f} ms (budget {budget.p50_ms:.0f} ms), p95 {p95:.0f} ms "
+        f"(budget {budget.p95_ms:.0f} ms) over {len(timings)} calls"
+    )
+    over = [name for name, value, limit in (("p50", p50, budget.p50_ms), ("p95", p95, budget.p95_ms)) if value > limit]
     if failed:
-        return fail(check, subject, f"{len(failed)} of {len(replies)} calls did not return HTTP 200 "
-                    f"(statuses: {_status_counts(failed)}); {figures}",
-                    "intermittent failures usually mean one bad task behind the load balancer: "
-                    "run `make verify STACK=<stack>` and read /ecs/hokusai-api-development")
+        return fail(
+            check,
+            subject,
+            f"{len(failed)} of {len(replies)} calls did not return HTTP 200 "
+            f"(statuses: {_status_counts(failed)}); {figures}",
+            "intermittent failures usually mean one bad task behind the load balancer: "
+            "run `make verify STACK=<stack>` and read /ecs/hokusai-api-development",
+        )
     if over:
-        return fail(check, subject, f"{' and '.join(over)} over budget: {figures}",
-                    "check the service's CPU/memory and the ALB TargetResponseTime in CloudWatch; "
-                    "rerun once to rule out a cold model load (2-5 s on first use)")
+        return fail(
+            check,
+            subject,
+            f"{' and '.join(over)} over budget: {figures}",
+            "check the service's CPU/memory and the ALB TargetResponseTime in CloudWatch; "
+            "rerun once to rule out a cold model load (2-5 s on first use)",
+        )
     return ok(check, subject, figures)
 
 
@@ -325,13 +368,16 @@ def not_run(check: str, subject: str, reason: str) -> Result:
 
 def redact(report: Report, secret: str) -> Report:
     """The report with every occurrence of the secret replaced (a response body may echo it)."""
+
     def scrub(text: str) -> str:
         return text.replace(secret, REDACTED) if secret else text
 
     return Report(
         title=scrub(report.title),
-        results=[replace(r, check=scrub(r.check), subject=scrub(r.subject), finding=scrub(r.finding),
-                         fix=scrub(r.fix)) for r in report.results],
+        results=[
+            replace(r, check=scrub(r.check), subject=scrub(r.subject), finding=scrub(r.finding), fix=scrub(r.fix))
+            for r in report.results
+        ],
         notes=[scrub(n) for n in report.notes],
     )
 
@@ -353,14 +399,18 @@ class Settings:
 def api_key_from(environ: Mapping[str, str]) -> str:
     key = environ.get(API_KEY_ENV, "").strip()
     if not key:
-        raise CannotCheck(f"{API_KEY_ENV} is not set or is empty. Export an API key for the target "
-                          f"environment first (e.g. `export {API_KEY_ENV}=...` from your secrets store, "
-                          "or a CI secret); it is read only from the environment, never from a flag.")
+        raise CannotCheck(
+            f"{API_KEY_ENV} is not set or is empty. Export an API key for the target "
+            f"environment first (e.g. `export {API_KEY_ENV}=...` from your secrets store, "
+            "or a CI secret); it is read only from the environment, never from a flag."
+        )
     # http.client rejects control characters in header values with a ValueError that
     # quotes the value, i.e. the key: refuse such a key here, without quoting it.
     if not all(33 <= ord(ch) <= 126 for ch in key):
-        raise CannotCheck(f"{API_KEY_ENV} contains spaces, control or non-ASCII characters, so it cannot "
-                          "be sent in a header: check how it was exported (a stray newline or quote?).")
+        raise CannotCheck(
+            f"{API_KEY_ENV} contains spaces, control or non-ASCII characters, so it cannot "
+            "be sent in a header: check how it was exported (a stray newline or quote?)."
+        )
     return key
 
 
@@ -382,8 +432,7 @@ def normalise_base_url(raw: str) -> str:
         except ValueError:
             problem = "its port is not a number between 0 and 65535"
     if problem:
-        raise CannotCheck(f"--base-url {raw!r} is malformed: {problem}. "
-                          "Example: --base-url https://api.hokus.ai")
+        raise CannotCheck(f"--base-url {raw!r} is malformed: {problem}. Example: --base-url https://api.hokus.ai")
     return urllib.parse.urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
 
 
@@ -394,14 +443,18 @@ def read_payload(path: str | None) -> dict[str, Any]:
         with open(path, encoding="utf-8") as handle:
             payload = json.load(handle)
     except OSError as error:
-        raise CannotCheck(f"--payload {path}: cannot read the file ({error.strerror or error}). "
-                          "Pass a readable JSON file, or omit --payload for the default lead-scoring input.")
+        raise CannotCheck(
+            f"--payload {path}: cannot read the file ({error.strerror or error}). "
+            "Pass a readable JSON file, or omit --payload for the default lead-scoring input."
+        ) from None
     except ValueError as error:
-        raise CannotCheck(f"--payload {path}: not valid JSON ({error}). "
-                          'Expected an object like {"inputs": {...}}.')
+        raise CannotCheck(
+            f'--payload {path}: not valid JSON ({error}). Expected an object like {{"inputs": {{...}}}}.'
+        ) from None
     if not isinstance(payload, dict):
-        raise CannotCheck(f"--payload {path}: the JSON must be an object like "
-                          f'{{"inputs": {{...}}}}, not a {type(payload).__name__}.')
+        raise CannotCheck(
+            f'--payload {path}: the JSON must be an object like {{"inputs": {{...}}}}, not a {type(payload).__name__}.'
+        )
     return payload
 
 
@@ -412,26 +465,46 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
             if value <= 0:
                 raise argparse.ArgumentTypeError(f"must be greater than 0, got {text}")
             return value
+
         convert.__name__ = kind.__name__  # argparse names the type in its error message
         return convert
 
     parser = argparse.ArgumentParser(
         prog="python -m ops.smoke",
         description="Post-deploy smoke test of the Hokusai API. The API key is read from "
-                    f"${API_KEY_ENV} only. Exit 0 passed, 1 a check failed, 2 could not check.",
+        f"${API_KEY_ENV} only. Exit 0 passed, 1 a check failed, 2 could not check.",
     )
     parser.add_argument("--base-url", required=True, help="where the API answers, e.g. https://api.hokus.ai")
     parser.add_argument("--model-id", default=DEFAULT_MODEL_ID, help=f"model to exercise (default {DEFAULT_MODEL_ID})")
-    parser.add_argument("--calls", type=positive(int), default=DEFAULT_CALLS,
-                        help=f"predict calls timed for p50/p95 (default {DEFAULT_CALLS})")
-    parser.add_argument("--p50-budget-ms", type=positive(float), default=DEFAULT_P50_BUDGET_MS,
-                        help=f"p50 latency budget in ms (default {DEFAULT_P50_BUDGET_MS:.0f})")
-    parser.add_argument("--p95-budget-ms", type=positive(float), default=DEFAULT_P95_BUDGET_MS,
-                        help=f"p95 latency budget in ms (default {DEFAULT_P95_BUDGET_MS:.0f})")
-    parser.add_argument("--timeout", type=positive(float), default=DEFAULT_TIMEOUT_S,
-                        help=f"seconds to wait for each request (default {DEFAULT_TIMEOUT_S:.0f})")
-    parser.add_argument("--payload", metavar="FILE",
-                        help="JSON file with the predict request body (default: a lead-scoring input for model 21)")
+    parser.add_argument(
+        "--calls",
+        type=positive(int),
+        default=DEFAULT_CALLS,
+        help=f"predict calls timed for p50/p95 (default {DEFAULT_CALLS})",
+    )
+    parser.add_argument(
+        "--p50-budget-ms",
+        type=positive(float),
+        default=DEFAULT_P50_BUDGET_MS,
+        help=f"p50 latency budget in ms (default {DEFAULT_P50_BUDGET_MS:.0f})",
+    )
+    parser.add_argument(
+        "--p95-budget-ms",
+        type=positive(float),
+        default=DEFAULT_P95_BUDGET_MS,
+        help=f"p95 latency budget in ms (default {DEFAULT_P95_BUDGET_MS:.0f})",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=positive(float),
+        default=DEFAULT_TIMEOUT_S,
+        help=f"seconds to wait for each request (default {DEFAULT_TIMEOUT_S:.0f})",
+    )
+    parser.add_argument(
+        "--payload",
+        metavar="FILE",
+        help="JSON file with the predict request body (default: a lead-scoring input for model 21)",
+    )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     return parser.parse_args(argv)
 
@@ -468,8 +541,9 @@ class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
 class Client:
     """Sends the smoke requests: a timeout on every one, no redirects, the key only as asked."""
 
-    def __init__(self, base_url: str, api_key: str, timeout_s: float,
-                 opener: urllib.request.OpenerDirector | None = None) -> None:
+    def __init__(
+        self, base_url: str, api_key: str, timeout_s: float, opener: urllib.request.OpenerDirector | None = None
+    ) -> None:
         self.base_url = base_url
         self._api_key = api_key
         self.timeout_s = timeout_s
@@ -478,11 +552,9 @@ class Client:
     def url(self, path: str) -> str:
         return self.base_url + path
 
-    def send(self, method: str, path: str, *, auth: Auth = Auth.NONE,
-             payload: dict[str, Any] | None = None) -> Reply:
+    def send(self, method: str, path: str, *, auth: Auth = Auth.NONE, payload: dict[str, Any] | None = None) -> Reply:
         url = self.url(path)
-        headers = {"Accept": "application/json", "User-Agent": "hokusai-smoke/1",
-                   **auth_headers(auth, self._api_key)}
+        headers = {"Accept": "application/json", "User-Agent": "hokusai-smoke/1", **auth_headers(auth, self._api_key)}
         data = None
         if payload is not None:
             data = json.dumps(payload).encode("utf-8")
@@ -530,8 +602,15 @@ def _ms_since(started: float) -> float:
 # --- the run --------------------------------------------------------------------
 
 
-CHECKS = ("health", "model.info", "predict.x-api-key", "predict.bearer", "predict.no-key",
-          "predict.empty-inputs", "predict.latency")
+CHECKS = (
+    "health",
+    "model.info",
+    "predict.x-api-key",
+    "predict.bearer",
+    "predict.no-key",
+    "predict.empty-inputs",
+    "predict.latency",
+)
 
 
 def run_checks(client: Client, settings: Settings) -> list[Result]:
@@ -546,7 +625,7 @@ def run_checks(client: Client, settings: Settings) -> list[Result]:
         # say the same thing, so stop at one clear outage finding.
         reason = f"the API did not answer GET {health.url}"
         subjects = [client.url(info_path)] + [client.url(predict_path)] * 5
-        return results + [not_run(check, subject, reason) for check, subject in zip(CHECKS[1:], subjects)]
+        return results + [not_run(check, subject, reason) for check, subject in zip(CHECKS[1:], subjects, strict=False)]
 
     results.append(judge_info(client.send("GET", info_path, auth=Auth.X_API_KEY), settings.model_id))
     # These two also warm the model up, so the timed calls below measure the cached
@@ -554,10 +633,10 @@ def run_checks(client: Client, settings: Settings) -> list[Result]:
     for auth in (Auth.X_API_KEY, Auth.BEARER):
         results.append(judge_prediction(client.send("POST", predict_path, auth=auth, payload=settings.payload), auth))
     results.append(judge_missing_key(client.send("POST", predict_path, payload=settings.payload)))
-    results.append(judge_empty_inputs(
-        client.send("POST", predict_path, auth=Auth.X_API_KEY, payload=EMPTY_INPUTS_PAYLOAD)))
-    results.append(judge_latency(timed_predictions(client, predict_path, settings), settings.calls,
-                                 settings.budget))
+    results.append(
+        judge_empty_inputs(client.send("POST", predict_path, auth=Auth.X_API_KEY, payload=EMPTY_INPUTS_PAYLOAD))
+    )
+    results.append(judge_latency(timed_predictions(client, predict_path, settings), settings.calls, settings.budget))
     return results
 
 
@@ -578,8 +657,9 @@ def transport_notes(base_url: str) -> list[str]:
     except ValueError:
         loopback = False
     if base_url.startswith("http://") and not loopback:
-        return [f"note: {base_url} is plain http, so the API key crossed the network unencrypted; "
-                "prefer the https:// URL"]
+        return [
+            f"note: {base_url} is plain http, so the API key crossed the network unencrypted; prefer the https:// URL"
+        ]
     return []
 
 

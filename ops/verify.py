@@ -28,12 +28,19 @@ from ops.report import CannotCheck, Report, emit, run_tool
 from ops.verify_checks import run_checks
 
 
-def verify(stack: str, *, outputs: Path | None = None, service: str | None = None, scan_logs: bool = False,
-           aws: Aws | None = None) -> Report:
+def verify(
+    stack: str,
+    *,
+    outputs: Path | None = None,
+    service: str | None = None,
+    scan_logs: bool = False,
+    aws: Aws | None = None,
+) -> Report:
     estate = load_estate(stack, outputs)
     if service and service not in {s.key for s in estate.services}:
-        raise CannotCheck(f"stack '{stack}' has no service '{service}' (it has: "
-                          f"{', '.join(s.key for s in estate.services)})")
+        raise CannotCheck(
+            f"stack '{stack}' has no service '{service}' (it has: {', '.join(s.key for s in estate.services)})"
+        )
     aws = aws or Aws(region=estate.region)
     snapshot = collect(aws, estate, scan_logs=scan_logs)
     report = Report(f"verify {stack} ({estate.region}, account {estate.account_id})")
@@ -46,11 +53,13 @@ def verify(stack: str, *, outputs: Path | None = None, service: str | None = Non
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ops.verify", description=__doc__.split("\n\n")[0])
     parser.add_argument("--stack", required=True, help="stack name, e.g. development")
-    parser.add_argument("--outputs", type=Path,
-                        help="file with `pulumi stack output --json` (default: run the Pulumi CLI)")
+    parser.add_argument(
+        "--outputs", type=Path, help="file with `pulumi stack output --json` (default: run the Pulumi CLI)"
+    )
     parser.add_argument("--service", help="check only this service (e.g. api)")
-    parser.add_argument("--logs", action="store_true",
-                        help="also search the last 15 minutes of logs for the failure signatures")
+    parser.add_argument(
+        "--logs", action="store_true", help="also search the last 15 minutes of logs for the failure signatures"
+    )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     args = parser.parse_args(argv)
 

@@ -6,13 +6,14 @@ ops/collect.py gathered, so they are tested without AWS as well as against moto.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
+from core import rollout
 from core.contract import CONTRACTS, ServiceContract, looks_secret
 from core.estate import Estate, ServiceEstate
-from core import rollout
-from ops.collect import ServiceSnapshot, Snapshot
 from core.iam_policy import Decision, evaluate
+from ops.collect import ServiceSnapshot, Snapshot
 from ops.report import Result, fail, ok, warn
 
 # Repairs of what changed outside the stack. A plain `pulumi up` compares the
@@ -43,28 +44,37 @@ def _container(declared: ServiceEstate, definition: dict[str, Any] | None) -> di
 # --------------------------------------------------------------------------- #
 
 
-def check_service(declared: ServiceEstate, contract: ServiceContract, snap: ServiceSnapshot,
-                  world: Snapshot) -> Iterable[Result]:
+def check_service(
+    declared: ServiceEstate, contract: ServiceContract, snap: ServiceSnapshot, world: Snapshot
+) -> Iterable[Result]:
     name = declared.service_name
     service = snap.service
     if not world.cluster_found:
-        yield fail("service.active", name, "the cluster does not exist",
-                   f"{REPAIR}, or check the stack outputs are for this account and region")
+        yield fail(
+            "service.active",
+            name,
+            "the cluster does not exist",
+            f"{REPAIR}, or check the stack outputs are for this account and region",
+        )
         return
     if not service or service.get("status") != "ACTIVE":
-        yield fail("service.active", name, f"the service is {(service or {}).get('status', 'missing')}",
-                   f"{REPAIR} recreates it; `make drift` shows what else changed")
+        yield fail(
+            "service.active",
+            name,
+            f"the service is {(service or {}).get('status', 'missing')}",
+            f"{REPAIR} recreates it; `make drift` shows what else changed",
+        )
         return
     yield ok("service.active", name, "the service is ACTIVE")
 
     stopped = rollout.stopped_tasks_from(snap.stopped_tasks)
     assessment = rollout.assess(service, declared.task_definition_arn, stopped)
     fixes = {
-        rollout.Rollout.ROLLED_BACK: f"fix the cause named by the stopped tasks, then {REPAIR}; runbook: "
-                                     "\"A deployment rolled back\"",
+        rollout.Rollout.ROLLED_BACK: f"fix the cause named by the stopped tasks, then {REPAIR}; "
+        'runbook: "A deployment rolled back"',
         rollout.Rollout.FAILED: f"fix the cause named by the stopped tasks, then {REPAIR}",
         rollout.Rollout.STALE: f"{REPAIR} redeploys the declared revision; if it keeps "
-                               "reverting, a deployment is rolling back: see the stopped tasks",
+        "reverting, a deployment is rolling back: see the stopped tasks",
         rollout.Rollout.IN_PROGRESS: "wait for the deployment, then verify again",
     }
     if assessment.succeeded:
@@ -73,25 +83,42 @@ def check_service(declared: ServiceEstate, contract: ServiceContract, snap: Serv
         yield fail("service.rollout", name, assessment.summary, fixes.get(assessment.state, REPAIR))
 
     primary_arn = _primary_arn(service)
-    old = sorted({rollout.revision_of(t.get("taskDefinitionArn", "")) for t in snap.running_tasks
-                  if t.get("taskDefinitionArn") != primary_arn})
+    old = sorted(
+        {
+            rollout.revision_of(t.get("taskDefinitionArn", ""))
+            for t in snap.running_tasks
+            if t.get("taskDefinitionArn") != primary_arn
+        }
+    )
     if old:
-        yield fail("service.old_revisions", name, f"tasks of another revision still run: {', '.join(old)}",
-                   f"wait for the deployment to drain them, or stop them (aws ecs stop-task); the service "
-                   f"runs {rollout.revision_of(primary_arn)}")
+        yield fail(
+            "service.old_revisions",
+            name,
+            f"tasks of another revision still run: {', '.join(old)}",
+            f"wait for the deployment to drain them, or stop them (aws ecs stop-task); the service "
+            f"runs {rollout.revision_of(primary_arn)}",
+        )
     else:
         yield ok("service.old_revisions", name, "no task of another revision runs")
 
     running, desired = service.get("runningCount", 0), service.get("desiredCount", 0)
     if running < desired:
-        yield fail("service.running", name, f"{running} of {desired} desired tasks run",
-                   "tasks fail to start or keep crashing: see the stopped tasks below")
+        yield fail(
+            "service.running",
+            name,
+            f"{running} of {desired} desired tasks run",
+            "tasks fail to start or keep crashing: see the stopped tasks below",
+        )
     else:
         yield ok("service.running", name, f"{running} of {desired} desired tasks run")
 
     for task in [t for t in stopped if not rollout.is_routine(t)][:5]:
-        yield warn("tasks.stopped", name, f"task {task.task_arn.rsplit('/', 1)[-1]} ({task.revision}) stopped: "
-                                          f"{task.describe()}", rollout.explain_stop(task))
+        yield warn(
+            "tasks.stopped",
+            name,
+            f"task {task.task_arn.rsplit('/', 1)[-1]} ({task.revision}) stopped: {task.describe()}",
+            rollout.explain_stop(task),
+        )
 
 
 def _primary_arn(service: dict[str, Any]) -> str:
@@ -106,15 +133,19 @@ def _primary_arn(service: dict[str, Any]) -> str:
 # --------------------------------------------------------------------------- #
 
 
-def check_task_definition(declared: ServiceEstate, contract: ServiceContract, snap: ServiceSnapshot,
-                          world: Snapshot) -> Iterable[Result]:
+def check_task_definition(
+    declared: ServiceEstate, contract: ServiceContract, snap: ServiceSnapshot, world: Snapshot
+) -> Iterable[Result]:
     definition = running_task_definition(declared, snap)
     subject = rollout.revision_of((definition or {}).get("taskDefinitionArn", declared.task_definition_arn))
     container = _container(declared, definition)
     if container is None:
-        yield fail("taskdef.container", subject,
-                   f"no task definition with a container '{declared.container_name}' could be read",
-                   f"{REPAIR} registers it again; it was deregistered by hand")
+        yield fail(
+            "taskdef.container",
+            subject,
+            f"no task definition with a container '{declared.container_name}' could be read",
+            f"{REPAIR} registers it again; it was deregistered by hand",
+        )
         return
     secrets = {s.get("name"): s.get("valueFrom") for s in container.get("secrets") or []}
     environment = {e.get("name"): e.get("value") for e in container.get("environment") or []}
@@ -123,29 +154,44 @@ def check_task_definition(declared: ServiceEstate, contract: ServiceContract, sn
         name, expected = requirement.env_var, declared.secret_arns.get(requirement.env_var)
         actual = secrets.get(name)
         if actual is None:
-            yield fail("taskdef.secret", subject, f"{name} is not in the container's secrets: {requirement.breaks}",
-                       f"{REPAIR}: the program always declares it; if {subject} is not the declared revision, "
-                       "the service runs an old one")
+            yield fail(
+                "taskdef.secret",
+                subject,
+                f"{name} is not in the container's secrets: {requirement.breaks}",
+                f"{REPAIR}: the program always declares it; if {subject} is not the declared revision, "
+                "the service runs an old one",
+            )
         elif expected and actual != expected and not expected.startswith(actual):
-            yield fail("taskdef.secret", subject, f"{name} reads {actual}, but the stack declares {expected}",
-                       f"{REPAIR}; someone edited the task definition by hand")
+            yield fail(
+                "taskdef.secret",
+                subject,
+                f"{name} reads {actual}, but the stack declares {expected}",
+                f"{REPAIR}; someone edited the task definition by hand",
+            )
         else:
             yield ok("taskdef.secret", subject, f"{name} comes from {actual}")
 
     missing = [s.env_var for s in contract.settings if s.env_var not in environment]
     if missing:
-        yield fail("taskdef.settings", subject, f"required settings missing: {', '.join(missing)}",
-                   f"{REPAIR}: the program always sets them")
+        yield fail(
+            "taskdef.settings",
+            subject,
+            f"required settings missing: {', '.join(missing)}",
+            f"{REPAIR}: the program always sets them",
+        )
     else:
         yield ok("taskdef.settings", subject, f"all {len(contract.settings)} required settings are set")
 
     plaintext = sorted(n for n in environment if looks_secret(n) or n in contract.secret_names)
     if plaintext:
-        yield fail("taskdef.plaintext", subject,
-                   f"credential-like variables in plain environment: {', '.join(plaintext)} (their values are "
-                   "visible to anyone who can describe the task definition)",
-                   f"rotate the exposed values first; then {REPAIR} (a hand-made revision) or move them to the "
-                   "service's secrets in the stack config and pulumi up")
+        yield fail(
+            "taskdef.plaintext",
+            subject,
+            f"credential-like variables in plain environment: {', '.join(plaintext)} (their values are "
+            "visible to anyone who can describe the task definition)",
+            f"rotate the exposed values first; then {REPAIR} (a hand-made revision) or move them to the "
+            "service's secrets in the stack config and pulumi up",
+        )
     else:
         yield ok("taskdef.plaintext", subject, "no credential-like name in plain environment")
 
@@ -155,25 +201,36 @@ def check_task_definition(declared: ServiceEstate, contract: ServiceContract, sn
 # --------------------------------------------------------------------------- #
 
 
-def check_secrets(declared: ServiceEstate, contract: ServiceContract, snap: ServiceSnapshot,
-                  world: Snapshot) -> Iterable[Result]:
+def check_secrets(
+    declared: ServiceEstate, contract: ServiceContract, snap: ServiceSnapshot, world: Snapshot
+) -> Iterable[Result]:
     container = _container(declared, running_task_definition(declared, snap))
     referenced = {s.get("name"): s.get("valueFrom") for s in (container or {}).get("secrets") or []}
     for env_var, arn in sorted(declared.secret_arns.items()):
         description = world.secrets.get(arn)
         if description is None:
-            yield fail("secret.exists", env_var, f"the secret {arn} does not exist",
-                       "create it (aws secretsmanager create-secret) and put its value, or make repair if the "
-                       "stack declares it")
+            yield fail(
+                "secret.exists",
+                env_var,
+                f"the secret {arn} does not exist",
+                "create it (aws secretsmanager create-secret) and put its value, or make repair if the "
+                "stack declares it",
+            )
         elif description.get("DeletedDate"):
-            yield fail("secret.exists", env_var, f"the secret {description.get('Name')} is scheduled for deletion "
-                                                 f"on {description['DeletedDate']}",
-                       f"aws secretsmanager restore-secret --secret-id {description.get('Name')}")
+            yield fail(
+                "secret.exists",
+                env_var,
+                f"the secret {description.get('Name')} is scheduled for deletion on {description['DeletedDate']}",
+                f"aws secretsmanager restore-secret --secret-id {description.get('Name')}",
+            )
         elif not any("AWSCURRENT" in stages for stages in (description.get("VersionIdsToStages") or {}).values()):
-            yield fail("secret.value", env_var, f"the secret {description.get('Name')} has no value (no AWSCURRENT "
-                                                "version): tasks cannot start",
-                       f"aws secretsmanager put-secret-value --secret-id {description.get('Name')} "
-                       "--secret-string file://<file>, then force a new deployment")
+            yield fail(
+                "secret.value",
+                env_var,
+                f"the secret {description.get('Name')} has no value (no AWSCURRENT version): tasks cannot start",
+                f"aws secretsmanager put-secret-value --secret-id {description.get('Name')} "
+                "--secret-string file://<file>, then force a new deployment",
+            )
         else:
             yield ok("secret.exists", env_var, f"{description.get('Name')} exists and has a current value")
 
@@ -187,13 +244,20 @@ def check_secrets(declared: ServiceEstate, contract: ServiceContract, snap: Serv
         if decision is Decision.ALLOWED:
             yield ok("iam.grant", role, f"may read {env_var} ({arn.rsplit(':', 1)[-1]})")
         elif decision is Decision.CONDITIONAL:
-            yield warn("iam.grant", role, f"may read {env_var} only under conditions or NotAction/NotResource "
-                                          "statements this check cannot evaluate",
-                       "review the role's policies by hand")
+            yield warn(
+                "iam.grant",
+                role,
+                f"may read {env_var} only under conditions or NotAction/NotResource "
+                "statements this check cannot evaluate",
+                "review the role's policies by hand",
+            )
         else:
-            yield fail("iam.grant", role, f"may not read {env_var} ({arn}): {decision.value}; tasks fail with "
-                                          "ResourceInitializationError",
-                       f"{REPAIR} restores the grant derived from the task's secrets")
+            yield fail(
+                "iam.grant",
+                role,
+                f"may not read {env_var} ({arn}): {decision.value}; tasks fail with ResourceInitializationError",
+                f"{REPAIR} restores the grant derived from the task's secrets",
+            )
 
 
 # --------------------------------------------------------------------------- #
@@ -201,8 +265,9 @@ def check_secrets(declared: ServiceEstate, contract: ServiceContract, snap: Serv
 # --------------------------------------------------------------------------- #
 
 
-def check_target_group(declared: ServiceEstate, contract: ServiceContract, snap: ServiceSnapshot,
-                       world: Snapshot) -> Iterable[Result]:
+def check_target_group(
+    declared: ServiceEstate, contract: ServiceContract, snap: ServiceSnapshot, world: Snapshot
+) -> Iterable[Result]:
     group = snap.target_group
     subject = declared.target_group_arn.split(":")[-1]
     if group is None:
@@ -210,22 +275,34 @@ def check_target_group(declared: ServiceEstate, contract: ServiceContract, snap:
         return
     path = group.get("HealthCheckPath")
     if path != declared.health_check_path:
-        yield fail("lb.health_check", subject, f"the health check path is {path!r}, declared "
-                                               f"{declared.health_check_path!r}",
-                   f"{REPAIR}; the path was changed outside the stack")
+        yield fail(
+            "lb.health_check",
+            subject,
+            f"the health check path is {path!r}, declared {declared.health_check_path!r}",
+            f"{REPAIR}; the path was changed outside the stack",
+        )
     else:
         yield ok("lb.health_check", subject, f"health check on {path}")
     states = [t.get("TargetHealth", {}) for t in snap.target_health]
     unhealthy = [s for s in states if s.get("State") not in ("healthy", "draining")]
     if not states:
-        yield fail("lb.targets", subject, "no target is registered: the load balancer has nowhere to send requests",
-                   "check the service runs tasks (service.running) and is attached to this target group")
+        yield fail(
+            "lb.targets",
+            subject,
+            "no target is registered: the load balancer has nowhere to send requests",
+            "check the service runs tasks (service.running) and is attached to this target group",
+        )
     elif unhealthy:
-        reasons = sorted({f"{s.get('State')}: {s.get('Reason', '')} {s.get('Description', '')}".strip()
-                          for s in unhealthy})
-        yield fail("lb.targets", subject, f"{len(unhealthy)} of {len(states)} targets unhealthy ({'; '.join(reasons)})",
-                   f"check the app answers 200 on {declared.health_check_path} on port {declared.container_port}, "
-                   "and the service security group admits the load balancer")
+        reasons = sorted(
+            {f"{s.get('State')}: {s.get('Reason', '')} {s.get('Description', '')}".strip() for s in unhealthy}
+        )
+        yield fail(
+            "lb.targets",
+            subject,
+            f"{len(unhealthy)} of {len(states)} targets unhealthy ({'; '.join(reasons)})",
+            f"check the app answers 200 on {declared.health_check_path} on port {declared.container_port}, "
+            "and the service security group admits the load balancer",
+        )
     else:
         yield ok("lb.targets", subject, f"all {len(states)} targets healthy")
 
@@ -251,10 +328,13 @@ def check_redis(estate: Estate, world: Snapshot) -> Iterable[Result]:
         if group in admitted:
             yield ok("redis.access", label, f"{group} may reach Redis ({redis.security_group_id}) on {redis.port}")
         else:
-            yield fail("redis.access", label,
-                       f"{group} may not reach Redis ({redis.security_group_id}) on {redis.port}: the auth cache is "
-                       "unreachable (the missing redis_from_data_pipeline_ecs rule of the incident)",
-                       f"{REPAIR} restores the rule; someone removed it outside the stack")
+            yield fail(
+                "redis.access",
+                label,
+                f"{group} may not reach Redis ({redis.security_group_id}) on {redis.port}: the auth cache is "
+                "unreachable (the missing redis_from_data_pipeline_ecs rule of the incident)",
+                f"{REPAIR} restores the rule; someone removed it outside the stack",
+            )
 
 
 # --------------------------------------------------------------------------- #
@@ -262,41 +342,60 @@ def check_redis(estate: Estate, world: Snapshot) -> Iterable[Result]:
 # --------------------------------------------------------------------------- #
 
 
-def check_observability(declared: ServiceEstate, contract: ServiceContract, snap: ServiceSnapshot,
-                        world: Snapshot) -> Iterable[Result]:
+def check_observability(
+    declared: ServiceEstate, contract: ServiceContract, snap: ServiceSnapshot, world: Snapshot
+) -> Iterable[Result]:
     if snap.log_group is None:
-        yield fail("logs.group", declared.log_group_name, "the log group does not exist: tasks cannot start "
-                                                          "(awslogs fails) and nothing is counted",
-                   REPAIR)
+        yield fail(
+            "logs.group",
+            declared.log_group_name,
+            "the log group does not exist: tasks cannot start (awslogs fails) and nothing is counted",
+            REPAIR,
+        )
     else:
-        yield ok("logs.group", declared.log_group_name,
-                 f"exists, retention {snap.log_group.get('retentionInDays', 'never expires')} days")
+        yield ok(
+            "logs.group",
+            declared.log_group_name,
+            f"exists, retention {snap.log_group.get('retentionInDays', 'never expires')} days",
+        )
         live = {f.get("filterName"): f for f in snap.metric_filters}
         for declared_filter in declared.metric_filters:
             found = live.get(declared_filter.name)
             if found is None:
-                yield fail("logs.filter", declared_filter.name, f"the metric filter counting "
-                                                                f"{declared_filter.pattern} is missing",
-                           f"{REPAIR}; without it the alarm never fires")
+                yield fail(
+                    "logs.filter",
+                    declared_filter.name,
+                    f"the metric filter counting {declared_filter.pattern} is missing",
+                    f"{REPAIR}; without it the alarm never fires",
+                )
             elif found.get("filterPattern") != declared_filter.pattern:
-                yield fail("logs.filter", declared_filter.name,
-                           f"pattern is {found.get('filterPattern')!r}, declared {declared_filter.pattern!r}",
-                           REPAIR)
+                yield fail(
+                    "logs.filter",
+                    declared_filter.name,
+                    f"pattern is {found.get('filterPattern')!r}, declared {declared_filter.pattern!r}",
+                    REPAIR,
+                )
             else:
                 yield ok("logs.filter", declared_filter.name, f"counts {declared_filter.pattern}")
         for metric, events in sorted(snap.log_matches.items()):
             if events:
-                yield fail("logs.recent", declared.log_group_name,
-                           f"{len(events)}+ recent log line(s) match {metric}: "
-                           f"{events[0].get('message', '')[:160]!r}",
-                           _signature_fix(contract, metric))
+                yield fail(
+                    "logs.recent",
+                    declared.log_group_name,
+                    f"{len(events)}+ recent log line(s) match {metric}: {events[0].get('message', '')[:160]!r}",
+                    _signature_fix(contract, metric),
+                )
     for name in declared.alarm_names:
         alarm = world.alarms.get(name)
         if alarm is None:
             yield fail("alarms.exists", name, "the alarm is missing: this failure would go unnoticed", REPAIR)
         elif alarm.get("StateValue") == "ALARM":
-            yield fail("alarms.state", name, f"in ALARM: {alarm.get('StateReason', '')[:200]}",
-                       alarm.get("AlarmDescription", "") or "see the alarm's description")
+            yield fail(
+                "alarms.state",
+                name,
+                f"in ALARM: {alarm.get('StateReason', '')[:200]}",
+                alarm.get("AlarmDescription", "") or "see the alarm's description",
+            )
         else:
             yield ok("alarms.state", name, f"exists, state {alarm.get('StateValue')}")
 
@@ -324,8 +423,14 @@ def run_checks(estate: Estate, snapshot: Snapshot, only: str | None = None) -> l
             continue
         contract = CONTRACTS.get(declared.key)
         if contract is None:
-            results.append(fail("service.contract", declared.key, "the stack declares a service the contract does not know",
-                                "update hokusai-infra (this verifier is older than the stack)"))
+            results.append(
+                fail(
+                    "service.contract",
+                    declared.key,
+                    "the stack declares a service the contract does not know",
+                    "update hokusai-infra (this verifier is older than the stack)",
+                )
+            )
             continue
         for check in SERVICE_CHECKS:
             results.extend(check(declared, contract, snapshot.services[declared.key], snapshot))

@@ -13,9 +13,10 @@ granted, a Redis consumer without its rule, an alarm wired to nothing).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 import botocore.session
 from botocore.validate import ParamValidator
@@ -146,11 +147,21 @@ def secrets_only_through_secrets_list(graph: Graph) -> list[Finding]:
         for requirement in contract.secrets:
             value_from = secrets.get(requirement.env_var)
             if value_from is None:
-                findings.append(Finding("secrets", task.name,
-                                        f"{requirement.env_var} is not in the container's secrets: {requirement.breaks}"))
+                findings.append(
+                    Finding(
+                        "secrets",
+                        task.name,
+                        f"{requirement.env_var} is not in the container's secrets: {requirement.breaks}",
+                    )
+                )
             elif not _is_secret_arn(value_from):
-                findings.append(Finding("secrets", task.name,
-                                        f"{requirement.env_var} valueFrom {value_from!r} is not a Secrets Manager ARN"))
+                findings.append(
+                    Finding(
+                        "secrets",
+                        task.name,
+                        f"{requirement.env_var} valueFrom {value_from!r} is not a Secrets Manager ARN",
+                    )
+                )
         for name in sorted(environment):
             if name in secrets or looks_secret(name) or name in contract.secret_names:
                 findings.append(Finding("secrets", task.name, f"{name} is in plain environment"))
@@ -206,14 +217,21 @@ def execution_role_reads_exactly_its_secrets(graph: Graph) -> list[Finding]:
         role = roles[0]
         allowed = _allowed_resources(_policies_of(graph, role), "secretsmanager:GetSecretValue")
         for arn in sorted(referenced - allowed):
-            findings.append(Finding("iam", role.name, f"may not read {arn}, which the task references: "
-                                                      "the task will fail with ResourceInitializationError"))
+            findings.append(
+                Finding(
+                    "iam",
+                    role.name,
+                    f"may not read {arn}, which the task references: "
+                    "the task will fail with ResourceInitializationError",
+                )
+            )
         for arn in sorted(allowed - referenced):
             findings.append(Finding("iam", role.name, f"may read {arn}, which the task does not reference"))
         if any("*" in arn for arn in allowed):
             findings.append(Finding("iam", role.name, "grants secretsmanager:GetSecretValue on a wildcard"))
-        if any(a.inputs.get("role") in (role.id, role.outputs.get("name"))
-               for a in graph.of_type(ROLE_POLICY_ATTACHMENT)):
+        if any(
+            a.inputs.get("role") in (role.id, role.outputs.get("name")) for a in graph.of_type(ROLE_POLICY_ATTACHMENT)
+        ):
             findings.append(Finding("iam", role.name, "has managed policies attached; its grants must be derived"))
     return findings
 
@@ -246,7 +264,9 @@ def no_world_open_ingress_except_alb(graph: Graph) -> list[Finding]:
         if cidr not in WORLD:
             findings.append(Finding("network", rule.name, f"admits CIDR {cidr}; reference a security group instead"))
         elif rule.inputs.get("securityGroupId") not in alb_groups or (
-            rule.inputs.get("fromPort"), rule.inputs.get("toPort")) not in ((80, 80), (443, 443)):
+            rule.inputs.get("fromPort"),
+            rule.inputs.get("toPort"),
+        ) not in ((80, 80), (443, 443)):
             findings.append(Finding("network", rule.name, f"is open to the world ({cidr}) and is not the ALB's 80/443"))
     return findings
 
@@ -254,7 +274,9 @@ def no_world_open_ingress_except_alb(graph: Graph) -> list[Finding]:
 def services_admit_only_the_load_balancer(graph: Graph) -> list[Finding]:
     findings = []
     for service in graph.estate.get("services", []):
-        rules = [r for r in graph.of_type(INGRESS_RULE) if r.inputs.get("securityGroupId") == service["security_group_id"]]
+        rules = [
+            r for r in graph.of_type(INGRESS_RULE) if r.inputs.get("securityGroupId") == service["security_group_id"]
+        ]
         if not rules:
             findings.append(Finding("network", service["service_name"], "nothing may reach the service's port"))
         for rule in rules:
@@ -276,16 +298,22 @@ def redis_admits_every_consumer(graph: Graph) -> list[Finding]:
             findings.append(Finding("redis", service["service_name"], "uses Redis but the stack declares no Redis"))
             continue
         admitted = [
-            r for r in graph.of_type(INGRESS_RULE)
+            r
+            for r in graph.of_type(INGRESS_RULE)
             if r.inputs.get("securityGroupId") == redis["security_group_id"]
             and r.inputs.get("referencedSecurityGroupId") == service["security_group_id"]
             and r.inputs.get("fromPort") == redis["port"] == r.inputs.get("toPort")
             and r.inputs.get("ipProtocol") == "tcp"
         ]
         if not admitted:
-            findings.append(Finding("redis", service["service_name"],
-                                    f"uses Redis but no rule admits its security group into {redis['security_group_id']} "
-                                    f"on {redis['port']} (the missing redis_from_data_pipeline_ecs of the incident)"))
+            findings.append(
+                Finding(
+                    "redis",
+                    service["service_name"],
+                    f"uses Redis but no rule admits its security group into {redis['security_group_id']} "
+                    f"on {redis['port']} (the missing redis_from_data_pipeline_ecs of the incident)",
+                )
+            )
     return findings
 
 
@@ -362,18 +390,36 @@ def failure_signatures_are_watched(graph: Graph) -> list[Finding]:
         ecs = services.get(service["service_name"])
         deployment_alarms = set(((ecs.inputs.get("alarms") or {}).get("alarmNames") or []) if ecs else [])
         for signature in contract.error_signatures:
-            matching = [f for f in filters if f.inputs.get("pattern") == signature.filter_pattern
-                        and (f.inputs.get("metricTransformation") or {}).get("name") == signature.metric_name
-                        and (f.inputs.get("metricTransformation") or {}).get("namespace") == contract.metric_namespace]
+            matching = [
+                f
+                for f in filters
+                if f.inputs.get("pattern") == signature.filter_pattern
+                and (f.inputs.get("metricTransformation") or {}).get("name") == signature.metric_name
+                and (f.inputs.get("metricTransformation") or {}).get("namespace") == contract.metric_namespace
+            ]
             if not matching:
-                findings.append(Finding("observability", service["service_name"],
-                                        f"no metric filter counts {signature.filter_pattern} as {signature.metric_name}"))
+                findings.append(
+                    Finding(
+                        "observability",
+                        service["service_name"],
+                        f"no metric filter counts {signature.filter_pattern} as {signature.metric_name}",
+                    )
+                )
                 continue
-            alarms = [a for a in graph.of_type(METRIC_ALARM) if a.inputs.get("metricName") == signature.metric_name
-                      and a.inputs.get("namespace") == contract.metric_namespace]
+            alarms = [
+                a
+                for a in graph.of_type(METRIC_ALARM)
+                if a.inputs.get("metricName") == signature.metric_name
+                and a.inputs.get("namespace") == contract.metric_namespace
+            ]
             if not alarms:
-                findings.append(Finding("observability", service["service_name"],
-                                        f"nothing alarms on {contract.metric_namespace}/{signature.metric_name}"))
+                findings.append(
+                    Finding(
+                        "observability",
+                        service["service_name"],
+                        f"nothing alarms on {contract.metric_namespace}/{signature.metric_name}",
+                    )
+                )
                 continue
             for alarm in alarms:
                 if not set(alarm.inputs.get("alarmActions") or []) & topics:

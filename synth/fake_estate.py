@@ -25,9 +25,10 @@ import argparse
 import json
 import secrets as token_source
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import boto3
 
@@ -109,8 +110,9 @@ class _Seeder:
         ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
         self.vpc = vpc
         self.subnets = [
-            ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"{self.fake.region}{zone}")
-            ["Subnet"]["SubnetId"]
+            ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"{self.fake.region}{zone}")[
+                "Subnet"
+            ]["SubnetId"]
             for i, zone in ((1, "a"), (2, "b"))
         ]
 
@@ -129,39 +131,57 @@ class _Seeder:
         ec2 = self.fake.client("ec2")
         for group in self.of_type("aws:ec2/securityGroup:SecurityGroup"):
             self.ids[group.id] = ec2.create_security_group(
-                GroupName=group.inputs["name"], Description=group.inputs.get("description", group.name),
-                VpcId=self.vpc)["GroupId"]
+                GroupName=group.inputs["name"], Description=group.inputs.get("description", group.name), VpcId=self.vpc
+            )["GroupId"]
         # Groups the stack adopts rather than creates: Redis's and the existing ALB's.
         adopted = set()
         if self.estate.get("redis"):
             adopted.add(self.estate["redis"]["security_group_id"])
         for rule in self.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"):
-            adopted.update(g for g in (rule.inputs.get("securityGroupId"), rule.inputs.get("referencedSecurityGroupId"))
-                           if g and g not in self.ids)
+            adopted.update(
+                g
+                for g in (rule.inputs.get("securityGroupId"), rule.inputs.get("referencedSecurityGroupId"))
+                if g and g not in self.ids
+            )
         for index, group in enumerate(sorted(adopted)):
             self.ids[group] = ec2.create_security_group(
-                GroupName=f"adopted-{index}", Description="exists outside the stack", VpcId=self.vpc)["GroupId"]
+                GroupName=f"adopted-{index}", Description="exists outside the stack", VpcId=self.vpc
+            )["GroupId"]
         for rule in self.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"):
             inputs = rule.inputs
-            permission: dict[str, Any] = {"IpProtocol": inputs["ipProtocol"], "FromPort": int(inputs["fromPort"]),
-                                          "ToPort": int(inputs["toPort"])}
+            permission: dict[str, Any] = {
+                "IpProtocol": inputs["ipProtocol"],
+                "FromPort": int(inputs["fromPort"]),
+                "ToPort": int(inputs["toPort"]),
+            }
             if inputs.get("referencedSecurityGroupId"):
-                permission["UserIdGroupPairs"] = [{"GroupId": self.ids[inputs["referencedSecurityGroupId"]],
-                                                   "Description": inputs.get("description", "")}]
+                permission["UserIdGroupPairs"] = [
+                    {
+                        "GroupId": self.ids[inputs["referencedSecurityGroupId"]],
+                        "Description": inputs.get("description", ""),
+                    }
+                ]
             else:
                 permission["IpRanges"] = [{"CidrIp": inputs.get("cidrIpv4", "0.0.0.0/0")}]
-            ec2.authorize_security_group_ingress(GroupId=self.ids[inputs["securityGroupId"]], IpPermissions=[permission])
+            ec2.authorize_security_group_ingress(
+                GroupId=self.ids[inputs["securityGroupId"]], IpPermissions=[permission]
+            )
 
     def iam(self) -> None:
         iam = self.fake.client("iam")
         for role in self.of_type("aws:iam/role:Role"):
-            created = iam.create_role(RoleName=role.inputs["name"], AssumeRolePolicyDocument=role.inputs["assumeRolePolicy"])
+            created = iam.create_role(
+                RoleName=role.inputs["name"], AssumeRolePolicyDocument=role.inputs["assumeRolePolicy"]
+            )
             self.ids[role.outputs["arn"]] = created["Role"]["Arn"]
         names = {r.id: r.inputs["name"] for r in self.of_type("aws:iam/role:Role")}
         for policy in self.of_type("aws:iam/rolePolicy:RolePolicy"):
             document = self.mapped(policy.inputs["policy"])
-            iam.put_role_policy(RoleName=names.get(policy.inputs["role"], policy.inputs["role"]),
-                                PolicyName=policy.outputs["name"], PolicyDocument=document)
+            iam.put_role_policy(
+                RoleName=names.get(policy.inputs["role"], policy.inputs["role"]),
+                PolicyName=policy.outputs["name"],
+                PolicyDocument=document,
+            )
 
     def observability(self) -> None:
         logs, cloudwatch = self.fake.client("logs"), self.fake.client("cloudwatch")
@@ -170,42 +190,64 @@ class _Seeder:
             self.ids[topic.outputs["arn"]] = sns.create_topic(Name=topic.inputs["name"])["TopicArn"]
         for group in self.of_type("aws:cloudwatch/logGroup:LogGroup"):
             logs.create_log_group(logGroupName=group.inputs["name"])
-            logs.put_retention_policy(logGroupName=group.inputs["name"],
-                                      retentionInDays=int(group.inputs["retentionInDays"]))
+            logs.put_retention_policy(
+                logGroupName=group.inputs["name"], retentionInDays=int(group.inputs["retentionInDays"])
+            )
         for metric_filter in self.of_type("aws:cloudwatch/logMetricFilter:LogMetricFilter"):
             transformation = metric_filter.inputs["metricTransformation"]
             logs.put_metric_filter(
-                logGroupName=metric_filter.inputs["logGroupName"], filterName=metric_filter.inputs["name"],
+                logGroupName=metric_filter.inputs["logGroupName"],
+                filterName=metric_filter.inputs["name"],
                 filterPattern=metric_filter.inputs["pattern"],
-                metricTransformations=[{"metricName": transformation["name"],
-                                        "metricNamespace": transformation["namespace"],
-                                        "metricValue": transformation["value"]}])
+                metricTransformations=[
+                    {
+                        "metricName": transformation["name"],
+                        "metricNamespace": transformation["namespace"],
+                        "metricValue": transformation["value"],
+                    }
+                ],
+            )
         for alarm in self.of_type("aws:cloudwatch/metricAlarm:MetricAlarm"):
             inputs = alarm.inputs
-            common = dict(AlarmName=inputs["name"], AlarmDescription=inputs.get("alarmDescription", ""),
-                          EvaluationPeriods=int(inputs["evaluationPeriods"]), Threshold=float(inputs["threshold"]),
-                          ComparisonOperator=inputs["comparisonOperator"],
-                          AlarmActions=self.mapped(inputs.get("alarmActions", [])))
+            common = dict(
+                AlarmName=inputs["name"],
+                AlarmDescription=inputs.get("alarmDescription", ""),
+                EvaluationPeriods=int(inputs["evaluationPeriods"]),
+                Threshold=float(inputs["threshold"]),
+                ComparisonOperator=inputs["comparisonOperator"],
+                AlarmActions=self.mapped(inputs.get("alarmActions", [])),
+            )
             if inputs.get("metricQueries"):
                 cloudwatch.put_metric_alarm(**common, Metrics=[_metric_query(q) for q in inputs["metricQueries"]])
             else:
                 cloudwatch.put_metric_alarm(
-                    **common, Namespace=inputs["namespace"], MetricName=inputs["metricName"],
-                    Statistic=inputs["statistic"], Period=int(inputs["period"]),
-                    Dimensions=[{"Name": k, "Value": str(v)} for k, v in (inputs.get("dimensions") or {}).items()])
+                    **common,
+                    Namespace=inputs["namespace"],
+                    MetricName=inputs["metricName"],
+                    Statistic=inputs["statistic"],
+                    Period=int(inputs["period"]),
+                    Dimensions=[{"Name": k, "Value": str(v)} for k, v in (inputs.get("dimensions") or {}).items()],
+                )
 
     def target_groups(self) -> None:
         elbv2 = self.fake.client("elbv2")
         for group in self.of_type("aws:lb/targetGroup:TargetGroup"):
             inputs, check = group.inputs, group.inputs["healthCheck"]
             created = elbv2.create_target_group(
-                Name=inputs["name"], Protocol=inputs["protocol"], Port=int(inputs["port"]), VpcId=self.vpc,
-                TargetType=inputs["targetType"], HealthCheckPath=check["path"],
-                HealthCheckIntervalSeconds=int(check["interval"]), HealthyThresholdCount=int(check["healthyThreshold"]),
+                Name=inputs["name"],
+                Protocol=inputs["protocol"],
+                Port=int(inputs["port"]),
+                VpcId=self.vpc,
+                TargetType=inputs["targetType"],
+                HealthCheckPath=check["path"],
+                HealthCheckIntervalSeconds=int(check["interval"]),
+                HealthyThresholdCount=int(check["healthyThreshold"]),
             )["TargetGroups"][0]["TargetGroupArn"]
             self.ids[group.outputs["arn"]] = created
-            elbv2.register_targets(TargetGroupArn=created, Targets=[
-                {"Id": f"10.0.1.{10 + i}", "Port": int(inputs["port"])} for i in range(2)])
+            elbv2.register_targets(
+                TargetGroupArn=created,
+                Targets=[{"Id": f"10.0.1.{10 + i}", "Port": int(inputs["port"])} for i in range(2)],
+            )
 
     def ecs(self) -> None:
         ecs = self.fake.client("ecs")
@@ -216,9 +258,13 @@ class _Seeder:
             inputs = service.inputs
             network = inputs["networkConfiguration"]
             create_service(
-                ecs, cluster=self.estate["cluster_name"], name=inputs["name"],
-                task_definition=self.ids[inputs["taskDefinition"]], desired=int(inputs["desiredCount"]),
-                subnets=self.subnets, security_groups=[self.ids[g] for g in network["securityGroups"]],
+                ecs,
+                cluster=self.estate["cluster_name"],
+                name=inputs["name"],
+                task_definition=self.ids[inputs["taskDefinition"]],
+                desired=int(inputs["desiredCount"]),
+                subnets=self.subnets,
+                security_groups=[self.ids[g] for g in network["securityGroups"]],
                 target_group=self.ids[inputs["loadBalancers"][0]["targetGroupArn"]],
                 container=inputs["loadBalancers"][0]["containerName"],
                 port=int(inputs["loadBalancers"][0]["containerPort"]),
@@ -227,13 +273,26 @@ class _Seeder:
 
 def _metric_query(query: dict[str, Any]) -> dict[str, Any]:
     if "expression" in query:
-        return {"Id": query["id"], "Expression": query["expression"], "Label": query.get("label", ""),
-                "ReturnData": bool(query.get("returnData"))}
+        return {
+            "Id": query["id"],
+            "Expression": query["expression"],
+            "Label": query.get("label", ""),
+            "ReturnData": bool(query.get("returnData")),
+        }
     metric = query["metric"]
-    return {"Id": query["id"], "ReturnData": bool(query.get("returnData")), "MetricStat": {
-        "Metric": {"Namespace": metric["namespace"], "MetricName": metric["metricName"],
-                   "Dimensions": [{"Name": k, "Value": v} for k, v in metric.get("dimensions", {}).items()]},
-        "Period": int(metric["period"]), "Stat": metric["stat"]}}
+    return {
+        "Id": query["id"],
+        "ReturnData": bool(query.get("returnData")),
+        "MetricStat": {
+            "Metric": {
+                "Namespace": metric["namespace"],
+                "MetricName": metric["metricName"],
+                "Dimensions": [{"Name": k, "Value": v} for k, v in metric.get("dimensions", {}).items()],
+            },
+            "Period": int(metric["period"]),
+            "Stat": metric["stat"],
+        },
+    }
 
 
 def _replace_ids(value: Any, ids: dict[str, str]) -> Any:
@@ -245,8 +304,9 @@ def _replace_ids(value: Any, ids: dict[str, str]) -> Any:
     return text if isinstance(value, str) else json.loads(text)
 
 
-def register_like(ecs: Any, inputs: dict[str, Any], ids: dict[str, str],
-                  change: Callable[[dict[str, Any]], None] | None = None) -> str:
+def register_like(
+    ecs: Any, inputs: dict[str, Any], ids: dict[str, str], change: Callable[[dict[str, Any]], None] | None = None
+) -> str:
     """Register a task definition like the rendered one (optionally changed); returns its ARN."""
     containers = json.loads(_replace_ids(inputs["containerDefinitions"], ids))
     for container in containers:
@@ -255,28 +315,57 @@ def register_like(ecs: Any, inputs: dict[str, Any], ids: dict[str, str],
         if change:
             change(container)
     return ecs.register_task_definition(
-        family=inputs["family"], containerDefinitions=containers, networkMode=inputs["networkMode"],
-        requiresCompatibilities=inputs["requiresCompatibilities"], cpu=inputs["cpu"], memory=inputs["memory"],
+        family=inputs["family"],
+        containerDefinitions=containers,
+        networkMode=inputs["networkMode"],
+        requiresCompatibilities=inputs["requiresCompatibilities"],
+        cpu=inputs["cpu"],
+        memory=inputs["memory"],
         executionRoleArn=_replace_ids(inputs["executionRoleArn"], ids),
         taskRoleArn=_replace_ids(inputs["taskRoleArn"], ids),
     )["taskDefinition"]["taskDefinitionArn"]
 
 
-def create_service(ecs: Any, *, cluster: str, name: str, task_definition: str, desired: int, subnets: list[str],
-                   security_groups: list[str], target_group: str, container: str, port: int,
-                   run_tasks: bool = True) -> dict[str, Any]:
-    network = {"awsvpcConfiguration": {"subnets": subnets, "securityGroups": security_groups,
-                                       "assignPublicIp": "DISABLED"}}
+def create_service(
+    ecs: Any,
+    *,
+    cluster: str,
+    name: str,
+    task_definition: str,
+    desired: int,
+    subnets: list[str],
+    security_groups: list[str],
+    target_group: str,
+    container: str,
+    port: int,
+    run_tasks: bool = True,
+) -> dict[str, Any]:
+    network = {
+        "awsvpcConfiguration": {"subnets": subnets, "securityGroups": security_groups, "assignPublicIp": "DISABLED"}
+    }
     service = ecs.create_service(
-        cluster=cluster, serviceName=name, taskDefinition=task_definition, desiredCount=desired,
-        launchType="FARGATE", networkConfiguration=network,
+        cluster=cluster,
+        serviceName=name,
+        taskDefinition=task_definition,
+        desiredCount=desired,
+        launchType="FARGATE",
+        networkConfiguration=network,
         loadBalancers=[{"targetGroupArn": target_group, "containerName": container, "containerPort": port}],
-        deploymentConfiguration={"deploymentCircuitBreaker": {"enable": True, "rollback": True},
-                                 "minimumHealthyPercent": 100, "maximumPercent": 200},
+        deploymentConfiguration={
+            "deploymentCircuitBreaker": {"enable": True, "rollback": True},
+            "minimumHealthyPercent": 100,
+            "maximumPercent": 200,
+        },
     )["service"]
     if run_tasks:
-        ecs.run_task(cluster=cluster, taskDefinition=task_definition, count=min(desired, 10), launchType="FARGATE",
-                     networkConfiguration=network, group=f"service:{name}")
+        ecs.run_task(
+            cluster=cluster,
+            taskDefinition=task_definition,
+            count=min(desired, 10),
+            launchType="FARGATE",
+            networkConfiguration=network,
+            group=f"service:{name}",
+        )
     return service
 
 
@@ -288,19 +377,28 @@ def create_service(ecs: Any, *, cluster: str, name: str, task_definition: str, d
 
 def _service_config(fake: FakeEstate) -> dict[str, Any]:
     ecs = fake.client("ecs")
-    return ecs.describe_services(cluster=fake.estate["cluster_name"], services=[fake.api["service_name"]])["services"][0]
+    return ecs.describe_services(cluster=fake.estate["cluster_name"], services=[fake.api["service_name"]])["services"][
+        0
+    ]
 
 
 def _task_inputs(fake: FakeEstate, arn: str) -> dict[str, Any]:
     definition = fake.client("ecs").describe_task_definition(taskDefinition=arn)["taskDefinition"]
-    return {"family": definition["family"], "containerDefinitions": json.dumps(definition["containerDefinitions"]),
-            "networkMode": definition["networkMode"], "requiresCompatibilities": definition["requiresCompatibilities"],
-            "cpu": definition["cpu"], "memory": definition["memory"],
-            "executionRoleArn": definition["executionRoleArn"], "taskRoleArn": definition["taskRoleArn"]}
+    return {
+        "family": definition["family"],
+        "containerDefinitions": json.dumps(definition["containerDefinitions"]),
+        "networkMode": definition["networkMode"],
+        "requiresCompatibilities": definition["requiresCompatibilities"],
+        "cpu": definition["cpu"],
+        "memory": definition["memory"],
+        "executionRoleArn": definition["executionRoleArn"],
+        "taskRoleArn": definition["taskRoleArn"],
+    }
 
 
-def repoint_service(fake: FakeEstate, task_definition: str, *, desired: int | None = None,
-                    declare: bool = True) -> None:
+def repoint_service(
+    fake: FakeEstate, task_definition: str, *, desired: int | None = None, declare: bool = True
+) -> None:
     """Make the api service run `task_definition` (moto keeps a deployment's revision for
     its life, so the service is recreated). `declare`: the stack outputs name it too."""
     ecs = fake.client("ecs")
@@ -310,11 +408,18 @@ def repoint_service(fake: FakeEstate, task_definition: str, *, desired: int | No
     ecs.delete_service(cluster=fake.estate["cluster_name"], service=fake.api["service_name"], force=True)
     for arn in ecs.list_tasks(cluster=fake.estate["cluster_name"], desiredStatus="RUNNING")["taskArns"]:
         ecs.stop_task(cluster=fake.estate["cluster_name"], task=arn, reason="Scaling activity initiated by deployment")
-    create_service(ecs, cluster=fake.estate["cluster_name"], name=fake.api["service_name"],
-                   task_definition=task_definition, desired=desired or current["desiredCount"],
-                   subnets=network["subnets"], security_groups=network["securityGroups"],
-                   target_group=balancer["targetGroupArn"], container=balancer["containerName"],
-                   port=balancer["containerPort"])
+    create_service(
+        ecs,
+        cluster=fake.estate["cluster_name"],
+        name=fake.api["service_name"],
+        task_definition=task_definition,
+        desired=desired or current["desiredCount"],
+        subnets=network["subnets"],
+        security_groups=network["securityGroups"],
+        target_group=balancer["targetGroupArn"],
+        container=balancer["containerName"],
+        port=balancer["containerPort"],
+    )
     if declare:
         fake.api["task_definition_arn"] = task_definition
 
@@ -325,14 +430,16 @@ def _new_revision(fake: FakeEstate, change: Callable[[dict[str, Any]], None] | N
 
 def secret_missing_from_task_definition(fake: FakeEstate) -> None:
     """The incident: a revision without HUGGINGFACE_API_KEY is what runs."""
-    revision = _new_revision(fake, lambda c: c.update(
-        secrets=[s for s in c["secrets"] if s["name"] != INCIDENT_SECRET]))
+    revision = _new_revision(
+        fake, lambda c: c.update(secrets=[s for s in c["secrets"] if s["name"] != INCIDENT_SECRET])
+    )
     repoint_service(fake, revision)
 
 
 def secret_deleted(fake: FakeEstate) -> None:
-    fake.client("secretsmanager").delete_secret(SecretId=fake.api["secret_arns"][INCIDENT_SECRET],
-                                                RecoveryWindowInDays=7)
+    fake.client("secretsmanager").delete_secret(
+        SecretId=fake.api["secret_arns"][INCIDENT_SECRET], RecoveryWindowInDays=7
+    )
 
 
 def secret_empty(fake: FakeEstate) -> None:
@@ -340,8 +447,9 @@ def secret_empty(fake: FakeEstate) -> None:
     client = fake.client("secretsmanager")
     name = fake.api["secret_arns"][INCIDENT_SECRET].split(":secret:", 1)[1][:-7] + "-never-filled"
     empty = client.create_secret(Name=name)["ARN"]
-    revision = _new_revision(fake, lambda c: [s.update(valueFrom=empty) for s in c["secrets"]
-                                              if s["name"] == INCIDENT_SECRET])
+    revision = _new_revision(
+        fake, lambda c: [s.update(valueFrom=empty) for s in c["secrets"] if s["name"] == INCIDENT_SECRET]
+    )
     _grant_also(fake, empty)
     repoint_service(fake, revision)
     fake.api["secret_arns"][INCIDENT_SECRET] = empty
@@ -349,8 +457,9 @@ def secret_empty(fake: FakeEstate) -> None:
 
 def value_from_wrong_secret(fake: FakeEstate) -> None:
     wrong = fake.api["secret_arns"]["DB_PASSWORD"]
-    revision = _new_revision(fake, lambda c: [s.update(valueFrom=wrong) for s in c["secrets"]
-                                              if s["name"] == INCIDENT_SECRET])
+    revision = _new_revision(
+        fake, lambda c: [s.update(valueFrom=wrong) for s in c["secrets"] if s["name"] == INCIDENT_SECRET]
+    )
     repoint_service(fake, revision)
 
 
@@ -364,14 +473,22 @@ def rolled_back(fake: FakeEstate) -> None:
     ecs = fake.client("ecs")
     revision = _new_revision(fake)
     config = _service_config(fake)
-    started = ecs.run_task(cluster=fake.estate["cluster_name"], taskDefinition=revision, count=2, launchType="FARGATE",
-                           networkConfiguration=config["networkConfiguration"],
-                           group=f"service:{fake.api['service_name']}")["tasks"]
+    started = ecs.run_task(
+        cluster=fake.estate["cluster_name"],
+        taskDefinition=revision,
+        count=2,
+        launchType="FARGATE",
+        networkConfiguration=config["networkConfiguration"],
+        group=f"service:{fake.api['service_name']}",
+    )["tasks"]
     for task in started:
-        ecs.stop_task(cluster=fake.estate["cluster_name"], task=task["taskArn"],
-                      reason="ResourceInitializationError: unable to pull secrets or registry auth: execution "
-                             "resource retrieval failed: unable to retrieve secret from asm: AccessDeniedException: "
-                             "not authorized to perform: secretsmanager:GetSecretValue")
+        ecs.stop_task(
+            cluster=fake.estate["cluster_name"],
+            task=task["taskArn"],
+            reason="ResourceInitializationError: unable to pull secrets or registry auth: execution "
+            "resource retrieval failed: unable to retrieve secret from asm: AccessDeniedException: "
+            "not authorized to perform: secretsmanager:GetSecretValue",
+        )
     fake.api["task_definition_arn"] = revision
 
 
@@ -383,10 +500,14 @@ def running_below_desired(fake: FakeEstate) -> None:
 def redis_rule_removed(fake: FakeEstate) -> None:
     """The incident's second drift: the rule admitting the API into Redis is gone."""
     ec2, redis = fake.client("ec2"), fake.estate["redis"]
-    rules = ec2.describe_security_group_rules(
-        Filters=[{"Name": "group-id", "Values": [redis["security_group_id"]]}])["SecurityGroupRules"]
-    doomed = [r["SecurityGroupRuleId"] for r in rules
-              if (r.get("ReferencedGroupInfo") or {}).get("GroupId") == fake.api["security_group_id"]]
+    rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [redis["security_group_id"]]}])[
+        "SecurityGroupRules"
+    ]
+    doomed = [
+        r["SecurityGroupRuleId"]
+        for r in rules
+        if (r.get("ReferencedGroupInfo") or {}).get("GroupId") == fake.api["security_group_id"]
+    ]
     ec2.revoke_security_group_ingress(GroupId=redis["security_group_id"], SecurityGroupRuleIds=doomed)
 
 
@@ -400,8 +521,11 @@ def alarm_removed(fake: FakeEstate) -> None:
 
 
 def alarm_firing(fake: FakeEstate) -> None:
-    fake.client("cloudwatch").set_alarm_state(AlarmName=fake.api["deployment_alarm_names"][0], StateValue="ALARM",
-                                              StateReason="Threshold Crossed: 1 datapoint [3.0] >= 1.0")
+    fake.client("cloudwatch").set_alarm_state(
+        AlarmName=fake.api["deployment_alarm_names"][0],
+        StateValue="ALARM",
+        StateReason="Threshold Crossed: 1 datapoint [3.0] >= 1.0",
+    )
 
 
 def health_check_path_changed(fake: FakeEstate) -> None:
@@ -409,8 +533,9 @@ def health_check_path_changed(fake: FakeEstate) -> None:
 
 
 def plaintext_secret_in_environment(fake: FakeEstate) -> None:
-    revision = _new_revision(fake, lambda c: c["environment"].append(
-        {"name": INCIDENT_SECRET, "value": "pasted-here-by-hand"}))
+    revision = _new_revision(
+        fake, lambda c: c["environment"].append({"name": INCIDENT_SECRET, "value": "pasted-here-by-hand"})
+    )
     repoint_service(fake, revision)
 
 
@@ -427,8 +552,14 @@ def old_revision_still_running(fake: FakeEstate) -> None:
     ecs = fake.client("ecs")
     older = _new_revision(fake)
     config = _service_config(fake)
-    ecs.run_task(cluster=fake.estate["cluster_name"], taskDefinition=older, count=1, launchType="FARGATE",
-                 networkConfiguration=config["networkConfiguration"], group=f"service:{fake.api['service_name']}")
+    ecs.run_task(
+        cluster=fake.estate["cluster_name"],
+        taskDefinition=older,
+        count=1,
+        launchType="FARGATE",
+        networkConfiguration=config["networkConfiguration"],
+        group=f"service:{fake.api['service_name']}",
+    )
 
 
 def huggingface_errors_logged(fake: FakeEstate) -> None:
@@ -438,9 +569,16 @@ def huggingface_errors_logged(fake: FakeEstate) -> None:
     logs = fake.client("logs")
     stream = "api/api/0123456789abcdef"
     logs.create_log_stream(logGroupName=fake.api["log_group_name"], logStreamName=stream)
-    logs.put_log_events(logGroupName=fake.api["log_group_name"], logStreamName=stream, logEvents=[
-        {"timestamp": int(time.time() * 1000),
-         "message": "ERROR:src.api.endpoints.model_serving:HuggingFace token not configured"}])
+    logs.put_log_events(
+        logGroupName=fake.api["log_group_name"],
+        logStreamName=stream,
+        logEvents=[
+            {
+                "timestamp": int(time.time() * 1000),
+                "message": "ERROR:src.api.endpoints.model_serving:HuggingFace token not configured",
+            }
+        ],
+    )
 
 
 def _grant_also(fake: FakeEstate, arn: str) -> None:
@@ -457,10 +595,22 @@ def _grant_also(fake: FakeEstate, arn: str) -> None:
 FAILURES: dict[str, Callable[[FakeEstate], None]] = {
     fn.__name__.replace("_", "-"): fn
     for fn in (
-        secret_missing_from_task_definition, secret_deleted, secret_empty, value_from_wrong_secret,
-        stale_revision, rolled_back, running_below_desired, redis_rule_removed, metric_filter_removed,
-        alarm_removed, alarm_firing, health_check_path_changed, plaintext_secret_in_environment,
-        execution_role_without_grant, old_revision_still_running, huggingface_errors_logged,
+        secret_missing_from_task_definition,
+        secret_deleted,
+        secret_empty,
+        value_from_wrong_secret,
+        stale_revision,
+        rolled_back,
+        running_below_desired,
+        redis_rule_removed,
+        metric_filter_removed,
+        alarm_removed,
+        alarm_firing,
+        health_check_path_changed,
+        plaintext_secret_in_environment,
+        execution_role_without_grant,
+        old_revision_still_running,
+        huggingface_errors_logged,
     )
 }
 
@@ -487,8 +637,11 @@ def main(argv: list[str] | None = None) -> int:
         names = [s["service_name"] for s in fake.estate["services"]]
         for service in ecs.describe_services(cluster=fake.estate["cluster_name"], services=names)["services"]:
             if service["runningCount"] < service["desiredCount"]:
-                print(f"warning: moto reports fewer running tasks than desired for {service['serviceName']}; "
-                      f"start moto_server with MOTO_ECS_SERVICE_RUNNING={service['desiredCount']}", file=sys.stderr)
+                print(
+                    f"warning: moto reports fewer running tasks than desired for {service['serviceName']}; "
+                    f"start moto_server with MOTO_ECS_SERVICE_RUNNING={service['desiredCount']}",
+                    file=sys.stderr,
+                )
         fake.write(args.outputs)
         print(f"seeded a copy of stack {args.stack}; outputs in {args.outputs}")
         return 0

@@ -8,7 +8,8 @@ which secrets a container gets, which port a rule opens, what an alarm watches.
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from synth.mocks import Registered
 
@@ -31,21 +32,25 @@ def _task_definition(i: dict[str, Any]) -> str:
     (container,) = json.loads(i["containerDefinitions"])[:1]
     ports = ",".join(str(p["containerPort"]) for p in container.get("portMappings", []))
     secrets = ", ".join(s["name"] for s in container.get("secrets", []))
-    return (f"family {i['family']}, {i['cpu']} CPU / {i['memory']} MiB, container {container['name']}:{ports} "
-            f"image {container['image'].rsplit('/', 1)[-1]}; secrets [{secrets}] (valueFrom ARNs); "
-            f"{len(container.get('environment', []))} plain settings; logs {container['logConfiguration']['options']['awslogs-group']}")
+    return (
+        f"family {i['family']}, {i['cpu']} CPU / {i['memory']} MiB, container {container['name']}:{ports} "
+        f"image {container['image'].rsplit('/', 1)[-1]}; secrets [{secrets}] (valueFrom ARNs); "
+        f"{len(container.get('environment', []))} plain settings; logs {container['logConfiguration']['options']['awslogs-group']}"
+    )
 
 
 def _service(i: dict[str, Any]) -> str:
     breaker = i.get("deploymentCircuitBreaker") or {}
     alarms = i.get("alarms") or {}
     network = i.get("networkConfiguration") or {}
-    return (f"{i['name']}: {_n(i['desiredCount'])} x {i.get('launchType')}, "
-            f"circuit breaker {'+rollback' if breaker.get('rollback') else 'OFF'}, "
-            f"{len(alarms.get('alarmNames', []))} deployment alarms {'+rollback' if alarms.get('rollback') else ''}, "
-            f"{_n(i['deploymentMinimumHealthyPercent'])}%/{_n(i['deploymentMaximumPercent'])}%, "
-            f"grace {_n(i['healthCheckGracePeriodSeconds'])}s, exec {'on' if i.get('enableExecuteCommand') else 'off'}, "
-            f"public IP {'yes' if network.get('assignPublicIp') else 'no'}")
+    return (
+        f"{i['name']}: {_n(i['desiredCount'])} x {i.get('launchType')}, "
+        f"circuit breaker {'+rollback' if breaker.get('rollback') else 'OFF'}, "
+        f"{len(alarms.get('alarmNames', []))} deployment alarms {'+rollback' if alarms.get('rollback') else ''}, "
+        f"{_n(i['deploymentMinimumHealthyPercent'])}%/{_n(i['deploymentMaximumPercent'])}%, "
+        f"grace {_n(i['healthCheckGracePeriodSeconds'])}s, exec {'on' if i.get('enableExecuteCommand') else 'off'}, "
+        f"public IP {'yes' if network.get('assignPublicIp') else 'no'}"
+    )
 
 
 def _role_policy(i: dict[str, Any]) -> str:
@@ -64,6 +69,7 @@ def _rule(direction: str) -> Describe:
         ports = "all" if i.get("ipProtocol") == "-1" else f"{i.get('ipProtocol')} {_n(i.get('fromPort'))}"
         arrow = "<-" if direction == "in" else "->"
         return f"{i['securityGroupId']} {arrow} {peer} on {ports}"
+
     return describe
 
 
@@ -87,47 +93,59 @@ def _alarm(i: dict[str, Any]) -> str:
         watched = f"({expression})"
     else:
         watched = f"{i['namespace']}/{i['metricName']} {i['statistic']}"
-    return (f"{i['name']}: {watched} {i['comparisonOperator'].replace('Threshold', '')} {_n(i['threshold'])} "
-            f"over {_n(i['evaluationPeriods'])} x {_n(i.get('period', 60))}s -> {len(i.get('alarmActions', []))} action(s)")
+    return (
+        f"{i['name']}: {watched} {i['comparisonOperator'].replace('Threshold', '')} {_n(i['threshold'])} "
+        f"over {_n(i['evaluationPeriods'])} x {_n(i.get('period', 60))}s -> {len(i.get('alarmActions', []))} action(s)"
+    )
 
 
 DESCRIBE: dict[str, Describe] = {
-    "aws:ecs/cluster:Cluster": lambda i: f"{i['name']}, " + ", ".join(
-        f"{s['name']} {s['value']}" for s in i.get("settings", [])),
+    "aws:ecs/cluster:Cluster": lambda i: (
+        f"{i['name']}, " + ", ".join(f"{s['name']} {s['value']}" for s in i.get("settings", []))
+    ),
     "aws:ecs/taskDefinition:TaskDefinition": _task_definition,
     "aws:ecs/service:Service": _service,
     "aws:iam/role:Role": lambda i: i["name"],
     "aws:iam/rolePolicy:RolePolicy": _role_policy,
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": lambda i: f"{i['policyArn']} on {i['role']}",
-    "aws:secretsmanager/secret:Secret": lambda i: f"{i['name']} (declared; recovery {_n(i.get('recoveryWindowInDays'))} days)",
+    "aws:secretsmanager/secret:Secret": lambda i: (
+        f"{i['name']} (declared; recovery {_n(i.get('recoveryWindowInDays'))} days)"
+    ),
     "aws:secretsmanager/secretVersion:SecretVersion": lambda i: "value from encrypted stack config (secret)",
     "aws:lb/targetGroup:TargetGroup": lambda i: (
         f"{i['name']}: {i['protocol']} {_n(i['port'])} {i['targetType']}, health {i['healthCheck']['path']} "
         f"every {_n(i['healthCheck']['interval'])}s (healthy after {_n(i['healthCheck']['healthyThreshold'])}), "
-        f"deregistration {_n(i['deregistrationDelay'])}s"),
+        f"deregistration {_n(i['deregistrationDelay'])}s"
+    ),
     "aws:lb/listenerRule:ListenerRule": _listener_rule,
     "aws:lb/loadBalancer:LoadBalancer": lambda i: (
-        f"{i['name']}: {'internal' if i.get('internal') else 'internet-facing'} in {len(i.get('subnets', []))} subnets"),
+        f"{i['name']}: {'internal' if i.get('internal') else 'internet-facing'} in {len(i.get('subnets', []))} subnets"
+    ),
     "aws:lb/listener:Listener": lambda i: f"{i['protocol']} {_n(i['port'])} -> {i['defaultActions'][0]['type']}",
     "aws:ec2/securityGroup:SecurityGroup": lambda i: i["name"],
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": _rule("in"),
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": _rule("out"),
     "aws:cloudwatch/logGroup:LogGroup": lambda i: f"{i['name']}, retention {_n(i.get('retentionInDays'))} days",
     "aws:cloudwatch/logMetricFilter:LogMetricFilter": lambda i: (
-        f"{i['pattern']} -> {i['metricTransformation']['namespace']}/{i['metricTransformation']['name']}"),
+        f"{i['pattern']} -> {i['metricTransformation']['namespace']}/{i['metricTransformation']['name']}"
+    ),
     "aws:cloudwatch/metricAlarm:MetricAlarm": _alarm,
     "aws:sns/topic:Topic": lambda i: i["name"],
     "aws:sns/topicSubscription:TopicSubscription": lambda i: f"{i['protocol']} {i['endpoint']}",
     "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace": lambda i: f"{i['name']} in {i['vpc']}",
     "aws:servicediscovery/service:Service": lambda i: (
-        f"{i['name']}: A records, TTL {_n(i['dnsConfig']['dnsRecords'][0]['ttl'])}s"),
+        f"{i['name']}: A records, TTL {_n(i['dnsConfig']['dnsRecords'][0]['ttl'])}s"
+    ),
     "aws:appautoscaling/target:Target": lambda i: (
-        f"{i['resourceId']}: {_n(i['minCapacity'])}..{_n(i['maxCapacity'])} tasks"),
+        f"{i['resourceId']}: {_n(i['minCapacity'])}..{_n(i['maxCapacity'])} tasks"
+    ),
     "aws:appautoscaling/policy:Policy": lambda i: (
-        f"{i['name']}: CPU target {_n(i['targetTrackingScalingPolicyConfiguration']['targetValue'])}%"),
+        f"{i['name']}: CPU target {_n(i['targetTrackingScalingPolicyConfiguration']['targetValue'])}%"
+    ),
     "pulumi-python:dynamic:Resource": lambda i: (
         f"pulumi up fails unless {i['service_name']} runs {i['task_definition_arn'].rsplit('/', 1)[-1]} "
-        f"within {_n(i['timeout_seconds'])}s"),
+        f"within {_n(i['timeout_seconds'])}s"
+    ),
 }
 
 
@@ -141,8 +159,11 @@ def describe(resource: Registered) -> str:
 
 def table(resources: list[Registered]) -> str:
     """Every resource (components left out: they own, they do not exist in AWS), sorted."""
-    rows = [(short_type(r.type), r.name, describe(r))
-            for r in sorted(resources, key=lambda r: (r.type, r.name)) if not r.type.startswith("hokusai:")]
+    rows = [
+        (short_type(r.type), r.name, describe(r))
+        for r in sorted(resources, key=lambda r: (r.type, r.name))
+        if not r.type.startswith("hokusai:")
+    ]
     widths = [max(len(row[i]) for row in rows + [("resource", "name", "")]) for i in (0, 1)]
     lines = [f"{'resource'.ljust(widths[0])}  {'name'.ljust(widths[1])}  key properties"]
     lines += [f"{kind.ljust(widths[0])}  {name.ljust(widths[1])}  {facts}" for kind, name, facts in rows]

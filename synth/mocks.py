@@ -122,8 +122,12 @@ class RecordingMocks(pulumi.runtime.Mocks):
         world = self.world
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
             account = world.caller_account_id or world.account_id
-            return {"accountId": account, "arn": f"arn:aws:iam::{account}:user/ci", "userId": "AIDAEXAMPLE",
-                    "id": account}
+            return {
+                "accountId": account,
+                "arn": f"arn:aws:iam::{account}:user/ci",
+                "userId": "AIDAEXAMPLE",
+                "id": account,
+            }
         if args.token == "aws:secretsmanager/getSecret:getSecret":
             wanted = args.args.get("name") or args.args.get("arn")
             found = world.find_secret(wanted)
@@ -136,15 +140,20 @@ class RecordingMocks(pulumi.runtime.Mocks):
             if arn not in world.listeners:
                 return _not_found(f"ELBv2 Listener ({arn})", "arn")
             lb_name = world.listeners[arn][0]
-            return {"arn": arn, "id": arn, "loadBalancerArn": self._lb_arn(lb_name), "port": 443,
-                    "protocol": "HTTPS"}
+            return {"arn": arn, "id": arn, "loadBalancerArn": self._lb_arn(lb_name), "port": 443, "protocol": "HTTPS"}
         if args.token == "aws:lb/getLoadBalancer:getLoadBalancer":
             arn = args.args.get("arn")
             for lb_name, groups in world.listeners.values():
                 if self._lb_arn(lb_name) == arn:
-                    return {"arn": arn, "id": arn, "arnSuffix": arn.split(":loadbalancer/", 1)[1],
-                            "name": lb_name, "loadBalancerType": "application", "securityGroups": list(groups),
-                            "dnsName": f"{lb_name}-{_hex(lb_name, 9)}.{world.region}.elb.amazonaws.com"}
+                    return {
+                        "arn": arn,
+                        "id": arn,
+                        "arnSuffix": arn.split(":loadbalancer/", 1)[1],
+                        "name": lb_name,
+                        "loadBalancerType": "application",
+                        "securityGroups": list(groups),
+                        "dnsName": f"{lb_name}-{_hex(lb_name, 9)}.{world.region}.elb.amazonaws.com",
+                    }
             return _not_found(f"ELBv2 Load Balancer ({arn})", "arn")
         raise NotImplementedError(f"the mocks do not answer {args.token}; add it to synth/mocks.py")
 
@@ -172,8 +181,11 @@ class RecordingMocks(pulumi.runtime.Mocks):
             arn = f"arn:aws:ecs:{region}:{account}:service/{cluster}/{physical}"
             return arn, {"name": physical}
         if type_ == "aws:iam/role:Role":
-            return physical, {"arn": f"arn:aws:iam::{account}:role/{physical}", "name": physical,
-                              "uniqueId": f"AROA{_hex(seed, 17).upper()}"}
+            return physical, {
+                "arn": f"arn:aws:iam::{account}:role/{physical}",
+                "name": physical,
+                "uniqueId": f"AROA{_hex(seed, 17).upper()}",
+            }
         if type_ == "aws:iam/rolePolicy:RolePolicy":
             return f"{inputs.get('role')}:{physical}", {"name": physical}
         if type_ == "aws:secretsmanager/secret:Secret":
@@ -187,9 +199,13 @@ class RecordingMocks(pulumi.runtime.Mocks):
             return arn, {"arn": arn, "arnSuffix": suffix, "name": physical}
         if type_ == "aws:lb/loadBalancer:LoadBalancer":
             arn = self._lb_arn(physical)
-            return arn, {"arn": arn, "arnSuffix": arn.split(":loadbalancer/", 1)[1], "name": physical,
-                         "dnsName": f"{physical}-{_hex(seed, 9)}.{region}.elb.amazonaws.com",
-                         "zoneId": "Z35SXDOTRQ7X7K"}
+            return arn, {
+                "arn": arn,
+                "arnSuffix": arn.split(":loadbalancer/", 1)[1],
+                "name": physical,
+                "dnsName": f"{physical}-{_hex(seed, 9)}.{region}.elb.amazonaws.com",
+                "zoneId": "Z35SXDOTRQ7X7K",
+            }
         if type_ == "aws:lb/listener:Listener":
             lb = str(inputs.get("loadBalancerArn", ""))
             arn = lb.replace(":loadbalancer/", ":listener/") + f"/{_hex(seed, 16)}"
@@ -200,13 +216,20 @@ class RecordingMocks(pulumi.runtime.Mocks):
             return arn, {"arn": arn}
         if type_ == "aws:ec2/securityGroup:SecurityGroup":
             group = f"sg-{_hex(seed, 17)}"
-            return group, {"arn": f"arn:aws:ec2:{region}:{account}:security-group/{group}", "name": physical,
-                           "ownerId": account}
-        if type_ in ("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
-                     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"):
+            return group, {
+                "arn": f"arn:aws:ec2:{region}:{account}:security-group/{group}",
+                "name": physical,
+                "ownerId": account,
+            }
+        if type_ in (
+            "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+            "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
+        ):
             rule = f"sgr-{_hex(seed, 17)}"
-            return rule, {"arn": f"arn:aws:ec2:{region}:{account}:security-group-rule/{rule}",
-                          "securityGroupRuleId": rule}
+            return rule, {
+                "arn": f"arn:aws:ec2:{region}:{account}:security-group-rule/{rule}",
+                "securityGroupRuleId": rule,
+            }
         if type_ == "aws:cloudwatch/logGroup:LogGroup":
             # The provider's log-group ARN has no trailing ":*".
             return physical, {"arn": f"arn:aws:logs:{region}:{account}:log-group:{physical}", "name": physical}
@@ -222,8 +245,10 @@ class RecordingMocks(pulumi.runtime.Mocks):
             return arn, {"arn": arn}
         if type_ == "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace":
             ns = f"ns-{_hex(seed, 16)}"
-            return ns, {"arn": f"arn:aws:servicediscovery:{region}:{account}:namespace/{ns}",
-                        "hostedZone": f"Z{_hex(seed, 13).upper()}"}
+            return ns, {
+                "arn": f"arn:aws:servicediscovery:{region}:{account}:namespace/{ns}",
+                "hostedZone": f"Z{_hex(seed, 13).upper()}",
+            }
         if type_ == "aws:servicediscovery/service:Service":
             srv = f"srv-{_hex(seed, 16)}"
             return srv, {"arn": f"arn:aws:servicediscovery:{region}:{account}:service/{srv}"}
@@ -232,8 +257,10 @@ class RecordingMocks(pulumi.runtime.Mocks):
                 "arn": f"arn:aws:application-autoscaling:{region}:{account}:scalable-target/{_hex(seed, 28)}"
             }
         if type_ == "aws:appautoscaling/policy:Policy":
-            return physical, {"arn": f"arn:aws:autoscaling:{region}:{account}:scalingPolicy:{_hex(seed, 8)}"
-                                     f":resource/ecs/{inputs.get('resourceId')}:policyName/{physical}"}
+            return physical, {
+                "arn": f"arn:aws:autoscaling:{region}:{account}:scalingPolicy:{_hex(seed, 8)}"
+                f":resource/ecs/{inputs.get('resourceId')}:policyName/{physical}"
+            }
         if type_.startswith("aws:"):
             return physical, {"arn": f"arn:aws:{type_.split(':')[1].split('/')[0]}:{region}:{account}:{physical}"}
         # Component resources and dynamic resources: no physical identity.

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 import runpy
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import pulumi
 

@@ -66,11 +66,17 @@ def summary(stack: str, run: Run, findings: list) -> str:
         f"(account {estate.get('account_id')}), cluster {estate.get('cluster_name')}",
     ]
     for service in estate.get("services", []):
-        task = next(r for r in run.resources if r.type == "aws:ecs/taskDefinition:TaskDefinition"
-                    and r.inputs.get("family") == service["task_family"])
+        task = next(
+            r
+            for r in run.resources
+            if r.type == "aws:ecs/taskDefinition:TaskDefinition" and r.inputs.get("family") == service["task_family"]
+        )
         container = register_task_definition_params(task)["containerDefinitions"][0]
-        routes = [r for r in run.resources if r.type == "aws:lb/listenerRule:ListenerRule"
-                  and r.name.startswith(f"{service['key']}-route-")]
+        routes = [
+            r
+            for r in run.resources
+            if r.type == "aws:lb/listenerRule:ListenerRule" and r.name.startswith(f"{service['key']}-route-")
+        ]
         lines += [
             f"  service {service['service_name']}  (task {service['task_family']}, "
             f"{task.inputs['cpu']} CPU / {task.inputs['memory']} MiB, container {service['container_name']}:"
@@ -81,22 +87,39 @@ def summary(stack: str, run: Run, findings: list) -> str:
             f"    logs     {service['log_group_name']}: {len(service['metric_filters'])} metric filters, "
             f"{len(service['alarm_names'])} alarms ({len(service['deployment_alarm_names'])} roll deployments back)",
         ]
-        gate = next((r for r in run.resources if r.type == "pulumi-python:dynamic:Resource"
-                     and r.inputs.get("service_name") == service["service_name"]), None)
-        lines.append("    deploy   circuit breaker and alarms roll back; "
-                     + (f"the deploy gate fails `pulumi up` unless {service['task_family']} lands within "
-                        f"{int(gate.inputs['timeout_seconds'])} s" if gate else "deploy gate off"))
+        gate = next(
+            (
+                r
+                for r in run.resources
+                if r.type == "pulumi-python:dynamic:Resource"
+                and r.inputs.get("service_name") == service["service_name"]
+            ),
+            None,
+        )
+        lines.append(
+            "    deploy   circuit breaker and alarms roll back; "
+            + (
+                f"the deploy gate fails `pulumi up` unless {service['task_family']} lands within "
+                f"{int(gate.inputs['timeout_seconds'])} s"
+                if gate
+                else "deploy gate off"
+            )
+        )
     redis = estate.get("redis")
     if redis:
-        lines.append(f"  redis    {redis['security_group_id']}:{redis['port']} admits "
-                     + ", ".join(sorted(redis["consumer_security_group_ids"])))
+        lines.append(
+            f"  redis    {redis['security_group_id']}:{redis['port']} admits "
+            + ", ".join(sorted(redis["consumer_security_group_ids"]))
+        )
     counts = Counter(r.type for r in run.resources if r.type.startswith("aws:"))
     lines.append("  resources: " + ", ".join(f"{n} {short_type(t)}" for t, n in sorted(counts.items())))
     if findings:
         lines.append(f"{len(findings)} invariant(s) broken:")
         lines += [f"  - {f}" for f in findings]
     else:
-        lines.append("invariants: all hold (secrets, IAM grant, network, Redis, deploy safety, observability, ECS API shape)")
+        lines.append(
+            "invariants: all hold (secrets, IAM grant, network, Redis, deploy safety, observability, ECS API shape)"
+        )
     return "\n".join(lines)
 
 
@@ -108,8 +131,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m synth.render", description=__doc__.split("\n\n")[0])
     parser.add_argument("--stack", default="development", help="stack name (reads Pulumi.<stack>.yaml)")
     parser.add_argument("--out", type=Path, help="where to write the rendering (default build/<stack>.json)")
-    parser.add_argument("--json", action="store_true",
-                        help="print the whole rendering (outputs and every resource's inputs) as JSON instead of the table")
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print the whole rendering (outputs and every resource's inputs) as JSON instead of the table",
+    )
     args = parser.parse_args(argv)
     try:
         run, findings = render(args.stack)

@@ -26,8 +26,12 @@ def hokusai_raw(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def load(values: dict[str, Any], stack: str = "development", secret_keys=()) -> Settings:
-    return load_settings(hokusai_raw(values), stack=stack, region=values.get("aws:region"),
-                         secret_config_keys=[k.split(":", 1)[1] for k in secret_keys])
+    return load_settings(
+        hokusai_raw(values),
+        stack=stack,
+        region=values.get("aws:region"),
+        secret_config_keys=[k.split(":", 1)[1] for k in secret_keys],
+    )
 
 
 def run(values: dict[str, Any], world: AdoptedWorld | None = None, secret_keys=(), stack="development") -> Run:
@@ -35,8 +39,9 @@ def run(values: dict[str, Any], world: AdoptedWorld | None = None, secret_keys=(
 
 
 def container(run_: Run, family: str = "hokusai-api-development") -> dict[str, Any]:
-    task = next(r for r in run_.resources
-                if r.type == "aws:ecs/taskDefinition:TaskDefinition" and r.inputs["family"] == family)
+    task = next(
+        r for r in run_.resources if r.type == "aws:ecs/taskDefinition:TaskDefinition" and r.inputs["family"] == family
+    )
     (definition,) = json.loads(task.inputs["containerDefinitions"])
     return definition
 
@@ -72,4 +77,3 @@ def with_new_load_balancer(values: dict[str, Any], certificate: bool = True) -> 
             "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9"
         )
     return values
-

@@ -27,8 +27,12 @@ def test_the_development_stack_loads(dev_values):
     assert settings.cluster_name == "hokusai-development"
     assert (api.name, api.log_group_name) == ("hokusai-api-development", "/ecs/hokusai-api-development")
     assert (api.container_name, api.container_port, api.cpu, api.memory) == ("api", 8001, 512, 1024)
-    assert {s.env_var for s in api.secrets} == {"HUGGINGFACE_API_KEY", "DB_PASSWORD", "REDIS_AUTH_TOKEN",
-                                                "API_SECRET_KEY"}
+    assert {s.env_var for s in api.secrets} == {
+        "HUGGINGFACE_API_KEY",
+        "DB_PASSWORD",
+        "REDIS_AUTH_TOKEN",
+        "API_SECRET_KEY",
+    }
     assert settings.redis.port == 6379
 
 
@@ -128,32 +132,40 @@ def test_an_encrypted_config_value_is_accepted(api, dev_values):
 
 def test_an_existing_secret_keeps_its_value(api, dev_values):
     api["secrets"]["DB_PASSWORD"]["value_from"] = "dbPassword"
-    assert "only applies to a secret the program creates" in problems(
-        dev_values, secret_keys=["hokusai:dbPassword"])["hokusai:services.api.secrets.DB_PASSWORD.value_from"]
+    assert (
+        "only applies to a secret the program creates"
+        in problems(dev_values, secret_keys=["hokusai:dbPassword"])[
+            "hokusai:services.api.secrets.DB_PASSWORD.value_from"
+        ]
+    )
 
 
 def test_a_created_secret_is_named_not_arned(api, dev_values):
     api["secrets"]["API_SECRET_KEY"] = {
-        "create": "arn:aws:secretsmanager:us-east-1:123456789012:secret:hokusai/development/api/secret-key"}
+        "create": "arn:aws:secretsmanager:us-east-1:123456789012:secret:hokusai/development/api/secret-key"
+    }
     assert "hokusai:services.api.secrets.API_SECRET_KEY.create" in problems(dev_values)
 
 
 def test_a_secret_arn_from_another_region_is_refused(api, dev_values):
     api["secrets"]["DB_PASSWORD"] = {
-        "existing": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:hokusai/development/database/password"}
+        "existing": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:hokusai/development/database/password"
+    }
     assert "region eu-west-1" in problems(dev_values)["hokusai:services.api.secrets.DB_PASSWORD.existing"]
 
 
 def test_a_secret_arn_from_another_account_is_refused(api, dev_values):
     api["secrets"]["DB_PASSWORD"] = {
-        "existing": "arn:aws:secretsmanager:us-east-1:999999999999:secret:hokusai/development/database/password"}
+        "existing": "arn:aws:secretsmanager:us-east-1:999999999999:secret:hokusai/development/database/password"
+    }
     assert "account 999999999999" in problems(dev_values)["hokusai:services.api.secrets.DB_PASSWORD.existing"]
 
 
 def test_a_shared_secret_must_be_declared_the_same_way_everywhere(dev_values):
     with_mlflow(dev_values)
     dev_values["hokusai:services"]["mlflow"]["secrets"]["DB_PASSWORD"] = {
-        "create": "hokusai/development/database/password"}
+        "create": "hokusai/development/database/password"
+    }
     assert "differently" in problems(dev_values)["hokusai:services.mlflow.secrets.DB_PASSWORD"]
 
 
@@ -179,8 +191,9 @@ def test_an_unknown_cpu_size_is_named(api, dev_values):
     assert "hokusai:services.api.cpu" in problems(dev_values)
 
 
-@pytest.mark.parametrize("image", ["hokusai/api", "hokusai/api:latest",
-                                   "123456789012.dkr.ecr.us-east-1.amazonaws.com/hokusai/api:latest"])
+@pytest.mark.parametrize(
+    "image", ["hokusai/api", "hokusai/api:latest", "123456789012.dkr.ecr.us-east-1.amazonaws.com/hokusai/api:latest"]
+)
 def test_an_image_must_be_pinned(api, dev_values, image):
     api["image"] = image
     assert "hokusai:services.api.image" in problems(dev_values)
@@ -212,7 +225,9 @@ def test_a_route_must_match_something(api, dev_values):
 
 
 def test_a_route_has_at_most_five_values(api, dev_values):
-    api["routes"] = [{"priority": 100, "hosts": ["a.hokus.ai", "b.hokus.ai", "c.hokus.ai"], "paths": ["/a", "/b", "/c"]}]
+    api["routes"] = [
+        {"priority": 100, "hosts": ["a.hokus.ai", "b.hokus.ai", "c.hokus.ai"], "paths": ["/a", "/b", "/c"]}
+    ]
     assert "at most 5" in problems(dev_values)["hokusai:services.api.routes[0]"]
 
 
@@ -254,13 +269,19 @@ def test_a_new_load_balancer_with_a_certificate_loads(dev_values):
 
 def test_a_listener_in_another_region_is_refused(dev_values):
     dev_values["hokusai:load_balancer"]["listener_arn"] = (
-        "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/x/0123456789abcdef/0123456789abcdef")
+        "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/x/0123456789abcdef/0123456789abcdef"
+    )
     assert "region eu-west-1" in problems(dev_values)["hokusai:load_balancer.listener_arn"]
 
 
 def test_a_listener_arn_must_be_a_listener(dev_values):
-    dev_values["hokusai:load_balancer"]["listener_arn"] = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/x/y"
-    assert "not the ARN of an Application Load Balancer listener" in problems(dev_values)["hokusai:load_balancer.listener_arn"]
+    dev_values["hokusai:load_balancer"]["listener_arn"] = (
+        "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/x/y"
+    )
+    assert (
+        "not the ARN of an Application Load Balancer listener"
+        in problems(dev_values)["hokusai:load_balancer.listener_arn"]
+    )
 
 
 def test_redis_is_required_when_a_service_uses_it(dev_values):
@@ -280,14 +301,17 @@ def test_a_redis_consumer_must_be_a_security_group(dev_values):
     assert "security group id" in problems(dev_values)["hokusai:redis.extra_consumers.workers"]
 
 
-@pytest.mark.parametrize("key,value", [
-    ("hokusai:network", {"vpc_id": "vpc-123", "private_subnet_ids": ["subnet-0a1b2c3d4e5f60001"]}),
-    ("hokusai:account_id", "12345"),
-    ("hokusai:log_retention_days", 42),
-    ("hokusai:alarm_emails", ["not-an-address"]),
-    ("hokusai:deploy_gate", {"timeout_seconds": 5}),
-    ("hokusai:tags", {"aws:reserved": "x"}),
-])
+@pytest.mark.parametrize(
+    "key,value",
+    [
+        ("hokusai:network", {"vpc_id": "vpc-123", "private_subnet_ids": ["subnet-0a1b2c3d4e5f60001"]}),
+        ("hokusai:account_id", "12345"),
+        ("hokusai:log_retention_days", 42),
+        ("hokusai:alarm_emails", ["not-an-address"]),
+        ("hokusai:deploy_gate", {"timeout_seconds": 5}),
+        ("hokusai:tags", {"aws:reserved": "x"}),
+    ],
+)
 def test_bad_values_are_named(dev_values, key, value):
     dev_values[key] = value
     assert any(k.startswith(key) for k in problems(dev_values))

@@ -7,7 +7,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from core.settings import TOP_LEVEL_KEYS, SettingsError, load_settings
 from tests.helpers import DEV_VALUES, hokusai_raw
@@ -15,13 +16,18 @@ from tests.helpers import DEV_VALUES, hokusai_raw
 DEV_RAW = hokusai_raw(DEV_VALUES)
 
 scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(-10**6, 10**6), st.floats(allow_nan=True),
-    st.text(max_size=30), st.sampled_from(["", "latest", "arn:aws:x", "sg-", "512", "true", "vpc-0a1b2c3d"]),
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**6), 10**6),
+    st.floats(allow_nan=True),
+    st.text(max_size=30),
+    st.sampled_from(["", "latest", "arn:aws:x", "sg-", "512", "true", "vpc-0a1b2c3d"]),
 )
 values = st.recursive(
     scalars,
-    lambda children: st.one_of(st.lists(children, max_size=4),
-                               st.dictionaries(st.text(max_size=12), children, max_size=4)),
+    lambda children: st.one_of(
+        st.lists(children, max_size=4), st.dictionaries(st.text(max_size=12), children, max_size=4)
+    ),
     max_leaves=12,
 )
 
@@ -46,7 +52,7 @@ def assert_well_formed(error: SettingsError, extra_top_keys: set[str] = frozense
     for problem in error.problems:
         assert problem.what.strip() and problem.fix.strip()
         if problem.key.startswith("hokusai:"):
-            rest = problem.key[len("hokusai:"):]
+            rest = problem.key[len("hokusai:") :]
             allowed = set(TOP_LEVEL_KEYS) | set(extra_top_keys)
             assert rest == "" or any(rest == k or rest.startswith((f"{k}.", f"{k}[")) for k in allowed), problem.key
         else:
@@ -64,8 +70,7 @@ def load_or_error(raw: Any, region: Any = "us-east-1", stack: Any = "development
 
 @given(values, values, values)
 def test_any_input_gives_settings_or_a_named_error(raw, region, stack):
-    load_or_error(raw, region=region, stack=stack,
-                  extra={k for k in raw} if isinstance(raw, dict) else ())
+    load_or_error(raw, region=region, stack=stack, extra={k for k in raw} if isinstance(raw, dict) else ())
 
 
 @given(st.sampled_from(ALL_PATHS), values)
@@ -93,8 +98,11 @@ def test_unknown_keys_anywhere_in_a_service_are_named(extra):
     raw = copy.deepcopy(DEV_RAW)
     raw["services"]["api"].update(extra)
     result = load_or_error(raw)
-    unknown = set(extra) - set(DEV_RAW["services"]["api"]) - {
-        "cpu", "memory", "desired_count", "autoscaling", "health_check_grace_seconds", "task_role_policy_arns"}
+    unknown = (
+        set(extra)
+        - set(DEV_RAW["services"]["api"])
+        - {"cpu", "memory", "desired_count", "autoscaling", "health_check_grace_seconds", "task_role_policy_arns"}
+    )
     if unknown:
         assert isinstance(result, SettingsError)
         keys = {p.key for p in result.problems}

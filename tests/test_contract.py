@@ -32,14 +32,35 @@ def test_no_plain_setting_looks_like_a_credential(contract):
     assert not [name for name in contract.setting_names if looks_secret(name)]
 
 
-@pytest.mark.parametrize("name", ["HUGGINGFACE_API_KEY", "DB_PASSWORD", "REDIS_AUTH_TOKEN", "API_SECRET_KEY",
-                                  "AWS_SECRET_ACCESS_KEY", "SENTRY_DSN", "webhook_secret"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "HUGGINGFACE_API_KEY",
+        "DB_PASSWORD",
+        "REDIS_AUTH_TOKEN",
+        "API_SECRET_KEY",
+        "AWS_SECRET_ACCESS_KEY",
+        "SENTRY_DSN",
+        "webhook_secret",
+    ],
+)
 def test_credential_names_look_secret(name):
     assert looks_secret(name)
 
 
-@pytest.mark.parametrize("name", ["DATABASE_HOST", "REDIS_URL", "MLFLOW_SERVER_URL", "AUTH_SERVICE_ID",
-                                  "API_PORT", "PASSTHROUGH_MODE", "KEYCLOAK_URL", "TOKENIZER_NAME"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "DATABASE_HOST",
+        "REDIS_URL",
+        "MLFLOW_SERVER_URL",
+        "AUTH_SERVICE_ID",
+        "API_PORT",
+        "PASSTHROUGH_MODE",
+        "KEYCLOAK_URL",
+        "TOKENIZER_NAME",
+    ],
+)
 def test_plain_names_do_not_look_secret(name):
     assert not looks_secret(name)
 
@@ -59,19 +80,25 @@ def test_the_huggingface_signature_matches_the_incident_response_body():
     assert not matches(HUGGINGFACE_TOKEN.filter_pattern, "HuggingFace token configured")
 
 
-@pytest.mark.parametrize("line", [
-    'INFO:     10.0.1.5:1 - "POST /api/v1/models/21/predict HTTP/1.1" 500 Internal Server Error',
-    'INFO:     10.0.1.5:1 - "GET /api/v1/models/21/info HTTP/1.1" 503 Service Unavailable',
-    'INFO:     10.0.1.5:1 - "GET /api/mlflow/x HTTP/2.0" 502 Bad Gateway',
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        'INFO:     10.0.1.5:1 - "POST /api/v1/models/21/predict HTTP/1.1" 500 Internal Server Error',
+        'INFO:     10.0.1.5:1 - "GET /api/v1/models/21/info HTTP/1.1" 503 Service Unavailable',
+        'INFO:     10.0.1.5:1 - "GET /api/mlflow/x HTTP/2.0" 502 Bad Gateway',
+    ],
+)
 def test_the_5xx_signature_counts_server_errors(line):
     assert matches(HTTP_5XX.filter_pattern, line)
 
 
-@pytest.mark.parametrize("line", [
-    'INFO:     10.0.1.5:1 - "POST /api/v1/models/21/predict HTTP/1.1" 200 OK',
-    'INFO:     10.0.1.5:1 - "POST /api/v1/models/500/predict HTTP/1.1" 401 Unauthorized',
-    'INFO:     10.0.1.5:1 - "GET /health HTTP/1.1" 422 Unprocessable Entity',
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        'INFO:     10.0.1.5:1 - "POST /api/v1/models/21/predict HTTP/1.1" 200 OK',
+        'INFO:     10.0.1.5:1 - "POST /api/v1/models/500/predict HTTP/1.1" 401 Unauthorized',
+        'INFO:     10.0.1.5:1 - "GET /health HTTP/1.1" 422 Unprocessable Entity',
+    ],
+)
 def test_the_5xx_signature_ignores_other_statuses(line):
     assert not matches(HTTP_5XX.filter_pattern, line)

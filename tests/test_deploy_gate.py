@@ -60,8 +60,13 @@ def test_the_provider_is_stored_by_reference_so_the_checked_out_code_runs(dev_ru
         "print(type(provider).__name__, provider.diff('x', {'task_definition_arn': 'a:1'}, "
         "{'task_definition_arn': 'a:2'}).changes)"
     )
-    done = subprocess.run([sys.executable, "-c", script, base64.b64encode(pickled).decode()],
-                          cwd=PROJECT_DIR, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", script, base64.b64encode(pickled).decode()],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.stdout.strip() == "DeployGateProvider True", done.stderr
 
 
@@ -82,8 +87,10 @@ def test_a_rolled_back_deployment_fails_the_gate_naming_why(fake):
     with pytest.raises(Exception) as caught:
         DeployGateProvider().create(gate_props(fake))
     message = str(caught.value)
-    assert message.startswith("deploy gate: hokusai-api-development: the deployment of "
-                              "hokusai-api-development:2 was rolled back; the service runs hokusai-api-development:1")
+    assert message.startswith(
+        "deploy gate: hokusai-api-development: the deployment of "
+        "hokusai-api-development:2 was rolled back; the service runs hokusai-api-development:1"
+    )
     assert "AccessDeniedException" in message
     assert "fix: the execution role may not read a secret the task references" in message
     assert "RUNBOOK.md" in message
@@ -108,12 +115,25 @@ def test_a_gate_that_cannot_look_fails_the_update_with_the_reason(fake, monkeypa
         DeployGateProvider().create(gate_props(fake))
 
 
-@pytest.mark.parametrize("key,changes", [
-    ("task_definition_arn", True), ("service_name", True), ("cluster", True),
-    ("timeout_seconds", False), ("poll_seconds", False), ("__provider", False),
-])
+@pytest.mark.parametrize(
+    "key,changes",
+    [
+        ("task_definition_arn", True),
+        ("service_name", True),
+        ("cluster", True),
+        ("timeout_seconds", False),
+        ("poll_seconds", False),
+        ("__provider", False),
+    ],
+)
 def test_only_a_new_deployment_reruns_the_gate(key, changes):
-    olds = {"task_definition_arn": "t:1", "service_name": "s", "cluster": "c", "timeout_seconds": 900,
-            "poll_seconds": 15, "__provider": "x"}
+    olds = {
+        "task_definition_arn": "t:1",
+        "service_name": "s",
+        "cluster": "c",
+        "timeout_seconds": 900,
+        "poll_seconds": 15,
+        "__provider": "x",
+    }
     news = {**olds, key: json.dumps([olds[key]])}
     assert DeployGateProvider().diff("s", olds, news).changes is changes

@@ -23,8 +23,9 @@ import copy
 import functools
 import json
 import re
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable, NamedTuple
+from typing import Any, NamedTuple
 
 import pytest
 
@@ -45,6 +46,7 @@ ROLE_INLINE_POLICY_LIMIT = 10_240
 # --------------------------------------------------------------------------- #
 # Deciding, with the request context a condition looks at
 # --------------------------------------------------------------------------- #
+
 
 class Need(NamedTuple):
     action: str
@@ -105,6 +107,7 @@ def decide(policy: dict[str, Any], action: str, resource: str, context: dict[str
 # Representative ARNs of each resource, from its own inputs
 # --------------------------------------------------------------------------- #
 
+
 def arn(service: str, resource: str) -> str:
     return f"arn:aws:{service}:{REGION}:{ACCOUNT}:{resource}"
 
@@ -122,9 +125,11 @@ SLR = {
     "ecs.amazonaws.com": iam_arn("role/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS"),
     "ecs.application-autoscaling.amazonaws.com": iam_arn(
         "role/aws-service-role/ecs.application-autoscaling.amazonaws.com/"
-        "AWSServiceRoleForApplicationAutoScaling_ECSService"),
+        "AWSServiceRoleForApplicationAutoScaling_ECSService"
+    ),
     "elasticloadbalancing.amazonaws.com": iam_arn(
-        "role/aws-service-role/elasticloadbalancing.amazonaws.com/AWSServiceRoleForElasticLoadBalancing"),
+        "role/aws-service-role/elasticloadbalancing.amazonaws.com/AWSServiceRoleForElasticLoadBalancing"
+    ),
 }
 
 
@@ -152,14 +157,18 @@ def _scaling(i: dict[str, Any]) -> dict[str, str]:
 
 
 def _sg_rule(i: dict[str, Any]) -> dict[str, str]:
-    return {"security_group": arn("ec2", f"security-group/{i['securityGroupId']}"),
-            "rule": arn("ec2", f"security-group-rule/sgr-{HEX}0")}
+    return {
+        "security_group": arn("ec2", f"security-group/{i['securityGroupId']}"),
+        "rule": arn("ec2", f"security-group-rule/sgr-{HEX}0"),
+    }
 
 
 def _log_group(name: str) -> dict[str, str]:
-    return {"log_group": arn("logs", f"log-group:{name}"),
-            # The older Logs APIs authorise against the log group's ARN with ":*".
-            "log_group_streams": arn("logs", f"log-group:{name}:*")}
+    return {
+        "log_group": arn("logs", f"log-group:{name}"),
+        # The older Logs APIs authorise against the log group's ARN with ":*".
+        "log_group_streams": arn("logs", f"log-group:{name}:*"),
+    }
 
 
 def _listener_arns(listener: str) -> dict[str, str]:
@@ -167,29 +176,40 @@ def _listener_arns(listener: str) -> dict[str, str]:
 
 
 ARNS = {
-    "aws:ecs/cluster:Cluster": lambda i: {"cluster": arn("ecs", f"cluster/{i['name']}"),
-                                          "ecs_slr": SLR["ecs.amazonaws.com"]},
+    "aws:ecs/cluster:Cluster": lambda i: {
+        "cluster": arn("ecs", f"cluster/{i['name']}"),
+        "ecs_slr": SLR["ecs.amazonaws.com"],
+    },
     "aws:ecs/taskDefinition:TaskDefinition": lambda i: {
         "task_definition": arn("ecs", f"task-definition/{i['family']}:1"),
-        "execution_role": i["executionRoleArn"], "task_role": i["taskRoleArn"]},
+        "execution_role": i["executionRoleArn"],
+        "task_role": i["taskRoleArn"],
+    },
     "aws:ecs/service:Service": lambda i: _ecs_service(_tail(i["cluster"]), i["name"]),
     "aws:iam/role:Role": lambda i: {"role": iam_arn(f"role/{i['name']}")},
     "aws:iam/rolePolicy:RolePolicy": lambda i: {"role": iam_arn(f"role/{i['role']}")},
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": lambda i: {"role": iam_arn(f"role/{i['role']}")},
     "aws:secretsmanager/secret:Secret": lambda i: {
-        "secret": arn("secretsmanager", f"secret:{i['name']}{SECRET_SUFFIX}"), "key": i.get("kmsKeyId") or KMS_KEY},
+        "secret": arn("secretsmanager", f"secret:{i['name']}{SECRET_SUFFIX}"),
+        "key": i.get("kmsKeyId") or KMS_KEY,
+    },
     "aws:secretsmanager/secretVersion:SecretVersion": lambda i: {"secret": i["secretId"], "key": KMS_KEY},
-    "aws:lb/targetGroup:TargetGroup": lambda i: {"target_group": arn("elasticloadbalancing",
-                                                                     f"targetgroup/{i['name']}/{HEX}")},
+    "aws:lb/targetGroup:TargetGroup": lambda i: {
+        "target_group": arn("elasticloadbalancing", f"targetgroup/{i['name']}/{HEX}")
+    },
     "aws:lb/listenerRule:ListenerRule": lambda i: _listener_arns(i["listenerArn"]),
     "aws:lb/loadBalancer:LoadBalancer": lambda i: {
         "load_balancer": arn("elasticloadbalancing", f"loadbalancer/app/{i['name']}/{HEX}"),
-        "elb_slr": SLR["elasticloadbalancing.amazonaws.com"]},
+        "elb_slr": SLR["elasticloadbalancing.amazonaws.com"],
+    },
     "aws:lb/listener:Listener": lambda i: {
         "load_balancer": i["loadBalancerArn"],
-        "listener": i["loadBalancerArn"].replace(":loadbalancer/", ":listener/") + f"/{HEX}"},
-    "aws:ec2/securityGroup:SecurityGroup": lambda i: {"security_group": arn("ec2", f"security-group/{NEW_SG}"),
-                                                      "vpc": arn("ec2", f"vpc/{i['vpcId']}")},
+        "listener": i["loadBalancerArn"].replace(":loadbalancer/", ":listener/") + f"/{HEX}",
+    },
+    "aws:ec2/securityGroup:SecurityGroup": lambda i: {
+        "security_group": arn("ec2", f"security-group/{NEW_SG}"),
+        "vpc": arn("ec2", f"vpc/{i['vpcId']}"),
+    },
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": _sg_rule,
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": _sg_rule,
     "aws:cloudwatch/logGroup:LogGroup": lambda i: _log_group(i["name"]),
@@ -199,10 +219,12 @@ ARNS = {
     "aws:sns/topicSubscription:TopicSubscription": lambda i: {"topic": i["topic"]},
     "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace": lambda i: {
         "namespace": arn("servicediscovery", f"namespace/ns-{HEX}"),
-        "hosted_zone": f"arn:aws:route53:::hostedzone/Z{HEX.upper()}"},
+        "hosted_zone": f"arn:aws:route53:::hostedzone/Z{HEX.upper()}",
+    },
     "aws:servicediscovery/service:Service": lambda i: {
         "namespace": arn("servicediscovery", f"namespace/{i['dnsConfig']['namespaceId']}"),
-        "service": arn("servicediscovery", f"service/srv-{HEX}")},
+        "service": arn("servicediscovery", f"service/srv-{HEX}"),
+    },
     "aws:appautoscaling/target:Target": _scaling,
     "aws:appautoscaling/policy:Policy": _scaling,
     # The deploy gate (infra/deploy_gate.py), the program's only dynamic resource.
@@ -218,27 +240,47 @@ NOTHING: dict[str, list[Need]] = {"create": [], "read": [], "update": [], "delet
 
 REQUIREMENTS: dict[str, dict[str, list[Need]]] = {
     # Component resources group children; they do not exist in AWS.
-    **{component: NOTHING for component in (
-        "hokusai:discovery:Namespace", "hokusai:ecs:Cluster", "hokusai:ecs:Service", "hokusai:iam:TaskRoles",
-        "hokusai:lb:LoadBalancer", "hokusai:network:RedisAccess", "hokusai:observability:AlarmTopic",
-        "hokusai:observability:ServiceObservability", "hokusai:secrets:Secrets")},
-
+    **{
+        component: NOTHING
+        for component in (
+            "hokusai:discovery:Namespace",
+            "hokusai:ecs:Cluster",
+            "hokusai:ecs:Service",
+            "hokusai:iam:TaskRoles",
+            "hokusai:lb:LoadBalancer",
+            "hokusai:network:RedisAccess",
+            "hokusai:observability:AlarmTopic",
+            "hokusai:observability:ServiceObservability",
+            "hokusai:secrets:Secrets",
+        )
+    },
     # -- ECS ------------------------------------------------------------------
     "aws:ecs/cluster:Cluster": {
         # Tags passed to a Create* call are authorised as ecs:TagResource too.
         # ECS creates its service-linked role the first time an account uses it.
-        "create": [N("ecs:CreateCluster", "cluster"), N("ecs:TagResource", "cluster"),
-                   N("iam:CreateServiceLinkedRole", "ecs_slr", slr_for("ecs.amazonaws.com"))],
+        "create": [
+            N("ecs:CreateCluster", "cluster"),
+            N("ecs:TagResource", "cluster"),
+            N("iam:CreateServiceLinkedRole", "ecs_slr", slr_for("ecs.amazonaws.com")),
+        ],
         # One call returns settings (Container Insights), configuration (ECS Exec logging) and tags.
         "read": [N("ecs:DescribeClusters", "cluster")],
-        "update": [N("ecs:UpdateCluster", "cluster"), N("ecs:UpdateClusterSettings", "cluster"),
-                   N("ecs:TagResource", "cluster"), N("ecs:UntagResource", "cluster")],
+        "update": [
+            N("ecs:UpdateCluster", "cluster"),
+            N("ecs:UpdateClusterSettings", "cluster"),
+            N("ecs:TagResource", "cluster"),
+            N("ecs:UntagResource", "cluster"),
+        ],
         "delete": [N("ecs:DeleteCluster", "cluster"), N("ecs:DescribeClusters", "cluster")],
     },
     "aws:ecs/taskDefinition:TaskDefinition": {
         # Registering hands both roles to ECS tasks: iam:PassRole, to ecs-tasks only.
-        "create": [N("ecs:RegisterTaskDefinition", "task_definition"), N("ecs:TagResource", "task_definition"),
-                   N("iam:PassRole", "execution_role", ECS_TASKS), N("iam:PassRole", "task_role", ECS_TASKS)],
+        "create": [
+            N("ecs:RegisterTaskDefinition", "task_definition"),
+            N("ecs:TagResource", "task_definition"),
+            N("iam:PassRole", "execution_role", ECS_TASKS),
+            N("iam:PassRole", "task_role", ECS_TASKS),
+        ],
         "read": [N("ecs:DescribeTaskDefinition")],
         # Every other change registers a new revision (create); only tags change in place.
         "update": [N("ecs:TagResource", "task_definition"), N("ecs:UntagResource", "task_definition")],
@@ -249,16 +291,29 @@ REQUIREMENTS: dict[str, dict[str, list[Need]]] = {
     "aws:ecs/service:Service": {
         # wait_for_steady_state: the provider follows the new deployment through
         # ListServiceDeployments / DescribeServiceDeployments until it completes.
-        "create": [N("ecs:CreateService", "service"), N("ecs:TagResource", "service"),
-                   N("ecs:DescribeServices", "service"), N("ecs:ListServiceDeployments", "service"),
-                   N("ecs:DescribeServiceDeployments", "service"), N("ecs:DescribeServiceDeployments", "deployment")],
+        "create": [
+            N("ecs:CreateService", "service"),
+            N("ecs:TagResource", "service"),
+            N("ecs:DescribeServices", "service"),
+            N("ecs:ListServiceDeployments", "service"),
+            N("ecs:DescribeServiceDeployments", "service"),
+            N("ecs:DescribeServiceDeployments", "deployment"),
+        ],
         "read": [N("ecs:DescribeServices", "service")],
-        "update": [N("ecs:UpdateService", "service"), N("ecs:TagResource", "service"),
-                   N("ecs:UntagResource", "service"), N("ecs:DescribeServices", "service"),
-                   N("ecs:ListServiceDeployments", "service"), N("ecs:DescribeServiceDeployments", "deployment")],
+        "update": [
+            N("ecs:UpdateService", "service"),
+            N("ecs:TagResource", "service"),
+            N("ecs:UntagResource", "service"),
+            N("ecs:DescribeServices", "service"),
+            N("ecs:ListServiceDeployments", "service"),
+            N("ecs:DescribeServiceDeployments", "deployment"),
+        ],
         # The provider scales the service to 0 before deleting it, then waits for INACTIVE.
-        "delete": [N("ecs:UpdateService", "service"), N("ecs:DeleteService", "service"),
-                   N("ecs:DescribeServices", "service")],
+        "delete": [
+            N("ecs:UpdateService", "service"),
+            N("ecs:DeleteService", "service"),
+            N("ecs:DescribeServices", "service"),
+        ],
     },
     # The deploy gate runs in `pulumi up` with the deployer's credentials (core/rollout.py);
     # it has no read or delete of its own.
@@ -268,16 +323,24 @@ REQUIREMENTS: dict[str, dict[str, list[Need]]] = {
         "update": [N("ecs:DescribeServices", "service"), N("ecs:ListTasks"), N("ecs:DescribeTasks", "task")],
         "delete": [],
     },
-
     # -- IAM --------------------------------------------------------------------
     "aws:iam/role:Role": {
         "create": [N("iam:CreateRole", "role"), N("iam:TagRole", "role")],
         # The provider also reads the role's inline and attached policies (drift of the deprecated
         # inline_policy / managed_policy_arns attributes).
-        "read": [N("iam:GetRole", "role"), N("iam:ListRolePolicies", "role"), N("iam:GetRolePolicy", "role"),
-                 N("iam:ListAttachedRolePolicies", "role")],
-        "update": [N("iam:UpdateRoleDescription", "role"), N("iam:UpdateRole", "role"),
-                   N("iam:UpdateAssumeRolePolicy", "role"), N("iam:TagRole", "role"), N("iam:UntagRole", "role")],
+        "read": [
+            N("iam:GetRole", "role"),
+            N("iam:ListRolePolicies", "role"),
+            N("iam:GetRolePolicy", "role"),
+            N("iam:ListAttachedRolePolicies", "role"),
+        ],
+        "update": [
+            N("iam:UpdateRoleDescription", "role"),
+            N("iam:UpdateRole", "role"),
+            N("iam:UpdateAssumeRolePolicy", "role"),
+            N("iam:TagRole", "role"),
+            N("iam:UntagRole", "role"),
+        ],
         # The provider removes the role from instance profiles before deleting it (there are none).
         "delete": [N("iam:ListInstanceProfilesForRole", "role"), N("iam:DeleteRole", "role")],
     },
@@ -293,85 +356,120 @@ REQUIREMENTS: dict[str, dict[str, list[Need]]] = {
         "update": [],  # every change replaces the attachment
         "delete": [N("iam:DetachRolePolicy", "role")],
     },
-
     # -- Secrets Manager ----------------------------------------------------------
     "aws:secretsmanager/secret:Secret": {
         # With secrets_kms_key_arn, Secrets Manager uses the key on the deployer's behalf.
-        "create": [N("secretsmanager:CreateSecret", "secret"), N("secretsmanager:TagResource", "secret"),
-                   N("kms:GenerateDataKey", "key", VIA_SECRETS_MANAGER),
-                   N("kms:Decrypt", "key", VIA_SECRETS_MANAGER)],
+        "create": [
+            N("secretsmanager:CreateSecret", "secret"),
+            N("secretsmanager:TagResource", "secret"),
+            N("kms:GenerateDataKey", "key", VIA_SECRETS_MANAGER),
+            N("kms:Decrypt", "key", VIA_SECRETS_MANAGER),
+        ],
         "read": [N("secretsmanager:DescribeSecret", "secret"), N("secretsmanager:GetResourcePolicy", "secret")],
-        "update": [N("secretsmanager:UpdateSecret", "secret"), N("secretsmanager:TagResource", "secret"),
-                   N("secretsmanager:UntagResource", "secret")],
+        "update": [
+            N("secretsmanager:UpdateSecret", "secret"),
+            N("secretsmanager:TagResource", "secret"),
+            N("secretsmanager:UntagResource", "secret"),
+        ],
         "delete": [N("secretsmanager:DeleteSecret", "secret")],
     },
     "aws:secretsmanager/secretVersion:SecretVersion": {
         # A secret whose value comes from encrypted stack config: the one place the deployer writes a value.
-        "create": [N("secretsmanager:PutSecretValue", "secret"),
-                   N("kms:GenerateDataKey", "key", VIA_SECRETS_MANAGER),
-                   N("kms:Decrypt", "key", VIA_SECRETS_MANAGER)],
+        "create": [
+            N("secretsmanager:PutSecretValue", "secret"),
+            N("kms:GenerateDataKey", "key", VIA_SECRETS_MANAGER),
+            N("kms:Decrypt", "key", VIA_SECRETS_MANAGER),
+        ],
         # Reading the version back needs GetSecretValue, which the policy denies: see BLOCKED.
         # (The write-only form, secret_string_wo, reads ListSecretVersionIds instead.)
         "read": [N("secretsmanager:ListSecretVersionIds", "secret")],
         "update": [N("secretsmanager:UpdateSecretVersionStage", "secret")],
         "delete": [N("secretsmanager:UpdateSecretVersionStage", "secret")],
     },
-
     # -- Elastic Load Balancing (Describe* have no resource-level permissions) -----
     "aws:lb/targetGroup:TargetGroup": {
         # Deregistration delay and the like are attributes, set right after the create.
-        "create": [N("elasticloadbalancing:CreateTargetGroup", "target_group"),
-                   N("elasticloadbalancing:AddTags", "target_group"),
-                   N("elasticloadbalancing:ModifyTargetGroupAttributes", "target_group")],
-        "read": [N("elasticloadbalancing:DescribeTargetGroups"),
-                 N("elasticloadbalancing:DescribeTargetGroupAttributes"), N("elasticloadbalancing:DescribeTags")],
-        "update": [N("elasticloadbalancing:ModifyTargetGroup", "target_group"),
-                   N("elasticloadbalancing:ModifyTargetGroupAttributes", "target_group"),
-                   N("elasticloadbalancing:AddTags", "target_group"),
-                   N("elasticloadbalancing:RemoveTags", "target_group")],
+        "create": [
+            N("elasticloadbalancing:CreateTargetGroup", "target_group"),
+            N("elasticloadbalancing:AddTags", "target_group"),
+            N("elasticloadbalancing:ModifyTargetGroupAttributes", "target_group"),
+        ],
+        "read": [
+            N("elasticloadbalancing:DescribeTargetGroups"),
+            N("elasticloadbalancing:DescribeTargetGroupAttributes"),
+            N("elasticloadbalancing:DescribeTags"),
+        ],
+        "update": [
+            N("elasticloadbalancing:ModifyTargetGroup", "target_group"),
+            N("elasticloadbalancing:ModifyTargetGroupAttributes", "target_group"),
+            N("elasticloadbalancing:AddTags", "target_group"),
+            N("elasticloadbalancing:RemoveTags", "target_group"),
+        ],
         "delete": [N("elasticloadbalancing:DeleteTargetGroup", "target_group")],
     },
     "aws:lb/listenerRule:ListenerRule": {
         # CreateRule is authorised against the listener (adopted: hokusai-main-development's).
         "create": [N("elasticloadbalancing:CreateRule", "listener"), N("elasticloadbalancing:AddTags", "rule")],
         "read": [N("elasticloadbalancing:DescribeRules"), N("elasticloadbalancing:DescribeTags")],
-        "update": [N("elasticloadbalancing:ModifyRule", "rule"), N("elasticloadbalancing:SetRulePriorities", "rule"),
-                   N("elasticloadbalancing:AddTags", "rule"), N("elasticloadbalancing:RemoveTags", "rule")],
+        "update": [
+            N("elasticloadbalancing:ModifyRule", "rule"),
+            N("elasticloadbalancing:SetRulePriorities", "rule"),
+            N("elasticloadbalancing:AddTags", "rule"),
+            N("elasticloadbalancing:RemoveTags", "rule"),
+        ],
         "delete": [N("elasticloadbalancing:DeleteRule", "rule")],
     },
     "aws:lb/loadBalancer:LoadBalancer": {  # load_balancer.create: true
-        "create": [N("elasticloadbalancing:CreateLoadBalancer", "load_balancer"),
-                   N("elasticloadbalancing:AddTags", "load_balancer"),
-                   N("elasticloadbalancing:ModifyLoadBalancerAttributes", "load_balancer"),
-                   N("iam:CreateServiceLinkedRole", "elb_slr", slr_for("elasticloadbalancing.amazonaws.com"))],
-        "read": [N("elasticloadbalancing:DescribeLoadBalancers"),
-                 N("elasticloadbalancing:DescribeLoadBalancerAttributes"), N("elasticloadbalancing:DescribeTags"),
-                 N("elasticloadbalancing:DescribeCapacityReservation")],
-        "update": [N("elasticloadbalancing:ModifyLoadBalancerAttributes", "load_balancer"),
-                   N("elasticloadbalancing:SetSecurityGroups", "load_balancer"),
-                   N("elasticloadbalancing:SetSubnets", "load_balancer"),
-                   N("elasticloadbalancing:AddTags", "load_balancer"),
-                   N("elasticloadbalancing:RemoveTags", "load_balancer")],
+        "create": [
+            N("elasticloadbalancing:CreateLoadBalancer", "load_balancer"),
+            N("elasticloadbalancing:AddTags", "load_balancer"),
+            N("elasticloadbalancing:ModifyLoadBalancerAttributes", "load_balancer"),
+            N("iam:CreateServiceLinkedRole", "elb_slr", slr_for("elasticloadbalancing.amazonaws.com")),
+        ],
+        "read": [
+            N("elasticloadbalancing:DescribeLoadBalancers"),
+            N("elasticloadbalancing:DescribeLoadBalancerAttributes"),
+            N("elasticloadbalancing:DescribeTags"),
+            N("elasticloadbalancing:DescribeCapacityReservation"),
+        ],
+        "update": [
+            N("elasticloadbalancing:ModifyLoadBalancerAttributes", "load_balancer"),
+            N("elasticloadbalancing:SetSecurityGroups", "load_balancer"),
+            N("elasticloadbalancing:SetSubnets", "load_balancer"),
+            N("elasticloadbalancing:AddTags", "load_balancer"),
+            N("elasticloadbalancing:RemoveTags", "load_balancer"),
+        ],
         # The provider waits for the ALB's network interfaces to go before it returns.
         "delete": [N("elasticloadbalancing:DeleteLoadBalancer", "load_balancer"), N("ec2:DescribeNetworkInterfaces")],
     },
     "aws:lb/listener:Listener": {  # load_balancer.create: true
         # CreateListener is authorised against the load balancer.
-        "create": [N("elasticloadbalancing:CreateListener", "load_balancer"),
-                   N("elasticloadbalancing:AddTags", "listener")],
-        "read": [N("elasticloadbalancing:DescribeListeners"), N("elasticloadbalancing:DescribeListenerAttributes"),
-                 N("elasticloadbalancing:DescribeTags")],
-        "update": [N("elasticloadbalancing:ModifyListener", "listener"), N("elasticloadbalancing:AddTags", "listener"),
-                   N("elasticloadbalancing:RemoveTags", "listener")],
+        "create": [
+            N("elasticloadbalancing:CreateListener", "load_balancer"),
+            N("elasticloadbalancing:AddTags", "listener"),
+        ],
+        "read": [
+            N("elasticloadbalancing:DescribeListeners"),
+            N("elasticloadbalancing:DescribeListenerAttributes"),
+            N("elasticloadbalancing:DescribeTags"),
+        ],
+        "update": [
+            N("elasticloadbalancing:ModifyListener", "listener"),
+            N("elasticloadbalancing:AddTags", "listener"),
+            N("elasticloadbalancing:RemoveTags", "listener"),
+        ],
         "delete": [N("elasticloadbalancing:DeleteListener", "listener")],
     },
-
     # -- EC2 security groups and rules (ARNs carry ids, not names) ----------------
     "aws:ec2/securityGroup:SecurityGroup": {
         # The provider revokes the allow-all egress rule AWS adds to every new group.
-        "create": [N("ec2:CreateSecurityGroup", "security_group"), N("ec2:CreateSecurityGroup", "vpc"),
-                   N("ec2:CreateTags", "security_group"), N("ec2:RevokeSecurityGroupEgress", "security_group"),
-                   N("ec2:DescribeSecurityGroups")],
+        "create": [
+            N("ec2:CreateSecurityGroup", "security_group"),
+            N("ec2:CreateSecurityGroup", "vpc"),
+            N("ec2:CreateTags", "security_group"),
+            N("ec2:RevokeSecurityGroupEgress", "security_group"),
+            N("ec2:DescribeSecurityGroups"),
+        ],
         "read": [N("ec2:DescribeSecurityGroups")],
         "update": [N("ec2:CreateTags", "security_group"), N("ec2:DeleteTags", "security_group")],
         # Before deleting, the provider looks for network interfaces still using the group.
@@ -379,33 +477,57 @@ REQUIREMENTS: dict[str, dict[str, list[Need]]] = {
     },
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": {
         # On the service's own group, and on the Redis group (not this stack's: by id only).
-        "create": [N("ec2:AuthorizeSecurityGroupIngress", "security_group"),
-                   N("ec2:AuthorizeSecurityGroupIngress", "rule"), N("ec2:CreateTags", "rule")],
+        "create": [
+            N("ec2:AuthorizeSecurityGroupIngress", "security_group"),
+            N("ec2:AuthorizeSecurityGroupIngress", "rule"),
+            N("ec2:CreateTags", "rule"),
+        ],
         "read": [N("ec2:DescribeSecurityGroupRules")],
-        "update": [N("ec2:ModifySecurityGroupRules", "security_group"), N("ec2:ModifySecurityGroupRules", "rule"),
-                   N("ec2:CreateTags", "rule"), N("ec2:DeleteTags", "rule")],
+        "update": [
+            N("ec2:ModifySecurityGroupRules", "security_group"),
+            N("ec2:ModifySecurityGroupRules", "rule"),
+            N("ec2:CreateTags", "rule"),
+            N("ec2:DeleteTags", "rule"),
+        ],
         "delete": [N("ec2:RevokeSecurityGroupIngress", "security_group")],
     },
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": {
-        "create": [N("ec2:AuthorizeSecurityGroupEgress", "security_group"),
-                   N("ec2:AuthorizeSecurityGroupEgress", "rule"), N("ec2:CreateTags", "rule")],
+        "create": [
+            N("ec2:AuthorizeSecurityGroupEgress", "security_group"),
+            N("ec2:AuthorizeSecurityGroupEgress", "rule"),
+            N("ec2:CreateTags", "rule"),
+        ],
         "read": [N("ec2:DescribeSecurityGroupRules")],
-        "update": [N("ec2:ModifySecurityGroupRules", "security_group"), N("ec2:ModifySecurityGroupRules", "rule"),
-                   N("ec2:CreateTags", "rule"), N("ec2:DeleteTags", "rule")],
+        "update": [
+            N("ec2:ModifySecurityGroupRules", "security_group"),
+            N("ec2:ModifySecurityGroupRules", "rule"),
+            N("ec2:CreateTags", "rule"),
+            N("ec2:DeleteTags", "rule"),
+        ],
         "delete": [N("ec2:RevokeSecurityGroupEgress", "security_group")],
     },
-
     # -- CloudWatch Logs, alarms, SNS --------------------------------------------
     "aws:cloudwatch/logGroup:LogGroup": {
-        "create": [N("logs:CreateLogGroup", "log_group"), N("logs:CreateLogGroup", "log_group_streams"),
-                   N("logs:TagResource", "log_group"), N("logs:PutRetentionPolicy", "log_group_streams")],
+        "create": [
+            N("logs:CreateLogGroup", "log_group"),
+            N("logs:CreateLogGroup", "log_group_streams"),
+            N("logs:TagResource", "log_group"),
+            N("logs:PutRetentionPolicy", "log_group_streams"),
+        ],
         # Provider versions have used both tag APIs (ARN-based and the older name-based ones).
-        "read": [N("logs:DescribeLogGroups"), N("logs:ListTagsForResource", "log_group"),
-                 N("logs:ListTagsLogGroup", "log_group_streams")],
-        "update": [N("logs:PutRetentionPolicy", "log_group_streams"),
-                   N("logs:DeleteRetentionPolicy", "log_group_streams"),
-                   N("logs:TagResource", "log_group"), N("logs:UntagResource", "log_group"),
-                   N("logs:TagLogGroup", "log_group_streams"), N("logs:UntagLogGroup", "log_group_streams")],
+        "read": [
+            N("logs:DescribeLogGroups"),
+            N("logs:ListTagsForResource", "log_group"),
+            N("logs:ListTagsLogGroup", "log_group_streams"),
+        ],
+        "update": [
+            N("logs:PutRetentionPolicy", "log_group_streams"),
+            N("logs:DeleteRetentionPolicy", "log_group_streams"),
+            N("logs:TagResource", "log_group"),
+            N("logs:UntagResource", "log_group"),
+            N("logs:TagLogGroup", "log_group_streams"),
+            N("logs:UntagLogGroup", "log_group_streams"),
+        ],
         "delete": [N("logs:DeleteLogGroup", "log_group_streams")],
     },
     "aws:cloudwatch/logMetricFilter:LogMetricFilter": {
@@ -417,15 +539,21 @@ REQUIREMENTS: dict[str, dict[str, list[Need]]] = {
     "aws:cloudwatch/metricAlarm:MetricAlarm": {
         "create": [N("cloudwatch:PutMetricAlarm", "alarm"), N("cloudwatch:TagResource", "alarm")],
         "read": [N("cloudwatch:DescribeAlarms", "alarm"), N("cloudwatch:ListTagsForResource", "alarm")],
-        "update": [N("cloudwatch:PutMetricAlarm", "alarm"), N("cloudwatch:TagResource", "alarm"),
-                   N("cloudwatch:UntagResource", "alarm")],
+        "update": [
+            N("cloudwatch:PutMetricAlarm", "alarm"),
+            N("cloudwatch:TagResource", "alarm"),
+            N("cloudwatch:UntagResource", "alarm"),
+        ],
         "delete": [N("cloudwatch:DeleteAlarms", "alarm")],
     },
     "aws:sns/topic:Topic": {
         "create": [N("sns:CreateTopic", "topic"), N("sns:TagResource", "topic"), N("sns:SetTopicAttributes", "topic")],
         "read": [N("sns:GetTopicAttributes", "topic"), N("sns:ListTagsForResource", "topic")],
-        "update": [N("sns:SetTopicAttributes", "topic"), N("sns:TagResource", "topic"),
-                   N("sns:UntagResource", "topic")],
+        "update": [
+            N("sns:SetTopicAttributes", "topic"),
+            N("sns:TagResource", "topic"),
+            N("sns:UntagResource", "topic"),
+        ],
         "delete": [N("sns:DeleteTopic", "topic")],
     },
     "aws:sns/topicSubscription:TopicSubscription": {  # alarm_emails
@@ -435,55 +563,82 @@ REQUIREMENTS: dict[str, dict[str, list[Need]]] = {
         "update": [N("sns:SetSubscriptionAttributes")],
         "delete": [N("sns:Unsubscribe")],
     },
-
     # -- Cloud Map (ids, not names, in its ARNs) ------------------------------------
     "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace": {
         # Cloud Map creates the private hosted zone with the caller's Route 53 permissions
         # (AWS Cloud Map API permissions reference); the provider waits on the operation.
-        "create": [N("servicediscovery:CreatePrivateDnsNamespace"), N("servicediscovery:TagResource"),
-                   N("servicediscovery:GetOperation", "namespace"),
-                   N("route53:CreateHostedZone"), N("route53:GetHostedZone", "hosted_zone"),
-                   N("route53:ListHostedZonesByName"), N("ec2:DescribeVpcs"), N("ec2:DescribeRegions")],
+        "create": [
+            N("servicediscovery:CreatePrivateDnsNamespace"),
+            N("servicediscovery:TagResource"),
+            N("servicediscovery:GetOperation", "namespace"),
+            N("route53:CreateHostedZone"),
+            N("route53:GetHostedZone", "hosted_zone"),
+            N("route53:ListHostedZonesByName"),
+            N("ec2:DescribeVpcs"),
+            N("ec2:DescribeRegions"),
+        ],
         "read": [N("servicediscovery:GetNamespace", "namespace"), N("servicediscovery:ListTagsForResource")],
-        "update": [N("servicediscovery:UpdatePrivateDnsNamespace", "namespace"),
-                   N("servicediscovery:GetOperation", "namespace"), N("servicediscovery:TagResource"),
-                   N("servicediscovery:UntagResource")],
+        "update": [
+            N("servicediscovery:UpdatePrivateDnsNamespace", "namespace"),
+            N("servicediscovery:GetOperation", "namespace"),
+            N("servicediscovery:TagResource"),
+            N("servicediscovery:UntagResource"),
+        ],
         "delete": [N("servicediscovery:DeleteNamespace", "namespace"), N("servicediscovery:GetOperation", "namespace")],
     },
     "aws:servicediscovery/service:Service": {
-        "create": [N("servicediscovery:CreateService", "namespace"), N("servicediscovery:CreateService", "service"),
-                   N("servicediscovery:TagResource")],
+        "create": [
+            N("servicediscovery:CreateService", "namespace"),
+            N("servicediscovery:CreateService", "service"),
+            N("servicediscovery:TagResource"),
+        ],
         "read": [N("servicediscovery:GetService", "service"), N("servicediscovery:ListTagsForResource")],
-        "update": [N("servicediscovery:UpdateService", "service"), N("servicediscovery:GetOperation", "namespace"),
-                   N("servicediscovery:TagResource"), N("servicediscovery:UntagResource")],
+        "update": [
+            N("servicediscovery:UpdateService", "service"),
+            N("servicediscovery:GetOperation", "namespace"),
+            N("servicediscovery:TagResource"),
+            N("servicediscovery:UntagResource"),
+        ],
         "delete": [N("servicediscovery:DeleteService", "service")],
     },
-
     # -- Application Auto Scaling ---------------------------------------------------
     "aws:appautoscaling/target:Target": {
         # Registering an ECS service creates AWSServiceRoleForApplicationAutoScaling_ECSService the
         # first time, and Application Auto Scaling checks the service with the caller's ECS rights.
-        "create": [N("application-autoscaling:RegisterScalableTarget", "scalable_target", ECS_SCALING),
-                   N("application-autoscaling:TagResource", "scalable_target"),
-                   N("iam:CreateServiceLinkedRole", "slr", slr_for("ecs.application-autoscaling.amazonaws.com")),
-                   N("ecs:DescribeServices", "ecs_service"), N("ecs:UpdateService", "ecs_service")],
-        "read": [N("application-autoscaling:DescribeScalableTargets"),
-                 N("application-autoscaling:ListTagsForResource", "scalable_target")],
-        "update": [N("application-autoscaling:RegisterScalableTarget", "scalable_target", ECS_SCALING),
-                   N("application-autoscaling:TagResource", "scalable_target"),
-                   N("application-autoscaling:UntagResource", "scalable_target")],
+        "create": [
+            N("application-autoscaling:RegisterScalableTarget", "scalable_target", ECS_SCALING),
+            N("application-autoscaling:TagResource", "scalable_target"),
+            N("iam:CreateServiceLinkedRole", "slr", slr_for("ecs.application-autoscaling.amazonaws.com")),
+            N("ecs:DescribeServices", "ecs_service"),
+            N("ecs:UpdateService", "ecs_service"),
+        ],
+        "read": [
+            N("application-autoscaling:DescribeScalableTargets"),
+            N("application-autoscaling:ListTagsForResource", "scalable_target"),
+        ],
+        "update": [
+            N("application-autoscaling:RegisterScalableTarget", "scalable_target", ECS_SCALING),
+            N("application-autoscaling:TagResource", "scalable_target"),
+            N("application-autoscaling:UntagResource", "scalable_target"),
+        ],
         "delete": [N("application-autoscaling:DeregisterScalableTarget", "scalable_target", ECS_SCALING)],
     },
     "aws:appautoscaling/policy:Policy": {
         # Target tracking creates (and deletes) its CloudWatch alarms, TargetTracking-service/<cluster>/<service>-*.
-        "create": [N("application-autoscaling:PutScalingPolicy", "scalable_target", ECS_SCALING),
-                   N("cloudwatch:PutMetricAlarm", "target_tracking_alarm"),
-                   N("cloudwatch:DescribeAlarms", "target_tracking_alarm")],
+        "create": [
+            N("application-autoscaling:PutScalingPolicy", "scalable_target", ECS_SCALING),
+            N("cloudwatch:PutMetricAlarm", "target_tracking_alarm"),
+            N("cloudwatch:DescribeAlarms", "target_tracking_alarm"),
+        ],
         "read": [N("application-autoscaling:DescribeScalingPolicies")],
-        "update": [N("application-autoscaling:PutScalingPolicy", "scalable_target", ECS_SCALING),
-                   N("cloudwatch:PutMetricAlarm", "target_tracking_alarm")],
-        "delete": [N("application-autoscaling:DeleteScalingPolicy", "scalable_target", ECS_SCALING),
-                   N("cloudwatch:DeleteAlarms", "target_tracking_alarm")],
+        "update": [
+            N("application-autoscaling:PutScalingPolicy", "scalable_target", ECS_SCALING),
+            N("cloudwatch:PutMetricAlarm", "target_tracking_alarm"),
+        ],
+        "delete": [
+            N("application-autoscaling:DeleteScalingPolicy", "scalable_target", ECS_SCALING),
+            N("cloudwatch:DeleteAlarms", "target_tracking_alarm"),
+        ],
     },
 }
 
@@ -502,28 +657,43 @@ DATA_SOURCES: dict[str, list[Need]] = {
     # The provider calls it anyway; it needs no permission, but naming it documents the check.
     "aws:index/getCallerIdentity:getCallerIdentity": [N("sts:GetCallerIdentity")],
     # The data source also reads the secret's resource policy; never its value.
-    "aws:secretsmanager/getSecret:getSecret": [N("secretsmanager:DescribeSecret", "secret"),
-                                               N("secretsmanager:GetResourcePolicy", "secret")],
-    "aws:lb/getListener:getListener": [N("elasticloadbalancing:DescribeListeners"),
-                                       N("elasticloadbalancing:DescribeListenerAttributes"),
-                                       N("elasticloadbalancing:DescribeTags")],
-    "aws:lb/getLoadBalancer:getLoadBalancer": [N("elasticloadbalancing:DescribeLoadBalancers"),
-                                               N("elasticloadbalancing:DescribeLoadBalancerAttributes"),
-                                               N("elasticloadbalancing:DescribeTags"),
-                                               N("elasticloadbalancing:DescribeCapacityReservation")],
+    "aws:secretsmanager/getSecret:getSecret": [
+        N("secretsmanager:DescribeSecret", "secret"),
+        N("secretsmanager:GetResourcePolicy", "secret"),
+    ],
+    "aws:lb/getListener:getListener": [
+        N("elasticloadbalancing:DescribeListeners"),
+        N("elasticloadbalancing:DescribeListenerAttributes"),
+        N("elasticloadbalancing:DescribeTags"),
+    ],
+    "aws:lb/getLoadBalancer:getLoadBalancer": [
+        N("elasticloadbalancing:DescribeLoadBalancers"),
+        N("elasticloadbalancing:DescribeLoadBalancerAttributes"),
+        N("elasticloadbalancing:DescribeTags"),
+        N("elasticloadbalancing:DescribeCapacityReservation"),
+    ],
 }
 
 # `make verify` runs with the deploy role right after `pulumi up` (.github/workflows/deploy.yml):
 # the deploy policy must allow everything docs/verify-policy.json does.
 VERIFY: list[Need] = [
-    N("ecs:DescribeServices", "service"), N("ecs:DescribeTaskDefinition"), N("ecs:DescribeTasks", "task"),
-    N("ecs:ListTasks"), N("secretsmanager:DescribeSecret", "secret"),
-    N("iam:GetRolePolicy", "execution_role"), N("iam:ListRolePolicies", "execution_role"),
-    N("iam:ListAttachedRolePolicies", "execution_role"), N("iam:GetPolicy", "managed_policy"),
-    N("iam:GetPolicyVersion", "managed_policy"), N("cloudwatch:DescribeAlarms", "alarm"),
-    N("ec2:DescribeSecurityGroupRules"), N("elasticloadbalancing:DescribeTargetGroups"),
-    N("elasticloadbalancing:DescribeTargetHealth"), N("logs:DescribeLogGroups"),
-    N("logs:DescribeMetricFilters", "log_group_streams"), N("logs:FilterLogEvents", "log_group_streams"),
+    N("ecs:DescribeServices", "service"),
+    N("ecs:DescribeTaskDefinition"),
+    N("ecs:DescribeTasks", "task"),
+    N("ecs:ListTasks"),
+    N("secretsmanager:DescribeSecret", "secret"),
+    N("iam:GetRolePolicy", "execution_role"),
+    N("iam:ListRolePolicies", "execution_role"),
+    N("iam:ListAttachedRolePolicies", "execution_role"),
+    N("iam:GetPolicy", "managed_policy"),
+    N("iam:GetPolicyVersion", "managed_policy"),
+    N("cloudwatch:DescribeAlarms", "alarm"),
+    N("ec2:DescribeSecurityGroupRules"),
+    N("elasticloadbalancing:DescribeTargetGroups"),
+    N("elasticloadbalancing:DescribeTargetHealth"),
+    N("logs:DescribeLogGroups"),
+    N("logs:DescribeMetricFilters", "log_group_streams"),
+    N("logs:FilterLogEvents", "log_group_streams"),
 ]
 
 # Actions granted on Resource "*", each because the Service Authorization Reference gives it no
@@ -570,6 +740,7 @@ WILDCARD_ACTIONS_ALLOWED: dict[str, str] = {}
 # The checker
 # --------------------------------------------------------------------------- #
 
+
 def estate_arns(service: dict[str, Any]) -> dict[str, str]:
     """ARNs of one service of the estate output, for the lookups, the deploy gate and verify."""
     return {
@@ -582,7 +753,7 @@ def estate_arns(service: dict[str, Any]) -> dict[str, str]:
     }
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _decide_once(policy_json: str, action: str, resource: str, context: tuple[tuple[str, str], ...]) -> Decision:
     """The same question comes up for every alarm, rule, filter ...: answer it once per policy."""
     return decide(json.loads(policy_json), action, resource, dict(context) or None)
@@ -655,6 +826,7 @@ def as_rows(run_) -> list[dict[str, Any]]:
 # Tests
 # --------------------------------------------------------------------------- #
 
+
 def test_the_policy_is_a_plain_well_formed_document():
     assert POLICY["Version"] == "2012-10-17"
     sids = [s.get("Sid") for s in POLICY["Statement"]]
@@ -676,8 +848,11 @@ def test_every_resource_type_in_the_rendered_stack_says_what_it_needs():
 
 def test_every_resource_type_and_lookup_the_program_can_make_says_what_it_needs(every_feature, dev_run):
     types = {r.type for r in every_feature.resources}
-    assert {"aws:lb/loadBalancer:LoadBalancer", "aws:secretsmanager/secretVersion:SecretVersion",
-            "aws:sns/topicSubscription:TopicSubscription"} <= types, "the render lost an optional feature"
+    assert {
+        "aws:lb/loadBalancer:LoadBalancer",
+        "aws:secretsmanager/secretVersion:SecretVersion",
+        "aws:sns/topicSubscription:TopicSubscription",
+    } <= types, "the render lost an optional feature"
     assert types - set(REQUIREMENTS) == set()
     lookups = {token for run_ in (every_feature, dev_run) for token, _ in run_.mocks.calls}
     assert lookups - set(DATA_SOURCES) == set(), "add the data source to DATA_SOURCES (and the policy)"
@@ -692,25 +867,29 @@ def test_the_policy_allows_what_every_resource_the_program_can_create_needs(ever
 
 
 def test_the_policy_allows_the_lookups_at_preview():
-    listeners = {r["inputs"]["listenerArn"] for r in SNAPSHOT["resources"]
-                 if r["type"] == "aws:lb/listenerRule:ListenerRule"}
+    listeners = {
+        r["inputs"]["listenerArn"] for r in SNAPSHOT["resources"] if r["type"] == "aws:lb/listenerRule:ListenerRule"
+    }
     secrets = {a for service in ESTATE["services"] for a in service["secret_arns"].values()}
     assert listeners and secrets
     caller = DATA_SOURCES["aws:index/getCallerIdentity:getCallerIdentity"]
     problems = shortfalls(POLICY, "getCallerIdentity", caller, {})
     for secret in secrets:
-        problems += shortfalls(POLICY, "getSecret", DATA_SOURCES["aws:secretsmanager/getSecret:getSecret"],
-                               {"secret": secret})
+        problems += shortfalls(
+            POLICY, "getSecret", DATA_SOURCES["aws:secretsmanager/getSecret:getSecret"], {"secret": secret}
+        )
     for listener in listeners:
-        problems += shortfalls(POLICY, "getListener", DATA_SOURCES["aws:lb/getListener:getListener"],
-                               {"listener": listener})
+        problems += shortfalls(
+            POLICY, "getListener", DATA_SOURCES["aws:lb/getListener:getListener"], {"listener": listener}
+        )
         problems += shortfalls(POLICY, "getLoadBalancer", DATA_SOURCES["aws:lb/getLoadBalancer:getLoadBalancer"], {})
     assert problems == []
 
 
 def test_the_policy_allows_the_deploy_gate_and_verify_on_every_service():
     assert {a for s in VERIFY_POLICY["Statement"] if s["Effect"] == "Allow" for a in listed(s["Action"])} <= {
-        n.action for n in VERIFY}, "verify makes a call VERIFY does not list"
+        n.action for n in VERIFY
+    }, "verify makes a call VERIFY does not list"
     gate = REQUIREMENTS["pulumi-python:dynamic:Resource"]["update"]
     problems = []
     for service in ESTATE["services"]:
@@ -730,8 +909,10 @@ def test_the_policy_never_allows_reading_a_secret_value():
     # ... while it may describe them, and write a new value only under hokusai/.
     assert decide(POLICY, "secretsmanager:DescribeSecret", secrets[0]) is Decision.ALLOWED
     assert decide(POLICY, "secretsmanager:PutSecretValue", secrets[0]) is Decision.ALLOWED
-    assert decide(POLICY, "secretsmanager:PutSecretValue", arn("secretsmanager", "secret:prod/db-AbCdEf")) \
+    assert (
+        decide(POLICY, "secretsmanager:PutSecretValue", arn("secretsmanager", "secret:prod/db-AbCdEf"))
         is Decision.NOT_ALLOWED
+    )
 
 
 def test_no_stack_deployed_with_this_policy_declares_a_secret_version(every_feature):
@@ -743,7 +924,8 @@ def test_no_stack_deployed_with_this_policy_declares_a_secret_version(every_feat
     assert declared == [], (
         f"the development stack declares {declared} (a secret with value_from): the provider reads it back with "
         "secretsmanager:GetSecretValue, which docs/deployer-policy.json denies. Put the value out of band "
-        "(aws secretsmanager put-secret-value) or decide to grant GetSecretValue on that one secret.")
+        "(aws secretsmanager put-secret-value) or decide to grant GetSecretValue on that one secret."
+    )
 
 
 def test_task_definitions_are_never_deregistered(every_feature):
@@ -756,8 +938,10 @@ def test_task_definitions_are_never_deregistered(every_feature):
 def test_roles_are_passed_only_to_ecs_tasks_and_only_the_stacks_task_roles():
     task_role = iam_arn("role/hokusai-api-development-task")
     assert decide(POLICY, "iam:PassRole", task_role, ECS_TASKS) is Decision.ALLOWED
-    assert decide(POLICY, "iam:PassRole", task_role, {"iam:PassedToService": "lambda.amazonaws.com"}) \
+    assert (
+        decide(POLICY, "iam:PassRole", task_role, {"iam:PassedToService": "lambda.amazonaws.com"})
         is Decision.NOT_ALLOWED
+    )
     assert decide(POLICY, "iam:PassRole", task_role) is Decision.NOT_ALLOWED  # no context: the condition fails
     assert decide(POLICY, "iam:PassRole", iam_arn("role/admin"), ECS_TASKS) is Decision.NOT_ALLOWED
     (statement,) = [s for s in allow_statements() if "iam:PassRole" in listed(s["Action"])]
@@ -771,30 +955,40 @@ def test_only_the_three_service_linked_roles_can_be_created():
     assert decide(POLICY, "iam:CreateServiceLinkedRole", rds, slr_for("rds.amazonaws.com")) is Decision.NOT_ALLOWED
 
 
-@pytest.mark.parametrize("action, resource, context", [
-    # The deploy role itself, were it named hokusai-...: it must not be able to grant itself more.
-    ("iam:PutRolePolicy", iam_arn("role/hokusai-infra-deploy"), None),
-    ("iam:AttachRolePolicy", iam_arn("role/hokusai-infra-deploy"), None),
-    ("iam:PutRolePolicy", iam_arn("role/admin"), None),
-    ("iam:CreateRole", iam_arn("role/anything"), None),
-    ("iam:CreateUser", iam_arn("user/someone"), None),
-    ("iam:CreatePolicyVersion", iam_arn("policy/hokusai-datasets-read"), None),
-    ("ecs:UpdateService", arn("ecs", "service/other-cluster/other-service"), None),
-    ("ecs:RegisterTaskDefinition", arn("ecs", "task-definition/other:1"), None),
-    ("ecs:ExecuteCommand", arn("ecs", "task/hokusai-development/" + HEX), None),
-    ("ecs:RunTask", arn("ecs", "task-definition/hokusai-api-development:1"), None),
-    ("secretsmanager:DeleteSecret", arn("secretsmanager", "secret:prod/db-AbCdEf"), None),
-    ("logs:DeleteLogGroup", arn("logs", "log-group:/aws/lambda/other:*"), None),
-    ("cloudwatch:DeleteAlarms", arn("cloudwatch", "alarm:prod-database-cpu"), None),
-    ("sns:DeleteTopic", arn("sns", "prod-pager"), None),
-    ("elasticloadbalancing:DeleteLoadBalancer", arn("elasticloadbalancing", "loadbalancer/app/prod/" + HEX), None),
-    ("elasticloadbalancing:DeleteRule", arn("elasticloadbalancing", f"listener-rule/app/prod/{HEX}/{HEX}/{HEX}"), None),
-    ("kms:Decrypt", KMS_KEY, None),  # directly, not through Secrets Manager
-    ("application-autoscaling:RegisterScalableTarget", arn("application-autoscaling", "scalable-target/x"),
-     {"application-autoscaling:service-namespace": "dynamodb"}),
-    ("route53:ChangeResourceRecordSets", "arn:aws:route53:::hostedzone/Z123", None),
-    ("ec2:RunInstances", arn("ec2", "instance/*"), None),
-])
+@pytest.mark.parametrize(
+    "action, resource, context",
+    [
+        # The deploy role itself, were it named hokusai-...: it must not be able to grant itself more.
+        ("iam:PutRolePolicy", iam_arn("role/hokusai-infra-deploy"), None),
+        ("iam:AttachRolePolicy", iam_arn("role/hokusai-infra-deploy"), None),
+        ("iam:PutRolePolicy", iam_arn("role/admin"), None),
+        ("iam:CreateRole", iam_arn("role/anything"), None),
+        ("iam:CreateUser", iam_arn("user/someone"), None),
+        ("iam:CreatePolicyVersion", iam_arn("policy/hokusai-datasets-read"), None),
+        ("ecs:UpdateService", arn("ecs", "service/other-cluster/other-service"), None),
+        ("ecs:RegisterTaskDefinition", arn("ecs", "task-definition/other:1"), None),
+        ("ecs:ExecuteCommand", arn("ecs", "task/hokusai-development/" + HEX), None),
+        ("ecs:RunTask", arn("ecs", "task-definition/hokusai-api-development:1"), None),
+        ("secretsmanager:DeleteSecret", arn("secretsmanager", "secret:prod/db-AbCdEf"), None),
+        ("logs:DeleteLogGroup", arn("logs", "log-group:/aws/lambda/other:*"), None),
+        ("cloudwatch:DeleteAlarms", arn("cloudwatch", "alarm:prod-database-cpu"), None),
+        ("sns:DeleteTopic", arn("sns", "prod-pager"), None),
+        ("elasticloadbalancing:DeleteLoadBalancer", arn("elasticloadbalancing", "loadbalancer/app/prod/" + HEX), None),
+        (
+            "elasticloadbalancing:DeleteRule",
+            arn("elasticloadbalancing", f"listener-rule/app/prod/{HEX}/{HEX}/{HEX}"),
+            None,
+        ),
+        ("kms:Decrypt", KMS_KEY, None),  # directly, not through Secrets Manager
+        (
+            "application-autoscaling:RegisterScalableTarget",
+            arn("application-autoscaling", "scalable-target/x"),
+            {"application-autoscaling:service-namespace": "dynamodb"},
+        ),
+        ("route53:ChangeResourceRecordSets", "arn:aws:route53:::hostedzone/Z123", None),
+        ("ec2:RunInstances", arn("ec2", "instance/*"), None),
+    ],
+)
 def test_nothing_outside_the_stack_is_writable(action, resource, context):
     assert decide(POLICY, action, resource, context) in (Decision.NOT_ALLOWED, Decision.DENIED)
 
@@ -840,16 +1034,25 @@ def test_every_allowed_action_names_a_real_operation():
     assert unknown == []
 
 
-@pytest.mark.parametrize("sid, expected", [
-    ("EcsServicesOfTheStackAndTheirDeployments",
-     "aws:ecs/service:Service api-service (create): ecs:CreateService on "
-     "arn:aws:ecs:us-east-1:123456789012:service/hokusai-development/hokusai-api-development is not allowed"),
-    ("PassOnlyTheTaskRolesAndOnlyToEcsTasks",
-     "aws:ecs/taskDefinition:TaskDefinition api-task (create): iam:PassRole on "
-     "arn:aws:iam::123456789012:role/hokusai-api-development-execution is not allowed"),
-    ("LogGroupLookupWithoutResourceLevelPermissions",
-     "aws:cloudwatch/logGroup:LogGroup api-observability-logs (read): logs:DescribeLogGroups on * is not allowed"),
-])
+@pytest.mark.parametrize(
+    "sid, expected",
+    [
+        (
+            "EcsServicesOfTheStackAndTheirDeployments",
+            "aws:ecs/service:Service api-service (create): ecs:CreateService on "
+            "arn:aws:ecs:us-east-1:123456789012:service/hokusai-development/hokusai-api-development is not allowed",
+        ),
+        (
+            "PassOnlyTheTaskRolesAndOnlyToEcsTasks",
+            "aws:ecs/taskDefinition:TaskDefinition api-task (create): iam:PassRole on "
+            "arn:aws:iam::123456789012:role/hokusai-api-development-execution is not allowed",
+        ),
+        (
+            "LogGroupLookupWithoutResourceLevelPermissions",
+            "aws:cloudwatch/logGroup:LogGroup api-observability-logs (read): logs:DescribeLogGroups on * is not allowed",
+        ),
+    ],
+)
 def test_the_checker_reports_what_a_missing_statement_took_away(sid, expected):
     reported = missing(without(sid), SNAPSHOT["resources"])
     assert expected in reported
@@ -860,5 +1063,6 @@ def test_the_checker_notices_a_resource_scoped_to_the_wrong_names():
     (cluster,) = [s for s in policy["Statement"] if s["Sid"] == "EcsClusterOfTheStack"]
     cluster["Resource"] = "arn:aws:ecs:*:*:cluster/other-*"
     reported = missing(policy, SNAPSHOT["resources"])
-    assert any("ecs:CreateCluster on arn:aws:ecs:us-east-1:123456789012:cluster/hokusai-development" in p
-               for p in reported)
+    assert any(
+        "ecs:CreateCluster on arn:aws:ecs:us-east-1:123456789012:cluster/hokusai-development" in p for p in reported
+    )

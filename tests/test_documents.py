@@ -30,8 +30,14 @@ def register_task_definition_shape():
 
 def test_container_definitions_are_a_valid_register_task_definition_request(api_service):
     definitions = documents.container_definitions(api_service, secret_arns=SECRET_ARNS, region="us-east-1")
-    request = {"family": api_service.name, "containerDefinitions": definitions, "cpu": "512", "memory": "1024",
-               "networkMode": "awsvpc", "requiresCompatibilities": ["FARGATE"]}
+    request = {
+        "family": api_service.name,
+        "containerDefinitions": definitions,
+        "cpu": "512",
+        "memory": "1024",
+        "networkMode": "awsvpc",
+        "requiresCompatibilities": ["FARGATE"],
+    }
     report = ParamValidator().validate(request, register_task_definition_shape())
     assert not report.has_errors(), report.generate_report()
 
@@ -39,8 +45,9 @@ def test_container_definitions_are_a_valid_register_task_definition_request(api_
 def test_the_ecs_model_check_catches_a_misspelt_field(api_service):
     definitions = documents.container_definitions(api_service, secret_arns=SECRET_ARNS, region="us-east-1")
     definitions[0]["healthcheck"] = definitions[0].pop("healthCheck")
-    report = ParamValidator().validate({"family": "f", "containerDefinitions": definitions},
-                                       register_task_definition_shape())
+    report = ParamValidator().validate(
+        {"family": "f", "containerDefinitions": definitions}, register_task_definition_shape()
+    )
     assert report.has_errors() and "healthcheck" in report.generate_report()
 
 
@@ -67,8 +74,12 @@ def test_a_secret_without_an_arn_is_never_dropped_silently(api_service):
 
 
 def policy(**overrides):
-    arguments = dict(secret_arns=SECRET_ARNS.values(), log_group_arn=LOG_GROUP_ARN,
-                     images=["123456789012.dkr.ecr.us-east-1.amazonaws.com/hokusai/api:abc"], region="us-east-1")
+    arguments = dict(
+        secret_arns=SECRET_ARNS.values(),
+        log_group_arn=LOG_GROUP_ARN,
+        images=["123456789012.dkr.ecr.us-east-1.amazonaws.com/hokusai/api:abc"],
+        region="us-east-1",
+    )
     arguments.update(overrides)
     return {s["Sid"]: s for s in documents.execution_role_policy(**arguments)["Statement"]}
 
@@ -121,13 +132,16 @@ def test_ecs_exec_needs_the_ssm_message_channels_and_logs_sessions_to_the_servic
     assert statements["EcsExecSessionLogs"]["Resource"] == [LOG_GROUP_ARN, f"{LOG_GROUP_ARN}:*"]
 
 
-@pytest.mark.parametrize("pattern,problem", [
-    ("%HTTP 5[0-9][0-9]%", "does not accept"),
-    ('%"5[0-9][0-9]%', "does not accept"),
-    ("%abc", "must end with %"),
-    ("%%", "empty"),
-    ('"unbalanced', "unbalanced"),
-    ("x" * 1025, "longer than"),
-])
+@pytest.mark.parametrize(
+    "pattern,problem",
+    [
+        ("%HTTP 5[0-9][0-9]%", "does not accept"),
+        ('%"5[0-9][0-9]%', "does not accept"),
+        ("%abc", "must end with %"),
+        ("%%", "empty"),
+        ('"unbalanced', "unbalanced"),
+        ("x" * 1025, "longer than"),
+    ],
+)
 def test_filter_patterns_cloudwatch_would_reject_are_caught(pattern, problem):
     assert any(problem in p for p in documents.filter_pattern_problems(pattern))

@@ -13,7 +13,10 @@ def test_the_rendered_outputs_read_back_as_an_estate(dev_run):
     estate = Estate.from_outputs({"estate": dev_run.outputs})  # `pulumi stack output --json` shape
     api = estate.service("api")
     assert (estate.cluster_name, api.service_name, api.container_port) == (
-        "hokusai-development", "hokusai-api-development", 8001)
+        "hokusai-development",
+        "hokusai-api-development",
+        8001,
+    )
     assert api.metric_filters[0].metric_name == "HuggingFaceTokenError"
     assert estate.redis.consumer_security_group_ids == {"api": api.security_group_id}
     assert Estate.from_outputs(dev_run.outputs) == estate  # the bare `estate` value too

@@ -20,6 +20,7 @@ def test_a_missing_adopted_secret_stops_the_program_before_anything_is_created(d
     world = world_for(dev_values)
     del world.secrets["hokusai/development/huggingface/api-key"]
     from synth.mocks import RecordingMocks
+
     created = []
     original = RecordingMocks.new_resource
 

@@ -31,8 +31,12 @@ class PlainMocks(pulumi.runtime.Mocks):
     def new_resource(self, args):
         self.created.append((args.typ, args.name, dict(args.inputs)))
         arn = f"arn:aws:plain:{REGION}:{ACCOUNT}:{args.name}"
-        return f"id-{args.name}", {**args.inputs, "arn": arn, "arnSuffix": f"suffix/{args.name}",
-                                   "name": args.inputs.get("name", args.name)}
+        return f"id-{args.name}", {
+            **args.inputs,
+            "arn": arn,
+            "arnSuffix": f"suffix/{args.name}",
+            "name": args.inputs.get("name", args.name),
+        }
 
     def call(self, args):
         if args.token.endswith("getCallerIdentity"):
@@ -43,8 +47,13 @@ class PlainMocks(pulumi.runtime.Mocks):
         if args.token.endswith("getListener"):
             return {"arn": args.args["arn"], "loadBalancerArn": "arn:aws:elasticloadbalancing:lb"}
         if args.token.endswith("getLoadBalancer"):
-            return {"arn": args.args["arn"], "arnSuffix": "app/lb/1", "securityGroups": ["sg-alb"],
-                    "loadBalancerType": "application", "dnsName": "lb.example"}
+            return {
+                "arn": args.args["arn"],
+                "arnSuffix": "app/lb/1",
+                "securityGroups": ["sg-alb"],
+                "loadBalancerType": "application",
+                "dnsName": "lb.example",
+            }
         raise AssertionError(f"unexpected call {args.token}")
 
 
@@ -65,8 +74,11 @@ def created():
 
 
 def find(created, type_suffix, **where):
-    found = [inputs for typ, _name, inputs in created if typ.endswith(type_suffix)
-             and all(inputs.get(k) == v for k, v in where.items())]
+    found = [
+        inputs
+        for typ, _name, inputs in created
+        if typ.endswith(type_suffix) and all(inputs.get(k) == v for k, v in where.items())
+    ]
     assert found, f"no {type_suffix} with {where}"
     return found
 
@@ -80,8 +92,10 @@ def test_2_3_task_definition_takes_every_secret_by_arn_and_settings_as_environme
     (task,) = find(created, "TaskDefinition", family="hokusai-api-development")
     (container,) = json.loads(task["containerDefinitions"])
     secrets = {s["name"]: s["valueFrom"] for s in container["secrets"]}
-    assert secrets["HUGGINGFACE_API_KEY"] == f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:" \
-                                             "hokusai/development/huggingface/api-key-Zz9Zz9"
+    assert (
+        secrets["HUGGINGFACE_API_KEY"] == f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:"
+        "hokusai/development/huggingface/api-key-Zz9Zz9"
+    )
     assert set(secrets) == {"HUGGINGFACE_API_KEY", "DB_PASSWORD", "REDIS_AUTH_TOKEN", "API_SECRET_KEY"}
     environment = {e["name"] for e in container["environment"]}
     assert {"DATABASE_HOST", "MLFLOW_SERVER_URL", "HOKUSAI_AUTH_SERVICE_URL", "REDIS_URL"} <= environment
@@ -97,8 +111,11 @@ def test_4_execution_role_reads_exactly_the_referenced_secrets_and_task_role_has
     referenced = sorted(s["valueFrom"] for s in json.loads(task["containerDefinitions"])[0]["secrets"])
     role_ids = {f"id-{logical}": inputs["name"] for typ, logical, inputs in created if typ.endswith("iam/role:Role")}
     policies = {role_ids[p["role"]]: json.loads(p["policy"]) for p in find(created, "iam/rolePolicy:RolePolicy")}
-    reads = [s for s in policies["hokusai-api-development-execution"]["Statement"]
-             if s["Action"] == "secretsmanager:GetSecretValue"]
+    reads = [
+        s
+        for s in policies["hokusai-api-development-execution"]["Statement"]
+        if s["Action"] == "secretsmanager:GetSecretValue"
+    ]
     assert [s["Resource"] for s in reads] == [referenced]
     assert "Decrypt" not in json.dumps(policies["hokusai-api-development-execution"])
     assert "ssmmessages:OpenDataChannel" in json.dumps(policies["hokusai-api-development-task"])
@@ -108,8 +125,10 @@ def test_5_service_private_safe_deploys_exec_discovery_and_scaling(created):
     (service,) = find(created, "ecs/service:Service", name="hokusai-api-development")
     assert service["networkConfiguration"]["assignPublicIp"] is False
     assert service["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
-    assert service["alarms"]["rollback"] is True and "hokusai-api-development-huggingface-token" in \
-        service["alarms"]["alarmNames"]
+    assert (
+        service["alarms"]["rollback"] is True
+        and "hokusai-api-development-huggingface-token" in service["alarms"]["alarmNames"]
+    )
     assert (service["deploymentMinimumHealthyPercent"], service["deploymentMaximumPercent"]) == (100, 200)
     assert service["healthCheckGracePeriodSeconds"] > 0 and service["enableExecuteCommand"] is True
     assert find(created, "privateDnsNamespace:PrivateDnsNamespace", name="hokusai-development.local")
@@ -123,8 +142,12 @@ def test_6_target_group_and_listener_rules(created):
     (group,) = find(created, "lb/targetGroup:TargetGroup")
     assert (group["port"], group["targetType"], group["healthCheck"]["path"]) == (8001, "ip", "/health")
     assert group["deregistrationDelay"] <= 60
-    hosts = {v for rule in find(created, "lb/listenerRule:ListenerRule") for c in rule["conditions"]
-             for v in (c.get("hostHeader") or {}).get("values", [])}
+    hosts = {
+        v
+        for rule in find(created, "lb/listenerRule:ListenerRule")
+        for c in rule["conditions"]
+        for v in (c.get("hostHeader") or {}).get("values", [])
+    }
     assert hosts == {"api.hokus.ai", "registry.hokus.ai"}
 
 
@@ -141,11 +164,18 @@ def test_8_logs_filters_alarms_and_their_topic(created):
     assert find(created, "logGroup:LogGroup", name="/ecs/hokusai-api-development")[0]["retentionInDays"] == 30
     (hf,) = find(created, "LogMetricFilter", pattern='"HuggingFace token not configured"')
     assert (hf["metricTransformation"]["namespace"], hf["metricTransformation"]["name"]) == (
-        "Hokusai/API", "HuggingFaceTokenError")
+        "Hokusai/API",
+        "HuggingFaceTokenError",
+    )
     alarms = find(created, "MetricAlarm")
     watched = {a.get("metricName") for a in alarms}
-    assert {"HuggingFaceTokenError", "ErrorLogLines", "Http5xxResponses", "HTTPCode_Target_5XX_Count",
-            "UnHealthyHostCount"} <= watched
+    assert {
+        "HuggingFaceTokenError",
+        "ErrorLogLines",
+        "Http5xxResponses",
+        "HTTPCode_Target_5XX_Count",
+        "UnHealthyHostCount",
+    } <= watched
     assert any(a.get("metricQueries") for a in alarms)  # running < desired
     topic = f"arn:aws:plain:{REGION}:{ACCOUNT}:alarms-topic"
     assert all(a["alarmActions"] == [topic] for a in alarms)

@@ -17,15 +17,20 @@ def test_an_adopted_listener_creates_no_load_balancer(dev_run):
 def test_the_service_admits_the_adopted_load_balancers_security_group(dev_run):
     adopted_groups = {g for _, groups in dev_run.mocks.world.listeners.values() for g in groups}
     service_group = dev_run.outputs["services"][0]["security_group_id"]
-    admitted = {r.inputs["referencedSecurityGroupId"] for r in by_type(dev_run, INGRESS)
-                if r.inputs["securityGroupId"] == service_group}
+    admitted = {
+        r.inputs["referencedSecurityGroupId"]
+        for r in by_type(dev_run, INGRESS)
+        if r.inputs["securityGroupId"] == service_group
+    }
     assert admitted == adopted_groups
 
 
 @pytest.fixture(scope="module")
 def created():
-    from tests.helpers import DEV_VALUES
     import copy
+
+    from tests.helpers import DEV_VALUES
+
     return run(with_new_load_balancer(copy.deepcopy(DEV_VALUES)))
 
 
@@ -37,15 +42,20 @@ def test_a_new_alb_is_internet_facing_in_the_public_subnets(created):
 
 
 def test_only_the_alb_is_open_to_the_world_and_only_on_80_and_443(created):
-    (alb_group,) = [g for g in by_type(created, "aws:ec2/securityGroup:SecurityGroup")
-                    if g.inputs["name"] == "hokusai-development-alb"]
+    (alb_group,) = [
+        g
+        for g in by_type(created, "aws:ec2/securityGroup:SecurityGroup")
+        if g.inputs["name"] == "hokusai-development-alb"
+    ]
     world = [r.inputs for r in by_type(created, INGRESS) if r.inputs.get("cidrIpv4") or r.inputs.get("cidrIpv6")]
     assert {(r["securityGroupId"], r["fromPort"]) for r in world} == {(alb_group.id, 80), (alb_group.id, 443)}
     assert len(world) == 4  # IPv4 and IPv6 for each port
 
 
 def test_https_serves_with_the_certificate_and_http_redirects(created):
-    listeners = {int(l.inputs["port"]): l.inputs for l in by_type(created, "aws:lb/listener:Listener")}
+    listeners = {
+        int(listener.inputs["port"]): listener.inputs for listener in by_type(created, "aws:lb/listener:Listener")
+    }
     assert listeners[443]["protocol"] == "HTTPS"
     assert listeners[443]["certificateArn"].startswith("arn:aws:acm:us-east-1:123456789012:certificate/")
     assert listeners[443]["sslPolicy"].startswith("ELBSecurityPolicy-TLS13")
@@ -55,13 +65,20 @@ def test_https_serves_with_the_certificate_and_http_redirects(created):
 
 
 def test_routes_attach_to_the_https_listener(created):
-    https = next(l for l in by_type(created, "aws:lb/listener:Listener") if int(l.inputs["port"]) == 443)
-    assert {r.inputs["listenerArn"] for r in by_type(created, "aws:lb/listenerRule:ListenerRule")} == {https.outputs["arn"]}
+    https = next(
+        listener for listener in by_type(created, "aws:lb/listener:Listener") if int(listener.inputs["port"]) == 443
+    )
+    assert {r.inputs["listenerArn"] for r in by_type(created, "aws:lb/listenerRule:ListenerRule")} == {
+        https.outputs["arn"]
+    }
 
 
 def test_the_alb_may_reach_only_the_service_port(created):
-    (egress,) = [r.inputs for r in by_type(created, "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")
-                 if r.name == "api-alb-egress"]
+    (egress,) = [
+        r.inputs
+        for r in by_type(created, "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")
+        if r.name == "api-alb-egress"
+    ]
     assert egress["referencedSecurityGroupId"] == created.outputs["services"][0]["security_group_id"]
     assert (egress["fromPort"], egress["toPort"]) == (8001, 8001)
 

@@ -7,8 +7,10 @@ from tests.helpers import by_type, run, with_mlflow, with_new_load_balancer
 
 TAGGABLE_WITHOUT_TAGS = {
     # These AWS resources take no tags.
-    "aws:iam/rolePolicy:RolePolicy", "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
-    "aws:cloudwatch/logMetricFilter:LogMetricFilter", "aws:sns/topicSubscription:TopicSubscription",
+    "aws:iam/rolePolicy:RolePolicy",
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+    "aws:cloudwatch/logMetricFilter:LogMetricFilter",
+    "aws:sns/topicSubscription:TopicSubscription",
     "aws:appautoscaling/policy:Policy",
     "aws:secretsmanager/secretVersion:SecretVersion",
 }
@@ -56,8 +58,11 @@ def test_the_estate_output_lets_live_checks_find_everything(dev_run):
     assert set(api["secret_arns"]) == {"HUGGINGFACE_API_KEY", "DB_PASSWORD", "REDIS_AUTH_TOKEN", "API_SECRET_KEY"}
     assert api["discovery_name"] == "api.hokusai-development.local"
     assert api["target_group_arn"].startswith("arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/")
-    assert {f["metric_name"] for f in api["metric_filters"]} == {"HuggingFaceTokenError", "ErrorLogLines",
-                                                                 "Http5xxResponses"}
+    assert {f["metric_name"] for f in api["metric_filters"]} == {
+        "HuggingFaceTokenError",
+        "ErrorLogLines",
+        "Http5xxResponses",
+    }
     assert estate["redis"]["consumer_security_group_ids"] == {"api": api["security_group_id"]}
 
 

@@ -15,12 +15,19 @@ def test_the_log_group_keeps_logs_for_the_configured_days(dev_run):
 
 
 def test_the_huggingface_token_error_is_counted_in_the_estate_namespace(dev_run):
-    (flt,) = [f.inputs for f in by_type(dev_run, "aws:cloudwatch/logMetricFilter:LogMetricFilter")
-              if f.inputs["metricTransformation"]["name"] == "HuggingFaceTokenError"]
+    (flt,) = [
+        f.inputs
+        for f in by_type(dev_run, "aws:cloudwatch/logMetricFilter:LogMetricFilter")
+        if f.inputs["metricTransformation"]["name"] == "HuggingFaceTokenError"
+    ]
     assert flt["logGroupName"] == "/ecs/hokusai-api-development"
     assert flt["pattern"] == '"HuggingFace token not configured"'
-    assert flt["metricTransformation"] == {"name": "HuggingFaceTokenError", "namespace": "Hokusai/API",
-                                           "value": "1", "defaultValue": "0"}
+    assert flt["metricTransformation"] == {
+        "name": "HuggingFaceTokenError",
+        "namespace": "Hokusai/API",
+        "value": "1",
+        "defaultValue": "0",
+    }
 
 
 def test_each_signature_alarm_watches_its_filters_metric_and_notifies_the_topic(dev_run):
@@ -37,7 +44,8 @@ def test_each_signature_alarm_watches_its_filters_metric_and_notifies_the_topic(
 def test_the_signature_alarms_are_the_services_deployment_alarms(dev_run):
     (service,) = by_type(dev_run, "aws:ecs/service:Service")
     assert set(service.inputs["alarms"]["alarmNames"]) == {
-        n for n, a in alarms(dev_run).items() if a.get("namespace") == "Hokusai/API"}
+        n for n, a in alarms(dev_run).items() if a.get("namespace") == "Hokusai/API"
+    }
 
 
 def test_load_balancer_alarms_use_the_target_group_and_load_balancer_dimensions(dev_run):
@@ -55,8 +63,10 @@ def test_running_below_desired_compares_container_insights_counts(dev_run):
     queries = {q["id"]: q for q in alarm["metricQueries"]}
     assert queries["missing"]["expression"] == "desired - running"
     assert queries["running"]["metric"]["metricName"] == "RunningTaskCount"
-    assert queries["running"]["metric"]["dimensions"] == {"ClusterName": "hokusai-development",
-                                                          "ServiceName": "hokusai-api-development"}
+    assert queries["running"]["metric"]["dimensions"] == {
+        "ClusterName": "hokusai-development",
+        "ServiceName": "hokusai-api-development",
+    }
     assert alarm["comparisonOperator"] == "GreaterThanThreshold" and alarm["threshold"] == 0
 
 

@@ -13,13 +13,25 @@ PROJECT = Path(__file__).resolve().parent.parent
 
 def test_a_test_that_returns_a_value_fails_under_the_projects_pytest_config(tmp_path):
     (tmp_path / "test_returns.py").write_text(
-        "def test_forgot_to_await_the_output():\n"
-        "    return 'an Output whose apply never ran'\n"
+        "def test_forgot_to_await_the_output():\n    return 'an Output whose apply never ran'\n"
     )
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-c", str(PROJECT / "pyproject.toml"),
-         "--rootdir", str(tmp_path), str(tmp_path / "test_returns.py")],
-        capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-c",
+            str(PROJECT / "pyproject.toml"),
+            "--rootdir",
+            str(tmp_path),
+            str(tmp_path / "test_returns.py"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 1, done.stdout
     assert "1 failed" in done.stdout

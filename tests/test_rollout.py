@@ -3,20 +3,31 @@ a circuit-breaker rollback announced in rolloutStateReason and service events.""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from core import rollout
 
 T1 = "arn:aws:ecs:us-east-1:123456789012:task-definition/hokusai-api-development:151"
 T2 = "arn:aws:ecs:us-east-1:123456789012:task-definition/hokusai-api-development:152"
-NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 
 def service(primary_td=T1, reason="", events=(), created=NOW):
     return {
-        "status": "ACTIVE", "runningCount": 2, "desiredCount": 2,
-        "deployments": [{"status": "PRIMARY", "taskDefinition": primary_td, "rolloutState": "IN_PROGRESS",
-                         "rolloutStateReason": reason, "runningCount": 2, "desiredCount": 2, "createdAt": created}],
+        "status": "ACTIVE",
+        "runningCount": 2,
+        "desiredCount": 2,
+        "deployments": [
+            {
+                "status": "PRIMARY",
+                "taskDefinition": primary_td,
+                "rolloutState": "IN_PROGRESS",
+                "rolloutStateReason": reason,
+                "runningCount": 2,
+                "desiredCount": 2,
+                "createdAt": created,
+            }
+        ],
         "events": [{"message": m, "createdAt": at} for m, at in events],
     }
 
@@ -38,11 +49,19 @@ class StubEcs:
 
     def describe_tasks(self, **kwargs):
         self.calls.append("DescribeTasks")
-        return {"tasks": [{"taskArn": kwargs["tasks"][0], "taskDefinitionArn": T2, "lastStatus": "STOPPED",
-                           "stoppedReason": "ResourceInitializationError: unable to pull secrets or registry auth: "
-                                            "AccessDeniedException: not authorized to perform: "
-                                            "secretsmanager:GetSecretValue",
-                           "containers": [{"exitCode": None}]}]}
+        return {
+            "tasks": [
+                {
+                    "taskArn": kwargs["tasks"][0],
+                    "taskDefinitionArn": T2,
+                    "lastStatus": "STOPPED",
+                    "stoppedReason": "ResourceInitializationError: unable to pull secrets or registry auth: "
+                    "AccessDeniedException: not authorized to perform: "
+                    "secretsmanager:GetSecretValue",
+                    "containers": [{"exitCode": None}],
+                }
+            ]
+        }
 
 
 def test_a_rollback_announced_by_ecs_still_names_why_the_tasks_stopped():

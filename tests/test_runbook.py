@@ -95,7 +95,7 @@ def section_body(markdown: str, heading: str) -> str:
     if not match:
         return ""
     level = len(match.group(1))
-    rest = markdown[match.end():]
+    rest = markdown[match.end() :]
     end = re.search(rf"^#{{1,{level}}} ", rest, flags=re.M)
     return rest[: end.start()] if end else rest
 
@@ -114,8 +114,11 @@ def tool_check_ids(source: str, kinds: tuple[str, ...] = ("ok", "fail", "warn"))
 
 
 def all_check_ids() -> set[str]:
-    return (tool_check_ids(VERIFY_CHECKS_SOURCE.read_text()) | tool_check_ids(ENVCHECK_SOURCE.read_text())
-            | set(SMOKE_CHECKS))
+    return (
+        tool_check_ids(VERIFY_CHECKS_SOURCE.read_text())
+        | tool_check_ids(ENVCHECK_SOURCE.read_text())
+        | set(SMOKE_CHECKS)
+    )
 
 
 def snapshot_names() -> set[str]:
@@ -138,8 +141,9 @@ def unknown_make_invocations(runbook: str, makefile: str) -> list[str]:
     """`make <target> [VAR=value ...]` whose target or variable the Makefile lacks."""
     targets, variables = makefile_targets(makefile), makefile_variables(makefile)
     problems = []
-    for target, assignments in re.findall(r"(?<![\w-])make[ \t]+([a-z][a-z0-9_-]*)((?:[ \t]+[A-Z][A-Z0-9_]*=\S*)*)",
-                                          code_text(runbook)):
+    for target, assignments in re.findall(
+        r"(?<![\w-])make[ \t]+([a-z][a-z0-9_-]*)((?:[ \t]+[A-Z][A-Z0-9_]*=\S*)*)", code_text(runbook)
+    ):
         if target not in targets:
             problems.append(f"make {target}: no such target")
         for variable in re.findall(r"([A-Z][A-Z0-9_]*)=", assignments):
@@ -150,8 +154,9 @@ def unknown_make_invocations(runbook: str, makefile: str) -> list[str]:
 
 def unknown_python_modules(runbook: str) -> list[str]:
     modules = set(re.findall(r"python3?[ \t]+-m[ \t]+([A-Za-z_][\w.]*)", code_text(runbook)))
-    return sorted(m for m in modules if m.split(".")[0] not in ("pytest", "pip")
-                  and importlib.util.find_spec(m) is None)
+    return sorted(
+        m for m in modules if m.split(".")[0] not in ("pytest", "pip") and importlib.util.find_spec(m) is None
+    )
 
 
 def unknown_check_ids(runbook: str, known: set[str]) -> list[str]:
@@ -192,10 +197,10 @@ def broken_anchors(runbook: str) -> list[str]:
 
 
 def runbook_references_in_code(sources: list[str]) -> set[str]:
-    """Headings the tools' messages send on-call to: `runbook: ... "<heading>"` (quotes escaped in source)."""
+    """Headings the tools' messages send on-call to: `runbook: ... "<heading>"` (quotes escaped or not)."""
     found: set[str] = set()
     for source in sources:
-        for match in re.finditer(r"runbook:.{0,160}?\\\"([^\"\\]+)\\\"", source, flags=re.S):
+        for match in re.finditer(r'runbook:[^"\n]{0,40}?\\?"([^"\\\n]+)\\?"', source):
             found.add(match.group(1))
     return found
 
@@ -277,7 +282,7 @@ def test_every_failure_mode_has_symptom_confirm_fix_and_roll_back(runbook):
 
 
 def test_every_heading_the_tools_point_at_exists(runbook):
-    sources = [p.read_text() for p in sorted((ROOT / "ops").glob("*.py")) + sorted((ROOT / "infra").glob("*.py"))]
+    sources = [p.read_text() for layer in ("core", "ops", "infra") for p in sorted((ROOT / layer).rglob("*.py"))]
     referenced = runbook_references_in_code(sources)
     assert "A deployment rolled back" in referenced  # the deploy gate's and verify's pointer
     assert sorted(referenced - set(headings(runbook))) == []
@@ -332,8 +337,7 @@ def test_checker_reports_a_make_target_that_does_not_exist():
 
 
 def test_checker_reports_a_check_id_that_does_not_exist():
-    assert unknown_check_ids("verify shows `taskdef.secrets` and `lb.targets`", all_check_ids()) == [
-        "taskdef.secrets"]
+    assert unknown_check_ids("verify shows `taskdef.secrets` and `lb.targets`", all_check_ids()) == ["taskdef.secrets"]
 
 
 def test_checker_reports_a_check_id_the_runbook_does_not_cover():
@@ -349,7 +353,9 @@ def test_checker_reports_a_missing_heading_and_an_incomplete_section():
     text = "## A deployment rolled back\n\n**Symptom** x\n**Confirm** y\n\n## Next\n**Fix** z\n**Roll back** w\n"
     assert missing_headings(text, ("A deployment rolled back", "Rolling back")) == ["Rolling back"]
     assert incomplete_sections(text, ("A deployment rolled back",)) == [
-        "A deployment rolled back: no **Fix**", "A deployment rolled back: no **Roll back**"]
+        "A deployment rolled back: no **Fix**",
+        "A deployment rolled back: no **Roll back**",
+    ]
 
 
 def test_checker_reports_a_broken_link_and_an_unknown_module():

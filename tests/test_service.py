@@ -18,7 +18,8 @@ def test_each_contract_secret_reaches_the_container_only_through_secrets(dev_run
     arns = dev_run.outputs["services"][0]["secret_arns"]
     assert {s["name"]: s["valueFrom"] for s in definition["secrets"]} == arns
     assert arns["HUGGINGFACE_API_KEY"].startswith(
-        "arn:aws:secretsmanager:us-east-1:123456789012:secret:hokusai/development/huggingface/api-key-")
+        "arn:aws:secretsmanager:us-east-1:123456789012:secret:hokusai/development/huggingface/api-key-"
+    )
     assert not {e["name"] for e in definition["environment"]} & set(arns)
 
 
@@ -47,8 +48,10 @@ def test_the_service_deploys_safely(dev_run):
     assert service["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
     assert service["alarms"]["enable"] and service["alarms"]["rollback"]
     assert service["alarms"]["alarmNames"] == [
-        "hokusai-api-development-huggingface-token", "hokusai-api-development-error-lines",
-        "hokusai-api-development-http-5xx"]
+        "hokusai-api-development-huggingface-token",
+        "hokusai-api-development-error-lines",
+        "hokusai-api-development-http-5xx",
+    ]
     assert (service["deploymentMinimumHealthyPercent"], service["deploymentMaximumPercent"]) == (100, 200)
     assert service["healthCheckGracePeriodSeconds"] == 60
     assert service["waitForSteadyState"] is True
@@ -70,8 +73,13 @@ def test_the_target_group_brings_tasks_into_service_quickly(dev_run):
     check = group["healthCheck"]
     assert (check["path"], check["matcher"], check["interval"], check["healthyThreshold"]) == ("/health", "200", 10, 2)
     service = one(dev_run, "aws:ecs/service:Service").inputs
-    assert service["loadBalancers"] == [{"targetGroupArn": dev_run.outputs["services"][0]["target_group_arn"],
-                                         "containerName": "api", "containerPort": 8001}]
+    assert service["loadBalancers"] == [
+        {
+            "targetGroupArn": dev_run.outputs["services"][0]["target_group_arn"],
+            "containerName": "api",
+            "containerPort": 8001,
+        }
+    ]
 
 
 def test_listener_rules_route_hosts_and_paths_to_the_api(dev_run):
@@ -80,8 +88,10 @@ def test_listener_rules_route_hosts_and_paths_to_the_api(dev_run):
     assert set(rules) == {100, 110}
     assert all(r["listenerArn"].startswith(listener) for r in rules.values())
     assert rules[100]["conditions"] == [{"hostHeader": {"values": ["api.hokus.ai"]}}]
-    assert rules[110]["conditions"] == [{"hostHeader": {"values": ["registry.hokus.ai"]}},
-                                        {"pathPattern": {"values": ["/api/mlflow/*"]}}]
+    assert rules[110]["conditions"] == [
+        {"hostHeader": {"values": ["registry.hokus.ai"]}},
+        {"pathPattern": {"values": ["/api/mlflow/*"]}},
+    ]
     target = dev_run.outputs["services"][0]["target_group_arn"]
     assert all(r["actions"] == [{"type": "forward", "targetGroupArn": target}] for r in rules.values())
 
@@ -107,8 +117,11 @@ def test_cpu_autoscaling_uses_the_configured_bounds(dev_run):
 
 def test_the_service_security_group_admits_only_the_load_balancer(dev_run):
     service_group = dev_run.outputs["services"][0]["security_group_id"]
-    rules = [r.inputs for r in by_type(dev_run, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
-             if r.inputs["securityGroupId"] == service_group]
+    rules = [
+        r.inputs
+        for r in by_type(dev_run, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+        if r.inputs["securityGroupId"] == service_group
+    ]
     assert len(rules) == 1
     (rule,) = rules
     assert (rule["fromPort"], rule["toPort"], rule["ipProtocol"]) == (8001, 8001, "tcp")

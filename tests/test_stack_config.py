@@ -22,6 +22,7 @@ def language_host(monkeypatch):
         monkeypatch.setenv("PULUMI_CONFIG", json.dumps(as_pulumi_config(values)))
         monkeypatch.setenv("PULUMI_CONFIG_SECRET_KEYS", json.dumps(list(secret_keys)))
         pulumi.runtime.set_mocks(_NoMocks(), project="hokusai", stack="development")
+
     yield give
     runtime_config.set_all_config({}, [])
 
@@ -51,7 +52,9 @@ def test_encrypted_values_are_never_read_as_settings(language_host):
     values = {**DEV_VALUES, "hokusai:apiSecretKey": "ciphertext"}
     values["hokusai:services"] = json.loads(json.dumps(DEV_VALUES["hokusai:services"]))
     values["hokusai:services"]["api"]["secrets"]["API_SECRET_KEY"] = {
-        "create": "hokusai/development/api/secret-key", "value_from": "apiSecretKey"}
+        "create": "hokusai/development/api/secret-key",
+        "value_from": "apiSecretKey",
+    }
     language_host(values, secret_keys=["hokusai:apiSecretKey"])
     raw, _, secret_keys = stack_config.raw_settings()
     assert raw["apiSecretKey"] is None and secret_keys == {"apiSecretKey"}
@@ -62,7 +65,9 @@ def test_a_plain_value_named_as_a_secret_source_is_refused(language_host):
     values = {**DEV_VALUES, "hokusai:apiSecretKey": "plain text"}
     values["hokusai:services"] = json.loads(json.dumps(DEV_VALUES["hokusai:services"]))
     values["hokusai:services"]["api"]["secrets"]["API_SECRET_KEY"] = {
-        "create": "hokusai/development/api/secret-key", "value_from": "apiSecretKey"}
+        "create": "hokusai/development/api/secret-key",
+        "value_from": "apiSecretKey",
+    }
     language_host(values)
     with pytest.raises(pulumi.RunError, match="not an encrypted config value"):
         stack_config.read_settings()

@@ -8,8 +8,11 @@ from tests.helpers import by_type, container, run
 
 
 def policies(result, role_name):
-    return [json.loads(p.inputs["policy"]) for p in by_type(result, "aws:iam/rolePolicy:RolePolicy")
-            if p.inputs["role"] == role_name]
+    return [
+        json.loads(p.inputs["policy"])
+        for p in by_type(result, "aws:iam/rolePolicy:RolePolicy")
+        if p.inputs["role"] == role_name
+    ]
 
 
 def statements(result, role_name):
@@ -43,7 +46,8 @@ def test_kms_decrypt_is_granted_only_for_the_configured_key(dev_values):
     key = "arn:aws:kms:us-east-1:123456789012:key/0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9"
     dev_values["hokusai:secrets_kms_key_arn"] = key
     dev_values["hokusai:services"]["api"]["secrets"]["API_SECRET_KEY"] = {
-        "create": "hokusai/development/api/secret-key"}
+        "create": "hokusai/development/api/secret-key"
+    }
     result = run(dev_values)
     assert statements(result, "hokusai-api-development-execution")["DecryptDeclaredSecrets"]["Resource"] == key
     (created,) = by_type(result, "aws:secretsmanager/secret:Secret")
@@ -52,8 +56,12 @@ def test_kms_decrypt_is_granted_only_for_the_configured_key(dev_values):
 
 def test_the_task_role_allows_ecs_exec(dev_run):
     exec_statement = statements(dev_run, "hokusai-api-development-task")["EcsExec"]
-    assert set(exec_statement["Action"]) == {"ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
-                                             "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"}
+    assert set(exec_statement["Action"]) == {
+        "ssmmessages:CreateControlChannel",
+        "ssmmessages:CreateDataChannel",
+        "ssmmessages:OpenControlChannel",
+        "ssmmessages:OpenDataChannel",
+    }
 
 
 def test_both_roles_trust_only_this_accounts_ecs_tasks(dev_run):

@@ -47,8 +47,9 @@ def rows(capsys, *args: str | Path) -> tuple[int, dict[str, dict]]:
 def example_with(tmp_path: Path, *, drop: tuple[str, ...] = (), add: tuple[str, ...] = ()) -> Path:
     """The matching fixture without the lines that set `drop`, plus the `add` lines."""
     setting = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=")
-    lines = [line for line in MATCHING.read_text().splitlines()
-             if not ((m := setting.match(line)) and m.group(1) in drop)]
+    lines = [
+        line for line in MATCHING.read_text().splitlines() if not ((m := setting.match(line)) and m.group(1) in drop)
+    ]
     path = tmp_path / ".env.example"
     path.write_text("\n".join(lines + list(add)) + "\n")
     return path
@@ -65,7 +66,7 @@ def by_name(results) -> dict[str, object]:
 
 def test_active_lines_are_expected_whatever_their_syntax():
     example = parse_env_example(
-        'PLAIN=1\nexport EXPORTED=2\nDOUBLE="a b"\nSINGLE=\'c\'\nWITH_COMMENT=3  # why\nEMPTY=\n'
+        "PLAIN=1\nexport EXPORTED=2\nDOUBLE=\"a b\"\nSINGLE='c'\nWITH_COMMENT=3  # why\nEMPTY=\n"
         'MULTILINE="line one\nline two"\n'
     )
     assert example.active == {"PLAIN", "EXPORTED", "DOUBLE", "SINGLE", "WITH_COMMENT", "EMPTY", "MULTILINE"}
@@ -120,8 +121,8 @@ def test_a_variable_the_infrastructure_lacks_fails_naming_it_and_the_fix(tmp_pat
     line = next(line for line in out.splitlines() if "MODEL_REGISTRY_BUCKET" in line and "FAIL" in line)
     assert "env.missing" in line
     fix = out.split(line, 1)[1].splitlines()[1]
-    assert "SettingRequirement(\"MODEL_REGISTRY_BUCKET\"" in fix and "core/contract.py" in fix
-    assert "NotProvided(\"MODEL_REGISTRY_BUCKET\"" in fix
+    assert 'SettingRequirement("MODEL_REGISTRY_BUCKET"' in fix and "core/contract.py" in fix
+    assert 'NotProvided("MODEL_REGISTRY_BUCKET"' in fix
 
 
 def test_a_credential_the_infrastructure_lacks_is_to_be_added_as_a_secret(tmp_path, capsys):
@@ -188,7 +189,8 @@ def test_without_its_not_provided_entry_the_same_variable_fails():
     # Proves the list is what lets AWS_ACCESS_KEY_ID pass, not some other leniency.
     example = parse_env_example(MATCHING.read_text())
     contract = dataclasses.replace(
-        API, not_provided=tuple(e for e in API.not_provided if e.env_var != "AWS_ACCESS_KEY_ID"))
+        API, not_provided=tuple(e for e in API.not_provided if e.env_var != "AWS_ACCESS_KEY_ID")
+    )
     results = by_name(compare(example, contract))
     assert (results["AWS_ACCESS_KEY_ID"].check, results["AWS_ACCESS_KEY_ID"].status) == ("env.missing", Status.FAIL)
 
@@ -245,11 +247,14 @@ def test_an_invalid_stack_cannot_be_checked_against(tmp_path, monkeypatch, capsy
     assert "Traceback" not in err
 
 
-@pytest.mark.parametrize("args, message", [
-    (("--stack", "production"), "Pulumi.production.yaml does not exist"),
-    (("--stack", "../development"), "is not a stack name"),
-    (("--service", "mlflow", "--stack", "development"), "does not deploy the mlflow service"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("--stack", "production"), "Pulumi.production.yaml does not exist"),
+        (("--stack", "../development"), "is not a stack name"),
+        (("--service", "mlflow", "--stack", "development"), "does not deploy the mlflow service"),
+    ],
+)
 def test_a_stack_that_cannot_be_read_exits_2(capsys, args, message):
     code, _, err = run_cli(capsys, MATCHING, *args)
     assert code == EXIT_CANNOT_CHECK

@@ -22,8 +22,8 @@ def with_new_variables() -> dict:
     api = dataclasses.replace(
         API,
         settings=API.settings + (SettingRequirement("FEATURE_STORE_URL", "feature store the model reads"),),
-        secrets=API.secrets + (SecretRequirement("STRIPE_API_KEY", "hokusai/{environment}/stripe/api-key",
-                                                 "billing calls fail"),),
+        secrets=API.secrets
+        + (SecretRequirement("STRIPE_API_KEY", "hokusai/{environment}/stripe/api-key", "billing calls fail"),),
     )
     return {**CONTRACTS, "api": api}
 

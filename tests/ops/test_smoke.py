@@ -8,9 +8,10 @@ import json
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -40,7 +41,8 @@ class Behaviour:
     auth_enforced: bool = True
     empty_inputs_status: int = 422
     empty_inputs_body: dict[str, Any] = field(
-        default_factory=lambda: {"detail": [{"loc": ["body", "inputs"], "msg": "field required"}]})
+        default_factory=lambda: {"detail": [{"loc": ["body", "inputs"], "msg": "field required"}]}
+    )
     predictions_in_body: bool = True
     predict_delay_s: float = 0.0
     fail_every_nth_prediction: int = 0  # one bad task behind the load balancer
@@ -56,7 +58,7 @@ class Seen:
 
 
 class FakeApi(BaseHTTPRequestHandler):
-    server: "FakeServer"
+    server: FakeServer
 
     def log_message(self, format: str, *args: Any) -> None:  # keep test output clean
         pass
@@ -158,8 +160,16 @@ def api(server: FakeServer) -> FakeServer:
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """No real key, no real step summary, no proxy between us and 127.0.0.1."""
-    for name in ("HOKUSAI_API_KEY", "GITHUB_STEP_SUMMARY", "HTTP_PROXY", "http_proxy", "HTTPS_PROXY",
-                 "https_proxy", "ALL_PROXY", "all_proxy"):
+    for name in (
+        "HOKUSAI_API_KEY",
+        "GITHUB_STEP_SUMMARY",
+        "HTTP_PROXY",
+        "http_proxy",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -174,8 +184,9 @@ class Outcome:
         return {r["check"]: r for r in json.loads(self.out)["results"]}
 
 
-def run_smoke(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str,
-              key: str | None = FAKE_KEY) -> Outcome:
+def run_smoke(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str, key: str | None = FAKE_KEY
+) -> Outcome:
     """`python -m ops.smoke ARGS` in-process, with HOKUSAI_API_KEY set to `key` (unset when None)."""
     if key is not None:
         monkeypatch.setenv("HOKUSAI_API_KEY", key)
@@ -213,8 +224,9 @@ def test_nearest_rank_refuses_what_has_no_percentile(samples, percent):
         smoke.nearest_rank(samples, percent)
 
 
-@given(st.lists(st.floats(min_value=0, max_value=1e6), min_size=1, max_size=60),
-       st.floats(min_value=0.1, max_value=100))
+@given(
+    st.lists(st.floats(min_value=0, max_value=1e6), min_size=1, max_size=60), st.floats(min_value=0.1, max_value=100)
+)
 def test_nearest_rank_is_the_smallest_sample_covering_the_percent(samples, percent):
     """At least percent% of samples are <= the result, and fewer than that are strictly below it."""
     result = smoke.nearest_rank(samples, percent)
@@ -247,8 +259,9 @@ def test_the_token_incident_is_recognised_on_any_prediction_not_only_empty_input
     assert "HUGGINGFACE_API_KEY" in result.fix
 
 
-@pytest.mark.parametrize("status, expected", [(400, Status.OK), (422, Status.OK), (500, Status.FAIL),
-                                              (200, Status.FAIL), (404, Status.FAIL)])
+@pytest.mark.parametrize(
+    "status, expected", [(400, Status.OK), (422, Status.OK), (500, Status.FAIL), (200, Status.FAIL), (404, Status.FAIL)]
+)
 def test_empty_inputs_must_be_rejected_as_invalid(status, expected):
     result = smoke.judge_empty_inputs(reply(status, {"detail": "x"}))
     assert result.status is expected
@@ -315,8 +328,17 @@ def test_redact_replaces_the_key_everywhere():
     assert FAKE_KEY not in text and smoke.REDACTED in text
 
 
-@pytest.mark.parametrize("raw", ["api.hokus.ai", "ftp://api.hokus.ai", "https://", "https://api.hokus.ai?x=1",
-                                 "https://user:pw@api.hokus.ai", "https://api.hokus.ai:99999"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "api.hokus.ai",
+        "ftp://api.hokus.ai",
+        "https://",
+        "https://api.hokus.ai?x=1",
+        "https://user:pw@api.hokus.ai",
+        "https://api.hokus.ai:99999",
+    ],
+)
 def test_a_malformed_base_url_cannot_be_checked(raw):
     with pytest.raises(CannotCheck, match="malformed"):
         smoke.normalise_base_url(raw)
@@ -518,8 +540,10 @@ def test_malformed_base_url_cannot_check(monkeypatch, capsys):
     assert "--base-url 'api.hokus.ai' is malformed" in outcome.err
 
 
-@pytest.mark.parametrize("content, problem", [(None, "cannot read the file"), ("{not json", "not valid JSON"),
-                                              ("[1, 2]", "must be an object")])
+@pytest.mark.parametrize(
+    "content, problem",
+    [(None, "cannot read the file"), ("{not json", "not valid JSON"), ("[1, 2]", "must be an object")],
+)
 def test_unreadable_payload_cannot_check(monkeypatch, capsys, api, tmp_path, content, problem):
     path = tmp_path / "payload.json"
     if content is not None:
@@ -567,7 +591,7 @@ def test_no_part_of_the_key_survives_an_excerpt_cut_through_it(monkeypatch, caps
     outcome = smoke_json(monkeypatch, capsys, api)
     finding = outcome.results()["predict.empty-inputs"]["finding"]
     assert finding.endswith("...") and '"received": "[' in finding  # the cut fell inside the redaction
-    assert FAKE_KEY[:len(FAKE_KEY) // 2] not in outcome.out
+    assert FAKE_KEY[: len(FAKE_KEY) // 2] not in outcome.out
 
 
 def test_json_output_lists_every_check_with_all_fields(monkeypatch, capsys, api):

@@ -51,8 +51,16 @@ def test_a_healthy_copy_of_the_development_estate_passes(fake, tmp_path, boto_se
     assert report.exit_code == 0, report.table()
     assert [r for r in report.results if r.status is not Status.OK] == []
     checks = {r.check for r in report.results}
-    assert {"service.rollout", "taskdef.secret", "secret.exists", "iam.grant", "lb.targets", "redis.access",
-            "logs.filter", "alarms.state"} <= checks
+    assert {
+        "service.rollout",
+        "taskdef.secret",
+        "secret.exists",
+        "iam.grant",
+        "lb.targets",
+        "redis.access",
+        "logs.filter",
+        "alarms.state",
+    } <= checks
     assert report.notes == [f"{aws.call_count} AWS API calls for 1 service(s)"]
 
 
@@ -140,8 +148,9 @@ def test_an_aws_error_past_the_retries_cannot_be_checked(fake, tmp_path, monkeyp
     fake.write(outputs)
 
     def throttled(*args, **kwargs):
-        raise botocore.exceptions.ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}},
-                                              "DescribeAlarms")
+        raise botocore.exceptions.ClientError(
+            {"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "DescribeAlarms"
+        )
 
     monkeypatch.setattr(verify_tool, "collect", throttled)
     assert verify_tool.main(["--stack", "development", "--outputs", str(outputs)]) == 2

@@ -6,15 +6,22 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from core.iam_policy import Decision, evaluate
 from ops import verify as verify_tool
 from ops.aws import Aws
-from core.iam_policy import Decision, evaluate
 from synth.fake_estate import FAILURES
 
 POLICY = json.loads((Path(__file__).resolve().parents[2] / "docs" / "verify-policy.json").read_text())
 # boto3 service names -> IAM action prefixes
-PREFIX = {"elbv2": "elasticloadbalancing", "ecs": "ecs", "ec2": "ec2", "iam": "iam", "logs": "logs",
-          "cloudwatch": "monitoring", "secretsmanager": "secretsmanager"}
+PREFIX = {
+    "elbv2": "elasticloadbalancing",
+    "ecs": "ecs",
+    "ec2": "ec2",
+    "iam": "iam",
+    "logs": "logs",
+    "cloudwatch": "monitoring",
+    "secretsmanager": "secretsmanager",
+}
 IAM_PREFIX = {"monitoring": "cloudwatch"}  # CloudWatch's endpoint is "monitoring", its IAM prefix "cloudwatch"
 
 
@@ -40,8 +47,14 @@ def test_the_policy_allows_every_call_verify_makes(fake, tmp_path, boto_session)
         made.add(f"{IAM_PREFIX.get(prefix, prefix)}:{operation}")
     assert made, "verify made no calls"
     assert made - allowed_actions() == set()
-    assert {"ecs:DescribeServices", "cloudwatch:DescribeAlarms", "elasticloadbalancing:DescribeTargetHealth",
-            "secretsmanager:DescribeSecret", "logs:FilterLogEvents", "ecs:DescribeTasks"} <= made
+    assert {
+        "ecs:DescribeServices",
+        "cloudwatch:DescribeAlarms",
+        "elasticloadbalancing:DescribeTargetHealth",
+        "secretsmanager:DescribeSecret",
+        "logs:FilterLogEvents",
+        "ecs:DescribeTasks",
+    } <= made
 
 
 def test_the_policy_is_read_only():

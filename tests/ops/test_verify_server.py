@@ -22,9 +22,9 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import boto3
 import pytest
@@ -54,8 +54,9 @@ class Ran:
     stderr: str
 
     def __str__(self) -> str:
-        return (f"$ {' '.join(self.args)}\nexit {self.code}\n--- stdout ---\n{self.stdout}"
-                f"\n--- stderr ---\n{self.stderr}")
+        return (
+            f"$ {' '.join(self.args)}\nexit {self.code}\n--- stdout ---\n{self.stdout}\n--- stderr ---\n{self.stderr}"
+        )
 
 
 def free_port() -> int:
@@ -84,8 +85,11 @@ def wait_until_answering(process: subprocess.Popen, url: str, log: Path) -> None
     deadline = time.monotonic() + SERVER_START_TIMEOUT
     while True:
         if process.poll() is not None:
-            pytest.fail(f"moto_server exited with {process.returncode} before answering on {url}:\n"
-                        f"{log.read_text(errors='replace')}", pytrace=False)
+            pytest.fail(
+                f"moto_server exited with {process.returncode} before answering on {url}:\n"
+                f"{log.read_text(errors='replace')}",
+                pytrace=False,
+            )
         try:
             with urllib.request.urlopen(url, timeout=1):
                 answered = True
@@ -97,8 +101,11 @@ def wait_until_answering(process: subprocess.Popen, url: str, log: Path) -> None
         if answered and process.poll() is None:
             return
         if time.monotonic() > deadline:
-            pytest.fail(f"moto_server did not answer on {url} within {SERVER_START_TIMEOUT:.0f} s:\n"
-                        f"{log.read_text(errors='replace')}", pytrace=False)
+            pytest.fail(
+                f"moto_server did not answer on {url} within {SERVER_START_TIMEOUT:.0f} s:\n"
+                f"{log.read_text(errors='replace')}",
+                pytrace=False,
+            )
         time.sleep(0.1)
 
 
@@ -115,8 +122,14 @@ def server(tmp_path_factory) -> Iterator[Server]:
     }
     # A file, not a pipe: moto logs every request, and a pipe nobody reads fills up and blocks it.
     with log.open("wb") as sink:
-        process = subprocess.Popen(moto_server_command(port), cwd=ROOT, env=env, stdout=sink,
-                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            moto_server_command(port),
+            cwd=ROOT,
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
     try:
         endpoint = f"http://127.0.0.1:{port}"
         wait_until_answering(process, f"{endpoint}/moto-api/", log)
@@ -146,8 +159,9 @@ def user_env(server: Server) -> dict[str, str]:
 
 def run(env: dict[str, str], *args: str) -> Ran:
     command = [sys.executable, "-m", *args]
-    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=COMMAND_TIMEOUT,
-                          stdin=subprocess.DEVNULL)
+    done = subprocess.run(
+        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=COMMAND_TIMEOUT, stdin=subprocess.DEVNULL
+    )
     return Ran(args=["python", "-m", *args], code=done.returncode, stdout=done.stdout, stderr=done.stderr)
 
 
@@ -199,8 +213,13 @@ def test_seed_builds_the_copy_in_the_server_at_the_endpoint(seeded, outputs, ser
     assert "fewer running tasks" not in seeded.stderr, seeded
     # AND the outputs name what the server now holds (so the endpoint, not some account, was used)
     estate = json.loads(outputs.read_text())["estate"]
-    ecs = boto3.client("ecs", endpoint_url=server.endpoint, region_name=REGION,
-                       aws_access_key_id="testing", aws_secret_access_key="testing")
+    ecs = boto3.client(
+        "ecs",
+        endpoint_url=server.endpoint,
+        region_name=REGION,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
     (api,) = [s for s in estate["services"] if s["key"] == "api"]
     (found,) = ecs.describe_services(cluster=estate["cluster_name"], services=[api["service_name"]])["services"]
     assert found["status"] == "ACTIVE" and found["taskDefinition"] == api["task_definition_arn"]
@@ -229,7 +248,10 @@ def test_verify_fails_on_the_removed_redis_rule_and_prints_the_fix(broken, broke
     assert [line.split()[0] for line in failing] == ["redis.access"], broken_verify
     assert "redis_from_data_pipeline_ecs" in failing[0], broken_verify
     fix = lines[lines.index(failing[0]) + 1].strip()
-    assert fix == "fix: make repair STACK=development (pulumi up --refresh) restores the rule; someone removed it outside the stack", broken_verify
+    assert (
+        fix
+        == "fix: make repair STACK=development (pulumi up --refresh) restores the rule; someone removed it outside the stack"
+    ), broken_verify
     assert "): FAILED (30 ok, 1 failed, 0 warnings)" in broken_verify.stdout, broken_verify
 
 

@@ -21,9 +21,10 @@ import re
 import shutil
 import stat
 import subprocess
+from collections.abc import Callable, Iterator
 from importlib import resources
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import jsonschema
 import pytest
@@ -54,7 +55,8 @@ _WorkflowLoader.yaml_implicit_resolvers = {
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 _WorkflowLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
 
 
 def load_workflow(text: str) -> Workflow:
@@ -78,13 +80,16 @@ def workflow(name: str) -> Workflow:
 # The same file `check-jsonschema --builtin-schema vendor.github-workflows` uses
 # (schemastore's github-workflow.json, vendored: no download).
 SCHEMA = json.loads(
-    resources.files("check_jsonschema.builtin_schemas.vendor").joinpath("github-workflows.json").read_text())
+    resources.files("check_jsonschema.builtin_schemas.vendor").joinpath("github-workflows.json").read_text()
+)
 VALIDATOR = jsonschema.validators.validator_for(SCHEMA)(SCHEMA)
 
 
 def schema_errors(doc: Workflow) -> list[str]:
-    return [f"{'/'.join(map(str, e.absolute_path)) or '(top)'}: {e.message}"
-            for e in sorted(VALIDATOR.iter_errors(doc), key=lambda e: list(map(str, e.absolute_path)))]
+    return [
+        f"{'/'.join(map(str, e.absolute_path)) or '(top)'}: {e.message}"
+        for e in sorted(VALIDATOR.iter_errors(doc), key=lambda e: list(map(str, e.absolute_path)))
+    ]
 
 
 # --- walking a workflow --------------------------------------------------------------
@@ -188,8 +193,11 @@ WRITE_SCOPES: dict[str, Callable[[Step], bool]] = {
 
 
 def problems_timeouts(wf: Workflow) -> list[str]:
-    return [f"job {job_id} has no timeout-minutes" for job_id, job in jobs(wf).items()
-            if not isinstance(job.get("timeout-minutes"), int) or job["timeout-minutes"] <= 0]
+    return [
+        f"job {job_id} has no timeout-minutes"
+        for job_id, job in jobs(wf).items()
+        if not isinstance(job.get("timeout-minutes"), int) or job["timeout-minutes"] <= 0
+    ]
 
 
 def problems_permissions(wf: Workflow) -> list[str]:
@@ -254,15 +262,20 @@ def problems_secrets(wf: Workflow) -> list[str]:
 def problems_triggers(wf: Workflow) -> list[str]:
     triggers = wf.get("on") or {}
     names = [triggers] if isinstance(triggers, str) else list(triggers)
-    return [f"trigger {name}: runs a fork's code with this repository's secrets"
-            for name in names if name in ("pull_request_target", "workflow_run")]
+    return [
+        f"trigger {name}: runs a fork's code with this repository's secrets"
+        for name in names
+        if name in ("pull_request_target", "workflow_run")
+    ]
 
 
 def problems_checkout(wf: Workflow) -> list[str]:
     """The token checkout would leave in .git/config is readable by every later step."""
-    return [f"{job_id} step {index}: actions/checkout without persist-credentials: false"
-            for job_id, index, step in all_steps(wf)
-            if action(step) == "actions/checkout" and (step.get("with") or {}).get("persist-credentials") is not False]
+    return [
+        f"{job_id} step {index}: actions/checkout without persist-credentials: false"
+        for job_id, index, step in all_steps(wf)
+        if action(step) == "actions/checkout" and (step.get("with") or {}).get("persist-credentials") is not False
+    ]
 
 
 def requirement_pin(package: str) -> str:
@@ -276,14 +289,23 @@ def requirement_pin(package: str) -> str:
 def problems_pulumi_version(wf: Workflow) -> list[str]:
     """The CLI the workflows install is the release of the SDK the program runs on."""
     sdk = requirement_pin("pulumi")
-    return [f"{job_id} step {index}: pulumi/actions installs pulumi-version "
-            f"{(step.get('with') or {}).get('pulumi-version')!r}, requirements.txt pins pulumi=={sdk}"
-            for job_id, index, step in all_steps(wf)
-            if action(step) == "pulumi/actions" and str((step.get("with") or {}).get("pulumi-version")) != sdk]
+    return [
+        f"{job_id} step {index}: pulumi/actions installs pulumi-version "
+        f"{(step.get('with') or {}).get('pulumi-version')!r}, requirements.txt pins pulumi=={sdk}"
+        for job_id, index, step in all_steps(wf)
+        if action(step) == "pulumi/actions" and str((step.get("with") or {}).get("pulumi-version")) != sdk
+    ]
 
 
-GENERIC_CHECKS = [problems_timeouts, problems_permissions, problems_pins, problems_secrets,
-                  problems_triggers, problems_checkout, problems_pulumi_version]
+GENERIC_CHECKS = [
+    problems_timeouts,
+    problems_permissions,
+    problems_pins,
+    problems_secrets,
+    problems_triggers,
+    problems_checkout,
+    problems_pulumi_version,
+]
 
 
 def generic_problems(wf: Workflow) -> list[str]:
@@ -343,14 +365,16 @@ def problems_deploy(wf: Workflow) -> list[str]:
         found.append("not triggered by a push to main")
     concurrency = wf.get("concurrency") or {}
     if not concurrency.get("group") or concurrency.get("cancel-in-progress") is not False:
-        found.append("deploys may overlap or be cancelled half-way "
-                     "(concurrency group with cancel-in-progress: false)")
+        found.append("deploys may overlap or be cancelled half-way (concurrency group with cancel-in-progress: false)")
     if STACK not in str(concurrency.get("group", "")):
         found.append(f"the concurrency group is not per stack (no {STACK!r} in it)")
     tests = find(wf, lambda s: runs_make(s, "test"))
     up = one(find(wf, lambda s: pulumi_action(s, "up")), "runs pulumi up (pulumi/actions)", found)
-    outputs = one(find(wf, lambda s: f"pulumi stack output --json --stack {STACK} > build/outputs.json" in script(s)),
-                  "writes the stack outputs to build/outputs.json", found)
+    outputs = one(
+        find(wf, lambda s: f"pulumi stack output --json --stack {STACK} > build/outputs.json" in script(s)),
+        "writes the stack outputs to build/outputs.json",
+        found,
+    )
     verify = one(find(wf, lambda s: runs_make(s, "verify")), "runs make verify", found)
     smoke = one(find(wf, lambda s: runs_make(s, "smoke")), "runs make smoke", found)
     if not tests:
@@ -365,8 +389,12 @@ def problems_deploy(wf: Workflow) -> list[str]:
         name = environment.get("name") if isinstance(environment, dict) else environment
         if name != STACK:
             found.append(f"the deploy job is not in the GitHub environment {STACK!r}")
-    for (before, after, what) in ((up, outputs, "stack output after up"), (outputs, verify, "verify after the outputs"),
-                                  (up, verify, "verify after up"), (verify, smoke, "smoke after verify")):
+    for before, after, what in (
+        (up, outputs, "stack output after up"),
+        (outputs, verify, "verify after the outputs"),
+        (up, verify, "verify after up"),
+        (verify, smoke, "smoke after verify"),
+    ):
         if before and after and not runs_before(wf, before[:2], after[:2]):
             found.append(f"out of order: {what}")
     if verify and not all(arg in script(verify[2]) for arg in (f"STACK={STACK}", "OUTPUTS=build/outputs.json")):
@@ -390,8 +418,7 @@ def problems_drift(wf: Workflow) -> list[str]:
         found.append("no schedule")
     if "workflow_dispatch" not in triggers:
         found.append("cannot be started by hand (workflow_dispatch)")
-    refresh = one(find(wf, lambda s: runs_cli(s, "pulumi refresh")),
-                  "runs pulumi refresh", found)
+    refresh = one(find(wf, lambda s: runs_cli(s, "pulumi refresh")), "runs pulumi refresh", found)
     if refresh:
         text = script(refresh[2])
         for flag in ("--preview-only", "--expect-no-changes", f"--stack {STACK}"):
@@ -457,8 +484,12 @@ def test_workflow_does_what_it_is_for(name):
 
 def test_every_make_target_the_workflows_call_is_in_the_makefile():
     defined = set(re.findall(r"^([A-Za-z][\w-]*):", (ROOT / "Makefile").read_text(), re.M))
-    called = {(name, target) for name, wf in WORKFLOWS.items() for _, _, step in all_steps(wf)
-              for target in re.findall(r"\bmake ([a-z][\w-]*)", script(step))}
+    called = {
+        (name, target)
+        for name, wf in WORKFLOWS.items()
+        for _, _, step in all_steps(wf)
+        for target in re.findall(r"\bmake ([a-z][\w-]*)", script(step))
+    }
     missing = sorted(f"{target} (called in {name})" for name, target in called if target not in defined)
     assert not missing, f"the Makefile has no target {missing}"
 
@@ -609,11 +640,14 @@ def test_pr_runs_that_do_not_cancel_each_other_are_found():
     noticed(problems_pull_request(wf), "cancel-in-progress: true")
 
 
-@pytest.mark.parametrize("change", [
-    lambda c: c.update({"cancel-in-progress": True}),
-    lambda c: c.pop("cancel-in-progress"),
-    lambda c: c.pop("group"),
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda c: c.update({"cancel-in-progress": True}),
+        lambda c: c.pop("cancel-in-progress"),
+        lambda c: c.pop("group"),
+    ],
+)
 def test_deploys_that_may_overlap_or_be_cancelled_are_found(change):
     wf = workflow(DEPLOY)
     change(wf["concurrency"])
@@ -671,8 +705,9 @@ def test_a_refresh_without_its_flag_is_found(flag):
 
 def test_a_state_writing_refresh_through_the_action_is_found():
     wf = workflow(DRIFT)
-    wf["jobs"]["drift"]["steps"].append({"uses": "pulumi/actions@v7", "with": {
-        "command": "refresh", "stack-name": STACK, "expect-no-changes": True}})
+    wf["jobs"]["drift"]["steps"].append(
+        {"uses": "pulumi/actions@v7", "with": {"command": "refresh", "stack-name": STACK, "expect-no-changes": True}}
+    )
     noticed(problems_drift(wf), "writes the drift into the state")
 
 
@@ -727,8 +762,14 @@ error: no changes were expected but changes occurred
 def run_step(step: Step, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
     # What GitHub runs for `shell: bash` (the workflows' default).
     assert BASH is not None
-    return subprocess.run([BASH, "--noprofile", "--norc", "-eo", "pipefail", "-c", script(step)],
-                          cwd=cwd, env={**os.environ, **env}, capture_output=True, text=True, timeout=30)
+    return subprocess.run(
+        [BASH, "--noprofile", "--norc", "-eo", "pipefail", "-c", script(step)],
+        cwd=cwd,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
 
 
 @needs_bash
@@ -737,9 +778,18 @@ def test_the_summary_names_what_drifted(tmp_path):
     (tmp_path / "build" / "drift" / "refresh.log").write_text(REFRESH_LOG)
     summary = tmp_path / "summary.md"
     step = step_where(WORKFLOWS[DRIFT], lambda s: s.get("name") == "Summarise")
-    done = run_step(step, tmp_path, {"GITHUB_STEP_SUMMARY": str(summary), "GITHUB_SHA": "abc123",
-                                     "RUN_URL": "https://example.invalid/run/1",
-                                     "REFRESH": "failure", "PREVIEW": "success", "VERIFY": "success"})
+    done = run_step(
+        step,
+        tmp_path,
+        {
+            "GITHUB_STEP_SUMMARY": str(summary),
+            "GITHUB_SHA": "abc123",
+            "RUN_URL": "https://example.invalid/run/1",
+            "REFRESH": "failure",
+            "PREVIEW": "success",
+            "VERIFY": "success",
+        },
+    )
     assert done.returncode == 0, done.stderr
     text = summary.read_text()
     assert "| 1. cloud vs state (`pulumi refresh --preview-only`) | **DRIFT** |" in text
@@ -769,19 +819,30 @@ esac
 
 
 @needs_bash
-@pytest.mark.parametrize("open_issue, expected, not_expected", [
-    ("7", "issue comment 7 --body-file build/drift/issue.md", "issue create"),
-    ("", "issue create --label drift", "issue comment"),
-])
+@pytest.mark.parametrize(
+    "open_issue, expected, not_expected",
+    [
+        ("7", "issue comment 7 --body-file build/drift/issue.md", "issue create"),
+        ("", "issue create --label drift", "issue comment"),
+    ],
+)
 def test_the_drift_issue_is_updated_when_open_and_opened_otherwise(tmp_path, open_issue, expected, not_expected):
     (tmp_path / "build" / "drift").mkdir(parents=True)
     (tmp_path / "build" / "drift" / "issue.md").write_text("## Drift check\n")
     bin_dir, calls = fake_gh(tmp_path, open_issue)
     summary = tmp_path / "summary.md"
     step = step_where(WORKFLOWS[DRIFT], lambda s: "gh issue" in script(s))
-    done = run_step(step, tmp_path, {"PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
-                                     "GITHUB_STEP_SUMMARY": str(summary), "GH_TOKEN": "x", "GH_REPO": "o/r",
-                                     "RUN_URL": "https://example.invalid/run/1"})
+    done = run_step(
+        step,
+        tmp_path,
+        {
+            "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+            "GITHUB_STEP_SUMMARY": str(summary),
+            "GH_TOKEN": "x",
+            "GH_REPO": "o/r",
+            "RUN_URL": "https://example.invalid/run/1",
+        },
+    )
     assert done.returncode == 0, done.stderr
     made = calls.read_text()
     assert made.startswith("label create drift"), made

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import copy
 import json
-from typing import Callable
+from collections.abc import Callable
 
 import pytest
 
@@ -44,7 +44,9 @@ def only(found: list[str], *fragments: str) -> None:
 
 
 def test_a_secret_missing_from_the_task_definition_is_found(graph):
-    edit_container(graph[0], lambda c: c.update(secrets=[s for s in c["secrets"] if s["name"] != "HUGGINGFACE_API_KEY"]))
+    edit_container(
+        graph[0], lambda c: c.update(secrets=[s for s in c["secrets"] if s["name"] != "HUGGINGFACE_API_KEY"])
+    )
     only(findings(graph), "HUGGINGFACE_API_KEY is not in the container's secrets", "HuggingFace token not configured")
 
 
@@ -82,7 +84,8 @@ def test_a_wildcard_secret_grant_is_found(graph):
     policy = first(graph[0], "aws:iam/rolePolicy:RolePolicy", "api-roles-execution-policy")
     document = json.loads(policy.inputs["policy"])
     next(s for s in document["Statement"] if s["Sid"] == "ReadDeclaredSecrets")["Resource"].append(
-        "arn:aws:secretsmanager:us-east-1:123456789012:secret:*")
+        "arn:aws:secretsmanager:us-east-1:123456789012:secret:*"
+    )
     policy.inputs["policy"] = json.dumps(document)
     only(findings(graph), "wildcard")
 
@@ -113,7 +116,9 @@ def test_a_missing_redis_rule_is_found(graph):
 
 
 def test_a_redis_rule_on_the_wrong_port_is_found(graph):
-    first(graph[0], "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "redis-from-api").inputs["fromPort"] = 6380
+    first(graph[0], "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "redis-from-api").inputs[
+        "fromPort"
+    ] = 6380
     only(findings(graph), "uses Redis but no rule admits")
 
 
@@ -122,15 +127,18 @@ def test_a_service_nobody_can_reach_is_found(graph):
     only(findings(graph), "nothing may reach the service's port")
 
 
-@pytest.mark.parametrize("change,expected", [
-    (lambda s: s.update(deploymentCircuitBreaker={"enable": True, "rollback": False}), "does not roll back"),
-    (lambda s: s["alarms"].update(rollback=False), "deployment alarms do not roll back"),
-    (lambda s: s["alarms"].update(alarmNames=[]), "has no deployment alarms"),
-    (lambda s: s["alarms"]["alarmNames"].append("hokusai-api-development-typo"), "is not declared"),
-    (lambda s: s.update(deploymentMinimumHealthyPercent=50), "100 / 200"),
-    (lambda s: s.update(enableExecuteCommand=False), "ECS Exec is off"),
-    (lambda s: s["networkConfiguration"].update(assignPublicIp=True), "public IPs"),
-])
+@pytest.mark.parametrize(
+    "change,expected",
+    [
+        (lambda s: s.update(deploymentCircuitBreaker={"enable": True, "rollback": False}), "does not roll back"),
+        (lambda s: s["alarms"].update(rollback=False), "deployment alarms do not roll back"),
+        (lambda s: s["alarms"].update(alarmNames=[]), "has no deployment alarms"),
+        (lambda s: s["alarms"]["alarmNames"].append("hokusai-api-development-typo"), "is not declared"),
+        (lambda s: s.update(deploymentMinimumHealthyPercent=50), "100 / 200"),
+        (lambda s: s.update(enableExecuteCommand=False), "ECS Exec is off"),
+        (lambda s: s["networkConfiguration"].update(assignPublicIp=True), "public IPs"),
+    ],
+)
 def test_unsafe_deployment_settings_are_found(graph, change, expected):
     change(first(graph[0], "aws:ecs/service:Service").inputs)
     only(findings(graph), expected)
@@ -142,30 +150,37 @@ def test_removing_the_huggingface_alarm_from_the_deployment_alarms_is_found(grap
     only(findings(graph), "is not a deployment alarm of its service")
 
 
-@pytest.mark.parametrize("change,expected", [
-    (lambda g: g["healthCheck"].update(path="/"), "health check path is '/'"),
-    (lambda g: g.update(deregistrationDelay=300), "deregistration delay"),
-    (lambda g: g.update(targetType="instance"), "task IPs"),
-])
+@pytest.mark.parametrize(
+    "change,expected",
+    [
+        (lambda g: g["healthCheck"].update(path="/"), "health check path is '/'"),
+        (lambda g: g.update(deregistrationDelay=300), "deregistration delay"),
+        (lambda g: g.update(targetType="instance"), "task IPs"),
+    ],
+)
 def test_a_mistuned_target_group_is_found(graph, change, expected):
     change(first(graph[0], "aws:lb/targetGroup:TargetGroup").inputs)
     only(findings(graph), expected)
 
 
 def test_a_missing_metric_filter_is_found(graph):
-    graph[0].remove(first(graph[0], "aws:cloudwatch/logMetricFilter:LogMetricFilter",
-                          "api-observability-filter-huggingface-token"))
+    graph[0].remove(
+        first(graph[0], "aws:cloudwatch/logMetricFilter:LogMetricFilter", "api-observability-filter-huggingface-token")
+    )
     only(findings(graph), 'no metric filter counts "HuggingFace token not configured"')
 
 
 def test_a_missing_alarm_is_found(graph):
-    graph[0].remove(first(graph[0], "aws:cloudwatch/metricAlarm:MetricAlarm",
-                          "api-observability-alarm-huggingface-token"))
+    graph[0].remove(
+        first(graph[0], "aws:cloudwatch/metricAlarm:MetricAlarm", "api-observability-alarm-huggingface-token")
+    )
     only(findings(graph), "nothing alarms on Hokusai/API/HuggingFaceTokenError")
 
 
 def test_an_alarm_that_notifies_no_one_is_found(graph):
-    first(graph[0], "aws:cloudwatch/metricAlarm:MetricAlarm", "api-observability-alarm-http-5xx").inputs["alarmActions"] = []
+    first(graph[0], "aws:cloudwatch/metricAlarm:MetricAlarm", "api-observability-alarm-http-5xx").inputs[
+        "alarmActions"
+    ] = []
     only(findings(graph), "notifies no one")
 
 
@@ -176,8 +191,10 @@ def test_a_log_group_without_retention_is_found(graph):
 
 # Breaking the program itself, not the recorded graph: the guards catch a regression in the code.
 
+
 def test_a_program_that_forgets_a_redis_consumer_is_caught(monkeypatch, dev_values):
     import infra.redis_access
+
     monkeypatch.setattr(infra.redis_access, "redis_consumers", lambda settings, groups: {})
     result = run(dev_values)
     only([str(f) for f in check_graph(result.resources, result.outputs)], "uses Redis but no rule admits")
@@ -185,6 +202,7 @@ def test_a_program_that_forgets_a_redis_consumer_is_caught(monkeypatch, dev_valu
 
 def test_a_program_whose_grant_drifts_from_the_secrets_list_is_caught(monkeypatch, dev_values):
     from core import documents
+
     original = documents.execution_role_policy
 
     def forgetful(*, secret_arns, **kwargs):

@@ -35,8 +35,9 @@ def test_the_rendering_matches_the_reviewed_snapshot(dev_run):
         SNAPSHOT.write_text(current)
     expected = SNAPSHOT.read_text()
     if current != expected:
-        diff = "".join(list(difflib.unified_diff(expected.splitlines(True), current.splitlines(True),
-                                                 "snapshot", "rendered"))[:80])
+        diff = "".join(
+            list(difflib.unified_diff(expected.splitlines(True), current.splitlines(True), "snapshot", "rendered"))[:80]
+        )
         raise AssertionError(f"the rendering changed; review and run UPDATE_SNAPSHOTS=1 make test:\n{diff}")
 
 
@@ -61,7 +62,9 @@ def test_every_resource_type_the_program_can_create_has_its_key_properties_descr
     dev_values["hokusai:alarm_emails"] = ["oncall@hokus.ai"]
     dev_values["hokusai:services"]["api"]["task_role_policy_arns"] = ["arn:aws:iam::123456789012:policy/datasets"]
     dev_values["hokusai:services"]["api"]["secrets"]["API_SECRET_KEY"] = {
-        "create": "hokusai/development/api/secret-key", "value_from": "apiSecretKey"}
+        "create": "hokusai/development/api/secret-key",
+        "value_from": "apiSecretKey",
+    }
     dev_values["hokusai:apiSecretKey"] = "[secret]"
     result = run(with_new_load_balancer(with_mlflow(dev_values)), secret_keys=["hokusai:apiSecretKey"])
     types = {r.type for r in result.resources if not r.type.startswith("hokusai:")}
