@@ -12,7 +12,7 @@ imported or run):
   - `os.getenv("X")`, `os.getenv("X", default)`, `os.environ.get("X"[, default])`,
     `os.environ["X"]`, `os.environ.setdefault/pop("X", ...)`, `"X" in os.environ`
     (and `not in`), also through `import os as o`, `from os import environ, getenv`
-    (with or without `as`);
+    (with or without `as`, or `from os import *`);
   - a nested default, `os.getenv("A", os.getenv("B", d))`: A and B are
     alternatives, either one provided is enough (like `AliasChoices("A", "B")`);
   - pydantic(-settings) `BaseSettings` subclasses (also through other settings
@@ -304,10 +304,12 @@ class _Names:
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 for alias in node.names:
                     bound = alias.asname or alias.name
-                    if node.module == "os" and alias.name == "environ":
-                        names.environ.add(bound)
-                    elif node.module == "os" and alias.name == "getenv":
-                        names.getenv.add(bound)
+                    if node.module == "os":
+                        # `from os import *` binds both under their own names.
+                        if alias.name in {"environ", "*"}:
+                            names.environ.add("environ" if alias.name == "*" else bound)
+                        if alias.name in {"getenv", "*"}:
+                            names.getenv.add("getenv" if alias.name == "*" else bound)
                     elif node.module.split(".")[0] in {"pydantic", "pydantic_settings"}:
                         {
                             _BASE_SETTINGS: names.base_settings,
