@@ -8,12 +8,14 @@ MODEL_ID ?= 21
 OUTPUTS  ?=
 BASE_URL ?=
 ENV_EXAMPLE ?=
+# appcheck: the application's source directory (e.g. ../hokusai-data-pipeline/src)
+APP_SRC ?=
 MOTO_PORT ?= 5555
 # verify: LOGS=1 also searches recent logs for the failure signatures; JSON=1 prints JSON
 LOGS ?=
 JSON ?=
 
-.PHONY: synth render test preview up repair drift verify smoke envcheck docs docs-check fake-estate clean
+.PHONY: synth render test preview up repair drift verify smoke envcheck appcheck docs docs-check fake-estate clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	python3 -m venv $(VENV)
@@ -36,6 +38,14 @@ test: $(VENV)/.installed
 envcheck: $(VENV)/.installed
 	$(if $(ENV_EXAMPLE),,$(error set ENV_EXAMPLE=path/to/app/.env.example))
 	$(PYTHON) -m ops.envcheck $(ENV_EXAMPLE) --service $(SERVICE) --stack $(STACK)
+
+## Offline: every environment variable an application's source reads (APP_SRC=its src/), against the
+## contract and the stack (docs/APPCHECK.md). ops.appcheck exits 0 nothing missing, 1 a variable read but
+## not provided, 2 could not check; make shows that code as "Error 1/2" and exits 2 for either, so scripts
+## that need the distinction run `python -m ops.appcheck` directly. JSON=1: only the JSON on stdout
+appcheck: $(VENV)/.installed
+	$(if $(APP_SRC),,$(error set APP_SRC=path/to/app/src))
+	@$(PYTHON) -m ops.appcheck $(APP_SRC) --service $(SERVICE) --stack $(STACK) $(if $(JSON),--json)
 
 ## Offline: regenerate docs/ENVIRONMENT.md from core/contract.py (docs-check: fail if stale)
 docs: $(VENV)/.installed
