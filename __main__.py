@@ -5,6 +5,7 @@ Composition only; each concern lives in its own module under infra/.
 
 import pulumi
 
+from core import naming
 from core.estate import OUTPUT_NAME
 from infra.alarm_topic import AlarmTopic, AlarmTopicArgs
 from infra.cluster import Cluster, ClusterArgs
@@ -21,9 +22,16 @@ from infra.stack_config import read_settings, secret_values
 settings = read_settings()
 existing = look_up_existing(settings)
 
-alarm_topic = AlarmTopic("alarms", AlarmTopicArgs(settings))
-cluster = Cluster("cluster", ClusterArgs(settings))
-namespace = DiscoveryNamespace("discovery", DiscoveryNamespaceArgs(settings))
+tags = settings.resource_tags
+
+alarm_topic = AlarmTopic(
+    "alarms",
+    AlarmTopicArgs(topic_name=naming.alarm_topic_name(settings.environment), emails=settings.alarm_emails, tags=tags),
+)
+cluster = Cluster("cluster", ClusterArgs(cluster_name=settings.cluster_name, tags=tags))
+namespace = DiscoveryNamespace(
+    "discovery", DiscoveryNamespaceArgs(environment=settings.environment, vpc_id=settings.network.vpc_id, tags=tags)
+)
 load_balancer = LoadBalancer("lb", LoadBalancerArgs(settings, existing.listener))
 secrets = Secrets("secrets", SecretsArgs(settings, existing.secret_arns, secret_values(settings)))
 
@@ -34,11 +42,11 @@ services = {
         ServiceArgs(
             settings=settings,
             service=spec,
-            cluster_arn=cluster.arn,
+            cluster_arn=cluster.result.arn,
             load_balancer=load_balancer,
             secret_arns=secret_arns[spec.key],
-            namespace_id=namespace.id,
-            alarm_topic_arn=alarm_topic.arn,
+            namespace_id=namespace.result.id,
+            alarm_topic_arn=alarm_topic.result.arn,
         ),
     )
     for spec in settings.services
@@ -52,8 +60,8 @@ pulumi.export(
     OUTPUT_NAME,
     estate_output(
         settings,
-        cluster=cluster,
-        alarm_topic=alarm_topic,
+        cluster=cluster.result,
+        alarm_topic=alarm_topic.result,
         services=services,
         secret_arns=secret_arns,
         redis_consumers=consumers,

@@ -10,16 +10,16 @@ import pulumi
 from core import naming
 from core.estate import Estate, MetricFilterEstate, RedisEstate, ServiceEstate, to_outputs
 from core.settings import Settings
-from infra.alarm_topic import AlarmTopic
-from infra.cluster import Cluster
+from infra.alarm_topic import AlarmTopicResult
+from infra.cluster import ClusterResult
 from infra.service import Service
 
 
 def estate_output(
     settings: Settings,
     *,
-    cluster: Cluster,
-    alarm_topic: AlarmTopic,
+    cluster: ClusterResult,
+    alarm_topic: AlarmTopicResult,
     services: Mapping[str, Service],
     secret_arns: Mapping[str, Mapping[str, pulumi.Output[str]]],
     redis_consumers: Mapping[str, pulumi.Input[str]],
