@@ -11,7 +11,7 @@ from infra.alarm_topic import AlarmTopic, AlarmTopicArgs
 from infra.cluster import Cluster, ClusterArgs
 from infra.discovery import DiscoveryNamespace, DiscoveryNamespaceArgs
 from infra.existing import look_up_existing
-from infra.load_balancer import LoadBalancer, LoadBalancerArgs
+from infra.load_balancer import LoadBalancer, LoadBalancerArgs, NewLoadBalancer
 from infra.outputs import estate_output
 from infra.redis_access import RedisAccess, RedisAccessArgs, redis_consumers
 from infra.secrets import Secrets, SecretsArgs
@@ -32,7 +32,14 @@ cluster = Cluster("cluster", ClusterArgs(cluster_name=settings.cluster_name, tag
 namespace = DiscoveryNamespace(
     "discovery", DiscoveryNamespaceArgs(environment=settings.environment, vpc_id=settings.network.vpc_id, tags=tags)
 )
-load_balancer = LoadBalancer("lb", LoadBalancerArgs(settings, existing.listener))
+adopted_or_new_load_balancer = existing.listener or NewLoadBalancer(
+    name=naming.load_balancer_name(settings.environment),
+    vpc_id=settings.network.vpc_id,
+    public_subnet_ids=settings.network.public_subnet_ids,
+    certificate_arn=settings.load_balancer.certificate_arn,
+    ssl_policy=settings.load_balancer.ssl_policy,
+)
+load_balancer = LoadBalancer("lb", LoadBalancerArgs(adopt_or_create=adopted_or_new_load_balancer, tags=tags))
 secrets = Secrets("secrets", SecretsArgs(settings, existing.secret_arns, secret_values(settings)))
 
 secret_arns = {spec.key: secrets.arns_for(spec.secrets) for spec in settings.services}
@@ -43,7 +50,7 @@ services = {
             settings=settings,
             service=spec,
             cluster_arn=cluster.result.arn,
-            load_balancer=load_balancer,
+            load_balancer=load_balancer.result,
             secret_arns=secret_arns[spec.key],
             namespace_id=namespace.result.id,
             alarm_topic_arn=alarm_topic.result.arn,

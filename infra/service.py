@@ -15,7 +15,7 @@ import pulumi_aws as aws
 from core import documents, naming
 from core.settings import ServiceSettings, Settings
 from infra.deploy_gate import DeployGate, DeployGateArgs
-from infra.load_balancer import LoadBalancer
+from infra.load_balancer import LoadBalancerResult
 from infra.observability import ServiceObservability, ServiceObservabilityArgs
 from infra.task_roles import TaskRoles, TaskRolesArgs
 
@@ -44,7 +44,7 @@ class ServiceArgs:
     settings: Settings
     service: ServiceSettings
     cluster_arn: pulumi.Output[str]
-    load_balancer: LoadBalancer
+    load_balancer: LoadBalancerResult
     # env var -> secret ARN, exactly the service's declared secrets
     secret_arns: Mapping[str, pulumi.Output[str]]
     namespace_id: pulumi.Output[str]
@@ -278,10 +278,10 @@ class Service(pulumi.ComponentResource):
                 tags=settings.resource_tags,
                 opts=child,
             )
-        if args.load_balancer.owned_security_group is not None:
+        if args.load_balancer.owned_security_group_id is not None:
             aws.vpc.SecurityGroupEgressRule(
                 f"{name}-alb-egress",
-                security_group_id=args.load_balancer.owned_security_group.id,
+                security_group_id=args.load_balancer.owned_security_group_id,
                 referenced_security_group_id=group.id,
                 ip_protocol="tcp",
                 from_port=service.container_port,
