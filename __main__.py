@@ -40,9 +40,18 @@ adopted_or_new_load_balancer = existing.listener or NewLoadBalancer(
     ssl_policy=settings.load_balancer.ssl_policy,
 )
 load_balancer = LoadBalancer("lb", LoadBalancerArgs(adopt_or_create=adopted_or_new_load_balancer, tags=tags))
-secrets = Secrets("secrets", SecretsArgs(settings, existing.secret_arns, secret_values(settings)))
+secrets = Secrets(
+    "secrets",
+    SecretsArgs(
+        secrets_by_service={spec.name: spec.secrets for spec in settings.services},
+        existing_arns=existing.secret_arns,
+        kms_key_arn=settings.secrets_kms_key_arn,
+        tags=tags,
+        values=secret_values(settings),
+    ),
+)
 
-secret_arns = {spec.key: secrets.arns_for(spec.secrets) for spec in settings.services}
+secret_arns = {spec.key: secrets.result.arns_for(spec.secrets) for spec in settings.services}
 services = {
     spec.key: Service(
         spec.key,
