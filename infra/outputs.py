@@ -45,7 +45,7 @@ def estate_output(
 
 def _service(settings: Settings, component: Service, secret_arns: Mapping[str, pulumi.Output[str]]) -> ServiceEstate:
     spec = component.spec
-    observability = component.observability
+    observability = component.observability.result
     return ServiceEstate(
         key=spec.key,
         service_name=component.service.name,
@@ -57,20 +57,16 @@ def _service(settings: Settings, component: Service, secret_arns: Mapping[str, p
         target_group_arn=component.target_group.arn,
         health_check_path=spec.health_check_path,
         security_group_id=component.security_group.id,
-        execution_role_arn=component.roles.execution_role.arn,
-        task_role_arn=component.roles.task_role.arn,
-        log_group_name=observability.log_group.name,
+        execution_role_arn=component.roles.result.execution_role_arn,
+        task_role_arn=component.roles.result.task_role_arn,
+        log_group_name=observability.log_group_name,
         metric_filters=tuple(
             MetricFilterEstate(
-                name=f.name,
-                pattern=f.pattern,
-                metric_name=signature.metric_name,
-                metric_namespace=spec.contract.metric_namespace,
+                name=f.name, pattern=f.pattern, metric_name=f.metric_name, metric_namespace=f.metric_namespace
             )
-            for signature in spec.contract.error_signatures
-            for f in [observability.metric_filters[signature.key]]
+            for f in observability.metric_filters
         ),
-        alarm_names=tuple(alarm.name for alarm in observability.alarms.values()),
+        alarm_names=observability.alarm_names,
         deployment_alarm_names=observability.deployment_alarm_names,
         secret_arns=dict(secret_arns),
         environment_names=tuple(name for name, _ in spec.environment),

@@ -99,21 +99,29 @@ class Service(pulumi.ComponentResource):
         self.observability = ServiceObservability(
             f"{name}-observability",
             ServiceObservabilityArgs(
-                settings=settings,
                 service=service,
+                environment=settings.environment,
+                cluster_name=settings.cluster_name,
+                log_retention_days=settings.log_retention_days,
                 alarm_topic_arn=args.alarm_topic_arn,
                 load_balancer_arn_suffix=args.load_balancer.arn_suffix,
                 target_group_arn_suffix=self.target_group.arn_suffix,
+                tags=tags,
             ),
             opts=child,
         )
         self.roles = TaskRoles(
             f"{name}-roles",
             TaskRolesArgs(
-                settings=settings,
-                service=service,
+                service_name=service.name,
+                image=service.image,
+                task_role_policy_arns=service.task_role_policy_arns,
+                account_id=settings.account_id,
+                region=settings.region,
                 secret_arns=args.secret_arns,
-                log_group_arn=self.observability.log_group.arn,
+                secrets_kms_key_arn=settings.secrets_kms_key_arn,
+                log_group_arn=self.observability.result.log_group_arn,
+                tags=tags,
             ),
             opts=child,
         )
@@ -129,8 +137,8 @@ class Service(pulumi.ComponentResource):
             runtime_platform=aws.ecs.TaskDefinitionRuntimePlatformArgs(
                 operating_system_family="LINUX", cpu_architecture="X86_64"
             ),
-            execution_role_arn=self.roles.execution_role.arn,
-            task_role_arn=self.roles.task_role.arn,
+            execution_role_arn=self.roles.result.execution_role_arn,
+            task_role_arn=self.roles.result.task_role_arn,
             container_definitions=pulumi.Output.all(*[args.secret_arns[v] for v in env_vars]).apply(
                 lambda arns: json.dumps(
                     documents.container_definitions(
@@ -144,7 +152,7 @@ class Service(pulumi.ComponentResource):
             skip_destroy=True,
             tags=tags,
             # The log group must exist before a task tries to write to it.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.observability.log_group]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.observability.result.log_group]),
         )
 
         self.discovery = aws.servicediscovery.Service(
@@ -188,7 +196,7 @@ class Service(pulumi.ComponentResource):
             deployment_circuit_breaker=aws.ecs.ServiceDeploymentCircuitBreakerArgs(enable=True, rollback=True),
             # ... and so does one whose tasks start but log the known failure signatures.
             alarms=aws.ecs.ServiceAlarmsArgs(
-                alarm_names=self.observability.deployment_alarm_names,
+                alarm_names=self.observability.result.deployment_alarm_names,
                 enable=True,
                 rollback=True,
             ),
