@@ -33,19 +33,16 @@ cluster = Cluster("cluster", ClusterArgs(cluster_name=settings.cluster_name, tag
 namespace = DiscoveryNamespace(
     "discovery", DiscoveryNamespaceArgs(environment=environment, vpc_id=network.vpc_id, tags=tags)
 ).result
+# Used only when the stack adopts no listener (load_balancer.listener_arn).
+new_load_balancer = NewLoadBalancer(
+    name=naming.load_balancer_name(environment),
+    vpc_id=network.vpc_id,
+    public_subnet_ids=network.public_subnet_ids,
+    certificate_arn=settings.load_balancer.certificate_arn,
+    ssl_policy=settings.load_balancer.ssl_policy,
+)
 load_balancer = LoadBalancer(
-    "lb",
-    LoadBalancerArgs(
-        adopt_or_create=existing.listener
-        or NewLoadBalancer(
-            name=naming.load_balancer_name(environment),
-            vpc_id=network.vpc_id,
-            public_subnet_ids=network.public_subnet_ids,
-            certificate_arn=settings.load_balancer.certificate_arn,
-            ssl_policy=settings.load_balancer.ssl_policy,
-        ),
-        tags=tags,
-    ),
+    "lb", LoadBalancerArgs(adopt_or_create=existing.listener or new_load_balancer, tags=tags)
 ).result
 secrets = Secrets(
     "secrets",
