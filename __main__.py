@@ -1,16 +1,19 @@
 """The hokusai estate: load settings -> look up what is adopted -> build -> export.
 
-Composition only; each concern lives in its own module under infra/.
+Composition only: each component takes exactly what it uses, mapped here from
+the settings, and says what it created in a typed result; the estate output is
+built from those results. Each concern lives in its own module under infra/.
 """
 
 import pulumi
 
+from core import naming
 from core.estate import OUTPUT_NAME
 from infra.alarm_topic import AlarmTopic, AlarmTopicArgs
 from infra.cluster import Cluster, ClusterArgs
 from infra.discovery import DiscoveryNamespace, DiscoveryNamespaceArgs
 from infra.existing import look_up_existing
-from infra.load_balancer import LoadBalancer, LoadBalancerArgs
+from infra.load_balancer import LoadBalancer, LoadBalancerArgs, NewLoadBalancer
 from infra.outputs import estate_output
 from infra.redis_access import RedisAccess, RedisAccessArgs, redis_consumers
 from infra.secrets import Secrets, SecretsArgs
@@ -20,42 +23,84 @@ from infra.stack_config import read_settings, secret_values
 # Both stop the program with a readable message before any resource exists.
 settings = read_settings()
 existing = look_up_existing(settings)
+environment, network, tags = settings.environment, settings.network, settings.resource_tags
 
-alarm_topic = AlarmTopic("alarms", AlarmTopicArgs(settings))
-cluster = Cluster("cluster", ClusterArgs(settings))
-namespace = DiscoveryNamespace("discovery", DiscoveryNamespaceArgs(settings))
-load_balancer = LoadBalancer("lb", LoadBalancerArgs(settings, existing.listener))
-secrets = Secrets("secrets", SecretsArgs(settings, existing.secret_arns, secret_values(settings)))
+alarm_topic = AlarmTopic(
+    "alarms",
+    AlarmTopicArgs(topic_name=naming.alarm_topic_name(environment), emails=settings.alarm_emails, tags=tags),
+).result
+cluster = Cluster("cluster", ClusterArgs(cluster_name=settings.cluster_name, tags=tags)).result
+namespace = DiscoveryNamespace(
+    "discovery", DiscoveryNamespaceArgs(environment=environment, vpc_id=network.vpc_id, tags=tags)
+).result
+# Used only when the stack adopts no listener (load_balancer.listener_arn).
+new_load_balancer = NewLoadBalancer(
+    name=naming.load_balancer_name(environment),
+    vpc_id=network.vpc_id,
+    public_subnet_ids=network.public_subnet_ids,
+    certificate_arn=settings.load_balancer.certificate_arn,
+    ssl_policy=settings.load_balancer.ssl_policy,
+)
+load_balancer = LoadBalancer(
+    "lb", LoadBalancerArgs(adopt_or_create=existing.listener or new_load_balancer, tags=tags)
+).result
+secrets = Secrets(
+    "secrets",
+    SecretsArgs(
+        secrets_by_service={spec.name: spec.secrets for spec in settings.services},
+        existing_arns=existing.secret_arns,
+        kms_key_arn=settings.secrets_kms_key_arn,
+        tags=tags,
+        values=secret_values(settings),
+    ),
+).result
 
-secret_arns = {spec.key: secrets.arns_for(spec.secrets) for spec in settings.services}
-services = {
-    spec.key: Service(
+services = [
+    Service(
         spec.key,
         ServiceArgs(
-            settings=settings,
             service=spec,
+            environment=environment,
+            region=settings.region,
+            account_id=settings.account_id,
+            vpc_id=network.vpc_id,
+            subnet_ids=network.private_subnet_ids,
+            cluster_name=settings.cluster_name,
             cluster_arn=cluster.arn,
             load_balancer=load_balancer,
-            secret_arns=secret_arns[spec.key],
+            secret_arns=secrets.arns_for(spec.secrets),
+            secrets_kms_key_arn=settings.secrets_kms_key_arn,
             namespace_id=namespace.id,
             alarm_topic_arn=alarm_topic.arn,
+            log_retention_days=settings.log_retention_days,
+            deploy_gate=settings.deploy_gate,
+            tags=tags,
         ),
-    )
+    ).result
     for spec in settings.services
-}
+]
 
-consumers = redis_consumers(settings, {key: s.security_group.id for key, s in services.items()})
+redis = None
 if settings.redis is not None:
-    RedisAccess("redis", RedisAccessArgs(settings, settings.redis, consumers))
+    redis = RedisAccess(
+        "redis",
+        RedisAccessArgs(
+            security_group_id=settings.redis.security_group_id,
+            port=settings.redis.port,
+            consumers=redis_consumers(services, settings.redis.extra_consumers),
+            tags=tags,
+        ),
+    ).result
 
 pulumi.export(
     OUTPUT_NAME,
     estate_output(
-        settings,
+        stack=environment,
+        region=settings.region,
+        account_id=settings.account_id,
         cluster=cluster,
         alarm_topic=alarm_topic,
         services=services,
-        secret_arns=secret_arns,
-        redis_consumers=consumers,
+        redis=redis,
     ),
 )

@@ -2,42 +2,47 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
-from core import naming
-from core.settings import Settings
 
-
-@dataclass
+@dataclass(frozen=True)
 class AlarmTopicArgs:
-    settings: Settings
+    topic_name: str
+    # On-call addresses; each gets an e-mail subscription.
+    emails: Sequence[str]
+    tags: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class AlarmTopicResult:
+    arn: pulumi.Output[str]
 
 
 class AlarmTopic(pulumi.ComponentResource):
+    result: AlarmTopicResult
+
     def __init__(self, name: str, args: AlarmTopicArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("hokusai:observability:AlarmTopic", name, None, opts)
-        settings = args.settings
         child = pulumi.ResourceOptions(parent=self)
-        self.topic = aws.sns.Topic(
+        topic = aws.sns.Topic(
             f"{name}-topic",
-            name=naming.alarm_topic_name(settings.environment),
-            tags=settings.resource_tags,
+            name=args.topic_name,
+            tags=args.tags,
             opts=child,
         )
         # E-mail subscriptions stay "pending confirmation" until the recipient
         # clicks the link AWS sends; they are listed in config so they are reviewed.
-        self.subscriptions = [
+        for index, address in enumerate(args.emails):
             aws.sns.TopicSubscription(
                 f"{name}-email-{index}",
-                topic=self.topic.arn,
+                topic=topic.arn,
                 protocol="email",
                 endpoint=address,
                 opts=child,
             )
-            for index, address in enumerate(settings.alarm_emails)
-        ]
-        self.arn = self.topic.arn
-        self.register_outputs({"arn": self.arn})
+        self.result = AlarmTopicResult(arn=topic.arn)
+        self.register_outputs({"arn": self.result.arn})

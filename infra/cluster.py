@@ -2,26 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
-from core.settings import Settings
 
-
-@dataclass
+@dataclass(frozen=True)
 class ClusterArgs:
-    settings: Settings
+    cluster_name: str
+    tags: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class ClusterResult:
+    name: pulumi.Output[str]
+    arn: pulumi.Output[str]
 
 
 class Cluster(pulumi.ComponentResource):
+    result: ClusterResult
+
     def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("hokusai:ecs:Cluster", name, None, opts)
-        settings = args.settings
-        self.cluster = aws.ecs.Cluster(
+        cluster = aws.ecs.Cluster(
             f"{name}-cluster",
-            name=settings.cluster_name,
+            name=args.cluster_name,
             # Container Insights publishes RunningTaskCount/DesiredTaskCount, which
             # the "running < desired" alarm watches.
             settings=[aws.ecs.ClusterSettingArgs(name="containerInsights", value="enabled")],
@@ -30,9 +37,8 @@ class Cluster(pulumi.ComponentResource):
                     logging="DEFAULT",
                 ),
             ),
-            tags=settings.resource_tags,
+            tags=args.tags,
             opts=pulumi.ResourceOptions(parent=self),
         )
-        self.name = self.cluster.name
-        self.arn = self.cluster.arn
-        self.register_outputs({"name": self.name, "arn": self.arn})
+        self.result = ClusterResult(name=cluster.name, arn=cluster.arn)
+        self.register_outputs({"name": self.result.name, "arn": self.result.arn})

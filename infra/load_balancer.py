@@ -9,60 +9,79 @@ to admit, and the ARN suffix CloudWatch metrics are dimensioned by.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
-from core import naming
-from core.settings import Settings
 from infra.existing import AdoptedListener
 
 WORLD_V4 = "0.0.0.0/0"
 WORLD_V6 = "::/0"
 
 
-@dataclass
+@dataclass(frozen=True)
+class NewLoadBalancer:
+    """The internet-facing ALB the stack creates when it adopts no listener."""
+
+    name: str
+    vpc_id: str
+    public_subnet_ids: Sequence[str]
+    # None: plain HTTP only (preview warns). Otherwise HTTPS with it, and HTTP redirects.
+    certificate_arn: str | None
+    ssl_policy: str
+
+
+@dataclass(frozen=True)
 class LoadBalancerArgs:
-    settings: Settings
-    adopted: AdoptedListener | None
+    # The listener the stack adopts (looked up in infra/existing.py), or the ALB to create.
+    adopt_or_create: AdoptedListener | NewLoadBalancer
+    tags: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class LoadBalancerResult:
+    listener_arn: pulumi.Output[str]
+    # One Output per ALB security group; a tuple so each gets its own SG rule.
+    security_group_ids: tuple[pulumi.Output[str], ...]
+    # What CloudWatch's AWS/ApplicationELB metrics are dimensioned by.
+    arn_suffix: pulumi.Output[str]
+    dns_name: pulumi.Output[str]
+    # The ALB security group this stack owns (None when the ALB is adopted):
+    # services add their egress rule to it.
+    owned_security_group_id: pulumi.Output[str] | None
 
 
 class LoadBalancer(pulumi.ComponentResource):
-    listener_arn: pulumi.Output[str]
-    # One Output per ALB security group; a Python list so each gets its own SG rule.
-    security_group_ids: list[pulumi.Output[str]]
-    arn_suffix: pulumi.Output[str]
-    # The ALB security group this stack owns (None when the ALB is adopted):
-    # services add their egress rule to it.
-    owned_security_group: aws.ec2.SecurityGroup | None
+    result: LoadBalancerResult
 
     def __init__(self, name: str, args: LoadBalancerArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("hokusai:lb:LoadBalancer", name, None, opts)
-        settings = args.settings
-        if args.adopted is not None:
-            self.owned_security_group = None
-            self.listener_arn = pulumi.Output.from_input(args.adopted.listener_arn)
-            self.security_group_ids = [pulumi.Output.from_input(i) for i in args.adopted.security_group_ids]
-            self.arn_suffix = pulumi.Output.from_input(args.adopted.load_balancer_arn_suffix)
-            self.dns_name = pulumi.Output.from_input(args.adopted.dns_name)
+        if isinstance(args.adopt_or_create, AdoptedListener):
+            adopted = args.adopt_or_create
+            self.result = LoadBalancerResult(
+                listener_arn=pulumi.Output.from_input(adopted.listener_arn),
+                security_group_ids=tuple(pulumi.Output.from_input(i) for i in adopted.security_group_ids),
+                arn_suffix=pulumi.Output.from_input(adopted.load_balancer_arn_suffix),
+                dns_name=pulumi.Output.from_input(adopted.dns_name),
+                owned_security_group_id=None,
+            )
         else:
-            self._create(name, settings)
-        self.register_outputs({"listener_arn": self.listener_arn, "arn_suffix": self.arn_suffix})
+            self.result = self._create(name, args.adopt_or_create, args.tags)
+        self.register_outputs({"listener_arn": self.result.listener_arn, "arn_suffix": self.result.arn_suffix})
 
-    def _create(self, name: str, settings: Settings) -> None:
+    def _create(self, name: str, new: NewLoadBalancer, tags: Mapping[str, str]) -> LoadBalancerResult:
         child = pulumi.ResourceOptions(parent=self)
-        tags = settings.resource_tags
-        lb_settings = settings.load_balancer
         group = aws.ec2.SecurityGroup(
             f"{name}-sg",
-            name=f"{naming.load_balancer_name(settings.environment)}-alb",
+            name=f"{new.name}-alb",
             description="Internet-facing ALB: the only security group open to the world, on 80/443",
-            vpc_id=settings.network.vpc_id,
+            vpc_id=new.vpc_id,
             tags=tags,
             opts=child,
         )
-        ports = [80, 443] if lb_settings.certificate_arn else [80]
+        ports = [80, 443] if new.certificate_arn else [80]
         for port in ports:
             for cidr_name, kwargs in (("v4", {"cidr_ipv4": WORLD_V4}), ("v6", {"cidr_ipv6": WORLD_V6})):
                 aws.vpc.SecurityGroupIngressRule(
@@ -78,11 +97,11 @@ class LoadBalancer(pulumi.ComponentResource):
                 )
         balancer = aws.lb.LoadBalancer(
             f"{name}-alb",
-            name=naming.load_balancer_name(settings.environment),
+            name=new.name,
             load_balancer_type="application",
             internal=False,
             security_groups=[group.id],
-            subnets=list(settings.network.public_subnet_ids),
+            subnets=list(new.public_subnet_ids),
             # Reject requests with malformed headers instead of passing them on.
             drop_invalid_header_fields=True,
             tags=tags,
@@ -94,14 +113,14 @@ class LoadBalancer(pulumi.ComponentResource):
                 content_type="application/json", status_code="404", message_body='{"detail":"Not Found"}'
             ),
         )
-        if lb_settings.certificate_arn:
+        if new.certificate_arn:
             main = aws.lb.Listener(
                 f"{name}-https",
                 load_balancer_arn=balancer.arn,
                 port=443,
                 protocol="HTTPS",
-                certificate_arn=lb_settings.certificate_arn,
-                ssl_policy=lb_settings.ssl_policy,
+                certificate_arn=new.certificate_arn,
+                ssl_policy=new.ssl_policy,
                 default_actions=[not_found],
                 tags=tags,
                 opts=child,
@@ -138,8 +157,10 @@ class LoadBalancer(pulumi.ComponentResource):
                 tags=tags,
                 opts=child,
             )
-        self.owned_security_group = group
-        self.listener_arn = main.arn
-        self.security_group_ids = [group.id]
-        self.arn_suffix = balancer.arn_suffix
-        self.dns_name = balancer.dns_name
+        return LoadBalancerResult(
+            listener_arn=main.arn,
+            security_group_ids=(group.id,),
+            arn_suffix=balancer.arn_suffix,
+            dns_name=balancer.dns_name,
+            owned_security_group_id=group.id,
+        )

@@ -9,6 +9,7 @@ Further alarms watch ALB 5xx, unhealthy targets and running < desired tasks.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
@@ -16,50 +17,82 @@ import pulumi_aws as aws
 
 from core import naming
 from core.contract import ErrorSignature
-from core.settings import ServiceSettings, Settings
+from core.settings import ServiceSettings
 
 # One-minute periods: a deployment alarm must fire while ECS still watches the
 # deployment (it monitors alarms for the bake time after the rollout).
 PERIOD_SECONDS = 60
 
 
-@dataclass
+@dataclass(frozen=True)
 class ServiceObservabilityArgs:
-    settings: Settings
+    # The service watched: its names, log group, health check path and the
+    # error signatures of its contract.
     service: ServiceSettings
+    # Filter and alarm names carry the environment (core/naming.py).
+    environment: str
+    # The Container Insights dimension of the running < desired alarm.
+    cluster_name: str
+    log_retention_days: int
     alarm_topic_arn: pulumi.Output[str]
     load_balancer_arn_suffix: pulumi.Output[str]
     target_group_arn_suffix: pulumi.Output[str]
+    tags: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class MetricFilterResult:
+    name: pulumi.Output[str]
+    pattern: pulumi.Output[str]
+    metric_name: str
+    metric_namespace: str
+
+
+@dataclass(frozen=True)
+class ServiceObservabilityResult:
+    log_group_name: pulumi.Output[str]
+    log_group_arn: pulumi.Output[str]
+    # For depends_on only: the task definition names its log group as plain text,
+    # so nothing else orders it after the group its tasks write to.
+    log_group: aws.cloudwatch.LogGroup
+    # One per error signature of the contract, in the contract's order.
+    metric_filters: tuple[MetricFilterResult, ...]
+    # Every alarm: the signatures', then ALB 5xx, unhealthy targets, running < desired.
+    alarm_names: tuple[pulumi.Output[str], ...]
+    # The signature alarms ECS rolls a deployment back on.
+    deployment_alarm_names: pulumi.Output[list[str]]
 
 
 class ServiceObservability(pulumi.ComponentResource):
+    result: ServiceObservabilityResult
+
     def __init__(self, name: str, args: ServiceObservabilityArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("hokusai:observability:ServiceObservability", name, None, opts)
-        settings, service = args.settings, args.service
-        self._settings, self._service = settings, service
+        service = args.service
+        self._args = args
         self._child = pulumi.ResourceOptions(parent=self)
         self._actions = [args.alarm_topic_arn]
 
-        self.log_group = aws.cloudwatch.LogGroup(
+        log_group = aws.cloudwatch.LogGroup(
             f"{name}-logs",
             name=service.log_group_name,
             # Finite by default: logs hold request data and cost money forever otherwise.
-            retention_in_days=settings.log_retention_days,
-            tags=settings.resource_tags,
+            retention_in_days=args.log_retention_days,
+            tags=args.tags,
             opts=self._child,
         )
 
-        self.metric_filters: dict[str, aws.cloudwatch.LogMetricFilter] = {}
-        self.signature_alarms: dict[str, aws.cloudwatch.MetricAlarm] = {}
+        metric_filters: dict[str, aws.cloudwatch.LogMetricFilter] = {}
+        signature_alarms: dict[str, aws.cloudwatch.MetricAlarm] = {}
         for signature in service.contract.error_signatures:
-            self.metric_filters[signature.key] = self._metric_filter(name, signature)
-            self.signature_alarms[signature.key] = self._signature_alarm(name, signature)
+            metric_filters[signature.key] = self._metric_filter(name, signature, log_group)
+            signature_alarms[signature.key] = self._signature_alarm(name, signature, metric_filters[signature.key])
 
         lb_dimensions = {
             "LoadBalancer": args.load_balancer_arn_suffix,
             "TargetGroup": args.target_group_arn_suffix,
         }
-        self.alb_5xx_alarm = self._alarm(
+        alb_5xx_alarm = self._alarm(
             name,
             "alb-5xx",
             description=f"{service.name} targets answered HTTP 5xx through the load balancer",
@@ -70,7 +103,7 @@ class ServiceObservability(pulumi.ComponentResource):
             threshold=5,
             evaluation_periods=1,
         )
-        self.unhealthy_alarm = self._alarm(
+        unhealthy_alarm = self._alarm(
             name,
             "unhealthy-targets",
             description=f"{service.name} has targets failing the load balancer health check "
@@ -83,25 +116,38 @@ class ServiceObservability(pulumi.ComponentResource):
             evaluation_periods=3,
             comparison="GreaterThanOrEqualToThreshold",
         )
-        self.running_alarm = self._running_below_desired_alarm(name)
+        running_alarm = self._running_below_desired_alarm(name)
 
-        self.alarms = {
-            **self.signature_alarms,
-            "alb_5xx": self.alb_5xx_alarm,
-            "unhealthy_targets": self.unhealthy_alarm,
-            "running_below_desired": self.running_alarm,
-        }
-        self.deployment_alarm_names = pulumi.Output.all(
-            *[self.signature_alarms[s.key].name for s in service.contract.error_signatures if s.deployment_alarm]
+        alarms = [*signature_alarms.values(), alb_5xx_alarm, unhealthy_alarm, running_alarm]
+        deployment_alarm_names = pulumi.Output.all(
+            *[signature_alarms[s.key].name for s in service.contract.error_signatures if s.deployment_alarm]
         )
-        self.register_outputs({"log_group": self.log_group.name, "deployment_alarms": self.deployment_alarm_names})
+        self.result = ServiceObservabilityResult(
+            log_group_name=log_group.name,
+            log_group_arn=log_group.arn,
+            log_group=log_group,
+            metric_filters=tuple(
+                MetricFilterResult(
+                    name=metric_filters[signature.key].name,
+                    pattern=metric_filters[signature.key].pattern,
+                    metric_name=signature.metric_name,
+                    metric_namespace=service.contract.metric_namespace,
+                )
+                for signature in service.contract.error_signatures
+            ),
+            alarm_names=tuple(alarm.name for alarm in alarms),
+            deployment_alarm_names=deployment_alarm_names,
+        )
+        self.register_outputs({"log_group": log_group.name, "deployment_alarms": deployment_alarm_names})
 
-    def _metric_filter(self, name: str, signature: ErrorSignature) -> aws.cloudwatch.LogMetricFilter:
-        service = self._service
+    def _metric_filter(
+        self, name: str, signature: ErrorSignature, log_group: aws.cloudwatch.LogGroup
+    ) -> aws.cloudwatch.LogMetricFilter:
+        service = self._args.service
         return aws.cloudwatch.LogMetricFilter(
             f"{name}-filter-{signature.key.replace('_', '-')}",
-            name=naming.metric_filter_name(service.key, self._settings.environment, signature.metric_name),
-            log_group_name=self.log_group.name,
+            name=naming.metric_filter_name(service.key, self._args.environment, signature.metric_name),
+            log_group_name=log_group.name,
             pattern=signature.filter_pattern,
             metric_transformation=aws.cloudwatch.LogMetricFilterMetricTransformationArgs(
                 name=signature.metric_name,
@@ -114,19 +160,22 @@ class ServiceObservability(pulumi.ComponentResource):
             opts=self._child,
         )
 
-    def _signature_alarm(self, name: str, signature: ErrorSignature) -> aws.cloudwatch.MetricAlarm:
+    def _signature_alarm(
+        self, name: str, signature: ErrorSignature, metric_filter: aws.cloudwatch.LogMetricFilter
+    ) -> aws.cloudwatch.MetricAlarm:
+        service = self._args.service
         return self._alarm(
             name,
             signature.key,
-            description=f"{self._service.name}: {signature.meaning}. Fix: {signature.fix}",
-            namespace=self._service.contract.metric_namespace,
+            description=f"{service.name}: {signature.meaning}. Fix: {signature.fix}",
+            namespace=service.contract.metric_namespace,
             metric_name=signature.metric_name,
             statistic="Sum",
             dimensions=None,
             threshold=signature.threshold,
             evaluation_periods=1,
             comparison="GreaterThanOrEqualToThreshold",
-            depends_on=[self.metric_filters[signature.key]],
+            depends_on=[metric_filter],
         )
 
     def _alarm(
@@ -146,7 +195,7 @@ class ServiceObservability(pulumi.ComponentResource):
     ) -> aws.cloudwatch.MetricAlarm:
         return aws.cloudwatch.MetricAlarm(
             f"{name}-alarm-{what.replace('_', '-')}",
-            name=naming.alarm_name(self._service.key, self._settings.environment, what),
+            name=naming.alarm_name(self._args.service.key, self._args.environment, what),
             alarm_description=description,
             namespace=namespace,
             metric_name=metric_name,
@@ -160,13 +209,13 @@ class ServiceObservability(pulumi.ComponentResource):
             treat_missing_data="notBreaching",
             alarm_actions=self._actions,
             ok_actions=self._actions,
-            tags=self._settings.resource_tags,
+            tags=self._args.tags,
             opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on or []),
         )
 
     def _running_below_desired_alarm(self, name: str) -> aws.cloudwatch.MetricAlarm:
-        settings, service = self._settings, self._service
-        dimensions = {"ClusterName": settings.cluster_name, "ServiceName": service.name}
+        args, service = self._args, self._args.service
+        dimensions = {"ClusterName": args.cluster_name, "ServiceName": service.name}
 
         def query(query_id: str, metric: str) -> aws.cloudwatch.MetricAlarmMetricQueryArgs:
             return aws.cloudwatch.MetricAlarmMetricQueryArgs(
@@ -183,7 +232,7 @@ class ServiceObservability(pulumi.ComponentResource):
 
         return aws.cloudwatch.MetricAlarm(
             f"{name}-alarm-running-below-desired",
-            name=naming.alarm_name(service.key, settings.environment, "running_below_desired"),
+            name=naming.alarm_name(service.key, args.environment, "running_below_desired"),
             alarm_description=(
                 f"{service.name} runs fewer tasks than desired for 5 minutes: tasks are failing to start "
                 "or crashing (see stopped tasks: make verify)"
@@ -202,6 +251,6 @@ class ServiceObservability(pulumi.ComponentResource):
             treat_missing_data="breaching",
             alarm_actions=self._actions,
             ok_actions=self._actions,
-            tags=settings.resource_tags,
+            tags=args.tags,
             opts=self._child,
         )

@@ -1,79 +1,76 @@
-"""Builds the `estate` stack output (shape: core/estate.py) from the components."""
+"""Builds the `estate` stack output (shape: core/estate.py) from the components' results.
+
+Only the typed results (ClusterResult, ServiceResult, ...) are read here, never a
+component's children: what the live tools rely on is exactly what each
+component says it created (tests/test_outputs.py holds this file to that).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Sequence
 from typing import Any
 
-import pulumi
-
-from core import naming
 from core.estate import Estate, MetricFilterEstate, RedisEstate, ServiceEstate, to_outputs
-from core.settings import Settings
-from infra.alarm_topic import AlarmTopic
-from infra.cluster import Cluster
-from infra.service import Service
+from infra.alarm_topic import AlarmTopicResult
+from infra.cluster import ClusterResult
+from infra.redis_access import RedisAccessResult
+from infra.service import ServiceResult
 
 
 def estate_output(
-    settings: Settings,
     *,
-    cluster: Cluster,
-    alarm_topic: AlarmTopic,
-    services: Mapping[str, Service],
-    secret_arns: Mapping[str, Mapping[str, pulumi.Output[str]]],
-    redis_consumers: Mapping[str, pulumi.Input[str]],
+    stack: str,
+    region: str,
+    account_id: str,
+    cluster: ClusterResult,
+    alarm_topic: AlarmTopicResult,
+    services: Sequence[ServiceResult],
+    redis: RedisAccessResult | None,
 ) -> dict[str, Any]:
     estate = Estate(
-        stack=settings.environment,
-        region=settings.region,
-        account_id=settings.account_id,
+        stack=stack,
+        region=region,
+        account_id=account_id,
         cluster_name=cluster.name,
         cluster_arn=cluster.arn,
         alarm_topic_arn=alarm_topic.arn,
-        services=tuple(_service(settings, s, secret_arns[key]) for key, s in services.items()),
+        services=tuple(_service(s) for s in services),
         redis=None
-        if settings.redis is None
+        if redis is None
         else RedisEstate(
-            security_group_id=settings.redis.security_group_id,
-            port=settings.redis.port,
-            consumer_security_group_ids=dict(redis_consumers),
+            security_group_id=redis.security_group_id,
+            port=redis.port,
+            consumer_security_group_ids=dict(redis.consumer_security_group_ids),
         ),
     )
     return to_outputs(estate)
 
 
-def _service(settings: Settings, component: Service, secret_arns: Mapping[str, pulumi.Output[str]]) -> ServiceEstate:
-    spec = component.spec
-    observability = component.observability
+def _service(service: ServiceResult) -> ServiceEstate:
     return ServiceEstate(
-        key=spec.key,
-        service_name=component.service.name,
-        service_arn=component.service.id,
-        task_definition_arn=component.task_definition.arn,
-        task_family=component.task_definition.family,
-        container_name=spec.container_name,
-        container_port=spec.container_port,
-        target_group_arn=component.target_group.arn,
-        health_check_path=spec.health_check_path,
-        security_group_id=component.security_group.id,
-        execution_role_arn=component.roles.execution_role.arn,
-        task_role_arn=component.roles.task_role.arn,
-        log_group_name=observability.log_group.name,
+        key=service.key,
+        service_name=service.service_name,
+        service_arn=service.service_arn,
+        task_definition_arn=service.task_definition_arn,
+        task_family=service.task_family,
+        container_name=service.container_name,
+        container_port=service.container_port,
+        target_group_arn=service.target_group_arn,
+        health_check_path=service.health_check_path,
+        security_group_id=service.security_group_id,
+        execution_role_arn=service.execution_role_arn,
+        task_role_arn=service.task_role_arn,
+        log_group_name=service.log_group_name,
         metric_filters=tuple(
             MetricFilterEstate(
-                name=f.name,
-                pattern=f.pattern,
-                metric_name=signature.metric_name,
-                metric_namespace=spec.contract.metric_namespace,
+                name=f.name, pattern=f.pattern, metric_name=f.metric_name, metric_namespace=f.metric_namespace
             )
-            for signature in spec.contract.error_signatures
-            for f in [observability.metric_filters[signature.key]]
+            for f in service.metric_filters
         ),
-        alarm_names=tuple(alarm.name for alarm in observability.alarms.values()),
-        deployment_alarm_names=observability.deployment_alarm_names,
-        secret_arns=dict(secret_arns),
-        environment_names=tuple(name for name, _ in spec.environment),
-        discovery_name=naming.discovery_hostname(spec.key, settings.environment),
-        uses_redis=spec.contract.uses_redis,
+        alarm_names=service.alarm_names,
+        deployment_alarm_names=service.deployment_alarm_names,
+        secret_arns=dict(service.secret_arns),
+        environment_names=service.environment_names,
+        discovery_name=service.discovery_name,
+        uses_redis=service.uses_redis,
     )

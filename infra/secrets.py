@@ -10,45 +10,59 @@ execution-role grant are allowed to use.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
 
-from core import naming
-from core.settings import SecretSource, Settings
+from core.settings import SecretSource
 
 
-@dataclass
+@dataclass(frozen=True)
 class SecretsArgs:
-    settings: Settings
+    # service name -> the secrets its container reads. A secret several services
+    # read is one lookup or one resource, whose description names every reader.
+    secrets_by_service: Mapping[str, Sequence[SecretSource]]
     # SecretSource.identity -> ARN, for the adopted secrets (infra/existing.py)
     existing_arns: Mapping[str, str]
+    # The customer-managed KMS key declared secrets are encrypted with (None: the AWS-managed key).
+    kms_key_arn: str | None
+    tags: Mapping[str, str]
     # encrypted config key -> secret Output, for declared secrets with value_from
     values: Mapping[str, pulumi.Output[str]] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class SecretsResult:
+    # SecretSource.identity -> ARN, adopted and declared alike
+    arns: Mapping[str, pulumi.Output[str]]
+
+    def arns_for(self, sources: Sequence[SecretSource]) -> dict[str, pulumi.Output[str]]:
+        """env var -> secret ARN for one service's secrets."""
+        return {source.env_var: self.arns[source.identity] for source in sources}
+
+
 class Secrets(pulumi.ComponentResource):
+    result: SecretsResult
+
     def __init__(self, name: str, args: SecretsArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("hokusai:secrets:Secrets", name, None, opts)
-        settings = args.settings
         child = pulumi.ResourceOptions(parent=self)
-        self.declared: dict[str, aws.secretsmanager.Secret] = {}
         arns: dict[str, pulumi.Output[str]] = {}
-        for source in settings.secret_sources:
+        for source in _distinct(args.secrets_by_service):
             if source.mode == "existing":
                 arns[source.identity] = pulumi.Output.from_input(args.existing_arns[source.identity])
                 continue
             secret = aws.secretsmanager.Secret(
                 f"{name}-{_slug(source.name_or_arn)}",
                 name=source.name_or_arn,
-                description=_description(settings, source),
-                kms_key_id=settings.secrets_kms_key_arn,
+                description=_description(args.secrets_by_service, source),
+                kms_key_id=args.kms_key_arn,
                 # A deleted secret can be restored for a week; the default 30 days
                 # would block re-creating the stack under the same name for a month.
                 recovery_window_in_days=7,
-                tags=settings.resource_tags,
+                tags=args.tags,
                 opts=child,
             )
             if not source.value_from:
@@ -67,25 +81,29 @@ class Secrets(pulumi.ComponentResource):
                     secret_string=args.values[source.value_from],
                     opts=pulumi.ResourceOptions(parent=self, depends_on=[secret]),
                 )
-            self.declared[source.identity] = secret
             arns[source.identity] = secret.arn
-        self._arns = arns
+        self.result = SecretsResult(arns=arns)
         self.register_outputs({"arns": arns})
 
-    def arns_for(self, sources: tuple[SecretSource, ...]) -> dict[str, pulumi.Output[str]]:
-        """env var -> secret ARN for one service's secrets."""
-        return {source.env_var: self._arns[source.identity] for source in sources}
+
+def _distinct(secrets_by_service: Mapping[str, Sequence[SecretSource]]) -> list[SecretSource]:
+    """Every secret once (by identity, as Settings.secret_sources), in first-seen order."""
+    seen: dict[str, SecretSource] = {}
+    for sources in secrets_by_service.values():
+        for source in sources:
+            seen.setdefault(source.identity, source)
+    return list(seen.values())
 
 
 def _slug(secret_name: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", secret_name).strip("-").lower()
 
 
-def _description(settings: Settings, source: SecretSource) -> str:
+def _description(secrets_by_service: Mapping[str, Sequence[SecretSource]], source: SecretSource) -> str:
     users = sorted(
-        f"{s.env_var} of {naming.service_name(service.key, settings.environment)}"
-        for service in settings.services
-        for s in service.secrets
+        f"{s.env_var} of {service_name}"
+        for service_name, sources in secrets_by_service.items()
+        for s in sources
         if s.identity == source.identity
     )
     origin = "value from encrypted stack config" if source.value_from else "value set out of band"

@@ -6,17 +6,17 @@ autoscaling, and (as children) its IAM roles and its observability.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
 from core import documents, naming
-from core.settings import ServiceSettings, Settings
+from core.settings import DeployGateSettings, ServiceSettings
 from infra.deploy_gate import DeployGate, DeployGateArgs
-from infra.load_balancer import LoadBalancer
-from infra.observability import ServiceObservability, ServiceObservabilityArgs
+from infra.load_balancer import LoadBalancerResult
+from infra.observability import MetricFilterResult, ServiceObservability, ServiceObservabilityArgs
 from infra.task_roles import TaskRoles, TaskRolesArgs
 
 # Target-group timings. The ALB default (healthy after 5 checks 30 s apart,
@@ -39,35 +39,81 @@ MIN_HEALTHY_PERCENT = 100
 MAX_PERCENT = 200
 
 
-@dataclass
+@dataclass(frozen=True)
 class ServiceArgs:
-    settings: Settings
+    # What runs and how: contract, image, size, routes, environment, secrets, scaling.
     service: ServiceSettings
+    # Physical names carry the environment (core/naming.py).
+    environment: str
+    # The tasks log in this region; their roles trust only this account's ECS tasks.
+    region: str
+    account_id: str
+    # The target group and the security group live in it.
+    vpc_id: str
+    # The private subnets the tasks run in (no public IP).
+    subnet_ids: Sequence[str]
+    # By name for the deploy gate and the running-tasks alarm's dimension;
+    # by ARN for the ECS service itself.
+    cluster_name: str
     cluster_arn: pulumi.Output[str]
-    load_balancer: LoadBalancer
+    load_balancer: LoadBalancerResult
     # env var -> secret ARN, exactly the service's declared secrets
     secret_arns: Mapping[str, pulumi.Output[str]]
+    # The key declared secrets are encrypted with (None: the AWS-managed key).
+    secrets_kms_key_arn: str | None
     namespace_id: pulumi.Output[str]
     alarm_topic_arn: pulumi.Output[str]
+    log_retention_days: int
+    deploy_gate: DeployGateSettings
+    tags: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class ServiceResult:
+    """What the service is, for the estate output and the Redis rules."""
+
+    key: str
+    service_name: pulumi.Output[str]
+    service_arn: pulumi.Output[str]
+    task_definition_arn: pulumi.Output[str]
+    task_family: pulumi.Output[str]
+    container_name: str
+    container_port: int
+    target_group_arn: pulumi.Output[str]
+    health_check_path: str
+    security_group_id: pulumi.Output[str]
+    execution_role_arn: pulumi.Output[str]
+    task_role_arn: pulumi.Output[str]
+    log_group_name: pulumi.Output[str]
+    metric_filters: tuple[MetricFilterResult, ...]
+    alarm_names: tuple[pulumi.Output[str], ...]
+    deployment_alarm_names: pulumi.Output[list[str]]
+    # env var -> ARN of the secret the container reads it from
+    secret_arns: Mapping[str, pulumi.Output[str]]
+    # The plain settings the container gets (names only; values are in the task definition).
+    environment_names: tuple[str, ...]
+    discovery_name: str
+    uses_redis: bool
 
 
 class Service(pulumi.ComponentResource):
+    result: ServiceResult
+
     def __init__(self, name: str, args: ServiceArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("hokusai:ecs:Service", name, None, opts)
-        settings, service = args.settings, args.service
-        self.settings, self.spec = settings, service
+        service = args.service
         child = pulumi.ResourceOptions(parent=self)
-        tags = settings.resource_tags
+        tags = args.tags
 
-        self.security_group = self._security_group(name, args)
+        security_group = self._security_group(name, args)
 
-        self.target_group = aws.lb.TargetGroup(
+        target_group = aws.lb.TargetGroup(
             f"{name}-tg",
             name=service.target_group_name,
             port=service.container_port,
             protocol="HTTP",
             target_type="ip",  # Fargate tasks register by IP (awsvpc)
-            vpc_id=settings.network.vpc_id,
+            vpc_id=args.vpc_id,
             deregistration_delay=DEREGISTRATION_DELAY_SECONDS,
             health_check=aws.lb.TargetGroupHealthCheckArgs(
                 enabled=True,
@@ -83,12 +129,12 @@ class Service(pulumi.ComponentResource):
             tags=tags,
             opts=child,
         )
-        self.listener_rules = [
+        listener_rules = [
             aws.lb.ListenerRule(
                 f"{name}-route-{route.priority}",
                 listener_arn=args.load_balancer.listener_arn,
                 priority=route.priority,
-                actions=[aws.lb.ListenerRuleActionArgs(type="forward", target_group_arn=self.target_group.arn)],
+                actions=[aws.lb.ListenerRuleActionArgs(type="forward", target_group_arn=target_group.arn)],
                 conditions=_conditions(route.hosts, route.paths),
                 tags=tags,
                 opts=child,
@@ -96,30 +142,38 @@ class Service(pulumi.ComponentResource):
             for route in service.routes
         ]
 
-        self.observability = ServiceObservability(
+        observability = ServiceObservability(
             f"{name}-observability",
             ServiceObservabilityArgs(
-                settings=settings,
                 service=service,
+                environment=args.environment,
+                cluster_name=args.cluster_name,
+                log_retention_days=args.log_retention_days,
                 alarm_topic_arn=args.alarm_topic_arn,
                 load_balancer_arn_suffix=args.load_balancer.arn_suffix,
-                target_group_arn_suffix=self.target_group.arn_suffix,
+                target_group_arn_suffix=target_group.arn_suffix,
+                tags=tags,
             ),
             opts=child,
         )
-        self.roles = TaskRoles(
+        roles = TaskRoles(
             f"{name}-roles",
             TaskRolesArgs(
-                settings=settings,
-                service=service,
+                service_name=service.name,
+                image=service.image,
+                task_role_policy_arns=service.task_role_policy_arns,
+                account_id=args.account_id,
+                region=args.region,
                 secret_arns=args.secret_arns,
-                log_group_arn=self.observability.log_group.arn,
+                secrets_kms_key_arn=args.secrets_kms_key_arn,
+                log_group_arn=observability.result.log_group_arn,
+                tags=tags,
             ),
             opts=child,
         )
 
         env_vars = sorted(args.secret_arns)
-        self.task_definition = aws.ecs.TaskDefinition(
+        task_definition = aws.ecs.TaskDefinition(
             f"{name}-task",
             family=service.name,
             requires_compatibilities=["FARGATE"],
@@ -129,12 +183,12 @@ class Service(pulumi.ComponentResource):
             runtime_platform=aws.ecs.TaskDefinitionRuntimePlatformArgs(
                 operating_system_family="LINUX", cpu_architecture="X86_64"
             ),
-            execution_role_arn=self.roles.execution_role.arn,
-            task_role_arn=self.roles.task_role.arn,
+            execution_role_arn=roles.result.execution_role_arn,
+            task_role_arn=roles.result.task_role_arn,
             container_definitions=pulumi.Output.all(*[args.secret_arns[v] for v in env_vars]).apply(
                 lambda arns: json.dumps(
                     documents.container_definitions(
-                        service, secret_arns=dict(zip(env_vars, arns, strict=True)), region=settings.region
+                        service, secret_arns=dict(zip(env_vars, arns, strict=True)), region=args.region
                     )
                 )
             ),
@@ -144,13 +198,14 @@ class Service(pulumi.ComponentResource):
             skip_destroy=True,
             tags=tags,
             # The log group must exist before a task tries to write to it.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.observability.log_group]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[observability.result.log_group]),
         )
 
-        self.discovery = aws.servicediscovery.Service(
+        discovery_name = naming.discovery_hostname(service.key, args.environment)
+        discovery = aws.servicediscovery.Service(
             f"{name}-discovery",
             name=service.key,
-            description=f"{naming.discovery_hostname(service.key, settings.environment)}:{service.container_port}",
+            description=f"{discovery_name}:{service.container_port}",
             dns_config=aws.servicediscovery.ServiceDnsConfigArgs(
                 namespace_id=args.namespace_id,
                 routing_policy="MULTIVALUE",
@@ -161,22 +216,22 @@ class Service(pulumi.ComponentResource):
             opts=child,
         )
 
-        self.service = aws.ecs.Service(
+        ecs_service = aws.ecs.Service(
             f"{name}-service",
             name=service.name,
             cluster=args.cluster_arn,
-            task_definition=self.task_definition.arn,
+            task_definition=task_definition.arn,
             desired_count=service.desired_count,
             launch_type="FARGATE",
             platform_version="LATEST",
             network_configuration=aws.ecs.ServiceNetworkConfigurationArgs(
-                subnets=list(settings.network.private_subnet_ids),
-                security_groups=[self.security_group.id],
+                subnets=list(args.subnet_ids),
+                security_groups=[security_group.id],
                 assign_public_ip=False,
             ),
             load_balancers=[
                 aws.ecs.ServiceLoadBalancerArgs(
-                    target_group_arn=self.target_group.arn,
+                    target_group_arn=target_group.arn,
                     container_name=service.container_name,
                     container_port=service.container_port,
                 )
@@ -188,12 +243,12 @@ class Service(pulumi.ComponentResource):
             deployment_circuit_breaker=aws.ecs.ServiceDeploymentCircuitBreakerArgs(enable=True, rollback=True),
             # ... and so does one whose tasks start but log the known failure signatures.
             alarms=aws.ecs.ServiceAlarmsArgs(
-                alarm_names=self.observability.deployment_alarm_names,
+                alarm_names=observability.result.deployment_alarm_names,
                 enable=True,
                 rollback=True,
             ),
             enable_execute_command=True,
-            service_registries=aws.ecs.ServiceServiceRegistriesArgs(registry_arn=self.discovery.arn),
+            service_registries=aws.ecs.ServiceServiceRegistriesArgs(registry_arn=discovery.arn),
             propagate_tags="SERVICE",
             enable_ecs_managed_tags=True,
             # Block `pulumi up` until the deployment settles. It does not notice a
@@ -203,29 +258,29 @@ class Service(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(
                 parent=self,
                 # Tasks need the grant to read their secrets the moment they start.
-                depends_on=[self.roles, *self.listener_rules],
+                depends_on=[roles, *listener_rules],
                 # Autoscaling owns the running count after the first deploy.
                 ignore_changes=["desiredCount"],
             ),
         )
 
-        self.scaling_target = aws.appautoscaling.Target(
+        scaling_target = aws.appautoscaling.Target(
             f"{name}-scaling",
             service_namespace="ecs",
             scalable_dimension="ecs:service:DesiredCount",
-            resource_id=naming.ecs_resource_id(service.key, settings.environment),
+            resource_id=naming.ecs_resource_id(service.key, args.environment),
             min_capacity=service.autoscaling.min_count,
             max_capacity=service.autoscaling.max_count,
             tags=tags,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.service]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[ecs_service]),
         )
-        self.scaling_policy = aws.appautoscaling.Policy(
+        aws.appautoscaling.Policy(
             f"{name}-scaling-cpu",
             name=f"{service.name}-cpu",
             policy_type="TargetTrackingScaling",
-            service_namespace=self.scaling_target.service_namespace,
-            scalable_dimension=self.scaling_target.scalable_dimension,
-            resource_id=self.scaling_target.resource_id,
+            service_namespace=scaling_target.service_namespace,
+            scalable_dimension=scaling_target.scalable_dimension,
+            resource_id=scaling_target.resource_id,
             target_tracking_scaling_policy_configuration=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgs(
                 predefined_metric_specification=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs(
                     predefined_metric_type="ECSServiceAverageCPUUtilization",
@@ -238,30 +293,53 @@ class Service(pulumi.ComponentResource):
             opts=child,
         )
         # `pulumi up` fails unless the deployment of this revision really lands (infra/deploy_gate.py).
-        self.deploy_gate = None
-        if settings.deploy_gate.enabled:
-            self.deploy_gate = DeployGate(
+        if args.deploy_gate.enabled:
+            DeployGate(
                 f"{name}-deploy-gate",
                 DeployGateArgs(
-                    region=settings.region,
-                    cluster=settings.cluster_name,
-                    service_name=self.service.name,
-                    task_definition_arn=self.task_definition.arn,
-                    timeout_seconds=settings.deploy_gate.timeout_seconds,
+                    region=args.region,
+                    cluster=args.cluster_name,
+                    service_name=ecs_service.name,
+                    task_definition_arn=task_definition.arn,
+                    timeout_seconds=args.deploy_gate.timeout_seconds,
                 ),
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.service]),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[ecs_service]),
             )
-        self.register_outputs({"service_arn": self.service.id, "task_definition_arn": self.task_definition.arn})
+
+        self.result = ServiceResult(
+            key=service.key,
+            service_name=ecs_service.name,
+            # The ECS service's id is its ARN.
+            service_arn=ecs_service.id,
+            task_definition_arn=task_definition.arn,
+            task_family=task_definition.family,
+            container_name=service.container_name,
+            container_port=service.container_port,
+            target_group_arn=target_group.arn,
+            health_check_path=service.health_check_path,
+            security_group_id=security_group.id,
+            execution_role_arn=roles.result.execution_role_arn,
+            task_role_arn=roles.result.task_role_arn,
+            log_group_name=observability.result.log_group_name,
+            metric_filters=observability.result.metric_filters,
+            alarm_names=observability.result.alarm_names,
+            deployment_alarm_names=observability.result.deployment_alarm_names,
+            secret_arns=dict(args.secret_arns),
+            environment_names=tuple(env_name for env_name, _ in service.environment),
+            discovery_name=discovery_name,
+            uses_redis=service.contract.uses_redis,
+        )
+        self.register_outputs({"service_arn": ecs_service.id, "task_definition_arn": task_definition.arn})
 
     def _security_group(self, name: str, args: ServiceArgs) -> aws.ec2.SecurityGroup:
-        settings, service = args.settings, args.service
+        service = args.service
         child = pulumi.ResourceOptions(parent=self)
         group = aws.ec2.SecurityGroup(
             f"{name}-sg",
             name=service.name,
             description=f"{service.name} tasks: the load balancer on {service.container_port} only",
-            vpc_id=settings.network.vpc_id,
-            tags=settings.resource_tags,
+            vpc_id=args.vpc_id,
+            tags=args.tags,
             opts=child,
         )
         # Rules are separate resources that reference security groups, never CIDRs,
@@ -275,19 +353,19 @@ class Service(pulumi.ComponentResource):
                 from_port=service.container_port,
                 to_port=service.container_port,
                 description="from the load balancer",
-                tags=settings.resource_tags,
+                tags=args.tags,
                 opts=child,
             )
-        if args.load_balancer.owned_security_group is not None:
+        if args.load_balancer.owned_security_group_id is not None:
             aws.vpc.SecurityGroupEgressRule(
                 f"{name}-alb-egress",
-                security_group_id=args.load_balancer.owned_security_group.id,
+                security_group_id=args.load_balancer.owned_security_group_id,
                 referenced_security_group_id=group.id,
                 ip_protocol="tcp",
                 from_port=service.container_port,
                 to_port=service.container_port,
                 description=f"to {service.name}",
-                tags=settings.resource_tags,
+                tags=args.tags,
                 opts=child,
             )
         # Tasks call out: ECR through the NAT gateway, Hugging Face, the auth service, Redis.
@@ -297,7 +375,7 @@ class Service(pulumi.ComponentResource):
             cidr_ipv4="0.0.0.0/0",
             ip_protocol="-1",
             description="outbound: image pulls, Hugging Face, auth service, Redis",
-            tags=settings.resource_tags,
+            tags=args.tags,
             opts=child,
         )
         return group

@@ -8,77 +8,97 @@ streams, fetch the secrets). Task role: what the application's own code may do
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
 from core import documents
-from core.settings import ServiceSettings, Settings
 
 
-@dataclass
+@dataclass(frozen=True)
 class TaskRolesArgs:
-    settings: Settings
-    service: ServiceSettings
+    # The roles are named `<service_name>-execution` and `<service_name>-task`.
+    service_name: str
+    # The execution role may pull this image's repository, and no other.
+    image: str
+    # Managed policies for the application's own (task) role.
+    task_role_policy_arns: Sequence[str]
+    # Both roles trust only this account's ECS tasks in this region.
+    account_id: str
+    region: str
     # env var -> secret ARN: exactly the secrets the task definition references
     secret_arns: Mapping[str, pulumi.Output[str]]
+    # The key declared secrets are encrypted with (None: the AWS-managed key, no grant needed).
+    secrets_kms_key_arn: str | None
     log_group_arn: pulumi.Output[str]
+    tags: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class TaskRolesResult:
+    execution_role_arn: pulumi.Output[str]
+    task_role_arn: pulumi.Output[str]
 
 
 class TaskRoles(pulumi.ComponentResource):
+    result: TaskRolesResult
+
     def __init__(self, name: str, args: TaskRolesArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("hokusai:iam:TaskRoles", name, None, opts)
-        settings, service = args.settings, args.service
+        service_name = args.service_name
         child = pulumi.ResourceOptions(parent=self)
-        trust = json.dumps(documents.ecs_tasks_trust_policy(settings.account_id, settings.region))
+        trust = json.dumps(documents.ecs_tasks_trust_policy(args.account_id, args.region))
 
-        self.execution_role = aws.iam.Role(
+        execution_role = aws.iam.Role(
             f"{name}-execution",
-            name=f"{service.name}-execution",
-            description=f"ECS starts {service.name} tasks with this role: image pull, logs, declared secrets",
+            name=f"{service_name}-execution",
+            description=f"ECS starts {service_name} tasks with this role: image pull, logs, declared secrets",
             assume_role_policy=trust,
-            tags=settings.resource_tags,
+            tags=args.tags,
             opts=child,
         )
         secret_arns = sorted(args.secret_arns.items())
-        self.execution_policy = aws.iam.RolePolicy(
+        aws.iam.RolePolicy(
             f"{name}-execution-policy",
-            role=self.execution_role.id,
+            role=execution_role.id,
             policy=pulumi.Output.all(args.log_group_arn, *[arn for _, arn in secret_arns]).apply(
                 lambda values: json.dumps(
                     documents.execution_role_policy(
                         secret_arns=values[1:],
                         log_group_arn=values[0],
-                        images=[service.image],
-                        kms_key_arn=settings.secrets_kms_key_arn,
-                        region=settings.region,
+                        images=[args.image],
+                        kms_key_arn=args.secrets_kms_key_arn,
+                        region=args.region,
                     )
                 )
             ),
             opts=child,
         )
 
-        self.task_role = aws.iam.Role(
+        task_role = aws.iam.Role(
             f"{name}-task",
-            name=f"{service.name}-task",
-            description=f"The {service.name} application runs with this role",
+            name=f"{service_name}-task",
+            description=f"The {service_name} application runs with this role",
             assume_role_policy=trust,
-            tags=settings.resource_tags,
+            tags=args.tags,
             opts=child,
         )
-        self.exec_policy = aws.iam.RolePolicy(
+        aws.iam.RolePolicy(
             f"{name}-ecs-exec",
-            role=self.task_role.id,
+            role=task_role.id,
             policy=args.log_group_arn.apply(lambda arn: json.dumps(documents.ecs_exec_policy(arn))),
             opts=child,
         )
-        for index, policy_arn in enumerate(service.task_role_policy_arns):
+        for index, policy_arn in enumerate(args.task_role_policy_arns):
             aws.iam.RolePolicyAttachment(
                 f"{name}-task-policy-{index}",
-                role=self.task_role.name,
+                role=task_role.name,
                 policy_arn=policy_arn,
                 opts=child,
             )
-        self.register_outputs({"execution_role_arn": self.execution_role.arn, "task_role_arn": self.task_role.arn})
+        self.result = TaskRolesResult(execution_role_arn=execution_role.arn, task_role_arn=task_role.arn)
+        self.register_outputs(
+            {"execution_role_arn": self.result.execution_role_arn, "task_role_arn": self.result.task_role_arn}
+        )

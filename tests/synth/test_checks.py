@@ -195,7 +195,7 @@ def test_a_log_group_without_retention_is_found(graph):
 def test_a_program_that_forgets_a_redis_consumer_is_caught(monkeypatch, dev_values):
     import infra.redis_access
 
-    monkeypatch.setattr(infra.redis_access, "redis_consumers", lambda settings, groups: {})
+    monkeypatch.setattr(infra.redis_access, "redis_consumers", lambda services, extra_consumers: {})
     result = run(dev_values)
     only([str(f) for f in check_graph(result.resources, result.outputs)], "uses Redis but no rule admits")
 
