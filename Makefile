@@ -1,4 +1,8 @@
-# Every target sets up what it needs (.venv from requirements-dev.txt) on first use.
+# `make` (or `make help`) lists the targets. Every target sets up what it needs
+# (.venv from requirements-dev.txt) on first use, and says so on stderr.
+SELF := $(lastword $(MAKEFILE_LIST))
+
+# --- variables (command line or environment: make verify STACK=development) ----
 VENV     ?= .venv
 PYTHON   := $(VENV)/bin/python
 STACK    ?= development
@@ -8,76 +12,84 @@ MODEL_ID ?= 21
 OUTPUTS  ?=
 BASE_URL ?=
 ENV_EXAMPLE ?=
-MOTO_PORT ?= 5555
-# verify: LOGS=1 also searches recent logs for the failure signatures; JSON=1 prints JSON
+# verify: LOGS=1 also searches recent logs for the failure signatures; synth, verify: JSON=1 prints JSON
 LOGS ?=
 JSON ?=
+# fake-estate: moto_server's port on 127.0.0.1
+MOTO_PORT ?= 5555
+HELP_VARIABLES := STACK SERVICE MODEL_ID OUTPUTS BASE_URL ENV_EXAMPLE LOGS JSON MOTO_PORT VENV
 
-.PHONY: synth render test preview up repair drift verify smoke envcheck docs docs-check fake-estate clean
+.DEFAULT_GOAL := help
+.PHONY: help synth render test envcheck docs docs-check preview up repair drift verify smoke \
+	fake-estate clean
 
+# `make -C <dir>` would print "Entering directory" on stdout, into JSON=1 output.
+MAKEFLAGS += --no-print-directory
+
+# --- setup: .venv, once (and again when a requirements file changes) -----------
 $(VENV)/.installed: requirements.txt requirements-dev.txt
-	python3 -m venv $(VENV)
-	$(PYTHON) -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(PYTHON) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
-	touch $@
+	@echo "make: setting up $(VENV): python3 -m venv, then pip install -r requirements-dev.txt (1-2 minutes the first time) ..." >&2
+	@python3 -m venv $(VENV) >&2
+	@$(PYTHON) -m pip install --quiet --disable-pip-version-check --upgrade pip >&2
+	@$(PYTHON) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt >&2
+	@touch $@ && echo "make: $(VENV) is ready" >&2
 
-## Offline: render the stack under Pulumi mocks: every resource with its key properties,
-## the invariants checked, build/$(STACK).json written (JSON=1: print the JSON instead)
-synth: $(VENV)/.installed
-	$(PYTHON) -m synth.render --stack $(STACK) $(if $(JSON),--json)
+# --- targets: `name: prerequisites ## one line for make help` -------------------
+help: ## this list (the default goal)
+	@echo "usage: make <target> [VARIABLE=value ...]"
+	@echo
+	@awk 'BEGIN { FS = ":.*## " } /^[a-z][a-z0-9_-]*:.*## / { printf "  %-18s %s\n", $$1, $$2 }' $(SELF)
+	@echo
+	@echo "variables (now): $(foreach v,$(HELP_VARIABLES),$(v)=$($(v)))"
+	@echo "exit codes of the tools: 0 ok, 1 findings, 2 could not check (README.md, \"Live checks\")"
 
-render: synth
+synth: $(VENV)/.installed ## offline: render the stack under Pulumi mocks, check its invariants, write build/<stack>.json (JSON=1: print it)
+	@$(PYTHON) -m synth.render --stack $(STACK) $(if $(JSON),--json)
 
-## Offline: the test suite
-test: $(VENV)/.installed
-	$(PYTHON) -m pytest
+render: synth ## the same as synth
 
-## Offline: an application's .env.example against the contract and the stack
-envcheck: $(VENV)/.installed
-	$(if $(ENV_EXAMPLE),,$(error set ENV_EXAMPLE=path/to/app/.env.example))
-	$(PYTHON) -m ops.envcheck $(ENV_EXAMPLE) --service $(SERVICE) --stack $(STACK)
+test: $(VENV)/.installed ## offline: the test suite
+	@$(PYTHON) -m pytest
 
-## Offline: regenerate docs/ENVIRONMENT.md from core/contract.py (docs-check: fail if stale)
-docs: $(VENV)/.installed
+envcheck: $(VENV)/.installed ## offline: an app's .env.example (ENV_EXAMPLE=) against the contract and the stack
+	$(if $(ENV_EXAMPLE),,$(error usage: make envcheck ENV_EXAMPLE=path/to/app/.env.example [SERVICE=api] [STACK=development]))
+	@$(PYTHON) -m ops.envcheck $(ENV_EXAMPLE) --service $(SERVICE) --stack $(STACK) $(if $(JSON),--json)
+
+docs: $(VENV)/.installed ## offline: regenerate docs/ENVIRONMENT.md from core/contract.py
 	$(PYTHON) -m ops.envdoc --write
 
-docs-check: $(VENV)/.installed
+docs-check: $(VENV)/.installed ## offline: fail if docs/ENVIRONMENT.md is stale
 	$(PYTHON) -m ops.envdoc --check
 
-## With the Pulumi CLI and AWS credentials
-preview: $(VENV)/.installed
+preview: $(VENV)/.installed ## Pulumi CLI: pulumi preview --diff of STACK
 	pulumi preview --stack $(STACK) --diff
 
-up: $(VENV)/.installed
+up: $(VENV)/.installed ## Pulumi CLI: pulumi up (the deploy gate fails it if the deployment rolls back)
 	pulumi up --stack $(STACK)
 
-## Put back what changed outside the stack: read AWS first, then apply the program
-repair: $(VENV)/.installed
+repair: $(VENV)/.installed ## Pulumi CLI: put back what changed outside the stack (pulumi up --refresh)
 	pulumi up --stack $(STACK) --refresh
 
-drift: $(VENV)/.installed
+drift: $(VENV)/.installed ## Pulumi CLI: fail if AWS differs from the code (pulumi preview --refresh --expect-no-changes)
 	pulumi preview --stack $(STACK) --refresh --expect-no-changes --diff
 
-## Live (AWS credentials): the estate against what the stack declared
-verify: $(VENV)/.installed
-	$(PYTHON) -m ops.verify --stack $(STACK) $(if $(OUTPUTS),--outputs $(OUTPUTS)) $(if $(LOGS),--logs) $(if $(JSON),--json)
+verify: $(VENV)/.installed ## live: the estate against the stack (OUTPUTS=file, else the Pulumi CLI; LOGS=1, JSON=1)
+	@$(PYTHON) -m ops.verify --stack $(STACK) $(if $(OUTPUTS),--outputs $(OUTPUTS)) $(if $(LOGS),--logs) $(if $(JSON),--json)
 
-## Live: post-deploy HTTP checks of the API; the key comes only from $$HOKUSAI_API_KEY
-smoke: $(VENV)/.installed
+smoke: $(VENV)/.installed ## live: HTTP checks of the API at BASE_URL (key from $HOKUSAI_API_KEY only; MODEL_ID=21)
 	@test -n "$(BASE_URL)" || { echo "usage: HOKUSAI_API_KEY=... make smoke BASE_URL=https://... [MODEL_ID=21]" >&2; exit 2; }
-	$(PYTHON) -m ops.smoke --base-url $(BASE_URL) --model-id $(MODEL_ID)
+	@$(PYTHON) -m ops.smoke --base-url $(BASE_URL) --model-id $(MODEL_ID) $(if $(JSON),--json)
 
-## Offline: a moto_server on 127.0.0.1 holding a copy of the stack, for trying verify by hand
-fake-estate: $(VENV)/.installed
+fake-estate: $(VENV)/.installed ## offline: moto_server on 127.0.0.1:MOTO_PORT holding a copy of the stack, for trying verify by hand
 	@echo "starting moto_server on 127.0.0.1:$(MOTO_PORT) (stop it with: kill \$$(cat build/moto.pid))"
 	@mkdir -p build
-	MOTO_ECS_SERVICE_RUNNING=2 MOTO_EC2_LOAD_DEFAULT_AMIS=false $(VENV)/bin/moto_server -H 127.0.0.1 -p $(MOTO_PORT) > build/moto.log 2>&1 & echo $$! > build/moto.pid
+	@MOTO_ECS_SERVICE_RUNNING=2 MOTO_EC2_LOAD_DEFAULT_AMIS=false $(VENV)/bin/moto_server -H 127.0.0.1 -p $(MOTO_PORT) > build/moto.log 2>&1 & echo $$! > build/moto.pid
 	@for i in $$(seq 50); do curl -sf http://127.0.0.1:$(MOTO_PORT)/moto-api/ > /dev/null && break; sleep 0.2; done
-	AWS_ENDPOINT_URL=http://127.0.0.1:$(MOTO_PORT) AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1 \
+	@AWS_ENDPOINT_URL=http://127.0.0.1:$(MOTO_PORT) AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1 \
 		$(PYTHON) -m synth.fake_estate seed --stack $(STACK) --outputs build/fake-outputs.json
 	@echo "now: export AWS_ENDPOINT_URL=http://127.0.0.1:$(MOTO_PORT) AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1"
 	@echo "     make verify OUTPUTS=build/fake-outputs.json"
-	@echo "     $(PYTHON) -m synth.fake_estate break <failure> --outputs build/fake-outputs.json   (list: --help)"
+	@echo "     $(PYTHON) -m synth.fake_estate break <failure> --outputs build/fake-outputs.json   (list: $(PYTHON) -m synth.fake_estate list)"
 
-clean:
+clean: ## remove build/ and the pytest cache
 	rm -rf build .pytest_cache
