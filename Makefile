@@ -23,16 +23,52 @@ HELP_VARIABLES := STACK SERVICE MODEL_ID OUTPUTS BASE_URL ENV_EXAMPLE LOGS JSON 
 .PHONY: help synth render test envcheck docs docs-check preview up repair drift verify smoke \
 	fake-estate clean
 
+# --- exit codes: the tool's own, through make ----------------------------------
+# The tools exit 0 (ok), 1 (findings) or 2 (could not check), and so does
+# `make <target>` for the targets below. GNU make turns any failed recipe into
+# its own exit 2, except in question mode (-q): there a recipe line marked `+`
+# still runs, and if it exits 1 make exits 1 ("not up to date"); 0 stays 0 and
+# anything else is 2. So when every goal given is one of these targets (and you
+# did not ask for -n, -t or -q yourself), make switches question mode on and
+# $(RUN) marks their recipe lines and the setup lines they depend on. Each such
+# line is the tool itself, or exits 2 when it fails, so 1 only ever means
+# findings. Mixed with other goals (`make test docs`) it is plain make, where
+# any failure exits 2. tests/test_makefile.py holds every line to this.
+EXIT_CODE_TARGETS := synth render test envcheck verify smoke
+MAKE_LETTERS := $(firstword $(MAKEFLAGS))
+MAKE_LETTERS := $(if $(filter -% %=%,$(MAKE_LETTERS)),,$(MAKE_LETTERS))
+ifneq ($(MAKECMDGOALS),)
+ifeq ($(filter-out $(EXIT_CODE_TARGETS),$(MAKECMDGOALS)),)
+ifeq ($(findstring n,$(MAKE_LETTERS))$(findstring t,$(MAKE_LETTERS))$(findstring q,$(MAKE_LETTERS)),)
+MAKEFLAGS += --question
+RUN := +
+# A make that pip or a tool runs must not inherit question mode.
+unexport MAKEFLAGS MFLAGS
+endif
+endif
+endif
 # `make -C <dir>` would print "Entering directory" on stdout, into JSON=1 output.
 MAKEFLAGS += --no-print-directory
 
+# --- usage errors before anything is installed -----------------------------
+ifneq ($(filter smoke,$(MAKECMDGOALS)),)
+ifeq ($(BASE_URL),)
+$(error usage: HOKUSAI_API_KEY=... make smoke BASE_URL=https://... [MODEL_ID=21])
+endif
+endif
+ifneq ($(filter envcheck,$(MAKECMDGOALS)),)
+ifeq ($(ENV_EXAMPLE),)
+$(error usage: make envcheck ENV_EXAMPLE=path/to/app/.env.example [SERVICE=api] [STACK=development])
+endif
+endif
+
 # --- setup: .venv, once (and again when a requirements file changes) -----------
 $(VENV)/.installed: requirements.txt requirements-dev.txt
-	@echo "make: setting up $(VENV): python3 -m venv, then pip install -r requirements-dev.txt (1-2 minutes the first time) ..." >&2
-	@python3 -m venv $(VENV) >&2
-	@$(PYTHON) -m pip install --quiet --disable-pip-version-check --upgrade pip >&2
-	@$(PYTHON) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt >&2
-	@touch $@ && echo "make: $(VENV) is ready" >&2
+	$(RUN)@echo "make: setting up $(VENV): python3 -m venv, then pip install -r requirements-dev.txt (1-2 minutes the first time) ..." >&2; \
+	python3 -m venv $(VENV) >&2 || { echo "make: python3 -m venv $(VENV) failed: python3 3.11+ with its venv module is needed" >&2; exit 2; }
+	$(RUN)@$(PYTHON) -m pip install --quiet --disable-pip-version-check --upgrade pip >&2 || { echo "make: upgrading pip in $(VENV) failed" >&2; exit 2; }
+	$(RUN)@$(PYTHON) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt >&2 || { echo "make: pip install -r requirements-dev.txt failed (above)" >&2; exit 2; }
+	$(RUN)@touch $@ && echo "make: $(VENV) is ready" >&2 || exit 2
 
 # --- targets: `name: prerequisites ## one line for make help` -------------------
 help: ## this list (the default goal)
@@ -41,19 +77,18 @@ help: ## this list (the default goal)
 	@awk 'BEGIN { FS = ":.*## " } /^[a-z][a-z0-9_-]*:.*## / { printf "  %-18s %s\n", $$1, $$2 }' $(SELF)
 	@echo
 	@echo "variables (now): $(foreach v,$(HELP_VARIABLES),$(v)=$($(v)))"
-	@echo "exit codes of the tools: 0 ok, 1 findings, 2 could not check (README.md, \"Live checks\")"
+	@echo "exit codes: 0 ok, 1 findings, 2 could not check (the tool's own, through make)"
 
 synth: $(VENV)/.installed ## offline: render the stack under Pulumi mocks, check its invariants, write build/<stack>.json (JSON=1: print it)
-	@$(PYTHON) -m synth.render --stack $(STACK) $(if $(JSON),--json)
+	$(RUN)@$(PYTHON) -m synth.render --stack $(STACK) $(if $(JSON),--json)
 
 render: synth ## the same as synth
 
 test: $(VENV)/.installed ## offline: the test suite
-	@$(PYTHON) -m pytest
+	$(RUN)@$(PYTHON) -m pytest
 
 envcheck: $(VENV)/.installed ## offline: an app's .env.example (ENV_EXAMPLE=) against the contract and the stack
-	$(if $(ENV_EXAMPLE),,$(error usage: make envcheck ENV_EXAMPLE=path/to/app/.env.example [SERVICE=api] [STACK=development]))
-	@$(PYTHON) -m ops.envcheck $(ENV_EXAMPLE) --service $(SERVICE) --stack $(STACK) $(if $(JSON),--json)
+	$(RUN)@$(PYTHON) -m ops.envcheck $(ENV_EXAMPLE) --service $(SERVICE) --stack $(STACK) $(if $(JSON),--json)
 
 docs: $(VENV)/.installed ## offline: regenerate docs/ENVIRONMENT.md from core/contract.py
 	$(PYTHON) -m ops.envdoc --write
@@ -74,11 +109,10 @@ drift: $(VENV)/.installed ## Pulumi CLI: fail if AWS differs from the code (pulu
 	pulumi preview --stack $(STACK) --refresh --expect-no-changes --diff
 
 verify: $(VENV)/.installed ## live: the estate against the stack (OUTPUTS=file, else the Pulumi CLI; LOGS=1, JSON=1)
-	@$(PYTHON) -m ops.verify --stack $(STACK) $(if $(OUTPUTS),--outputs $(OUTPUTS)) $(if $(LOGS),--logs) $(if $(JSON),--json)
+	$(RUN)@$(PYTHON) -m ops.verify --stack $(STACK) $(if $(OUTPUTS),--outputs $(OUTPUTS)) $(if $(LOGS),--logs) $(if $(JSON),--json)
 
 smoke: $(VENV)/.installed ## live: HTTP checks of the API at BASE_URL (key from $HOKUSAI_API_KEY only; MODEL_ID=21)
-	@test -n "$(BASE_URL)" || { echo "usage: HOKUSAI_API_KEY=... make smoke BASE_URL=https://... [MODEL_ID=21]" >&2; exit 2; }
-	@$(PYTHON) -m ops.smoke --base-url $(BASE_URL) --model-id $(MODEL_ID) $(if $(JSON),--json)
+	$(RUN)@$(PYTHON) -m ops.smoke --base-url $(BASE_URL) --model-id $(MODEL_ID) $(if $(JSON),--json)
 
 fake-estate: $(VENV)/.installed ## offline: moto_server on 127.0.0.1:MOTO_PORT holding a copy of the stack, for trying verify by hand
 	@echo "starting moto_server on 127.0.0.1:$(MOTO_PORT) (stop it with: kill \$$(cat build/moto.pid))"

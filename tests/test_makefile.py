@@ -1,6 +1,8 @@
 """The make interface, run the way people run it: `make <target>` in a subprocess.
 
 - `make` / `make help`: one line per target, from its `## ` comment; every public target has one.
+- Exit codes: synth, envcheck, verify and smoke exit with the tool's own 0 / 1 / 2 through make
+  (the question-mode mechanism at the top of the Makefile).
 - `JSON=1`: stdout is one JSON document, with no echoed command or setup chatter.
 
 The commands use the virtualenv running these tests (VENV=..., with `-o` on its stamp so
@@ -13,9 +15,13 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -78,8 +84,24 @@ def public_targets(all_rules: dict[str, Rule]) -> set[str]:
     return {t for t in all_rules if not t.startswith((".", "$")) and "/" not in t}
 
 
+def lines_without_run(all_rules: dict[str, Rule], goals: list[str]) -> list[str]:
+    """Recipe lines reachable from `goals` that do not start with $(RUN): in question mode
+    such a line would not run, and make would exit 1 as if the tool had found something."""
+    problems, seen, todo = [], set(), list(goals)
+    while todo:
+        target = todo.pop()
+        if target in seen or target not in all_rules:
+            continue
+        seen.add(target)
+        rule = all_rules[target]
+        problems += [f"{target}: {line}" for line in rule.recipe if not line.startswith("$(RUN)")]
+        todo += rule.prerequisites
+    return sorted(problems)
+
+
 MAKEFILE_TEXT = MAKEFILE.read_text()
 RULES = rules(MAKEFILE_TEXT)
+EXIT_CODE_TARGETS = variable(MAKEFILE_TEXT, "EXIT_CODE_TARGETS")
 
 
 # --------------------------------------------------------------------------- #
@@ -123,6 +145,20 @@ def make(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None, venv: 
     return Ran(["make", *args], done.returncode, done.stdout, done.stderr)
 
 
+def tool(*args: str, env: dict[str, str]) -> Ran:
+    """The same tool without make, for the exit code make must pass on."""
+    done = subprocess.run(
+        [sys.executable, "-m", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=COMMAND_TIMEOUT
+    )
+    return Ran(["python", "-m", *args], done.returncode, done.stdout, done.stderr)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 # --------------------------------------------------------------------------- #
 # make help
 # --------------------------------------------------------------------------- #
@@ -131,6 +167,7 @@ def make(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None, venv: 
 def test_the_reader_finds_the_rules():
     assert {"help", "synth", "verify", "smoke", "envcheck", "fake-estate", "$(VENV)/.installed"} <= set(RULES)
     assert RULES["render"].prerequisites == ("synth",)
+    assert {"verify", "smoke", "envcheck", "synth"} <= set(EXIT_CODE_TARGETS)
 
 
 def test_every_public_target_has_a_help_comment_and_is_phony():
@@ -153,7 +190,7 @@ def test_help_is_the_default_goal_and_lists_every_target_once_with_its_comment()
             assert match.group(1) not in listed, f"{match.group(1)} listed twice"
             listed[match.group(1)] = match.group(2)
     assert listed == {t: r.help for t, r in RULES.items() if r.help}
-    assert "exit codes of the tools: 0 ok, 1 findings, 2 could not check" in default.stdout
+    assert "exit codes: 0 ok, 1 findings, 2 could not check" in default.stdout
 
 
 def test_the_help_check_finds_a_target_without_a_comment():
@@ -162,8 +199,98 @@ def test_the_help_check_finds_a_target_without_a_comment():
 
 
 # --------------------------------------------------------------------------- #
-# JSON=1
+# Exit codes through make
 # --------------------------------------------------------------------------- #
+
+
+def test_every_line_an_exit_code_target_runs_is_marked_to_run_in_question_mode():
+    assert lines_without_run(RULES, EXIT_CODE_TARGETS) == []
+
+
+def test_the_marking_check_finds_an_unmarked_line():
+    text = MAKEFILE_TEXT.replace("\t$(RUN)@touch $@", "\t@touch $@")
+    (problem,) = lines_without_run(rules(text), ["verify"])
+    assert problem.startswith("$(VENV)/.installed: @touch $@")
+
+
+@pytest.fixture(scope="module")
+def env_with_gaps(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("envcheck") / ".env.example"
+    path.write_text("ENVIRONMENT=development\nA_SETTING_NOBODY_PROVIDES=1\n")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("example", "expected"),
+    [("fixture", 0), ("gaps", 1), ("missing", 2)],
+)
+def test_envcheck_exits_with_its_own_code(example, expected, env_with_gaps, tmp_path):
+    path = {"fixture": FIXTURE_ENV_EXAMPLE, "gaps": env_with_gaps, "missing": tmp_path / "absent.env"}[example]
+    ran = make("envcheck", f"ENV_EXAMPLE={path}")
+    assert ran.code == expected, ran
+    assert ("check" in ran.stdout) == (expected != 2), ran  # the tool ran and printed its table (or could not)
+
+
+def test_verify_that_cannot_check_exits_2_with_the_reason(tmp_path):
+    ran = make("verify", f"OUTPUTS={tmp_path / 'no-outputs.json'}")
+    assert ran.code == 2, ran
+    assert "could not check: cannot read the stack outputs file" in ran.stderr and ran.stdout == "", ran
+
+
+def test_usage_errors_are_2_before_anything_runs():
+    for args, usage in ((["smoke"], "make smoke BASE_URL="), (["envcheck"], "make envcheck ENV_EXAMPLE=")):
+        ran = make(*args)
+        assert ran.code == 2 and usage in ran.stderr and ran.stdout == "", ran
+
+
+class WrongApi(BaseHTTPRequestHandler):
+    """An API that answers, badly: every request gets 503."""
+
+    def log_message(self, format, *args):  # keep the test output clean
+        pass
+
+    def do_GET(self):
+        self._reply()
+
+    def do_POST(self):
+        self._reply()
+
+    def _reply(self):
+        self.send_response(503)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(b'{"detail": "unavailable"}')
+
+
+@pytest.fixture(scope="module")
+def wrong_api() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), WrongApi)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_smoke_against_an_api_that_answers_wrongly_exits_1(wrong_api):
+    ran = make("smoke", f"BASE_URL={wrong_api}", env=clean_env(HOKUSAI_API_KEY="make-test-key"))
+    assert ran.code == 1, ran
+    assert re.search(r"^health +FAIL", ran.stdout, flags=re.M), ran
+
+
+def test_smoke_without_a_key_exits_2(wrong_api):
+    ran = make("smoke", f"BASE_URL={wrong_api}")
+    assert ran.code == 2 and "HOKUSAI_API_KEY is not set" in ran.stderr, ran
+
+
+def test_smoke_against_an_unreachable_url_exits_as_the_tool_does():
+    # Nothing listens on a port just freed. ops/smoke.py counts an API that does not
+    # answer as an outage (a finding), not as "could not check"; make must not change that.
+    url = f"http://127.0.0.1:{free_port()}"
+    env = clean_env(HOKUSAI_API_KEY="make-test-key")
+    through_make = make("smoke", f"BASE_URL={url}", env=env)
+    direct = tool("ops.smoke", "--base-url", url, env=env)
+    assert through_make.code == direct.code and direct.code in (1, 2), (through_make, direct)
 
 
 def test_synth_json_is_one_document_on_stdout():
@@ -171,3 +298,17 @@ def test_synth_json_is_one_document_on_stdout():
     assert ran.code == 0, ran
     document = json.loads(ran.stdout)  # nothing else on stdout: no echoed command, no setup chatter
     assert document["outputs"]["estate"]["cluster_name"] == "hokusai-development"
+
+
+def test_synth_of_a_stack_it_cannot_render_exits_2():
+    ran = make("synth", "STACK=no-such-stack")
+    assert ran.code == 2 and "cannot render stack 'no-such-stack'" in ran.stderr, ran
+
+
+def test_a_dry_run_runs_nothing_and_mixed_goals_are_plain_make(env_with_gaps):
+    # -n prints the command without running it (question mode stays off) ...
+    dry = make("-n", "envcheck", f"ENV_EXAMPLE={env_with_gaps}")
+    assert dry.code == 0 and "-m ops.envcheck" in dry.stdout and "env.missing" not in dry.stdout, dry
+    # ... and with a goal outside EXIT_CODE_TARGETS, a failure is make's usual 2.
+    mixed = make("envcheck", "docs-check", f"ENV_EXAMPLE={env_with_gaps}")
+    assert mixed.code == 2 and "env." in mixed.stdout, mixed
