@@ -19,6 +19,8 @@ JSON ?=
 MOTO_PORT ?= 5555
 HELP_VARIABLES := STACK SERVICE MODEL_ID OUTPUTS BASE_URL ENV_EXAMPLE LOGS JSON MOTO_PORT VENV
 
+PULUMI_INSTALL := https://www.pulumi.com/docs/iac/download-install/
+
 .DEFAULT_GOAL := help
 .PHONY: help synth render test envcheck docs docs-check preview up repair drift verify smoke \
 	fake-estate clean
@@ -50,7 +52,15 @@ endif
 # `make -C <dir>` would print "Entering directory" on stdout, into JSON=1 output.
 MAKEFLAGS += --no-print-directory
 
-# --- usage errors before anything is installed -----------------------------
+# --- checks before anything is installed ---------------------------------------
+PULUMI_TARGETS := preview up repair drift $(if $(OUTPUTS),,verify)
+ifneq ($(filter $(PULUMI_TARGETS),$(MAKECMDGOALS)),)
+ifeq ($(shell command -v pulumi 2>/dev/null),)
+$(error `make $(filter $(PULUMI_TARGETS),$(MAKECMDGOALS))` needs the Pulumi CLI, and there is no `pulumi` on PATH. \
+Install it ($(PULUMI_INSTALL)), then run make again$(if $(filter verify,$(MAKECMDGOALS)),; \
+or give verify the outputs: make verify OUTPUTS=<file written by `pulumi stack output --json`>))
+endif
+endif
 ifneq ($(filter smoke,$(MAKECMDGOALS)),)
 ifeq ($(BASE_URL),)
 $(error usage: HOKUSAI_API_KEY=... make smoke BASE_URL=https://... [MODEL_ID=21])

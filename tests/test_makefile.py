@@ -2,11 +2,13 @@
 
 - `make` / `make help`: one line per target, from its `## ` comment; every public target has one.
 - Exit codes: synth, envcheck, verify and smoke exit with the tool's own 0 / 1 / 2 through make
-  (the question-mode mechanism at the top of the Makefile).
+  (the question-mode mechanism at the top of the Makefile), and setup failures are 2, never 1.
 - `JSON=1`: stdout is one JSON document, with no echoed command or setup chatter.
+- Targets that need the Pulumi CLI refuse without it, before anything is installed.
 
 The commands use the virtualenv running these tests (VENV=..., with `-o` on its stamp so
-make never reinstalls into it). Measured on two cores: about 1 s per make call.
+make never reinstalls into it); only the Pulumi-CLI tests run make in an empty copy of
+the repository, where nothing may be installed. Measured on two cores: about 1 s per make call.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import os
 import re
 import shutil
 import socket
+import stat
 import subprocess
 import sys
 import threading
@@ -29,6 +32,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 MAKEFILE = ROOT / "Makefile"
 MAKE = shutil.which("make")
+PULUMI_INSTALL_URL = "https://www.pulumi.com/docs/iac/download-install/"
 FIXTURE_ENV_EXAMPLE = ROOT / "tests" / "ops" / "fixtures" / "api.env.example"
 COMMAND_TIMEOUT = 180.0  # a hang fails the test, not the CI job
 
@@ -102,6 +106,7 @@ def lines_without_run(all_rules: dict[str, Rule], goals: list[str]) -> list[str]
 MAKEFILE_TEXT = MAKEFILE.read_text()
 RULES = rules(MAKEFILE_TEXT)
 EXIT_CODE_TARGETS = variable(MAKEFILE_TEXT, "EXIT_CODE_TARGETS")
+PULUMI_TARGETS = ["preview", "up", "repair", "drift"]
 
 
 # --------------------------------------------------------------------------- #
@@ -312,3 +317,61 @@ def test_a_dry_run_runs_nothing_and_mixed_goals_are_plain_make(env_with_gaps):
     # ... and with a goal outside EXIT_CODE_TARGETS, a failure is make's usual 2.
     mixed = make("envcheck", "docs-check", f"ENV_EXAMPLE={env_with_gaps}")
     assert mixed.code == 2 and "env." in mixed.stdout, mixed
+
+
+# --------------------------------------------------------------------------- #
+# Targets that need the Pulumi CLI: checked before anything is installed
+# --------------------------------------------------------------------------- #
+
+
+def executable(path: Path, text: str) -> None:
+    path.write_text(text)
+    path.chmod(path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+
+
+@pytest.fixture
+def empty_copy(tmp_path) -> tuple[Path, dict[str, str]]:
+    """The repository's make surface in an empty directory (no .venv), and an environment
+    whose PATH has no pulumi and whose python3 only records that setup began."""
+    copy = tmp_path / "repo"
+    copy.mkdir()
+    for name in ("Makefile", "requirements.txt", "requirements-dev.txt"):
+        shutil.copy2(ROOT / name, copy / name)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    executable(bin_dir / "python3", f'#!/bin/sh\ntouch "{tmp_path}/setup-began"\nexit 1\n')
+    kept = [d for d in os.environ.get("PATH", "").split(os.pathsep) if d and not (Path(d) / "pulumi").exists()]
+    env = clean_env(PATH=os.pathsep.join([str(bin_dir), *kept]))
+    assert shutil.which("pulumi", path=env["PATH"]) is None
+    return copy, env
+
+
+@pytest.mark.parametrize("target", [*PULUMI_TARGETS, "verify"])
+def test_a_pulumi_target_without_the_cli_says_how_to_install_it_and_installs_nothing(target, empty_copy):
+    copy, env = empty_copy
+    ran = make(target, cwd=copy, env=env, venv=False)
+    assert ran.code == 2, ran
+    assert "needs the Pulumi CLI" in ran.stderr and PULUMI_INSTALL_URL in ran.stderr, ran
+    assert ran.stdout == ""
+    assert not (copy / ".venv").exists()
+    assert not (copy.parent / "setup-began").exists(), "setup began before the Pulumi check"
+    if target == "verify":
+        assert "OUTPUTS=" in ran.stderr  # verify can do without the CLI, given the outputs
+
+
+def test_with_the_cli_a_pulumi_target_goes_on_to_set_up_and_says_so(empty_copy):
+    # The control for the test above: with a pulumi on PATH, setup begins (and fails here,
+    # on the stand-in python3, as 2 with its reason), on stderr only.
+    copy, env = empty_copy
+    executable(Path(env["PATH"].split(os.pathsep)[0]) / "pulumi", "#!/bin/sh\nexit 0\n")
+    ran = make("preview", cwd=copy, env=env, venv=False)
+    assert (copy.parent / "setup-began").exists(), ran
+    assert ran.code == 2 and "make: setting up .venv" in ran.stderr and "venv .venv failed" in ran.stderr, ran
+    assert ran.stdout == "", ran
+
+
+def test_a_failed_setup_is_2_not_findings_even_where_make_passes_exit_codes_on(empty_copy, tmp_path):
+    # verify with OUTPUTS needs no Pulumi CLI; its setup fails, in question mode: that must not read as 1.
+    copy, env = empty_copy
+    ran = make("verify", f"OUTPUTS={tmp_path / 'outputs.json'}", cwd=copy, env=env, venv=False)
+    assert ran.code == 2 and "make: setting up .venv" in ran.stderr, ran
