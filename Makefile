@@ -15,15 +15,18 @@ ENV_EXAMPLE ?=
 # verify: LOGS=1 also searches recent logs for the failure signatures; synth, verify: JSON=1 prints JSON
 LOGS ?=
 JSON ?=
-# fake-estate: moto_server's port on 127.0.0.1
+# fake-estate: moto_server's port on 127.0.0.1, and where its pid file, log and outputs live
 MOTO_PORT ?= 5555
-HELP_VARIABLES := STACK SERVICE MODEL_ID OUTPUTS BASE_URL ENV_EXAMPLE LOGS JSON MOTO_PORT VENV
+FAKE_DIR  ?= build
+# break: the failure to inject (without it, the list)
+FAILURE ?=
+HELP_VARIABLES := STACK SERVICE MODEL_ID OUTPUTS BASE_URL ENV_EXAMPLE LOGS JSON MOTO_PORT FAKE_DIR FAILURE VENV
 
 PULUMI_INSTALL := https://www.pulumi.com/docs/iac/download-install/
 
 .DEFAULT_GOAL := help
 .PHONY: help synth render test envcheck docs docs-check preview up repair drift verify smoke \
-	fake-estate clean
+	fake-estate fake-estate-reset fake-estate-stop break clean
 
 # --- exit codes: the tool's own, through make ----------------------------------
 # The tools exit 0 (ok), 1 (findings) or 2 (could not check), and so does
@@ -124,16 +127,18 @@ verify: $(VENV)/.installed ## live: the estate against the stack (OUTPUTS=file, 
 smoke: $(VENV)/.installed ## live: HTTP checks of the API at BASE_URL (key from $HOKUSAI_API_KEY only; MODEL_ID=21)
 	$(RUN)@$(PYTHON) -m ops.smoke --base-url $(BASE_URL) --model-id $(MODEL_ID) $(if $(JSON),--json)
 
-fake-estate: $(VENV)/.installed ## offline: moto_server on 127.0.0.1:MOTO_PORT holding a copy of the stack, for trying verify by hand
-	@echo "starting moto_server on 127.0.0.1:$(MOTO_PORT) (stop it with: kill \$$(cat build/moto.pid))"
-	@mkdir -p build
-	@MOTO_ECS_SERVICE_RUNNING=2 MOTO_EC2_LOAD_DEFAULT_AMIS=false $(VENV)/bin/moto_server -H 127.0.0.1 -p $(MOTO_PORT) > build/moto.log 2>&1 & echo $$! > build/moto.pid
-	@for i in $$(seq 50); do curl -sf http://127.0.0.1:$(MOTO_PORT)/moto-api/ > /dev/null && break; sleep 0.2; done
-	@AWS_ENDPOINT_URL=http://127.0.0.1:$(MOTO_PORT) AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1 \
-		$(PYTHON) -m synth.fake_estate seed --stack $(STACK) --outputs build/fake-outputs.json
-	@echo "now: export AWS_ENDPOINT_URL=http://127.0.0.1:$(MOTO_PORT) AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1"
-	@echo "     make verify OUTPUTS=build/fake-outputs.json"
-	@echo "     $(PYTHON) -m synth.fake_estate break <failure> --outputs build/fake-outputs.json   (list: $(PYTHON) -m synth.fake_estate list)"
+fake-estate: $(VENV)/.installed ## offline: moto_server on 127.0.0.1:MOTO_PORT holding a copy of the stack (again: reseeds it)
+	@$(PYTHON) -m synth.fake_server --dir $(FAKE_DIR) start --port $(MOTO_PORT) --stack $(STACK)
 
-clean: ## remove build/ and the pytest cache
+fake-estate-reset: $(VENV)/.installed ## offline: a clean copy of the stack in the running fake estate
+	@$(PYTHON) -m synth.fake_server --dir $(FAKE_DIR) reset --stack $(STACK)
+
+# Needs no .venv: stopping must work whatever state the checkout is in.
+fake-estate-stop: ## offline: stop the fake estate
+	@$(if $(wildcard $(PYTHON)),$(PYTHON),python3) -m synth.fake_server --dir $(FAKE_DIR) stop
+
+break: $(VENV)/.installed ## offline: list the failures the fake estate can inject; FAILURE=<name> injects one
+	@$(if $(FAILURE),$(PYTHON) -m synth.fake_server --dir $(FAKE_DIR) break $(FAILURE),$(PYTHON) -m synth.fake_estate list)
+
+clean: fake-estate-stop ## stop the fake estate, remove build/ and the pytest cache
 	rm -rf build .pytest_cache

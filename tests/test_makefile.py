@@ -5,18 +5,23 @@
   (the question-mode mechanism at the top of the Makefile), and setup failures are 2, never 1.
 - `JSON=1`: stdout is one JSON document, with no echoed command or setup chatter.
 - Targets that need the Pulumi CLI refuse without it, before anything is installed.
+- `make fake-estate`: refuses a port someone else listens on, reuses and reseeds its own
+  server, never leaves a stale pid file; `break`, `fake-estate-reset`, `fake-estate-stop`.
 
 The commands use the virtualenv running these tests (VENV=..., with `-o` on its stamp so
 make never reinstalls into it); only the Pulumi-CLI tests run make in an empty copy of
-the repository, where nothing may be installed. Measured on two cores: about 1 s per make call.
+the repository, where nothing may be installed. Measured on two cores: about 1 s per
+make call without the fake estate; the fake-estate scenario 15-25 s (two seeds and a reset).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import shutil
+import signal
 import socket
 import stat
 import subprocess
@@ -28,6 +33,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+
+from synth.fake_estate import FAILURES
 
 ROOT = Path(__file__).resolve().parent.parent
 MAKEFILE = ROOT / "Makefile"
@@ -170,7 +177,7 @@ def free_port() -> int:
 
 
 def test_the_reader_finds_the_rules():
-    assert {"help", "synth", "verify", "smoke", "envcheck", "fake-estate", "$(VENV)/.installed"} <= set(RULES)
+    assert {"help", "synth", "verify", "smoke", "envcheck", "fake-estate", "break", "$(VENV)/.installed"} <= set(RULES)
     assert RULES["render"].prerequisites == ("synth",)
     assert {"verify", "smoke", "envcheck", "synth"} <= set(EXIT_CODE_TARGETS)
 
@@ -375,3 +382,117 @@ def test_a_failed_setup_is_2_not_findings_even_where_make_passes_exit_codes_on(e
     copy, env = empty_copy
     ran = make("verify", f"OUTPUTS={tmp_path / 'outputs.json'}", cwd=copy, env=env, venv=False)
     assert ran.code == 2 and "make: setting up .venv" in ran.stderr, ran
+
+
+# --------------------------------------------------------------------------- #
+# The fake estate
+# --------------------------------------------------------------------------- #
+
+
+def estate_env(port: int) -> dict[str, str]:
+    return clean_env(
+        AWS_ENDPOINT_URL=f"http://127.0.0.1:{port}",
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_CONFIG_FILE=os.devnull,
+        AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+    )
+
+
+def command_of(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return subprocess.run(["ps", "-o", "command=", "-p", str(pid)], capture_output=True, text=True).stdout
+
+
+def test_fake_estate_refuses_a_port_someone_else_listens_on(tmp_path):
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        ran = make("fake-estate", f"MOTO_PORT={port}", f"FAKE_DIR={tmp_path}")
+    assert ran.code == 2, ran
+    assert f"something else listens on 127.0.0.1:{port}" in ran.stderr and "MOTO_PORT=" in ran.stderr, ran
+    assert not (tmp_path / "moto.pid").exists() and not (tmp_path / "fake-outputs.json").exists()
+
+
+def test_a_pid_file_naming_another_process_is_stale_and_removed_not_killed(tmp_path):
+    # GIVEN a pid file naming a live process that is not a moto_server (this test's own)
+    (tmp_path / "moto.pid").write_text(f"{os.getpid()}\n")
+    # WHEN the fake estate is stopped, or a failure injected
+    stopped = make("fake-estate-stop", f"FAKE_DIR={tmp_path}")
+    # THEN nothing is killed (this test still runs), the stale file is gone, and break says none runs
+    assert stopped.code == 0 and "nothing to stop" in stopped.stdout, stopped
+    assert not (tmp_path / "moto.pid").exists()
+    broke = make("break", "FAILURE=redis-rule-removed", f"FAKE_DIR={tmp_path}")
+    assert broke.code == 2 and "no fake estate runs" in broke.stderr, broke
+
+
+def test_break_lists_the_failures_one_per_line():
+    ran = make("break")
+    assert ran.code == 0, ran
+    assert [line.split()[0] for line in ran.stdout.splitlines()] == list(FAILURES)
+    assert "redis-rule-removed  " in ran.stdout  # with its one-line description
+    unknown = make("break", "FAILURE=no-such-failure")
+    assert unknown.code == 2 and "unknown failure 'no-such-failure'" in unknown.stderr, unknown
+
+
+@pytest.fixture
+def fake_dir(tmp_path) -> Iterator[Path]:
+    """Where the scenario's fake estate lives; its server is stopped whatever happens."""
+    yield tmp_path
+    make("fake-estate-stop", f"FAKE_DIR={tmp_path}")
+    pid_file = tmp_path / "moto.pid"
+    if pid_file.exists():  # the stop target failed: do not leave a server behind
+        with contextlib.suppress(ValueError, OSError):
+            os.kill(int(pid_file.read_text()), signal.SIGKILL)
+
+
+@pytest.mark.server
+def test_fake_estate_scenario_start_reuse_break_verify_reset_stop(fake_dir):
+    port = free_port()
+    where = [f"MOTO_PORT={port}", f"FAKE_DIR={fake_dir}"]
+    outputs = f"OUTPUTS={fake_dir / 'fake-outputs.json'}"
+    env = estate_env(port)
+
+    # GIVEN a fake estate started on a free port
+    started = make("fake-estate", *where)
+    assert started.code == 0, started
+    pid = int((fake_dir / "moto.pid").read_text())
+    assert "moto_server" in command_of(pid) and f"-p {port}" in command_of(pid)
+    assert f"export AWS_ENDPOINT_URL=http://127.0.0.1:{port}" in started.stdout, started
+
+    # WHEN it is started again THEN the same server is reset and seeded again
+    again = make("fake-estate", *where)
+    assert again.code == 0 and "reusing this checkout's moto_server" in again.stdout, again
+    assert int((fake_dir / "moto.pid").read_text()) == pid
+
+    # AND verify passes on the copy (exit 0) ...
+    healthy = make("verify", outputs, env=env)
+    assert healthy.code == 0 and "passed" in healthy.stdout, healthy
+
+    # ... and reports the injected failure as findings, exit 1, in the table and in JSON
+    broke = make("break", "FAILURE=redis-rule-removed", f"FAKE_DIR={fake_dir}")
+    assert broke.code == 0 and "injected redis-rule-removed" in broke.stdout, broke
+    findings = make("verify", outputs, env=env)
+    assert findings.code == 1, findings
+    assert re.search(r"^redis\.access +FAIL", findings.stdout, flags=re.M), findings
+    as_json = make("verify", outputs, "JSON=1", env=env)
+    assert as_json.code == 1, as_json
+    report = json.loads(as_json.stdout)
+    assert [r["check"] for r in report["results"] if r["status"] == "FAIL"] == ["redis.access"]
+
+    # WHEN reset THEN the copy is clean again
+    reset = make("fake-estate-reset", f"FAKE_DIR={fake_dir}")
+    assert reset.code == 0, reset
+    assert make("verify", outputs, env=env).code == 0
+
+    # WHEN stopped THEN the server is gone with its pid file, and break says none runs
+    stopped = make("fake-estate-stop", f"FAKE_DIR={fake_dir}")
+    assert stopped.code == 0 and "stopped" in stopped.stdout, stopped
+    assert not (fake_dir / "moto.pid").exists()
+    assert "moto_server" not in command_of(pid)
+    gone = make("break", "FAILURE=redis-rule-removed", f"FAKE_DIR={fake_dir}")
+    assert gone.code == 2 and "no fake estate runs" in gone.stderr, gone
