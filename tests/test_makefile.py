@@ -7,6 +7,7 @@
 - Targets that need the Pulumi CLI refuse without it, before anything is installed.
 - `make fake-estate`: refuses a port someone else listens on, reuses and reseeds its own
   server, never leaves a stale pid file; `break`, `fake-estate-reset`, `fake-estate-stop`.
+- CI keeps the flags that make a failing make fail the run.
 
 The commands use the virtualenv running these tests (VENV=..., with `-o` on its stamp so
 make never reinstalls into it); only the Pulumi-CLI tests run make in an empty copy of
@@ -33,11 +34,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+import yaml
 
 from synth.fake_estate import FAILURES
 
 ROOT = Path(__file__).resolve().parent.parent
 MAKEFILE = ROOT / "Makefile"
+CI_RUN = ROOT / ".ci" / "run"
+WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 MAKE = shutil.which("make")
 PULUMI_INSTALL_URL = "https://www.pulumi.com/docs/iac/download-install/"
 FIXTURE_ENV_EXAMPLE = ROOT / "tests" / "ops" / "fixtures" / "api.env.example"
@@ -496,3 +500,117 @@ def test_fake_estate_scenario_start_reuse_break_verify_reset_stop(fake_dir):
     assert "moto_server" not in command_of(pid)
     gone = make("break", "FAILURE=redis-rule-removed", f"FAKE_DIR={fake_dir}")
     assert gone.code == 2 and "no fake estate runs" in gone.stderr, gone
+
+
+# --------------------------------------------------------------------------- #
+# CI keeps failing when make fails
+# --------------------------------------------------------------------------- #
+
+
+def ci_entry_problems(text: str) -> list[str]:
+    """`.ci/run` must stop at the first failing command, unset variable or failing pipe stage."""
+    problems = []
+    lines = [line.strip() for line in text.splitlines()]
+    commands = [line for line in lines if line and not line.startswith("#")]
+    if not lines or not re.match(r"^#!\s*/(usr/)?bin/(env )?bash\b", lines[0]):
+        problems.append("not a bash script (#!/usr/bin/env bash)")
+    strict = next((i for i, line in enumerate(lines) if re.match(r"^set -euo pipefail\b", line)), None)
+    first_make = next((i for i, line in enumerate(lines) if re.match(r"^(exec )?make\b", line)), None)
+    if strict is None:
+        problems.append("no `set -euo pipefail`")
+    if first_make is None:
+        problems.append("runs no make target")
+    elif strict is not None and strict > first_make:
+        problems.append("`set -euo pipefail` comes after the first make")
+    problems += [f"a failure is swallowed: {line}" for line in commands if swallows_failure(line)]
+    return problems
+
+
+def swallows_failure(line: str) -> bool:
+    return bool(re.search(r"\|\|\s*(true|:)\b|^set \+[euo]|^set -o[^#]*\+o", line))
+
+
+def effective_shell(workflow: dict, job: dict, step: dict) -> str:
+    for scope in (
+        step,
+        (job.get("defaults") or {}).get("run") or {},
+        (workflow.get("defaults") or {}).get("run") or {},
+    ):
+        if scope.get("shell"):
+            return str(scope["shell"])
+    return ""  # GitHub's implicit default: `bash -e {0}`, without pipefail
+
+
+def make_steps(workflow: dict) -> Iterator[tuple[str, dict, dict]]:
+    """(job id, job, step) for every step whose script runs a make target (make in command position)."""
+    for job_id, job in (workflow.get("jobs") or {}).items():
+        for step in job.get("steps") or []:
+            if re.search(r"(?:^|[;&|(])\s*make\s+[a-z]", step.get("run") or "", flags=re.M):
+                yield job_id, job, step
+
+
+def workflow_problems(workflow: dict) -> list[str]:
+    """Every step that runs a make target runs under bash's -eo pipefail (GitHub's `shell: bash`),
+    and nothing turns its failure into a success."""
+    problems = []
+    for job_id, job, step in make_steps(workflow):
+        script = step["run"]
+        name = f"{job_id}: {step.get('name') or script.splitlines()[0]}"
+        shell = effective_shell(workflow, job, step)
+        if shell != "bash" and not (re.search(r"(^|\s)-[a-z]*e", shell) and "pipefail" in shell):
+            problems.append(f"{name}: shell {shell or '(default)'} lacks -eo pipefail; use `shell: bash`")
+        if step.get("continue-on-error") or job.get("continue-on-error"):
+            problems.append(f"{name}: continue-on-error hides a failing make")
+        problems += [
+            f"{name}: a failure is swallowed: {line.strip()}"
+            for line in script.splitlines()
+            if swallows_failure(line.strip())
+        ]
+    return problems
+
+
+def test_the_ci_entry_keeps_its_strict_flags():
+    assert ci_entry_problems(CI_RUN.read_text()) == []
+    assert os.access(CI_RUN, os.X_OK)
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_workflow_steps_that_run_make_fail_when_make_fails(path):
+    assert workflow_problems(yaml.safe_load(path.read_text())) == []
+
+
+def test_the_workflow_check_sees_the_steps_that_run_make():
+    called = {
+        re.search(r"make\s+([a-z][\w-]*)", step["run"]).group(1)
+        for path in WORKFLOWS
+        for _, _, step in make_steps(yaml.safe_load(path.read_text()))
+    }
+    assert {"test", "synth", "verify", "smoke", "drift"} <= called
+
+
+def test_the_ci_checks_find_what_would_hide_a_failure():
+    good = CI_RUN.read_text()
+    assert ci_entry_problems(good.replace("set -euo pipefail", "set -eu")) == ["no `set -euo pipefail`"]
+    assert ci_entry_problems(good.replace("\nmake test", "\nmake test || true")) == [
+        "a failure is swallowed: make test || true"
+    ]
+    workflow = {
+        "jobs": {
+            "test": {
+                "steps": [
+                    {"name": "default shell", "run": "make test"},
+                    {"name": "custom shell", "run": "make synth | tee log", "shell": "bash {0}"},
+                    {"name": "ignored", "run": "make verify", "shell": "bash", "continue-on-error": True},
+                    {"name": "swallowed", "run": "make smoke || true", "shell": "bash"},
+                    {"name": "strict custom shell", "run": "make synth | tee log", "shell": "bash -eo pipefail {0}"},
+                    {"name": "not make", "run": "echo make sure"},
+                ]
+            }
+        }
+    }
+    assert workflow_problems(workflow) == [
+        "test: default shell: shell (default) lacks -eo pipefail; use `shell: bash`",
+        "test: custom shell: shell bash {0} lacks -eo pipefail; use `shell: bash`",
+        "test: ignored: continue-on-error hides a failing make",
+        "test: swallowed: a failure is swallowed: make smoke || true",
+    ]
