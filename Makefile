@@ -90,7 +90,7 @@ help: ## this list (the default goal)
 	@awk 'BEGIN { FS = ":.*## " } /^[a-z][a-z0-9_-]*:.*## / { printf "  %-18s %s\n", $$1, $$2 }' $(SELF)
 	@echo
 	@echo "variables (now): $(foreach v,$(HELP_VARIABLES),$(v)=$($(v)))"
-	@echo "exit codes: 0 ok, 1 findings, 2 could not check (the tool's own, through make)"
+	@echo "exit codes: 0 ok, 1 findings, 2 could not check (the tool's own: README.md, \"The make interface\")"
 
 synth: $(VENV)/.installed ## offline: render the stack under Pulumi mocks, check its invariants, write build/<stack>.json (JSON=1: print it)
 	$(RUN)@$(PYTHON) -m synth.render --stack $(STACK) $(if $(JSON),--json)
