@@ -1,4 +1,8 @@
-# Every target sets up what it needs (.venv from requirements-dev.txt) on first use.
+# `make` (or `make help`) lists the targets. Every target sets up what it needs
+# (.venv from requirements-dev.txt) on first use, and says so on stderr.
+SELF := $(lastword $(MAKEFILE_LIST))
+
+# --- variables (command line or environment: make verify STACK=development) ----
 VENV     ?= .venv
 PYTHON   := $(VENV)/bin/python
 STACK    ?= development
@@ -10,84 +14,141 @@ BASE_URL ?=
 ENV_EXAMPLE ?=
 # appcheck: the application's source directory (e.g. ../hokusai-data-pipeline/src)
 APP_SRC ?=
-MOTO_PORT ?= 5555
-# verify: LOGS=1 also searches recent logs for the failure signatures; JSON=1 prints JSON
+# verify: LOGS=1 also searches recent logs for the failure signatures; synth, verify, appcheck: JSON=1 prints JSON
 LOGS ?=
 JSON ?=
+# fake-estate: moto_server's port on 127.0.0.1, and where its pid file, log and outputs live
+MOTO_PORT ?= 5555
+FAKE_DIR  ?= build
+# break: the failure to inject (without it, the list)
+FAILURE ?=
+HELP_VARIABLES := STACK SERVICE MODEL_ID OUTPUTS BASE_URL ENV_EXAMPLE APP_SRC LOGS JSON MOTO_PORT FAKE_DIR FAILURE VENV
 
-.PHONY: synth render test preview up repair drift verify smoke envcheck appcheck docs docs-check fake-estate clean
+PULUMI_INSTALL := https://www.pulumi.com/docs/iac/download-install/
 
+.DEFAULT_GOAL := help
+.PHONY: help synth render test envcheck appcheck docs docs-check preview up repair drift verify smoke \
+	fake-estate fake-estate-reset fake-estate-stop break clean
+
+# --- exit codes: the tool's own, through make ----------------------------------
+# The tools exit 0 (ok), 1 (findings) or 2 (could not check), and so does
+# `make <target>` for the targets below. GNU make turns any failed recipe into
+# its own exit 2, except in question mode (-q): there a recipe line marked `+`
+# still runs, and if it exits 1 make exits 1 ("not up to date"); 0 stays 0 and
+# anything else is 2. So when every goal given is one of these targets (and you
+# did not ask for -n, -t or -q yourself), make switches question mode on and
+# $(RUN) marks their recipe lines and the setup lines they depend on. Each such
+# line is the tool itself, or exits 2 when it fails, so 1 only ever means
+# findings. Mixed with other goals (`make test docs`) it is plain make, where
+# any failure exits 2. tests/test_makefile.py holds every line to this.
+EXIT_CODE_TARGETS := synth render test envcheck appcheck verify smoke
+MAKE_LETTERS := $(firstword $(MAKEFLAGS))
+MAKE_LETTERS := $(if $(filter -% %=%,$(MAKE_LETTERS)),,$(MAKE_LETTERS))
+ifneq ($(MAKECMDGOALS),)
+ifeq ($(filter-out $(EXIT_CODE_TARGETS),$(MAKECMDGOALS)),)
+ifeq ($(findstring n,$(MAKE_LETTERS))$(findstring t,$(MAKE_LETTERS))$(findstring q,$(MAKE_LETTERS)),)
+MAKEFLAGS += --question
+RUN := +
+# A make that pip or a tool runs must not inherit question mode.
+unexport MAKEFLAGS MFLAGS
+endif
+endif
+endif
+# `make -C <dir>` would print "Entering directory" on stdout, into JSON=1 output.
+MAKEFLAGS += --no-print-directory
+
+# --- checks before anything is installed ---------------------------------------
+PULUMI_TARGETS := preview up repair drift $(if $(OUTPUTS),,verify)
+ifneq ($(filter $(PULUMI_TARGETS),$(MAKECMDGOALS)),)
+ifeq ($(shell command -v pulumi 2>/dev/null),)
+$(error `make $(filter $(PULUMI_TARGETS),$(MAKECMDGOALS))` needs the Pulumi CLI, and there is no `pulumi` on PATH. \
+Install it ($(PULUMI_INSTALL)), then run make again$(if $(filter verify,$(MAKECMDGOALS)),; \
+or give verify the outputs: make verify OUTPUTS=<file written by `pulumi stack output --json`>))
+endif
+endif
+ifneq ($(filter smoke,$(MAKECMDGOALS)),)
+ifeq ($(BASE_URL),)
+$(error usage: HOKUSAI_API_KEY=... make smoke BASE_URL=https://... [MODEL_ID=21])
+endif
+endif
+ifneq ($(filter envcheck,$(MAKECMDGOALS)),)
+ifeq ($(ENV_EXAMPLE),)
+$(error usage: make envcheck ENV_EXAMPLE=path/to/app/.env.example [SERVICE=api] [STACK=development])
+endif
+endif
+ifneq ($(filter appcheck,$(MAKECMDGOALS)),)
+ifeq ($(APP_SRC),)
+$(error usage: make appcheck APP_SRC=path/to/app/src [SERVICE=api] [STACK=development])
+endif
+endif
+
+# --- setup: .venv, once (and again when a requirements file changes) -----------
 $(VENV)/.installed: requirements.txt requirements-dev.txt
-	python3 -m venv $(VENV)
-	$(PYTHON) -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(PYTHON) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
-	touch $@
+	$(RUN)@echo "make: setting up $(VENV): python3 -m venv, then pip install -r requirements-dev.txt (1-2 minutes the first time) ..." >&2; \
+	python3 -m venv $(VENV) >&2 || { echo "make: python3 -m venv $(VENV) failed: python3 3.11+ with its venv module is needed" >&2; exit 2; }
+	$(RUN)@$(PYTHON) -m pip install --quiet --disable-pip-version-check --upgrade pip >&2 || { echo "make: upgrading pip in $(VENV) failed" >&2; exit 2; }
+	$(RUN)@$(PYTHON) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt >&2 || { echo "make: pip install -r requirements-dev.txt failed (above)" >&2; exit 2; }
+	$(RUN)@touch $@ && echo "make: $(VENV) is ready" >&2 || exit 2
 
-## Offline: render the stack under Pulumi mocks: every resource with its key properties,
-## the invariants checked, build/$(STACK).json written (JSON=1: print the JSON instead)
-synth: $(VENV)/.installed
-	$(PYTHON) -m synth.render --stack $(STACK) $(if $(JSON),--json)
+# --- targets: `name: prerequisites ## one line for make help` -------------------
+help: ## this list (the default goal)
+	@echo "usage: make <target> [VARIABLE=value ...]"
+	@echo
+	@awk 'BEGIN { FS = ":.*## " } /^[a-z][a-z0-9_-]*:.*## / { printf "  %-18s %s\n", $$1, $$2 }' $(SELF)
+	@echo
+	@echo "variables (now): $(foreach v,$(HELP_VARIABLES),$(v)=$($(v)))"
+	@echo "exit codes: 0 ok, 1 findings, 2 could not check (the tool's own: README.md, \"The make interface\")"
 
-render: synth
+synth: $(VENV)/.installed ## offline: render the stack under Pulumi mocks, check its invariants, write build/<stack>.json (JSON=1: print it)
+	$(RUN)@$(PYTHON) -m synth.render --stack $(STACK) $(if $(JSON),--json)
 
-## Offline: the test suite
-test: $(VENV)/.installed
-	$(PYTHON) -m pytest
+render: synth ## the same as synth
 
-## Offline: an application's .env.example against the contract and the stack
-envcheck: $(VENV)/.installed
-	$(if $(ENV_EXAMPLE),,$(error set ENV_EXAMPLE=path/to/app/.env.example))
-	$(PYTHON) -m ops.envcheck $(ENV_EXAMPLE) --service $(SERVICE) --stack $(STACK)
+test: $(VENV)/.installed ## offline: the test suite
+	$(RUN)@$(PYTHON) -m pytest
 
-## Offline: every environment variable an application's source reads (APP_SRC=its src/), against the
-## contract and the stack (docs/APPCHECK.md). ops.appcheck exits 0 nothing missing, 1 a variable read but
-## not provided, 2 could not check; make shows that code as "Error 1/2" and exits 2 for either, so scripts
-## that need the distinction run `python -m ops.appcheck` directly. JSON=1: only the JSON on stdout
-appcheck: $(VENV)/.installed
-	$(if $(APP_SRC),,$(error set APP_SRC=path/to/app/src))
-	@$(PYTHON) -m ops.appcheck $(APP_SRC) --service $(SERVICE) --stack $(STACK) $(if $(JSON),--json)
+envcheck: $(VENV)/.installed ## offline: an app's .env.example (ENV_EXAMPLE=) against the contract and the stack
+	$(RUN)@$(PYTHON) -m ops.envcheck $(ENV_EXAMPLE) --service $(SERVICE) --stack $(STACK) $(if $(JSON),--json)
 
-## Offline: regenerate docs/ENVIRONMENT.md from core/contract.py (docs-check: fail if stale)
-docs: $(VENV)/.installed
+appcheck: $(VENV)/.installed ## offline: every env var an app's source (APP_SRC=) reads, against the contract (docs/APPCHECK.md)
+	$(RUN)@$(PYTHON) -m ops.appcheck $(APP_SRC) --service $(SERVICE) --stack $(STACK) $(if $(JSON),--json)
+
+docs: $(VENV)/.installed ## offline: regenerate docs/ENVIRONMENT.md from core/contract.py
 	$(PYTHON) -m ops.envdoc --write
 
-docs-check: $(VENV)/.installed
+docs-check: $(VENV)/.installed ## offline: fail if docs/ENVIRONMENT.md is stale
 	$(PYTHON) -m ops.envdoc --check
 
-## With the Pulumi CLI and AWS credentials
-preview: $(VENV)/.installed
+preview: $(VENV)/.installed ## Pulumi CLI: pulumi preview --diff of STACK
 	pulumi preview --stack $(STACK) --diff
 
-up: $(VENV)/.installed
+up: $(VENV)/.installed ## Pulumi CLI: pulumi up (the deploy gate fails it if the deployment rolls back)
 	pulumi up --stack $(STACK)
 
-## Put back what changed outside the stack: read AWS first, then apply the program
-repair: $(VENV)/.installed
+repair: $(VENV)/.installed ## Pulumi CLI: put back what changed outside the stack (pulumi up --refresh)
 	pulumi up --stack $(STACK) --refresh
 
-drift: $(VENV)/.installed
+drift: $(VENV)/.installed ## Pulumi CLI: fail if AWS differs from the code (pulumi preview --refresh --expect-no-changes)
 	pulumi preview --stack $(STACK) --refresh --expect-no-changes --diff
 
-## Live (AWS credentials): the estate against what the stack declared
-verify: $(VENV)/.installed
-	$(PYTHON) -m ops.verify --stack $(STACK) $(if $(OUTPUTS),--outputs $(OUTPUTS)) $(if $(LOGS),--logs) $(if $(JSON),--json)
+verify: $(VENV)/.installed ## live: the estate against the stack (OUTPUTS=file, else the Pulumi CLI; LOGS=1, JSON=1)
+	$(RUN)@$(PYTHON) -m ops.verify --stack $(STACK) $(if $(OUTPUTS),--outputs $(OUTPUTS)) $(if $(LOGS),--logs) $(if $(JSON),--json)
 
-## Live: post-deploy HTTP checks of the API; the key comes only from $$HOKUSAI_API_KEY
-smoke: $(VENV)/.installed
-	@test -n "$(BASE_URL)" || { echo "usage: HOKUSAI_API_KEY=... make smoke BASE_URL=https://... [MODEL_ID=21]" >&2; exit 2; }
-	$(PYTHON) -m ops.smoke --base-url $(BASE_URL) --model-id $(MODEL_ID)
+smoke: $(VENV)/.installed ## live: HTTP checks of the API at BASE_URL (key from $HOKUSAI_API_KEY only; MODEL_ID=21)
+	$(RUN)@$(PYTHON) -m ops.smoke --base-url $(BASE_URL) --model-id $(MODEL_ID) $(if $(JSON),--json)
 
-## Offline: a moto_server on 127.0.0.1 holding a copy of the stack, for trying verify by hand
-fake-estate: $(VENV)/.installed
-	@echo "starting moto_server on 127.0.0.1:$(MOTO_PORT) (stop it with: kill \$$(cat build/moto.pid))"
-	@mkdir -p build
-	MOTO_ECS_SERVICE_RUNNING=2 MOTO_EC2_LOAD_DEFAULT_AMIS=false $(VENV)/bin/moto_server -H 127.0.0.1 -p $(MOTO_PORT) > build/moto.log 2>&1 & echo $$! > build/moto.pid
-	@for i in $$(seq 50); do curl -sf http://127.0.0.1:$(MOTO_PORT)/moto-api/ > /dev/null && break; sleep 0.2; done
-	AWS_ENDPOINT_URL=http://127.0.0.1:$(MOTO_PORT) AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1 \
-		$(PYTHON) -m synth.fake_estate seed --stack $(STACK) --outputs build/fake-outputs.json
-	@echo "now: export AWS_ENDPOINT_URL=http://127.0.0.1:$(MOTO_PORT) AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1"
-	@echo "     make verify OUTPUTS=build/fake-outputs.json"
-	@echo "     $(PYTHON) -m synth.fake_estate break <failure> --outputs build/fake-outputs.json   (list: --help)"
+fake-estate: $(VENV)/.installed ## offline: moto_server on 127.0.0.1:MOTO_PORT holding a copy of the stack (again: reseeds it)
+	@$(PYTHON) -m synth.fake_server --dir $(FAKE_DIR) start --port $(MOTO_PORT) --stack $(STACK)
 
-clean:
+fake-estate-reset: $(VENV)/.installed ## offline: a clean copy of the stack in the running fake estate
+	@$(PYTHON) -m synth.fake_server --dir $(FAKE_DIR) reset --stack $(STACK)
+
+# Needs no .venv: stopping must work whatever state the checkout is in.
+fake-estate-stop: ## offline: stop the fake estate
+	@$(if $(wildcard $(PYTHON)),$(PYTHON),python3) -m synth.fake_server --dir $(FAKE_DIR) stop
+
+break: $(VENV)/.installed ## offline: list the failures the fake estate can inject; FAILURE=<name> injects one
+	@$(if $(FAILURE),$(PYTHON) -m synth.fake_server --dir $(FAKE_DIR) break $(FAILURE),$(PYTHON) -m synth.fake_estate list)
+
+clean: fake-estate-stop ## stop the fake estate, remove build/ and the pytest cache
 	rm -rf build .pytest_cache

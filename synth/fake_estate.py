@@ -629,8 +629,15 @@ def main(argv: list[str] | None = None) -> int:
     breaking = commands.add_parser("break", help="inject one failure into a seeded copy")
     breaking.add_argument("failure", choices=sorted(FAILURES))
     breaking.add_argument("--outputs", type=Path, required=True, help="the outputs file `seed` wrote (updated)")
+    commands.add_parser("list", help="the failures `break` can inject, one per line with its description")
     args = parser.parse_args(argv)
 
+    if args.command == "list":
+        width = max(map(len, FAILURES))
+        for name, inject in FAILURES.items():
+            summary = (inject.__doc__ or "").strip().split("\n")[0]
+            print(f"{name:<{width}}  {summary}".rstrip())
+        return 0
     if args.command == "seed":
         fake = seed(render_stack(args.stack))
         ecs = fake.client("ecs")
