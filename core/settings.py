@@ -15,11 +15,12 @@ import difflib
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from core import naming
 from core.arns import parse_arn
-from core.contract import CONTRACTS, ServiceContract, looks_secret
+from core.contract import CONTRACTS, DerivedFrom, ServiceContract, looks_secret
 from core.fargate import VALID_SIZES, describe_valid_memory, is_valid_size
 
 NAMESPACE = naming.PROJECT
@@ -71,19 +72,25 @@ class Autoscaling:
     cpu_target_percent: int
 
 
+class SecretMode(StrEnum):
+    """How the stack gets a secret; the value is also its config key
+    (`secrets.<VAR>.existing` or `secrets.<VAR>.create`)."""
+
+    # The secret exists already; the program looks it up by name or ARN, so
+    # `pulumi preview` fails if it does not exist.
+    EXISTING = "existing"
+    # The program declares the secret; its value is either put out of band
+    # (`aws secretsmanager put-secret-value`) or comes from the encrypted stack
+    # config key `value_from`.
+    CREATE = "create"
+
+
 @dataclass(frozen=True)
 class SecretSource:
-    """Where one container secret's value lives.
-
-    mode "existing": the secret exists already; the program looks it up by name
-    or ARN, so `pulumi preview` fails if it does not exist.
-    mode "create": the program declares the secret; its value is either put out
-    of band (`aws secretsmanager put-secret-value`) or comes from the encrypted
-    stack config key `value_from`.
-    """
+    """Where one container secret's value lives (see SecretMode)."""
 
     env_var: str
-    mode: str
+    mode: SecretMode
     name_or_arn: str
     value_from: str | None = None
 
@@ -995,8 +1002,8 @@ def _environment(
     if values is None:
         return None
     derived = {
-        "environment": stack,
-        "container_port": str(contract.container_port),
+        DerivedFrom.ENVIRONMENT: stack,
+        DerivedFrom.CONTAINER_PORT: str(contract.container_port),
     }
     result: dict[str, str] = {}
     ok = True
@@ -1120,7 +1127,7 @@ def _secret_source(
     )
     if values is None:
         return None
-    modes = [m for m in ("existing", "create") if values.get(m) not in (None, "")]
+    modes = [m for m in SecretMode if values.get(m.value) not in (None, "")]
     if len(modes) != 1:
         reader.problem(
             path,
@@ -1129,9 +1136,9 @@ def _secret_source(
         )
         return None
     mode = modes[0]
-    target = values[mode]
+    target = values[mode.value]
     if isinstance(target, str) and target.startswith("arn:"):
-        if mode == "create":
+        if mode is SecretMode.CREATE:
             reader.problem(
                 f"{path}.create",
                 "is an ARN; a secret the program creates is named, not ARN'd",
@@ -1149,11 +1156,11 @@ def _secret_source(
         )
     else:
         target = reader.text(
-            target, f"{path}.{mode}", pattern=_SECRET_NAME, shape="a Secrets Manager secret name or ARN"
+            target, f"{path}.{mode.value}", pattern=_SECRET_NAME, shape="a Secrets Manager secret name or ARN"
         )
     value_from = values.get("value_from")
     if value_from not in (None, ""):
-        if mode != "create":
+        if mode is not SecretMode.CREATE:
             reader.problem(
                 f"{path}.value_from",
                 "only applies to a secret the program creates",

@@ -17,7 +17,7 @@ import pulumi
 import pulumi_aws as aws
 
 from core import naming
-from core.settings import SecretSource, Settings
+from core.settings import SecretMode, SecretSource, Settings
 
 
 @dataclass
@@ -37,7 +37,7 @@ class Secrets(pulumi.ComponentResource):
         self.declared: dict[str, aws.secretsmanager.Secret] = {}
         arns: dict[str, pulumi.Output[str]] = {}
         for source in settings.secret_sources:
-            if source.mode == "existing":
+            if source.mode is SecretMode.EXISTING:
                 arns[source.identity] = pulumi.Output.from_input(args.existing_arns[source.identity])
                 continue
             secret = aws.secretsmanager.Secret(
