@@ -7,14 +7,19 @@ error lists every problem with the config key, what is wrong and how to fix it,
 so a bad stack stops at `pulumi preview` before a single resource is created.
 
 One concern per module: model.py (the dataclasses), problems.py (the errors),
-reader.py (bounded, type-checked readers), one module per section of the
-config, and loader.py composing them. This package re-exports the public names,
-so `from core.settings import X` is all a consumer needs.
+fields.py (what a declared setting is), declarations.py (every setting, once:
+key, kind, default, bounds, description), reader.py (bounded, type-checked
+readers, driven by the declarations), one module per section of the config,
+loader.py composing them, and docs.py (docs/SETTINGS.md, generated from the
+declarations). This package re-exports the public names, so
+`from core.settings import X` is all a consumer needs.
 
 Pure: no Pulumi, no boto3 (infra/stack_config.py reads the values from Pulumi).
 """
 
-from core.settings.loader import LOG_RETENTION_DAYS, TOP_LEVEL_KEYS, load_settings
+from core.settings.declarations import LOG_RETENTION_DAYS, SERVICE_KEYS, TOP_LEVEL_KEYS
+from core.settings.fields import NAMESPACE
+from core.settings.loader import load_settings
 from core.settings.model import (
     Autoscaling,
     DeployGateSettings,
@@ -28,8 +33,6 @@ from core.settings.model import (
     Settings,
 )
 from core.settings.problems import Problem, SettingsError
-from core.settings.reader import NAMESPACE
-from core.settings.services import SERVICE_KEYS
 
 __all__ = [
     "LOG_RETENTION_DAYS",

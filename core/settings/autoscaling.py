@@ -5,19 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from core.settings.model import Autoscaling
-from core.settings.reader import MISSING, Reader
+from core.settings.reader import Reader
 
 
 def read_autoscaling(reader: Reader, raw: Any, path: str, desired: int | None) -> Autoscaling | None:
-    values = reader.mapping(raw, path, allowed=("min", "max", "cpu_target_percent"))
-    if values is None:
+    scaling = reader.section("services.<service>.autoscaling", raw, path)
+    if scaling is None:
         return None
+    # The declared defaults of min and max are derived from desired_count (computed here).
     default_min = desired or 1
-    low = reader.integer(values.get("min", MISSING), f"{path}.min", default=default_min, low=1, high=100)
-    high = reader.integer(values.get("max", MISSING), f"{path}.max", default=max(default_min * 2, 2), low=1, high=100)
-    target = reader.integer(
-        values.get("cpu_target_percent", MISSING), f"{path}.cpu_target_percent", default=60, low=10, high=90
-    )
+    low = scaling.read("min", default=default_min)
+    high = scaling.read("max", default=max(default_min * 2, 2))
+    target = scaling.read("cpu_target_percent")
     if low is None or high is None or target is None:
         return None
     if low > high:

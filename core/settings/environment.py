@@ -6,16 +6,19 @@ import re
 from typing import Any
 
 from core.contract import DerivedFrom, ServiceContract, looks_secret
+from core.settings.declarations import declared
+from core.settings.fields import Setting
 from core.settings.reader import NAMESPACE, Reader, kind_of
 
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# user:password@ inside a URL: a credential in plain text, whatever the variable is called.
 _URL_WITH_PASSWORD = re.compile(r"://[^/@\s:]*:[^/@\s]+@")
 
 
 def read_environment(
     reader: Reader, contract: ServiceContract, raw: Any, path: str, stack: str
 ) -> tuple[tuple[str, str], ...] | None:
-    values = reader.mapping(raw, path)
+    setting = declared("services.<service>.environment")
+    values = reader.read(setting, raw, path)
     if values is None:
         return None
     derived = {
@@ -26,7 +29,7 @@ def read_environment(
     ok = True
     for name, value in values.items():
         where = f"{path}.{name}"
-        if not valid_env_name(reader, name, where):
+        if not valid_env_name(reader, setting, name, where):
             ok = False
             continue
         if looks_secret(name):
@@ -75,12 +78,9 @@ def read_environment(
     return tuple(sorted(result.items())) if ok else None
 
 
-def valid_env_name(reader: Reader, name: str, where: str) -> bool:
-    if _ENV_NAME.match(name):
+def valid_env_name(reader: Reader, mapping: Setting, name: str, where: str) -> bool:
+    """Whether `name`, an entry of `mapping` (environment or secrets), can name a variable."""
+    if mapping.names.match(name):
         return True
-    reader.problem(
-        where,
-        "is not a valid environment variable name",
-        "use letters, digits and underscores, not starting with a digit",
-    )
+    reader.problem(where, "is not a valid environment variable name", f"use {mapping.names_shape}")
     return False

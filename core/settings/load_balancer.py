@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from core.settings.model import LoadBalancerSettings
-from core.settings.reader import MISSING, Reader
+from core.settings.reader import Reader
 
 
 def read_load_balancer(
     reader: Reader, raw: Any, region: str | None, account: str | None
 ) -> LoadBalancerSettings | None:
-    values = reader.mapping(raw, "load_balancer", allowed=("listener_arn", "create", "certificate_arn", "ssl_policy"))
-    if values is None:
+    load_balancer = reader.section("load_balancer", raw, "load_balancer")
+    if load_balancer is None:
         return None
-    create = reader.boolean(values.get("create", MISSING), "load_balancer.create", default=False)
-    has_listener = values.get("listener_arn") not in (None, "")
+    create = load_balancer.read("create")
+    has_listener = load_balancer.given("listener_arn")
     if create is None:
         return None
     if create == has_listener:
@@ -30,46 +29,21 @@ def read_load_balancer(
         return None
     listener = None
     if has_listener:
-        listener = reader.arn(
-            values.get("listener_arn"),
-            "load_balancer.listener_arn",
-            service="elasticloadbalancing",
-            resource_prefix="listener/app/",
-            what="an Application Load Balancer listener",
-            region=region,
-            account=account,
-        )
+        listener = load_balancer.read("listener_arn", region=region, account=account)
         for extra in ("certificate_arn", "ssl_policy"):
-            if extra in values:
+            if extra in load_balancer.values:
                 reader.problem(
                     f"load_balancer.{extra}",
                     "only applies when the program creates the load balancer",
                     "remove it: the existing listener keeps its own certificate and TLS policy",
                 )
-    certificate = (
-        reader.arn(
-            values.get("certificate_arn", MISSING),
-            "load_balancer.certificate_arn",
-            service="acm",
-            resource_prefix="certificate/",
-            what="an ACM certificate",
-            region=region,
-            account=account,
-            required=False,
-        )
-        if create
-        else None
-    )
-    ssl_policy = reader.text(
-        values.get("ssl_policy", MISSING),
-        "load_balancer.ssl_policy",
-        required=False,
-        default=LoadBalancerSettings.ssl_policy,
-        pattern=re.compile(r"^ELBSecurityPolicy-[A-Za-z0-9-]+$"),
-        shape="an ELB security policy name",
-    )
+    certificate = load_balancer.read("certificate_arn", region=region, account=account) if create else None
+    ssl_policy = load_balancer.read("ssl_policy")
     if has_listener and listener is None:
         return None
     return LoadBalancerSettings(
-        listener_arn=listener, certificate_arn=certificate, ssl_policy=ssl_policy or LoadBalancerSettings.ssl_policy
+        listener_arn=listener,
+        certificate_arn=certificate,
+        # A refused policy is already a problem; the default keeps the other checks going.
+        ssl_policy=ssl_policy or load_balancer.setting("ssl_policy").default,
     )

@@ -2,65 +2,20 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from core.settings import declarations
 from core.settings.deploy_gate import read_deploy_gate
+from core.settings.identity import read_account, read_region, read_stack_name
 from core.settings.load_balancer import read_load_balancer
 from core.settings.model import Settings
 from core.settings.network import read_network
-from core.settings.problems import Problem, SettingsError
-from core.settings.reader import MISSING, NAMESPACE, Reader
+from core.settings.problems import SettingsError
+from core.settings.reader import NAMESPACE, Reader, Section
 from core.settings.redis import read_redis
 from core.settings.services import read_services
 from core.settings.tags import read_tags
-
-# CloudWatch Logs accepts only these retention periods (PutRetentionPolicy).
-LOG_RETENTION_DAYS = (
-    1,
-    3,
-    5,
-    7,
-    14,
-    30,
-    60,
-    90,
-    120,
-    150,
-    180,
-    365,
-    400,
-    545,
-    731,
-    1096,
-    1827,
-    2192,
-    2557,
-    2922,
-    3288,
-    3653,
-)
-
-
-_ACCOUNT = re.compile(r"^\d{12}$")
-_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
-_STACK = re.compile(r"^[a-z][a-z0-9-]{0,23}$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
-TOP_LEVEL_KEYS = (
-    "account_id",
-    "network",
-    "load_balancer",
-    "redis",
-    "services",
-    "log_retention_days",
-    "alarm_emails",
-    "secrets_kms_key_arn",
-    "deploy_gate",
-    "tags",
-)
 
 
 def load_settings(
@@ -79,46 +34,21 @@ def load_settings(
     reader = Reader(NAMESPACE)
     secret_config_keys = {k for k in secret_config_keys if isinstance(k, str)}
 
-    if not isinstance(stack, str) or not _STACK.match(stack):
-        reader.problems.append(
-            Problem(
-                "stack",
-                f"stack name {stack!r} cannot be used in AWS names",
-                "name the stack with lower-case letters, digits and dashes (at most 24), e.g. development",
-            )
-        )
-        stack_name = "invalid"
-    else:
-        stack_name = stack
+    stack_name = read_stack_name(reader, stack)
+    region_name = read_region(reader, region)
 
-    if region is None or region == "":
-        reader.problems.append(
-            Problem("aws:region", "is required but not set", "pulumi config set aws:region us-east-1")
-        )
-        region_name = None
-    elif not isinstance(region, str) or not _REGION.match(region):
-        reader.problems.append(
-            Problem("aws:region", f"{region!r} is not an AWS region", "use a region code such as us-east-1")
-        )
-        region_name = None
-    else:
-        region_name = region
-
-    top = reader.mapping(raw, "", allowed=None)
-    if top is None:
+    raw_top = reader.mapping(raw, "", allowed=None)
+    if raw_top is None:
         raise SettingsError(stack_name, reader.problems)
-    value_from_keys = _value_from_keys(top)
-    reader.reject_unknown({k: v for k, v in top.items() if k not in value_from_keys}, "", TOP_LEVEL_KEYS)
-
-    account = reader.text(
-        top.get("account_id", MISSING),
-        "account_id",
-        pattern=_ACCOUNT,
-        shape="a 12-digit AWS account id",
-        fix="pulumi config set account_id <12-digit account id of this stack>",
+    value_from_keys = _value_from_keys(raw_top)
+    reader.reject_unknown(
+        {k: v for k, v in raw_top.items() if k not in value_from_keys}, "", declarations.child_names("")
     )
-    network = read_network(reader, top.get("network", MISSING))
-    load_balancer = read_load_balancer(reader, top.get("load_balancer", MISSING), region_name, account)
+    top = Section(reader, "", "", raw_top)
+
+    account = read_account(top)
+    network = read_network(reader, top.raw("network"))
+    load_balancer = read_load_balancer(reader, top.raw("load_balancer"), region_name, account)
     if load_balancer and load_balancer.creates_load_balancer and network and len(network.public_subnet_ids) < 2:
         reader.problem(
             "network.public_subnet_ids",
@@ -126,23 +56,12 @@ def load_settings(
             "list two or more public subnets in different availability zones, "
             "or set load_balancer.listener_arn to use an existing ALB",
         )
-    redis = read_redis(reader, top.get("redis", MISSING))
-    kms_key = reader.arn(
-        top.get("secrets_kms_key_arn", MISSING),
-        "secrets_kms_key_arn",
-        service="kms",
-        resource_prefix="key/",
-        what="a KMS key",
-        region=region_name,
-        account=account,
-        required=False,
-    )
-    services = read_services(
-        reader, top.get("services", MISSING), stack_name, region_name, account, network, secret_config_keys
-    )
-    if redis and isinstance(top.get("services"), Mapping):
+    redis = read_redis(reader, top.raw("redis"))
+    kms_key = top.read("secrets_kms_key_arn", region=region_name, account=account)
+    services = read_services(reader, top.raw("services"), stack_name, region_name, account, network, secret_config_keys)
+    if redis and isinstance(top.raw("services"), Mapping):
         for label, _group in redis.extra_consumers:
-            if label in top["services"]:
+            if label in top.raw("services"):
                 reader.problem(
                     f"redis.extra_consumers.{label}",
                     f"is named like the service {label}, whose own rule it would replace",
@@ -155,22 +74,10 @@ def load_settings(
             f"is required: {users} use Redis and the Redis security group must admit them on its port",
             "set redis.security_group_id to the Redis cluster's security group id (sg-...)",
         )
-    retention = reader.integer(
-        top.get("log_retention_days", MISSING), "log_retention_days", default=30, low=1, high=3653
-    )
-    if retention is not None and retention not in LOG_RETENTION_DAYS:
-        reader.problem(
-            "log_retention_days",
-            f"{retention} is not a retention CloudWatch Logs accepts",
-            "use one of " + ", ".join(map(str, LOG_RETENTION_DAYS)),
-        )
-    emails = reader.list_of(
-        top.get("alarm_emails", MISSING),
-        "alarm_emails",
-        lambda v, p: reader.text(v, p, pattern=_EMAIL, shape="an e-mail address"),
-    )
-    gate = read_deploy_gate(reader, top.get("deploy_gate", MISSING))
-    tags = read_tags(reader, top.get("tags", MISSING))
+    retention = top.read("log_retention_days")
+    emails = top.read("alarm_emails")
+    gate = read_deploy_gate(reader, top.raw("deploy_gate"))
+    tags = read_tags(reader, top.raw("tags"))
 
     if reader.problems:
         raise SettingsError(stack_name, reader.problems)

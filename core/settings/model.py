@@ -1,6 +1,7 @@
 """The settings model: typed, frozen dataclasses the components consume.
 
-Built only by the loader (loader.py), which validates every value first.
+Built by the loader (loader.py), which validates every value first. A field's
+default is the one declared for its key (declarations.py), not a second copy.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from enum import StrEnum
 
 from core import naming
 from core.contract import ServiceContract
+from core.settings.declarations import declared_default
 
 
 @dataclass(frozen=True)
@@ -102,7 +104,7 @@ class LoadBalancerSettings:
 
     listener_arn: str | None = None
     certificate_arn: str | None = None
-    ssl_policy: str = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+    ssl_policy: str = declared_default("load_balancer.ssl_policy")
 
     @property
     def creates_load_balancer(self) -> bool:
@@ -112,15 +114,15 @@ class LoadBalancerSettings:
 @dataclass(frozen=True)
 class RedisSettings:
     security_group_id: str
-    port: int = 6379
+    port: int = declared_default("redis.port")
     # Consumers outside this stack (label -> their security group id).
     extra_consumers: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
 class DeployGateSettings:
-    enabled: bool = True
-    timeout_seconds: int = 900
+    enabled: bool = declared_default("deploy_gate.enabled")
+    timeout_seconds: int = declared_default("deploy_gate.timeout_seconds")
 
 
 @dataclass(frozen=True)
@@ -132,7 +134,7 @@ class Settings:
     load_balancer: LoadBalancerSettings
     redis: RedisSettings | None
     services: tuple[ServiceSettings, ...]
-    log_retention_days: int = 30
+    log_retention_days: int = declared_default("log_retention_days")
     alarm_emails: tuple[str, ...] = ()
     secrets_kms_key_arn: str | None = None
     deploy_gate: DeployGateSettings = field(default_factory=DeployGateSettings)

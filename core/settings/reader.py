@@ -1,7 +1,9 @@
 """Reading raw config values: bounded, type-checked, and never raising.
 
 Every reader records a Problem and returns None instead of raising, so one
-pass over the config reports everything that is wrong with it.
+pass over the config reports everything that is wrong with it. `Reader.read`
+checks a value against its declaration (declarations.py); `Section` reads the
+keys of one declared mapping that way and refuses the keys not declared in it.
 """
 
 from __future__ import annotations
@@ -11,18 +13,19 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from core import naming
 from core.arns import parse_arn
+from core.settings import declarations
+from core.settings.fields import NAMESPACE, REQUIRED, ArnShape, DerivedDefault, Kind, Marker, Setting
 from core.settings.problems import Problem
-
-NAMESPACE = naming.PROJECT
 
 # A key absent from the config (None is a value YAML can hold).
 MISSING = object()
+# `Reader.read` without a default of the caller's: the declared one applies.
+_DECLARED = object()
 
 
 class Reader:
-    def __init__(self, namespace: str):
+    def __init__(self, namespace: str = NAMESPACE):
         self.namespace = namespace
         self.problems: list[Problem] = []
 
@@ -93,6 +96,8 @@ class Reader:
         pattern: re.Pattern[str] | None = None,
         shape: str = "",
         fix: str = "",
+        refused: str = "",
+        refused_fix: str = "",
     ) -> str | None:
         if value is MISSING or value is None or value == "":
             if required:
@@ -102,7 +107,11 @@ class Reader:
             self.problem(path, f"must be text, got {kind_of(value)}", fix or f"quote the value{to_shape(shape)}")
             return None
         if pattern is not None and not pattern.match(value):
-            self.problem(path, f"{value!r} is not {shape or 'valid'}", fix or f"use{to_shape(shape)}")
+            self.problem(
+                path,
+                refused.format(value=value) if refused else f"{value!r} is not {shape or 'valid'}",
+                refused_fix or fix or f"use{to_shape(shape)}",
+            )
             return None
         return value
 
@@ -141,21 +150,21 @@ class Reader:
         value: Any,
         path: str,
         *,
-        service: str,
-        resource_prefix: str,
-        what: str,
+        shape: ArnShape,
         region: str | None,
         account: str | None,
         required: bool = True,
     ) -> str | None:
+        what = shape.what
         text = self.text(value, path, required=required, shape=f"the ARN of {what}")
         if text is None:
             return None
         arn = parse_arn(text)
-        example = f"arn:aws:{service}:<region>:<account>:{resource_prefix}..."
-        if arn is None or arn.service != service or not arn.resource.startswith(resource_prefix):
-            self.problem(path, f"{text!r} is not the ARN of {what}", f"use an ARN shaped like {example}")
+        if arn is None or arn.service != shape.service or not arn.resource.startswith(shape.resource_prefix):
+            self.problem(path, f"{text!r} is not the ARN of {what}", f"use an ARN shaped like {shape.example}")
             return None
+        if not shape.in_stack_account:
+            return text
         if region and arn.region and arn.region != region:
             self.problem(
                 path,
@@ -169,6 +178,125 @@ class Reader:
                 f"use {what} from account {account}, or fix {self.key('account_id')}",
             )
         return text
+
+    # -- through a declaration ------------------------------------------------
+
+    def read(
+        self,
+        setting: Setting,
+        value: Any,
+        path: str,
+        *,
+        default: Any = _DECLARED,
+        region: str | None = None,
+        account: str | None = None,
+        item: Callable[[Any, str], Any] | None = None,
+    ) -> Any:
+        """`value` (found at `path`) checked against `setting`: its kind, bounds and
+        default. `default` is for the defaults the declaration says are derived;
+        `region`/`account` scope ARNs; `item` reads each mapping of a list of them."""
+        fallback = setting.default if default is _DECLARED else default
+        if isinstance(fallback, DerivedDefault):
+            raise TypeError(f"{setting.key}: its default ({fallback.says}) is derived; the reader must pass it")
+        required = fallback is REQUIRED
+        if isinstance(fallback, Marker):
+            fallback = None
+        fix = setting.fix_at(path)
+        match setting.kind:
+            case Kind.TEXT if setting.arn is not None and isinstance(value, str) and value.startswith("arn:"):
+                # A name or an ARN: an ARN is checked as one (service, region, account).
+                return self.arn(value, path, shape=setting.arn, region=region, account=account)
+            case Kind.TEXT:
+                return self.text(
+                    value,
+                    path,
+                    required=required,
+                    default=fallback,
+                    pattern=setting.pattern,
+                    shape=setting.shape,
+                    fix=fix,
+                    refused=setting.refused,
+                    refused_fix=setting.refused_fix,
+                )
+            case Kind.WHOLE_NUMBER:
+                return self._number(setting, value, path, fallback, fix)
+            case Kind.BOOLEAN:
+                return self.boolean(value, path, default=fallback)
+            case Kind.ARN:
+                return self.arn(value, path, shape=setting.arn, region=region, account=account, required=required)
+            case Kind.TEXT_LIST:
+                return self.list_of(
+                    value,
+                    path,
+                    lambda v, p: self.text(v, p, pattern=setting.pattern, shape=setting.shape),
+                    required=required,
+                    fix=fix,
+                )
+            case Kind.ARN_LIST:
+                return self.list_of(
+                    value,
+                    path,
+                    lambda v, p: self.arn(v, p, shape=setting.arn, region=region, account=account),
+                    required=required,
+                    fix=fix,
+                )
+            case Kind.SECTION_LIST:
+                if item is None:
+                    raise TypeError(f"{setting.key}: a list of mappings needs the reader of one item")
+                return self.list_of(value, path, item, required=required, fix=fix)
+            case Kind.TEXT_MAPPING | Kind.SECTION_MAPPING:
+                # Names chosen by the stack: the section reader checks each entry.
+                return self.mapping(value, path, example=_example(setting))
+        raise TypeError(f"{setting.key}: read a {setting.kind!r} with Reader.section")
+
+    def _number(self, setting: Setting, value: Any, path: str, default: int | None, fix: str) -> int | None:
+        low, high = setting.bounds
+        number = self.integer(value, path, default=default, low=low, high=high, fix=fix or setting.allowed_fix)
+        if number is not None and setting.allowed and number not in setting.allowed:
+            self.problem(
+                path,
+                setting.refused.format(value=number) if setting.refused else f"{number} is not allowed",
+                setting.refused_fix or setting.allowed_fix,
+            )
+            return None
+        return number
+
+    def section(self, key: str, raw: Any, path: str) -> Section | None:
+        """The declared section `key` (a `x[]` for one item of a list), found at `path`."""
+        allowed = declarations.child_names(key)
+        container = declarations.declared(key.removesuffix("[]"))
+        values = self.mapping(raw, path, allowed=allowed, example=_example(container))
+        return None if values is None else Section(self, key, path, values)
+
+
+class Section:
+    """The values of one declared mapping, each read through its declaration."""
+
+    def __init__(self, reader: Reader, key: str, path: str, values: dict[str, Any]):
+        self.reader = reader
+        self.key = key  # as declared: services.<service>
+        self.path = path  # as configured: services.api
+        self.values = values
+
+    def setting(self, name: str) -> Setting:
+        return declarations.declared(join(self.key, name))
+
+    def raw(self, name: str) -> Any:
+        return self.values.get(name, MISSING)
+
+    def given(self, name: str) -> bool:
+        """Whether the stack sets `name` to something (an empty text counts as not set)."""
+        return self.values.get(name) not in (None, "")
+
+    def path_of(self, name: str) -> str:
+        return join(self.path, name)
+
+    def read(self, name: str, **options: Any) -> Any:
+        return self.reader.read(self.setting(name), self.raw(name), self.path_of(name), **options)
+
+
+def _example(setting: Setting) -> str:
+    return f", e.g. {setting.example}" if setting.example else ""
 
 
 def join(path: str, name: str) -> str:

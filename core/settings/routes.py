@@ -2,48 +2,29 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
+from core.settings.declarations import MAX_RULE_VALUES
 from core.settings.model import Route, ServiceSettings
-from core.settings.reader import MISSING, Reader
-
-_HOST = re.compile(r"^[A-Za-z0-9*?.-]{1,128}$")
-_PATH = re.compile(r"^/[A-Za-z0-9_\-.$/~\"'@:+*?&]{0,127}$")
-# ALB: at most 5 condition values per rule; priorities 1..50000.
-_MAX_RULE_VALUES = 5
+from core.settings.reader import Reader
 
 
 def read_route(reader: Reader, raw: Any, path: str) -> Route | None:
-    values = reader.mapping(raw, path, allowed=("priority", "hosts", "paths"))
-    if values is None:
+    route = reader.section("services.<service>.routes[]", raw, path)
+    if route is None:
         return None
-    priority = reader.integer(
-        values.get("priority", MISSING),
-        f"{path}.priority",
-        low=1,
-        high=50000,
-        fix="give the rule a unique priority from 1 to 50000 (lower wins)",
-    )
-    hosts = reader.list_of(
-        values.get("hosts", MISSING),
-        f"{path}.hosts",
-        lambda v, p: reader.text(v, p, pattern=_HOST, shape="a host name such as api.hokus.ai"),
-    )
-    paths = reader.list_of(
-        values.get("paths", MISSING),
-        f"{path}.paths",
-        lambda v, p: reader.text(v, p, pattern=_PATH, shape="a path pattern starting with /"),
-    )
+    priority = route.read("priority")
+    hosts = route.read("hosts")
+    paths = route.read("paths")
     if hosts is None or paths is None or priority is None:
         return None
     if not hosts and not paths:
         reader.problem(path, "matches nothing: it has neither hosts nor paths", "add hosts and/or paths")
         return None
-    if len(hosts) + len(paths) > _MAX_RULE_VALUES:
+    if len(hosts) + len(paths) > MAX_RULE_VALUES:
         reader.problem(
             path,
-            f"has {len(hosts) + len(paths)} host and path values; an ALB rule takes at most {_MAX_RULE_VALUES}",
+            f"has {len(hosts) + len(paths)} host and path values; an ALB rule takes at most {MAX_RULE_VALUES}",
             "split it into several routes with their own priorities",
         )
         return None

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from core.contract import ServiceContract
+from core.settings.declarations import declared
 from core.settings.environment import valid_env_name
 from core.settings.model import SecretMode, SecretSource, ServiceSettings
 from core.settings.reader import NAMESPACE, Reader
-
-_SECRET_NAME = re.compile(r"^[A-Za-z0-9/_+=.@-]{1,512}$")
-_CONFIG_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
 
 def read_secrets(
@@ -24,14 +21,15 @@ def read_secrets(
     account: str | None,
     secret_config_keys: set[str],
 ) -> tuple[SecretSource, ...] | None:
-    values = reader.mapping(raw, path)
+    setting = declared("services.<service>.secrets")
+    values = reader.read(setting, raw, path)
     if values is None:
         return None
     sources: list[SecretSource] = []
     ok = True
     for name, spec in values.items():
         where = f"{path}.{name}"
-        if not valid_env_name(reader, name, where):
+        if not valid_env_name(reader, setting, name, where):
             ok = False
             continue
         source = _secret_source(reader, name, spec, where, region, account, secret_config_keys)
@@ -64,15 +62,11 @@ def _secret_source(
     account: str | None,
     secret_config_keys: set[str],
 ) -> SecretSource | None:
-    values = reader.mapping(
-        raw,
-        path,
-        allowed=("existing", "create", "value_from"),
-        example=", e.g. {existing: hokusai/<stack>/huggingface/api-key}",
-    )
-    if values is None:
+    source = reader.section("services.<service>.secrets.<VAR>", raw, path)
+    if source is None:
         return None
-    modes = [m for m in SecretMode if values.get(m.value) not in (None, "")]
+    # A SecretMode's value is its config key.
+    modes = [m for m in SecretMode if source.given(m.value)]
     if len(modes) != 1:
         reader.problem(
             path,
@@ -81,30 +75,18 @@ def _secret_source(
         )
         return None
     mode = modes[0]
-    target = values[mode.value]
-    if isinstance(target, str) and target.startswith("arn:"):
-        if mode is SecretMode.CREATE:
-            reader.problem(
-                f"{path}.create",
-                "is an ARN; a secret the program creates is named, not ARN'd",
-                "give the secret's name, e.g. hokusai/<stack>/service/thing",
-            )
-            return None
-        target = reader.arn(
-            target,
-            f"{path}.existing",
-            service="secretsmanager",
-            resource_prefix="secret:",
-            what="a Secrets Manager secret",
-            region=region,
-            account=account,
+    target = source.raw(mode.value)
+    if mode is SecretMode.CREATE and isinstance(target, str) and target.startswith("arn:"):
+        reader.problem(
+            f"{path}.create",
+            "is an ARN; a secret the program creates is named, not ARN'd",
+            "give the secret's name, e.g. hokusai/<stack>/service/thing",
         )
-    else:
-        target = reader.text(
-            target, f"{path}.{mode.value}", pattern=_SECRET_NAME, shape="a Secrets Manager secret name or ARN"
-        )
-    value_from = values.get("value_from")
-    if value_from not in (None, ""):
+        return None
+    # existing: a name, or an ARN checked against the stack's region and account.
+    target = source.read(mode.value, region=region, account=account)
+    value_from = source.raw("value_from")
+    if source.given("value_from"):
         if mode is not SecretMode.CREATE:
             reader.problem(
                 f"{path}.value_from",
@@ -112,7 +94,7 @@ def _secret_source(
                 "remove it: an existing secret keeps the value it has",
             )
             return None
-        if not isinstance(value_from, str) or not _CONFIG_KEY.match(value_from):
+        if not isinstance(value_from, str) or not source.setting("value_from").pattern.match(value_from):
             reader.problem(f"{path}.value_from", "must name a top-level config key", "use a key such as apiSecretKey")
             return None
         if value_from not in secret_config_keys:

@@ -3,34 +3,18 @@
 from __future__ import annotations
 
 import difflib
-import re
 from typing import Any
 
 from core import naming
 from core.contract import CONTRACTS, ServiceContract
-from core.fargate import VALID_SIZES, describe_valid_memory, is_valid_size
 from core.settings.autoscaling import read_autoscaling
+from core.settings.container import read_image, read_task_size
+from core.settings.declarations import declared
 from core.settings.environment import read_environment
 from core.settings.model import Network, ServiceSettings
-from core.settings.reader import MISSING, Reader
+from core.settings.reader import Reader
 from core.settings.routes import check_routes_across_services, read_route
 from core.settings.secrets import check_secrets_across_services, read_secrets
-
-SERVICE_KEYS = (
-    "image",
-    "cpu",
-    "memory",
-    "desired_count",
-    "autoscaling",
-    "health_check_grace_seconds",
-    "routes",
-    "environment",
-    "secrets",
-    "task_role_policy_arns",
-)
-
-
-_IMAGE = re.compile(r"^[a-z0-9][a-z0-9._/:-]*[a-z0-9](:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[0-9a-f]{64})$")
 
 
 def read_services(
@@ -43,7 +27,7 @@ def read_services(
     secret_config_keys: set[str],
 ) -> tuple[ServiceSettings, ...] | None:
     known = sorted(CONTRACTS)
-    values = reader.mapping(raw, "services", allowed=None, example=", e.g. services: {api: {image: ...}}")
+    values = reader.read(declared("services"), raw, "services")
     if values is None:
         return None
     if not values:
@@ -90,76 +74,22 @@ def _service(
     secret_config_keys: set[str],
 ) -> ServiceSettings | None:
     base = f"services.{key}"
-    values = reader.mapping(raw, base, allowed=SERVICE_KEYS)
-    if values is None:
+    service = reader.section("services.<service>", raw, base)
+    if service is None:
         return None
     problems_before = len(reader.problems)
 
-    image = reader.text(
-        values.get("image", MISSING),
-        f"{base}.image",
-        shape="a container image with a tag or digest",
-        fix=f"set {base}.image to the image to run, e.g. "
-        f"<account>.dkr.ecr.<region>.amazonaws.com/hokusai/{key}:<git sha>",
-    )
-    if image is not None:
-        if not _IMAGE.match(image):
-            reader.problem(
-                f"{base}.image",
-                f"{image!r} has no tag or digest, or is not an image reference",
-                "pin the image to a tag or digest (repo:tag or repo@sha256:...)",
-            )
-        elif image.rsplit("/", 1)[-1].endswith(":latest"):
-            reader.problem(
-                f"{base}.image",
-                "uses the mutable tag 'latest'",
-                "pin an immutable tag or digest: with 'latest' a deploy registers no new "
-                "task-definition revision and the service keeps running the old image",
-            )
-
-    cpu = reader.integer(
-        values.get("cpu", MISSING),
-        f"{base}.cpu",
-        default=512,
-        low=256,
-        high=16384,
-        fix="use one of " + ", ".join(map(str, VALID_SIZES)),
-    )
-    memory = reader.integer(values.get("memory", MISSING), f"{base}.memory", default=1024, low=512, high=122880)
-    if cpu is not None and cpu not in VALID_SIZES:
-        reader.problem(
-            f"{base}.cpu",
-            f"Fargate has no task size with {cpu} CPU units",
-            "use one of " + ", ".join(map(str, VALID_SIZES)),
-        )
-    elif cpu is not None and memory is not None and not is_valid_size(cpu, memory):
-        reader.problem(
-            f"{base}.memory",
-            f"Fargate does not run a task with cpu {cpu} and memory {memory}",
-            describe_valid_memory(cpu),
-        )
-
-    desired = reader.integer(values.get("desired_count", MISSING), f"{base}.desired_count", default=2, low=1, high=100)
-    autoscaling = read_autoscaling(reader, values.get("autoscaling", MISSING), f"{base}.autoscaling", desired)
-    grace = reader.integer(
-        values.get("health_check_grace_seconds", MISSING),
-        f"{base}.health_check_grace_seconds",
-        default=60,
-        low=0,
-        high=1800,
-    )
-    routes = reader.list_of(
-        values.get("routes", MISSING),
-        f"{base}.routes",
-        lambda v, p: read_route(reader, v, p),
-        required=True,
-        fix=f"route traffic to the service, e.g. {base}.routes: [{{priority: 100, hosts: [api.hokus.ai]}}]",
-    )
+    image = read_image(service)
+    cpu, memory = read_task_size(service)
+    desired = service.read("desired_count")
+    autoscaling = read_autoscaling(reader, service.raw("autoscaling"), service.path_of("autoscaling"), desired)
+    grace = service.read("health_check_grace_seconds")
+    routes = service.read("routes", item=lambda v, p: read_route(reader, v, p))
     if routes is not None and not routes:
         reader.problem(f"{base}.routes", "is empty", "add at least one route (priority plus hosts and/or paths)")
-    environment = read_environment(reader, contract, values.get("environment", MISSING), f"{base}.environment", stack)
+    environment = read_environment(reader, contract, service.raw("environment"), service.path_of("environment"), stack)
     secrets = read_secrets(
-        reader, contract, values.get("secrets", MISSING), f"{base}.secrets", stack, region, account, secret_config_keys
+        reader, contract, service.raw("secrets"), service.path_of("secrets"), stack, region, account, secret_config_keys
     )
     if environment is not None and secrets is not None:
         for name in sorted(set(dict(environment)) & {s.env_var for s in secrets}):
@@ -168,13 +98,7 @@ def _service(
                 "is declared both as a plain setting and as a secret",
                 f"remove {base}.environment.{name}: it is a secret",
             )
-    policies = reader.list_of(
-        values.get("task_role_policy_arns", MISSING),
-        f"{base}.task_role_policy_arns",
-        lambda v, p: reader.arn(
-            v, p, service="iam", resource_prefix="policy/", what="an IAM managed policy", region=None, account=None
-        ),
-    )
+    policies = service.read("task_role_policy_arns")
 
     if len(reader.problems) != problems_before or network is None:
         return None
