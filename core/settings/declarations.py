@@ -234,7 +234,7 @@ _SETTINGS = (
     Setting(
         "redis.extra_consumers",
         Kind.TEXT_MAPPING,
-        "consumers outside this stack, label -> security group; each gets a rule redis-from-<label>",
+        "consumers outside this stack, `label: sg-...`; each gets a rule `redis-from-<label>`",
         default=EMPTY_MAPPING,
         names=CONSUMER_LABEL,
         names_shape="lower-case letters, digits and dashes, e.g. data-pipeline-ecs",
@@ -368,7 +368,7 @@ _SETTINGS = (
     Setting(
         "services.<service>.environment",
         Kind.TEXT_MAPPING,
-        "plain settings, NAME: value; those the contract requires must be set (docs/ENVIRONMENT.md); "
+        "plain settings, `NAME: value`; those the contract requires must be set (docs/ENVIRONMENT.md); "
         "credential-like names and passwords in URLs are refused; derived ones (ENVIRONMENT, API_PORT) are not written",
         names=ENV_NAME,
         names_shape="letters, digits and underscores, not starting with a digit",
@@ -377,9 +377,9 @@ _SETTINGS = (
     Setting(
         "services.<service>.secrets",
         Kind.SECTION_MAPPING,
-        "where each secret's value lives, VAR: {existing or create}; every contract secret must be here",
+        "where each secret's value lives, `VAR: {existing: ...}` or `VAR: {create: ...}`; every contract secret must be here",
         names=ENV_NAME,
-        names_shape="the variable's name: letters, digits and underscores, not starting with a digit",
+        names_shape="letters, digits and underscores, not starting with a digit",
     ),
     Setting(
         "services.<service>.secrets.<VAR>",

@@ -75,7 +75,7 @@ class ArnShape:
     resource_prefix: str
     what: str  # "an ACM certificate"
     # An ARN of the stack's own must be in its region and account. False for ARNs
-    # that are not: AWS-managed IAM policies have no region and the account "aws".
+    # that need not be: an IAM policy has no region and may be another account's.
     in_stack_account: bool = True
 
     @property
