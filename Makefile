@@ -37,12 +37,15 @@ envcheck: $(VENV)/.installed
 	$(if $(ENV_EXAMPLE),,$(error set ENV_EXAMPLE=path/to/app/.env.example))
 	$(PYTHON) -m ops.envcheck $(ENV_EXAMPLE) --service $(SERVICE) --stack $(STACK)
 
-## Offline: regenerate docs/ENVIRONMENT.md from core/contract.py (docs-check: fail if stale)
+## Offline: regenerate docs/ENVIRONMENT.md from core/contract.py and docs/SETTINGS.md from
+## core/settings/declarations.py (docs-check: fail if either is stale)
 docs: $(VENV)/.installed
 	$(PYTHON) -m ops.envdoc --write
+	$(PYTHON) -m core.settings.docs --write
 
 docs-check: $(VENV)/.installed
 	$(PYTHON) -m ops.envdoc --check
+	$(PYTHON) -m core.settings.docs --check
 
 ## With the Pulumi CLI and AWS credentials
 preview: $(VENV)/.installed
