@@ -412,6 +412,8 @@ _SETTINGS = (
         default=UNSET,
         pattern=CONFIG_KEY,
         shape="a top-level config key such as apiSecretKey",
+        refused="must name a top-level config key",
+        refused_fix="use a key such as apiSecretKey",
     ),
     Setting(
         "services.<service>.task_role_policy_arns",

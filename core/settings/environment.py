@@ -80,7 +80,7 @@ def read_environment(
 
 def valid_env_name(reader: Reader, mapping: Setting, name: str, where: str) -> bool:
     """Whether `name`, an entry of `mapping` (environment or secrets), can name a variable."""
-    if mapping.names.match(name):
+    if mapping.accepts_name(name):
         return True
     reader.problem(where, "is not a valid environment variable name", f"use {mapping.names_shape}")
     return False

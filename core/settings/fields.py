@@ -166,6 +166,10 @@ class Setting:
     def allowed_fix(self) -> str:
         return "use one of " + ", ".join(map(str, self.allowed)) if self.allowed else ""
 
+    def accepts_name(self, name: str) -> bool:
+        """Whether a mapping's entry may be called `name` (any name, without `names`)."""
+        return self.names is None or bool(self.names.match(name))
+
     def placeholders(self, path: str) -> dict[str, str]:
         """The names the stack chose, from the key as configured:
         `services.<service>.cpu` at `services.api.cpu` -> {"service": "api"}."""

@@ -21,7 +21,7 @@ def read_redis(reader: Reader, raw: Any) -> RedisSettings | None:
     consumers: list[tuple[str, str]] = []
     for label, group in (consumers_raw or {}).items():
         path = f"redis.extra_consumers.{label}"
-        if not declared.names.match(label):
+        if not declared.accepts_name(label):
             reader.problem(path, f"label {label!r} cannot be used in a resource name", f"use {declared.names_shape}")
             continue
         group_id = reader.text(group, path, pattern=declared.pattern, shape=declared.shape)

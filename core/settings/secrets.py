@@ -85,7 +85,7 @@ def _secret_source(
         return None
     # existing: a name, or an ARN checked against the stack's region and account.
     target = source.read(mode.value, region=region, account=account)
-    value_from = source.raw("value_from")
+    value_from = None
     if source.given("value_from"):
         if mode is not SecretMode.CREATE:
             reader.problem(
@@ -94,8 +94,8 @@ def _secret_source(
                 "remove it: an existing secret keeps the value it has",
             )
             return None
-        if not isinstance(value_from, str) or not source.setting("value_from").pattern.match(value_from):
-            reader.problem(f"{path}.value_from", "must name a top-level config key", "use a key such as apiSecretKey")
+        value_from = source.read("value_from")
+        if value_from is None:
             return None
         if value_from not in secret_config_keys:
             reader.problem(
@@ -104,8 +104,6 @@ def _secret_source(
                 f"pulumi config set --secret {value_from} <value>  (never store secrets in plain config)",
             )
             return None
-    else:
-        value_from = None
     if target is None:
         return None
     return SecretSource(env_var=env_var, mode=mode, name_or_arn=target, value_from=value_from)

@@ -16,7 +16,7 @@ def read_tags(reader: Reader, raw: Any) -> tuple[tuple[str, str], ...] | None:
     tags = []
     for name, value in values.items():
         path = f"tags.{name}"
-        if not setting.names.match(name):
+        if not setting.accepts_name(name):
             reader.problem(path, "is not a tag key AWS accepts", f"use {setting.names_shape}")
             continue
         text = reader.text(
