@@ -120,13 +120,15 @@ def sample_with(setting: Setting) -> Sample:
     return next(s for s in SAMPLES if has(s.values, path))
 
 
-def problems(sample: Sample, values: dict[str, Any]) -> dict[str, tuple[str, str]]:
-    """config key -> (what, fix) of every problem the loader reports; {} when the stack loads."""
+def problems(sample: Sample, values: dict[str, Any]) -> dict[str, list[tuple[str, str]]]:
+    """config key -> [(what, fix), ...] of every problem the loader reports; {} when the stack loads."""
+    found: dict[str, list[tuple[str, str]]] = {}
     try:
         sample.load(values)
     except SettingsError as error:
-        return {p.key: (p.what, p.fix) for p in error.problems}
-    return {}
+        for problem in error.problems:
+            found.setdefault(problem.key, []).append((problem.what, problem.fix))
+    return found
 
 
 def declared_key_of(path: str) -> Setting | None:

@@ -162,11 +162,11 @@ def test_a_key_not_documented_in_a_section_is_refused(section):
     values = put(sample.fresh(), f"{where}.zz_not_a_setting", 1)
     # THEN the loader refuses it by name
     found = problems(sample, values)
-    assert found[f"{NAMESPACE}:{where}.zz_not_a_setting"][0] == "is not a known setting"
+    assert found[f"{NAMESPACE}:{where}.zz_not_a_setting"][0][0] == "is not a known setting"
 
 
 def test_a_top_level_key_not_documented_is_refused():
     sample = SAMPLES[0]
     values = sample.fresh()
     values[f"{NAMESPACE}:zz_not_a_setting"] = 1
-    assert problems(sample, values)[f"{NAMESPACE}:zz_not_a_setting"][0] == "is not a known setting"
+    assert problems(sample, values)[f"{NAMESPACE}:zz_not_a_setting"][0][0] == "is not a known setting"
