@@ -173,7 +173,7 @@ def guards() -> Iterator[Guard]:
     for s in hokusai_settings():
         kind = s.kind
         if kind is Kind.WHOLE_NUMBER:
-            low, high = s.bounds
+            low, high = s.number_range
             yield Guard(s, "text", "lots", "must be a whole number, got the text 'lots'")
             # Without allowed values the range is the declared one, widened here.
             wider = {"allowed": (), "low": low, "high": high + 10}

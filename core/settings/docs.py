@@ -75,7 +75,7 @@ def default_text(setting: Setting) -> str:
 
 
 def _arn_text(setting: Setting) -> str:
-    arn = setting.arn
+    arn = setting.arn_shape
     scope = ", in the stack's region and account" if arn.in_stack_account else ""
     return f"the ARN of {arn.what}: {_code(arn.example)}{scope}"
 
@@ -93,7 +93,7 @@ def allowed_text(setting: Setting) -> str:
     if kind is Kind.WHOLE_NUMBER:
         if setting.allowed:
             return "one of " + ", ".join(map(str, setting.allowed))
-        low, high = setting.bounds
+        low, high = setting.number_range
         return f"{low}..{high}"
     if kind is Kind.BOOLEAN:
         return "true, false"

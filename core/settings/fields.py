@@ -163,6 +163,24 @@ class Setting:
         return self.low, self.high
 
     @property
+    def number_range(self) -> tuple[int, int]:
+        """The bounds of a whole number (__post_init__ makes sure it has them)."""
+        if self.bounds is None:
+            raise TypeError(f"{self.key}: declares no range")
+        return self.bounds
+
+    @property
+    def arn_shape(self) -> ArnShape:
+        """The ARNs an ARN setting accepts (__post_init__ makes sure it has them)."""
+        if self.arn is None:
+            raise TypeError(f"{self.key}: declares no ArnShape")
+        return self.arn
+
+    def matches(self, text: str) -> bool:
+        """Whether `text` has the declared pattern (any text, without one)."""
+        return self.pattern is None or bool(self.pattern.match(text))
+
+    @property
     def allowed_fix(self) -> str:
         return "use one of " + ", ".join(map(str, self.allowed)) if self.allowed else ""
 

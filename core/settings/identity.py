@@ -35,7 +35,7 @@ def read_region(reader: Reader, region: Any) -> str | None:
     if region is None or region == "":
         reader.problems.append(Problem(setting.config_key, "is required but not set", setting.fix))
         return None
-    if not isinstance(region, str) or not setting.pattern.match(region):
+    if not isinstance(region, str) or not setting.matches(region):
         reader.problems.append(Problem(setting.config_key, setting.refused.format(value=region), setting.refused_fix))
         return None
     return region

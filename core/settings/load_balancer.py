@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.settings.declarations import declared_default
 from core.settings.model import LoadBalancerSettings
 from core.settings.reader import Reader
 
@@ -45,5 +46,5 @@ def read_load_balancer(
         listener_arn=listener,
         certificate_arn=certificate,
         # A refused policy is already a problem; the default keeps the other checks going.
-        ssl_policy=ssl_policy or load_balancer.setting("ssl_policy").default,
+        ssl_policy=ssl_policy or declared_default("load_balancer.ssl_policy"),
     )

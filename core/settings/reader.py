@@ -195,7 +195,7 @@ class Reader:
         """`value` (found at `path`) checked against `setting`: its kind, bounds and
         default. `default` is for the defaults the declaration says are derived;
         `region`/`account` scope ARNs; `item` reads each mapping of a list of them."""
-        fallback = setting.default if default is _DECLARED else default
+        fallback: Any = setting.default if default is _DECLARED else default
         if isinstance(fallback, DerivedDefault):
             raise TypeError(f"{setting.key}: its default ({fallback.says}) is derived; the reader must pass it")
         required = fallback is REQUIRED
@@ -205,7 +205,7 @@ class Reader:
         match setting.kind:
             case Kind.TEXT if setting.arn is not None and isinstance(value, str) and value.startswith("arn:"):
                 # A name or an ARN: an ARN is checked as one (service, region, account).
-                return self.arn(value, path, shape=setting.arn, region=region, account=account)
+                return self.arn(value, path, shape=setting.arn_shape, region=region, account=account)
             case Kind.TEXT:
                 return self.text(
                     value,
@@ -223,7 +223,7 @@ class Reader:
             case Kind.BOOLEAN:
                 return self.boolean(value, path, default=fallback)
             case Kind.ARN:
-                return self.arn(value, path, shape=setting.arn, region=region, account=account, required=required)
+                return self.arn(value, path, shape=setting.arn_shape, region=region, account=account, required=required)
             case Kind.TEXT_LIST:
                 return self.list_of(
                     value,
@@ -236,7 +236,7 @@ class Reader:
                 return self.list_of(
                     value,
                     path,
-                    lambda v, p: self.arn(v, p, shape=setting.arn, region=region, account=account),
+                    lambda v, p: self.arn(v, p, shape=setting.arn_shape, region=region, account=account),
                     required=required,
                     fix=fix,
                 )
@@ -250,7 +250,7 @@ class Reader:
         raise TypeError(f"{setting.key}: read a {setting.kind!r} with Reader.section")
 
     def _number(self, setting: Setting, value: Any, path: str, default: int | None, fix: str) -> int | None:
-        low, high = setting.bounds
+        low, high = setting.number_range
         number = self.integer(value, path, default=default, low=low, high=high, fix=fix or setting.allowed_fix)
         if number is not None and setting.allowed and number not in setting.allowed:
             self.problem(
