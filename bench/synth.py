@@ -194,7 +194,7 @@ def child_growth(count: int) -> int:
     from synth.program import read_stack_file, run_program
 
     base, secret_keys = read_stack_file(STACK)
-    register_aliases(count, holders=("core.settings", "synth.checks"))
+    register_aliases(count, holders=("core.settings.services", "synth.checks"))
     values = stack_config(base, count)
     started = time.perf_counter()
     run = run_program(values, stack=STACK, world=world_for(values), secret_keys=secret_keys)

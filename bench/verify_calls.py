@@ -258,7 +258,7 @@ def print_tables(results: list[Measured], kinds: dict[str, str], slopes: dict[st
 
 def main() -> int:
     base, secret_keys = read_stack_file(STACK)
-    register_aliases(max(SIZES), holders=("core.settings", "ops.verify_checks"))
+    register_aliases(max(SIZES), holders=("core.settings.services", "ops.verify_checks"))
     session = boto3.Session(region_name=REGION)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as workdir:

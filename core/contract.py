@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,18 @@ class SecretRequirement:
         return self.default_secret_name.format(environment=environment)
 
 
+class DerivedFrom(StrEnum):
+    """What the program derives a plain setting from, instead of reading it from config.
+
+    A StrEnum, so the value still reads (and compares) as the words it always was.
+    """
+
+    # the stack name
+    ENVIRONMENT = "environment"
+    # the contract's container port
+    CONTAINER_PORT = "container_port"
+
+
 @dataclass(frozen=True)
 class SettingRequirement:
     """A plain (non-secret) variable that reaches the container through `environment`."""
@@ -40,9 +53,8 @@ class SettingRequirement:
     env_var: str
     purpose: str
     # None: the stack config supplies the value. Otherwise the program derives it
-    # from the stack itself, so it can never disagree with the infrastructure:
-    # "environment" -> the stack name, "container_port" -> the contract's port.
-    derived_from: str | None = None
+    # from the stack itself, so it can never disagree with the infrastructure.
+    derived_from: DerivedFrom | None = None
 
 
 @dataclass(frozen=True)
@@ -197,8 +209,8 @@ API = ServiceContract(
         ),
     ),
     settings=(
-        SettingRequirement("ENVIRONMENT", "deployment environment name", derived_from="environment"),
-        SettingRequirement("API_PORT", "port uvicorn listens on", derived_from="container_port"),
+        SettingRequirement("ENVIRONMENT", "deployment environment name", derived_from=DerivedFrom.ENVIRONMENT),
+        SettingRequirement("API_PORT", "port uvicorn listens on", derived_from=DerivedFrom.CONTAINER_PORT),
         SettingRequirement("DATABASE_HOST", "PostgreSQL host of the registry database"),
         SettingRequirement("DATABASE_NAME", "PostgreSQL database name"),
         SettingRequirement("DATABASE_USER", "PostgreSQL user"),
@@ -236,7 +248,7 @@ MLFLOW = ServiceContract(
         ),
     ),
     settings=(
-        SettingRequirement("ENVIRONMENT", "deployment environment name", derived_from="environment"),
+        SettingRequirement("ENVIRONMENT", "deployment environment name", derived_from=DerivedFrom.ENVIRONMENT),
         SettingRequirement("DATABASE_HOST", "PostgreSQL host of the MLflow backend store"),
         SettingRequirement("DATABASE_NAME", "PostgreSQL database of the MLflow backend store"),
         SettingRequirement("DATABASE_USER", "PostgreSQL user of the MLflow backend store"),

@@ -16,7 +16,7 @@ from typing import TypeVar
 import pulumi
 import pulumi_aws as aws
 
-from core.settings import NAMESPACE, SecretSource, Settings
+from core.settings import NAMESPACE, SecretMode, SecretSource, Settings
 
 T = TypeVar("T")
 
@@ -61,7 +61,7 @@ def look_up_existing(settings: Settings) -> Existing:
 
     secret_arns: dict[str, str] = {}
     for source in settings.secret_sources:
-        if source.mode != "existing":
+        if source.mode is not SecretMode.EXISTING:
             continue
         found = attempt(
             f"secret {source.name_or_arn} ({_users(settings, source)})",

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from core.settings import SecretSource
+from core.settings import SecretMode, SecretSource
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ class Secrets(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         arns: dict[str, pulumi.Output[str]] = {}
         for source in _distinct(args.secrets_by_service):
-            if source.mode == "existing":
+            if source.mode is SecretMode.EXISTING:
                 arns[source.identity] = pulumi.Output.from_input(args.existing_arns[source.identity])
                 continue
             secret = aws.secretsmanager.Secret(

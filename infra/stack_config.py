@@ -1,7 +1,7 @@
 """Reads the stack's configuration from Pulumi, once, and validates it.
 
 This is the only module that touches `pulumi.Config`. The validation itself is
-pure (core/settings.py); this file only gathers the raw values and turns a
+pure (core/settings/); this file only gathers the raw values and turns a
 SettingsError into a `pulumi.RunError`, which the Pulumi CLI prints as a plain
 message (no Python traceback) before any resource is registered.
 """

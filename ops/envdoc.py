@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.contract import CONTRACTS, SecretRequirement, ServiceContract, SettingRequirement
+from core.contract import CONTRACTS, DerivedFrom, SecretRequirement, ServiceContract, SettingRequirement
 from core.settings import NAMESPACE
 from ops.report import CannotCheck, Report, emit, fail, ok, run_tool
 
@@ -64,10 +64,10 @@ def conventional_secret_name(requirement: SecretRequirement) -> str:
 def derived_source(requirement: SettingRequirement, contract: ServiceContract) -> str:
     """What the program derives a setting from, in words (see SettingRequirement.derived_from)."""
     sources = {
-        "environment": "the stack name",
-        "container_port": f"the contract's container port ({contract.container_port})",
+        DerivedFrom.ENVIRONMENT: "the stack name",
+        DerivedFrom.CONTAINER_PORT: f"the contract's container port ({contract.container_port})",
     }
-    return sources.get(requirement.derived_from or "", f"the stack's {requirement.derived_from}")
+    return sources[requirement.derived_from]
 
 
 def setting_kind(requirement: SettingRequirement) -> str:

@@ -1,0 +1,86 @@
+"""`services.<service>.environment`: plain settings, never credentials; the derived ones set by the program."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from core.contract import DerivedFrom, ServiceContract, looks_secret
+from core.settings.declarations import declared
+from core.settings.fields import Setting
+from core.settings.reader import NAMESPACE, Reader, kind_of
+
+# user:password@ inside a URL: a credential in plain text, whatever the variable is called.
+_URL_WITH_PASSWORD = re.compile(r"://[^/@\s:]*:[^/@\s]+@")
+
+
+def read_environment(
+    reader: Reader, contract: ServiceContract, raw: Any, path: str, stack: str
+) -> tuple[tuple[str, str], ...] | None:
+    setting = declared("services.<service>.environment")
+    values = reader.read(setting, raw, path)
+    if values is None:
+        return None
+    derived = {
+        DerivedFrom.ENVIRONMENT: stack,
+        DerivedFrom.CONTAINER_PORT: str(contract.container_port),
+    }
+    result: dict[str, str] = {}
+    ok = True
+    for name, value in values.items():
+        where = f"{path}.{name}"
+        if not valid_env_name(reader, setting, name, where):
+            ok = False
+            continue
+        if looks_secret(name):
+            reader.problem(
+                where,
+                "looks like a credential but is configured as a plain setting, which anyone "
+                "who can describe the task definition can read",
+                f"move it to {NAMESPACE}:{path.rsplit('.', 1)[0]}.secrets.{name} (a Secrets Manager secret)",
+            )
+            ok = False
+            continue
+        requirement = next((s for s in contract.settings if s.env_var == name), None)
+        if requirement is not None and requirement.derived_from:
+            reader.problem(
+                where, f"is set by the program from the stack's {requirement.derived_from}", "remove it from the config"
+            )
+            ok = False
+            continue
+        if isinstance(value, bool):
+            value = "true" if value else "false"
+        elif isinstance(value, (int, float)):
+            value = str(value)
+        if not isinstance(value, str):
+            reader.problem(where, f"must be text, got {kind_of(value)}", "quote the value")
+            ok = False
+            continue
+        if _URL_WITH_PASSWORD.search(value):
+            reader.problem(
+                where,
+                "contains a password inside a URL, in plain text",
+                "remove the credentials from the URL and supply them as a secret",
+            )
+            ok = False
+            continue
+        result[name] = value
+    for requirement in contract.settings:
+        if requirement.derived_from:
+            result[requirement.env_var] = derived[requirement.derived_from]
+        elif requirement.env_var not in values:
+            reader.problem(
+                f"{path}.{requirement.env_var}",
+                f"is required by the {contract.key} service ({requirement.purpose}) but not set",
+                f"pulumi config set --path '{NAMESPACE}:{path}.{requirement.env_var}' <value>",
+            )
+            ok = False
+    return tuple(sorted(result.items())) if ok else None
+
+
+def valid_env_name(reader: Reader, mapping: Setting, name: str, where: str) -> bool:
+    """Whether `name`, an entry of `mapping` (environment or secrets), can name a variable."""
+    if mapping.accepts_name(name):
+        return True
+    reader.problem(where, "is not a valid environment variable name", f"use {mapping.names_shape}")
+    return False

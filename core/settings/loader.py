@@ -1,0 +1,113 @@
+"""load_settings: the whole stack configuration, section by section, every problem at once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from core.settings import declarations
+from core.settings.deploy_gate import read_deploy_gate
+from core.settings.identity import read_account, read_region, read_stack_name
+from core.settings.load_balancer import read_load_balancer
+from core.settings.model import Settings
+from core.settings.network import read_network
+from core.settings.problems import SettingsError
+from core.settings.reader import NAMESPACE, Reader, Section
+from core.settings.redis import read_redis
+from core.settings.services import read_services
+from core.settings.tags import read_tags
+
+
+def load_settings(
+    raw: Any,
+    *,
+    stack: str,
+    region: Any,
+    secret_config_keys: Iterable[str] = (),
+) -> Settings:
+    """Validate `raw` (the `hokusai:` config, namespace stripped) into Settings.
+
+    `region` is the `aws:region` config value. `secret_config_keys` are the
+    `hokusai:` keys whose values are encrypted (`pulumi config set --secret`):
+    the only keys a declared secret may take its value from.
+    """
+    reader = Reader(NAMESPACE)
+    secret_config_keys = {k for k in secret_config_keys if isinstance(k, str)}
+
+    stack_name = read_stack_name(reader, stack)
+    region_name = read_region(reader, region)
+
+    raw_top = reader.mapping(raw, "", allowed=None)
+    if raw_top is None:
+        raise SettingsError(stack_name, reader.problems)
+    value_from_keys = _value_from_keys(raw_top)
+    reader.reject_unknown(
+        {k: v for k, v in raw_top.items() if k not in value_from_keys}, "", declarations.child_names("")
+    )
+    top = Section(reader, "", "", raw_top)
+
+    account = read_account(top)
+    network = read_network(reader, top.raw("network"))
+    load_balancer = read_load_balancer(reader, top.raw("load_balancer"), region_name, account)
+    if load_balancer and load_balancer.creates_load_balancer and network and len(network.public_subnet_ids) < 2:
+        reader.problem(
+            "network.public_subnet_ids",
+            "needs at least two public subnets when the program creates the load balancer",
+            "list two or more public subnets in different availability zones, "
+            "or set load_balancer.listener_arn to use an existing ALB",
+        )
+    redis = read_redis(reader, top.raw("redis"))
+    kms_key = top.read("secrets_kms_key_arn", region=region_name, account=account)
+    services = read_services(reader, top.raw("services"), stack_name, region_name, account, network, secret_config_keys)
+    if redis and isinstance(top.raw("services"), Mapping):
+        for label, _group in redis.extra_consumers:
+            if label in top.raw("services"):
+                reader.problem(
+                    f"redis.extra_consumers.{label}",
+                    f"is named like the service {label}, whose own rule it would replace",
+                    "give the extra consumer another label (the service's rule comes from the contract)",
+                )
+    if services and redis is None and any(s.contract.uses_redis for s in services):
+        users = ", ".join(s.key for s in services if s.contract.uses_redis)
+        reader.problem(
+            "redis.security_group_id",
+            f"is required: {users} use Redis and the Redis security group must admit them on its port",
+            "set redis.security_group_id to the Redis cluster's security group id (sg-...)",
+        )
+    retention = top.read("log_retention_days")
+    emails = top.read("alarm_emails")
+    gate = read_deploy_gate(reader, top.raw("deploy_gate"))
+    tags = read_tags(reader, top.raw("tags"))
+
+    if reader.problems:
+        raise SettingsError(stack_name, reader.problems)
+    return Settings(
+        environment=stack_name,
+        region=region_name,
+        account_id=account,
+        network=network,
+        load_balancer=load_balancer,
+        redis=redis,
+        services=services,
+        log_retention_days=retention,
+        alarm_emails=emails,
+        secrets_kms_key_arn=kms_key,
+        deploy_gate=gate,
+        tags=tags,
+    )
+
+
+def _value_from_keys(top: Mapping[str, Any]) -> set[str]:
+    """Top-level keys named by a secret's `value_from` are secret values, not settings."""
+    keys: set[str] = set()
+    services = top.get("services")
+    if not isinstance(services, Mapping):
+        return keys
+    for service in services.values():
+        secrets = service.get("secrets") if isinstance(service, Mapping) else None
+        if not isinstance(secrets, Mapping):
+            continue
+        for source in secrets.values():
+            if isinstance(source, Mapping) and isinstance(source.get("value_from"), str):
+                keys.add(source["value_from"])
+    return keys
