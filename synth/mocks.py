@@ -19,6 +19,8 @@ from typing import Any
 
 import pulumi
 
+from core.naming import PROJECT
+
 
 def _hex(seed: str, length: int) -> str:
     return hashlib.sha256(seed.encode()).hexdigest()[:length]
@@ -273,17 +275,18 @@ def world_for(config: dict[str, Any]) -> AdoptedWorld:
     Used by the offline render, which has no AWS to look things up in. It reads
     the raw config leniently: validating it is the program's job.
     """
-    account = str(config.get("hokusai:account_id") or "123456789012")
-    region = str(config.get("aws:region") or "us-east-1")
+    default = AdoptedWorld()
+    account = str(config.get(f"{PROJECT}:account_id") or default.account_id)
+    region = str(config.get("aws:region") or default.region)
     world = AdoptedWorld(account_id=account, region=region)
-    services = config.get("hokusai:services")
+    services = config.get(f"{PROJECT}:services")
     for service in (services or {}).values() if isinstance(services, dict) else ():
         secrets = service.get("secrets") if isinstance(service, dict) else None
         for source in (secrets or {}).values() if isinstance(secrets, dict) else ():
             existing = source.get("existing") if isinstance(source, dict) else None
             if isinstance(existing, str) and (not existing.startswith("arn:") or ":secret:" in existing):
                 world.add_secret(existing)
-    lb = config.get("hokusai:load_balancer")
+    lb = config.get(f"{PROJECT}:load_balancer")
     listener = lb.get("listener_arn") if isinstance(lb, dict) else None
     if isinstance(listener, str) and "listener/app/" in listener:
         lb_name = listener.split("listener/app/", 1)[1].split("/", 1)[0]

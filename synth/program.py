@@ -14,11 +14,11 @@ from typing import Any
 
 import pulumi
 
+from core.naming import PROJECT
 from core.stack_file import PROJECT_DIR, StackFileError, read_stack_file  # noqa: F401 (re-exported)
 from synth.mocks import AdoptedWorld, RecordingMocks, Registered
 
 MAIN = PROJECT_DIR / "__main__.py"
-PROJECT = "hokusai"
 
 
 @dataclass

@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from core.settings import Settings, load_settings
-from core.stack_file import PROJECT_DIR, read_stack_file
+from core.stack_file import PROJECT_DIR, read_stack_file, settings_input
 from synth.mocks import AdoptedWorld, Registered, world_for
 from synth.program import Run, run_program
 
@@ -22,16 +22,11 @@ REGION = "us-east-1"
 
 def hokusai_raw(values: dict[str, Any]) -> dict[str, Any]:
     """`hokusai:` keys with the namespace stripped, as the settings loader takes them."""
-    return {k.split(":", 1)[1]: v for k, v in values.items() if k.startswith("hokusai:")}
+    return settings_input(values, [])["raw"]
 
 
 def load(values: dict[str, Any], stack: str = "development", secret_keys=()) -> Settings:
-    return load_settings(
-        hokusai_raw(values),
-        stack=stack,
-        region=values.get("aws:region"),
-        secret_config_keys=[k.split(":", 1)[1] for k in secret_keys],
-    )
+    return load_settings(**settings_input(values, list(secret_keys)), stack=stack)
 
 
 def run(values: dict[str, Any], world: AdoptedWorld | None = None, secret_keys=(), stack="development") -> Run:
