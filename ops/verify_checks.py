@@ -26,8 +26,7 @@ ServiceCheck = Callable[[ServiceEstate, ServiceContract, ServiceSnapshot, Snapsh
 
 def running_task_definition(declared: ServiceEstate, snap: ServiceSnapshot) -> dict[str, Any] | None:
     """The task definition customers are served by: the PRIMARY deployment's, else the declared one."""
-    deployments = (snap.service or {}).get("deployments") or []
-    primary = next((d for d in deployments if d.get("status") == "PRIMARY"), None)
+    primary = rollout.primary_deployment(snap.service)
     arn = primary.get("taskDefinition") if primary else declared.task_definition_arn
     return snap.task_definitions.get(arn)
 
@@ -122,10 +121,8 @@ def check_service(
 
 
 def _primary_arn(service: dict[str, Any]) -> str:
-    for deployment in service.get("deployments") or []:
-        if deployment.get("status") == "PRIMARY":
-            return deployment.get("taskDefinition", "")
-    return service.get("taskDefinition", "")
+    primary = rollout.primary_deployment(service)
+    return primary.get("taskDefinition", "") if primary else service.get("taskDefinition", "")
 
 
 # --------------------------------------------------------------------------- #
