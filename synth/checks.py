@@ -23,6 +23,7 @@ from botocore.validate import ParamValidator
 
 from core.arns import parse_arn
 from core.contract import CONTRACTS, ServiceContract, looks_secret
+from core.iam_policy import Decision, decide, evaluate, resources_granted
 from synth.mocks import Registered
 
 TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
@@ -39,6 +40,8 @@ METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 SNS_TOPIC = "aws:sns/topic:Topic"
 
 WORLD = ("0.0.0.0/0", "::/0")
+READ_SECRET = "secretsmanager:GetSecretValue"
+ECS_EXEC = "ssmmessages:OpenDataChannel"  # one of the calls ECS Exec's agent makes with the task role
 
 
 @dataclass(frozen=True)
@@ -189,22 +192,6 @@ def _policies_of(graph: Graph, role: Registered) -> list[dict[str, Any]]:
     return documents
 
 
-def _allowed_resources(documents: Iterable[dict[str, Any]], action: str) -> set[str]:
-    resources: set[str] = set()
-    for document in documents:
-        statements = document.get("Statement") or []
-        for statement in statements if isinstance(statements, list) else [statements]:
-            if statement.get("Effect") != "Allow":
-                continue
-            actions = statement.get("Action")
-            actions = [actions] if isinstance(actions, str) else actions or []
-            service = action.split(":")[0]
-            if any(a in (action, f"{service}:*", "*") for a in actions):
-                found = statement.get("Resource")
-                resources.update([found] if isinstance(found, str) else found or [])
-    return resources
-
-
 def execution_role_reads_exactly_its_secrets(graph: Graph) -> list[Finding]:
     """The execution role may read every secret the task references, and nothing else."""
     findings = []
@@ -215,20 +202,26 @@ def execution_role_reads_exactly_its_secrets(graph: Graph) -> list[Finding]:
             findings.append(Finding("iam", task.name, "its execution role is not declared by the stack"))
             continue
         role = roles[0]
-        allowed = _allowed_resources(_policies_of(graph, role), "secretsmanager:GetSecretValue")
-        for arn in sorted(referenced - allowed):
-            findings.append(
-                Finding(
-                    "iam",
-                    role.name,
-                    f"may not read {arn}, which the task references: "
-                    "the task will fail with ResourceInitializationError",
+        documents = _policies_of(graph, role)
+        for arn in sorted(referenced):
+            # Nothing is known of the request: a condition on the grant cannot be evaluated, and is a finding.
+            verdict = evaluate(documents, READ_SECRET, arn, context_is_complete=False)
+            if verdict.decision is Decision.CANNOT_TELL:
+                findings.append(Finding("iam", role.name, f"cannot tell whether it may read {arn}: {verdict.reason}"))
+            elif verdict.decision is not Decision.ALLOWED:
+                findings.append(
+                    Finding(
+                        "iam",
+                        role.name,
+                        f"may not read {arn}, which the task references ({verdict.decision.value}): "
+                        "the task will fail with ResourceInitializationError",
+                    )
                 )
-            )
-        for arn in sorted(allowed - referenced):
+        granted = resources_granted(documents, READ_SECRET)
+        for arn in sorted(granted - referenced):
             findings.append(Finding("iam", role.name, f"may read {arn}, which the task does not reference"))
-        if any("*" in arn for arn in allowed):
-            findings.append(Finding("iam", role.name, "grants secretsmanager:GetSecretValue on a wildcard"))
+        if any("*" in arn or "?" in arn for arn in granted):
+            findings.append(Finding("iam", role.name, f"grants {READ_SECRET} on a wildcard"))
         if any(
             a.inputs.get("role") in (role.id, role.outputs.get("name")) for a in graph.of_type(ROLE_POLICY_ATTACHMENT)
         ):
@@ -240,7 +233,8 @@ def task_role_allows_ecs_exec(graph: Graph) -> list[Finding]:
     findings = []
     for task, _contract, _container in graph.task_definitions():
         roles = graph.by_output(ROLE, "arn", task.inputs.get("taskRoleArn"))
-        allowed = _allowed_resources(_policies_of(graph, roles[0]), "ssmmessages:OpenDataChannel") if roles else set()
+        # ssmmessages has no resource-level permissions: granted on "*" or not at all.
+        allowed = bool(roles) and decide(_policies_of(graph, roles[0]), ECS_EXEC, "*") is Decision.ALLOWED
         if not allowed:
             findings.append(Finding("ecs-exec", task.name, "the task role does not allow ECS Exec (ssmmessages)"))
     return findings
