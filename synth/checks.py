@@ -24,7 +24,7 @@ from botocore.validate import ParamValidator
 from core.arns import parse_arn
 from core.contract import CONTRACTS, ServiceContract, looks_secret
 from core.iam_policy import Decision, decide, evaluate, resources_granted
-from synth.mocks import Registered
+from synth.mocks import Registered, of_type
 
 TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
 ECS_SERVICE = "aws:ecs/service:Service"
@@ -61,16 +61,13 @@ class Graph:
         self.resources = list(resources)
         self.estate = estate
 
-    def of_type(self, type_: str) -> list[Registered]:
-        return [r for r in self.resources if r.type == type_]
-
     def by_output(self, type_: str, key: str, value: Any) -> list[Registered]:
-        return [r for r in self.of_type(type_) if r.outputs.get(key) == value]
+        return [r for r in of_type(self, type_) if r.outputs.get(key) == value]
 
     def task_definitions(self) -> Iterable[tuple[Registered, ServiceContract, dict[str, Any]]]:
         """(task definition, its service's contract, its container) for every service container."""
         by_container = {c.container_name: c for c in CONTRACTS.values()}
-        for task in self.of_type(TASK_DEFINITION):
+        for task in of_type(self, TASK_DEFINITION):
             for container in json.loads(task.inputs.get("containerDefinitions") or "[]"):
                 contract = by_container.get(container.get("name"))
                 if contract is not None:
@@ -131,7 +128,7 @@ def _enum_errors(value: Any, shape: Any, path: str) -> list[str]:
 def container_definitions_match_ecs_api(graph: Graph) -> list[Finding]:
     shape = _register_task_definition_shape()
     findings = []
-    for task in graph.of_type(TASK_DEFINITION):
+    for task in of_type(graph, TASK_DEFINITION):
         params = register_task_definition_params(task)
         report = ParamValidator().validate(params, shape)
         if report.has_errors():
@@ -186,7 +183,7 @@ def _is_secret_arn(value: str) -> bool:
 
 def _policies_of(graph: Graph, role: Registered) -> list[dict[str, Any]]:
     documents = []
-    for policy in graph.of_type(ROLE_POLICY):
+    for policy in of_type(graph, ROLE_POLICY):
         if policy.inputs.get("role") in (role.id, role.outputs.get("name")):
             documents.append(json.loads(policy.inputs.get("policy") or "{}"))
     return documents
@@ -223,7 +220,7 @@ def execution_role_reads_exactly_its_secrets(graph: Graph) -> list[Finding]:
         if any("*" in arn or "?" in arn for arn in granted):
             findings.append(Finding("iam", role.name, f"grants {READ_SECRET} on a wildcard"))
         if any(
-            a.inputs.get("role") in (role.id, role.outputs.get("name")) for a in graph.of_type(ROLE_POLICY_ATTACHMENT)
+            a.inputs.get("role") in (role.id, role.outputs.get("name")) for a in of_type(graph, ROLE_POLICY_ATTACHMENT)
         ):
             findings.append(Finding("iam", role.name, "has managed policies attached; its grants must be derived"))
     return findings
@@ -247,11 +244,11 @@ def task_role_allows_ecs_exec(graph: Graph) -> list[Finding]:
 
 def no_world_open_ingress_except_alb(graph: Graph) -> list[Finding]:
     findings = []
-    alb_groups = {g.id for g in graph.of_type(SECURITY_GROUP) if str(g.inputs.get("name", "")).endswith("-alb")}
-    for group in graph.of_type(SECURITY_GROUP):
+    alb_groups = {g.id for g in of_type(graph, SECURITY_GROUP) if str(g.inputs.get("name", "")).endswith("-alb")}
+    for group in of_type(graph, SECURITY_GROUP):
         if group.inputs.get("ingress"):
             findings.append(Finding("network", group.name, "has inline ingress rules; use separate rule resources"))
-    for rule in graph.of_type(INGRESS_RULE):
+    for rule in of_type(graph, INGRESS_RULE):
         cidr = rule.inputs.get("cidrIpv4") or rule.inputs.get("cidrIpv6")
         if cidr is None:
             continue
@@ -269,7 +266,7 @@ def services_admit_only_the_load_balancer(graph: Graph) -> list[Finding]:
     findings = []
     for service in graph.estate.get("services", []):
         rules = [
-            r for r in graph.of_type(INGRESS_RULE) if r.inputs.get("securityGroupId") == service["security_group_id"]
+            r for r in of_type(graph, INGRESS_RULE) if r.inputs.get("securityGroupId") == service["security_group_id"]
         ]
         if not rules:
             findings.append(Finding("network", service["service_name"], "nothing may reach the service's port"))
@@ -293,7 +290,7 @@ def redis_admits_every_consumer(graph: Graph) -> list[Finding]:
             continue
         admitted = [
             r
-            for r in graph.of_type(INGRESS_RULE)
+            for r in of_type(graph, INGRESS_RULE)
             if r.inputs.get("securityGroupId") == redis["security_group_id"]
             and r.inputs.get("referencedSecurityGroupId") == service["security_group_id"]
             and r.inputs.get("fromPort") == redis["port"] == r.inputs.get("toPort")
@@ -318,8 +315,8 @@ def redis_admits_every_consumer(graph: Graph) -> list[Finding]:
 
 def deployments_are_safe(graph: Graph) -> list[Finding]:
     findings = []
-    alarms = {a.inputs.get("name"): a for a in graph.of_type(METRIC_ALARM)}
-    for service in graph.of_type(ECS_SERVICE):
+    alarms = {a.inputs.get("name"): a for a in of_type(graph, METRIC_ALARM)}
+    for service in of_type(graph, ECS_SERVICE):
         inputs = service.inputs
         breaker = inputs.get("deploymentCircuitBreaker") or {}
         if not (breaker.get("enable") and breaker.get("rollback")):
@@ -370,8 +367,8 @@ def failure_signatures_are_watched(graph: Graph) -> list[Finding]:
     """For every contract signature: a filter on the service's log group, an alarm on
     its metric notifying the alarm topic; deployment-alarm signatures are deployment alarms."""
     findings = []
-    topics = {t.outputs.get("arn") for t in graph.of_type(SNS_TOPIC)}
-    services = {s.inputs.get("name"): s for s in graph.of_type(ECS_SERVICE)}
+    topics = {t.outputs.get("arn") for t in of_type(graph, SNS_TOPIC)}
+    services = {s.inputs.get("name"): s for s in of_type(graph, ECS_SERVICE)}
     for service in graph.estate.get("services", []):
         contract = CONTRACTS[service["key"]]
         log_groups = graph.by_output(LOG_GROUP, "name", service["log_group_name"])
@@ -380,7 +377,9 @@ def failure_signatures_are_watched(graph: Graph) -> list[Finding]:
             continue
         if not log_groups[0].inputs.get("retentionInDays"):
             findings.append(Finding("observability", log_groups[0].name, "keeps logs forever (no retention)"))
-        filters = [f for f in graph.of_type(METRIC_FILTER) if f.inputs.get("logGroupName") == service["log_group_name"]]
+        filters = [
+            f for f in of_type(graph, METRIC_FILTER) if f.inputs.get("logGroupName") == service["log_group_name"]
+        ]
         ecs = services.get(service["service_name"])
         deployment_alarms = set(((ecs.inputs.get("alarms") or {}).get("alarmNames") or []) if ecs else [])
         for signature in contract.error_signatures:
@@ -402,7 +401,7 @@ def failure_signatures_are_watched(graph: Graph) -> list[Finding]:
                 continue
             alarms = [
                 a
-                for a in graph.of_type(METRIC_ALARM)
+                for a in of_type(graph, METRIC_ALARM)
                 if a.inputs.get("metricName") == signature.metric_name
                 and a.inputs.get("namespace") == contract.metric_namespace
             ]

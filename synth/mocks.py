@@ -14,8 +14,9 @@ it to watch the program refuse to start.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import pulumi
 
@@ -79,6 +80,21 @@ class Registered:
     custom: bool
 
 
+class Recorded(Protocol):
+    """Anything holding a recorded graph: the mocks, a program run (synth/program.py), the checks' Graph."""
+
+    @property
+    def resources(self) -> Sequence[Registered]: ...
+
+
+def of_type(recorded: Recorded, type_: str) -> list[Registered]:
+    """The recorded resources of one type, in the order they were registered.
+
+    The one lookup by type: the mocks, the checks, the fake estate and the tests all use it.
+    """
+    return [r for r in recorded.resources if r.type == type_]
+
+
 def _not_found(what: str, prop: str) -> tuple[dict, list[tuple[str, str]]]:
     """How the engine reports a failed data-source call: a check failure the
     program can catch (a plain exception here would be an RPC crash instead)."""
@@ -93,13 +109,10 @@ class RecordingMocks(pulumi.runtime.Mocks):
 
     # -- queries for tests ---------------------------------------------------
 
-    def of_type(self, type_: str) -> list[Registered]:
-        return [r for r in self.resources if r.type == type_]
-
     def one(self, type_: str, name: str | None = None) -> Registered:
-        found = [r for r in self.of_type(type_) if name is None or r.name == name]
+        found = [r for r in of_type(self, type_) if name is None or r.name == name]
         if len(found) != 1:
-            names = [r.name for r in self.of_type(type_)]
+            names = [r.name for r in of_type(self, type_)]
             raise AssertionError(f"expected one {type_} named {name!r}, found {len(found)} among {names}")
         return found[0]
 

@@ -25,7 +25,7 @@ import pulumi
 
 from synth.checks import check_graph, register_task_definition_params
 from synth.key_properties import route_values, short_type, table
-from synth.mocks import world_for
+from synth.mocks import of_type, world_for
 from synth.program import PROJECT_DIR, Run, StackFileError, read_stack_file, run_program
 
 
@@ -68,14 +68,12 @@ def summary(stack: str, run: Run, findings: list) -> str:
     for service in estate.get("services", []):
         task = next(
             r
-            for r in run.resources
-            if r.type == "aws:ecs/taskDefinition:TaskDefinition" and r.inputs.get("family") == service["task_family"]
+            for r in of_type(run, "aws:ecs/taskDefinition:TaskDefinition")
+            if r.inputs.get("family") == service["task_family"]
         )
         container = register_task_definition_params(task)["containerDefinitions"][0]
         routes = [
-            r
-            for r in run.resources
-            if r.type == "aws:lb/listenerRule:ListenerRule" and r.name.startswith(f"{service['key']}-route-")
+            r for r in of_type(run, "aws:lb/listenerRule:ListenerRule") if r.name.startswith(f"{service['key']}-route-")
         ]
         lines += [
             f"  service {service['service_name']}  (task {service['task_family']}, "
@@ -90,9 +88,8 @@ def summary(stack: str, run: Run, findings: list) -> str:
         gate = next(
             (
                 r
-                for r in run.resources
-                if r.type == "pulumi-python:dynamic:Resource"
-                and r.inputs.get("service_name") == service["service_name"]
+                for r in of_type(run, "pulumi-python:dynamic:Resource")
+                if r.inputs.get("service_name") == service["service_name"]
             ),
             None,
         )

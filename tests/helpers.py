@@ -11,10 +11,11 @@ from typing import Any
 
 from core.settings import Settings, load_settings
 from core.stack_file import PROJECT_DIR, read_stack_file, settings_input
-from synth.mocks import AdoptedWorld, Registered, world_for
+from synth.mocks import AdoptedWorld, world_for
+from synth.mocks import of_type as by_type
 from synth.program import Run, run_program
 
-__all__ = ["PROJECT_DIR"]
+__all__ = ["PROJECT_DIR", "by_type"]
 
 DEV_VALUES, DEV_SECRET_KEYS = read_stack_file("development")
 REGION = "us-east-1"
@@ -34,15 +35,9 @@ def run(values: dict[str, Any], world: AdoptedWorld | None = None, secret_keys=(
 
 
 def container(run_: Run, family: str = "hokusai-api-development") -> dict[str, Any]:
-    task = next(
-        r for r in run_.resources if r.type == "aws:ecs/taskDefinition:TaskDefinition" and r.inputs["family"] == family
-    )
+    task = next(r for r in by_type(run_, "aws:ecs/taskDefinition:TaskDefinition") if r.inputs["family"] == family)
     (definition,) = json.loads(task.inputs["containerDefinitions"])
     return definition
-
-
-def by_type(run_: Run, type_: str) -> list[Registered]:
-    return [r for r in run_.resources if r.type == type_]
 
 
 def with_mlflow(values: dict[str, Any]) -> dict[str, Any]:
