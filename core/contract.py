@@ -74,6 +74,9 @@ class ErrorSignature:
     meaning: str
     fix: str
     deployment_alarm: bool = True
+    # The exact text the application writes (log line, response body) when the
+    # signature is one known message; smoke looks for it in HTTP 5xx bodies.
+    message: str = ""
 
 
 @dataclass(frozen=True)
@@ -148,11 +151,16 @@ HTTP_5XX = ErrorSignature(
     fix="look for the exception behind the 5xx in the log group, then run `make verify` for configuration drift",
 )
 
+# What the API logs and answers (HTTP 500) when it has no Hugging Face token: the incident.
+_HUGGINGFACE_TOKEN_MESSAGE = "HuggingFace token not configured"
+
 HUGGINGFACE_TOKEN = ErrorSignature(
     key="huggingface_token",
     metric_name="HuggingFaceTokenError",
-    filter_pattern='"HuggingFace token not configured"',
-    sample="ERROR:src.api.endpoints.model_serving:HuggingFace token not configured",
+    message=_HUGGINGFACE_TOKEN_MESSAGE,
+    # A quoted term matches the exact phrase.
+    filter_pattern=f'"{_HUGGINGFACE_TOKEN_MESSAGE}"',
+    sample=f"ERROR:src.api.endpoints.model_serving:{_HUGGINGFACE_TOKEN_MESSAGE}",
     threshold=1,
     meaning="the container has no HUGGINGFACE_API_KEY: every prediction returns HTTP 500",
     fix=(
@@ -177,7 +185,7 @@ API = ServiceContract(
             default_secret_name="hokusai/{environment}/huggingface/api-key",
             breaks=(
                 "private Hugging Face models cannot be downloaded: every "
-                'POST /api/v1/models/{id}/predict returns HTTP 500 "HuggingFace token not configured"'
+                f'POST /api/v1/models/{{id}}/predict returns HTTP 500 "{_HUGGINGFACE_TOKEN_MESSAGE}"'
             ),
         ),
         SecretRequirement(

@@ -80,6 +80,18 @@ def test_the_huggingface_signature_matches_the_incident_response_body():
     assert not matches(HUGGINGFACE_TOKEN.filter_pattern, "HuggingFace token configured")
 
 
+@pytest.mark.parametrize("signature", SIGNATURES, ids=[s.key for s in SIGNATURES])
+def test_a_signature_with_a_message_watches_for_exactly_that_message(signature):
+    if signature.message:
+        assert matches(signature.filter_pattern, signature.message) and signature.message in signature.sample
+
+
+def test_the_incident_message_is_the_one_the_api_answers_with():
+    """smoke reads it from here; a customer saw exactly this text."""
+    assert HUGGINGFACE_TOKEN.message == "HuggingFace token not configured"
+    assert HUGGINGFACE_TOKEN.message in API.secret("HUGGINGFACE_API_KEY").breaks
+
+
 @pytest.mark.parametrize(
     "line",
     [
