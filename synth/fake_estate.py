@@ -33,8 +33,8 @@ from typing import Any
 import boto3
 
 from core.estate import OUTPUT_NAME
-from synth.mocks import of_type, world_for
-from synth.program import Run, read_stack_file, run_program
+from synth.mocks import of_type
+from synth.program import Run, run_stack
 
 # The secret whose absence caused the incident; the injections use it.
 INCIDENT_SECRET = "HUGGINGFACE_API_KEY"
@@ -66,11 +66,6 @@ class FakeEstate:
     def write(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(self.outputs, indent=2) + "\n")
-
-
-def render_stack(stack: str = "development") -> Run:
-    values, secret_keys = read_stack_file(stack)
-    return run_program(values, stack=stack, world=world_for(values), secret_keys=secret_keys)
 
 
 def seed(run: Run, session: boto3.Session | None = None) -> FakeEstate:
@@ -629,7 +624,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.command == "seed":
-        fake = seed(render_stack(args.stack))
+        fake = seed(run_stack(args.stack))
         ecs = fake.client("ecs")
         names = [s["service_name"] for s in fake.estate["services"]]
         for service in ecs.describe_services(cluster=fake.estate["cluster_name"], services=names)["services"]:

@@ -25,13 +25,12 @@ import pulumi
 
 from synth.checks import check_graph, register_task_definition_params
 from synth.key_properties import route_values, short_type, table
-from synth.mocks import of_type, world_for
-from synth.program import PROJECT_DIR, Run, StackFileError, read_stack_file, run_program
+from synth.mocks import of_type
+from synth.program import PROJECT_DIR, Run, StackFileError, run_stack
 
 
 def render(stack: str) -> tuple[Run, list]:
-    values, secret_keys = read_stack_file(stack)
-    run = run_program(values, stack=stack, world=world_for(values), secret_keys=secret_keys)
+    run = run_stack(stack)
     return run, check_graph(run.resources, run.outputs)
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from core.settings import Settings, load_settings
 from core.stack_file import PROJECT_DIR, read_stack_file, settings_input
-from synth.mocks import AdoptedWorld, world_for
+from synth.mocks import AdoptedWorld
 from synth.mocks import of_type as by_type
 from synth.program import Run, run_program
 
@@ -31,7 +31,7 @@ def load(values: dict[str, Any], stack: str = "development", secret_keys=()) -> 
 
 
 def run(values: dict[str, Any], world: AdoptedWorld | None = None, secret_keys=(), stack="development") -> Run:
-    return run_program(values, stack=stack, world=world or world_for(values), secret_keys=secret_keys)
+    return run_program(values, stack=stack, world=world, secret_keys=secret_keys)
 
 
 def container(run_: Run, family: str = "hokusai-api-development") -> dict[str, Any]:
