@@ -305,7 +305,9 @@ def measure_render(workdir: Path) -> tuple[list[Child], str]:
     spawn(args)  # warm-up, not counted: a first run may read the ~18 MB of pulumi_aws bytecode from disk
     runs = [spawn(args) for _ in range(RENDER_RUNS)]
     lines = runs[-1].stdout.splitlines()
-    headline = next((line for line in lines if line.startswith(f"hokusai {STACK}:")), lines[0])
+    from core.naming import PROJECT  # pure and small; the render's first line starts "<project> <stack>:"
+
+    headline = next((line for line in lines if line.startswith(f"{PROJECT} {STACK}:")), lines[0])
     return runs, headline
 
 

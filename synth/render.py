@@ -23,6 +23,7 @@ from typing import Any
 
 import pulumi
 
+from core.naming import PROJECT
 from synth.checks import check_graph, register_task_definition_params
 from synth.key_properties import route_values, short_type, table
 from synth.mocks import of_type
@@ -61,7 +62,7 @@ def _plain_numbers(value: Any) -> Any:
 def summary(stack: str, run: Run, findings: list) -> str:
     estate = run.outputs
     lines = [
-        f"hokusai {stack}: {len(run.resources)} resources in {estate.get('region')} "
+        f"{PROJECT} {stack}: {len(run.resources)} resources in {estate.get('region')} "
         f"(account {estate.get('account_id')}), cluster {estate.get('cluster_name')}",
     ]
     for service in estate.get("services", []):
