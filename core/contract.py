@@ -107,6 +107,11 @@ class ServiceContract:
     def setting_names(self) -> tuple[str, ...]:
         return tuple(s.env_var for s in self.settings)
 
+    def must_be_secret(self, env_var: str) -> bool:
+        """Whether `env_var` must never travel as a plain `environment` value: any
+        credential-like name, and every secret this service declares."""
+        return looks_secret(env_var) or env_var in self.secret_names
+
     def secret(self, env_var: str) -> SecretRequirement:
         for requirement in self.secrets:
             if requirement.env_var == env_var:

@@ -11,7 +11,7 @@ from typing import Any
 
 from core import rollout
 from core.arns import parse_arn
-from core.contract import CONTRACTS, ServiceContract, looks_secret
+from core.contract import CONTRACTS, ServiceContract
 from core.estate import Estate, ServiceEstate
 from core.iam_policy import Decision, evaluate
 from ops.collect import ServiceSnapshot, Snapshot
@@ -180,7 +180,7 @@ def check_task_definition(
     else:
         yield ok("taskdef.settings", subject, f"all {len(contract.settings)} required settings are set")
 
-    plaintext = sorted(n for n in environment if looks_secret(n) or n in contract.secret_names)
+    plaintext = sorted(n for n in environment if contract.must_be_secret(n))
     if plaintext:
         yield fail(
             "taskdef.plaintext",

@@ -22,7 +22,7 @@ import botocore.session
 from botocore.validate import ParamValidator
 
 from core.arns import parse_arn
-from core.contract import CONTRACTS, ServiceContract, looks_secret
+from core.contract import CONTRACTS, ServiceContract
 from core.iam_policy import Decision, decide, evaluate, resources_granted
 from synth.mocks import Registered, of_type
 
@@ -163,7 +163,7 @@ def secrets_only_through_secrets_list(graph: Graph) -> list[Finding]:
                     )
                 )
         for name in sorted(environment):
-            if name in secrets or looks_secret(name) or name in contract.secret_names:
+            if name in secrets or contract.must_be_secret(name):
                 findings.append(Finding("secrets", task.name, f"{name} is in plain environment"))
         for requirement in contract.settings:
             if requirement.env_var not in environment:

@@ -114,3 +114,8 @@ def test_the_5xx_signature_counts_server_errors(line):
 )
 def test_the_5xx_signature_ignores_other_statuses(line):
     assert not matches(HTTP_5XX.filter_pattern, line)
+
+
+def test_a_declared_secret_or_a_credential_like_name_must_be_secret():
+    assert API.must_be_secret("HUGGINGFACE_API_KEY") and API.must_be_secret("SOME_TOKEN")
+    assert not API.must_be_secret("DATABASE_HOST")
