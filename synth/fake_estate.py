@@ -33,6 +33,7 @@ from typing import Any
 import boto3
 
 from core.estate import OUTPUT_NAME
+from core.naming import task_group
 from synth.mocks import of_type
 from synth.program import Run, run_stack
 
@@ -350,15 +351,22 @@ def create_service(
         },
     )["service"]
     if run_tasks:
-        ecs.run_task(
-            cluster=cluster,
-            taskDefinition=task_definition,
-            count=min(desired, 10),
-            launchType="FARGATE",
-            networkConfiguration=network,
-            group=f"service:{name}",
-        )
+        _run_service_tasks(ecs, cluster, name, task_definition, min(desired, 10), network)
     return service
+
+
+def _run_service_tasks(
+    ecs: Any, cluster: str, service_name: str, task_definition: str, count: int, network: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Tasks as the service would start them (moto's services start none): in the service's task group."""
+    return ecs.run_task(
+        cluster=cluster,
+        taskDefinition=task_definition,
+        count=count,
+        launchType="FARGATE",
+        networkConfiguration=network,
+        group=task_group(service_name),
+    )["tasks"]
 
 
 # --------------------------------------------------------------------------- #
@@ -465,14 +473,9 @@ def rolled_back(fake: FakeEstate) -> None:
     ecs = fake.client("ecs")
     revision = _new_revision(fake)
     config = _service_config(fake)
-    started = ecs.run_task(
-        cluster=fake.estate["cluster_name"],
-        taskDefinition=revision,
-        count=2,
-        launchType="FARGATE",
-        networkConfiguration=config["networkConfiguration"],
-        group=f"service:{fake.api['service_name']}",
-    )["tasks"]
+    started = _run_service_tasks(
+        ecs, fake.estate["cluster_name"], fake.api["service_name"], revision, 2, config["networkConfiguration"]
+    )
     for task in started:
         ecs.stop_task(
             cluster=fake.estate["cluster_name"],
@@ -544,13 +547,8 @@ def old_revision_still_running(fake: FakeEstate) -> None:
     ecs = fake.client("ecs")
     older = _new_revision(fake)
     config = _service_config(fake)
-    ecs.run_task(
-        cluster=fake.estate["cluster_name"],
-        taskDefinition=older,
-        count=1,
-        launchType="FARGATE",
-        networkConfiguration=config["networkConfiguration"],
-        group=f"service:{fake.api['service_name']}",
+    _run_service_tasks(
+        ecs, fake.estate["cluster_name"], fake.api["service_name"], older, 1, config["networkConfiguration"]
     )
 
 

@@ -13,6 +13,7 @@ def test_the_development_names_follow_the_existing_estate():
     assert naming.namespace_name("development") == "hokusai-development.local"
     assert naming.discovery_hostname("api", "development") == "api.hokusai-development.local"
     assert naming.ecs_resource_id("api", "development") == "service/hokusai-development/hokusai-api-development"
+    assert naming.task_group("hokusai-api-development") == "service:hokusai-api-development"
 
 
 def test_target_group_names_fit_aws_and_change_only_with_replace_only_properties():
