@@ -77,6 +77,8 @@ class ErrorSignature:
     # The exact text the application writes (log line, response body) when the
     # signature is one known message; smoke looks for it in HTTP 5xx bodies.
     message: str = ""
+    # The secret whose absence makes the application write it (smoke names it in its fix).
+    missing_secret: str = ""
 
 
 @dataclass(frozen=True)
@@ -158,18 +160,20 @@ HTTP_5XX = ErrorSignature(
 
 # What the API logs and answers (HTTP 500) when it has no Hugging Face token: the incident.
 _HUGGINGFACE_TOKEN_MESSAGE = "HuggingFace token not configured"
+_HUGGINGFACE_API_KEY = "HUGGINGFACE_API_KEY"
 
 HUGGINGFACE_TOKEN = ErrorSignature(
     key="huggingface_token",
     metric_name="HuggingFaceTokenError",
     message=_HUGGINGFACE_TOKEN_MESSAGE,
+    missing_secret=_HUGGINGFACE_API_KEY,
     # A quoted term matches the exact phrase.
     filter_pattern=f'"{_HUGGINGFACE_TOKEN_MESSAGE}"',
     sample=f"ERROR:src.api.endpoints.model_serving:{_HUGGINGFACE_TOKEN_MESSAGE}",
     threshold=1,
-    meaning="the container has no HUGGINGFACE_API_KEY: every prediction returns HTTP 500",
+    meaning=f"the container has no {_HUGGINGFACE_API_KEY}: every prediction returns HTTP 500",
     fix=(
-        "make sure the task definition lists HUGGINGFACE_API_KEY in `secrets` and its secret "
+        f"make sure the task definition lists {_HUGGINGFACE_API_KEY} in `secrets` and its secret "
         "has a value (`make verify`), then `pulumi up`"
     ),
 )
@@ -186,7 +190,7 @@ API = ServiceContract(
     uses_redis=True,
     secrets=(
         SecretRequirement(
-            env_var="HUGGINGFACE_API_KEY",
+            env_var=_HUGGINGFACE_API_KEY,
             default_secret_name="hokusai/{environment}/huggingface/api-key",
             breaks=(
                 "private Hugging Face models cannot be downloaded: every "

@@ -88,7 +88,7 @@ EMPTY_INPUTS_PAYLOAD: dict[str, Any] = {"inputs": {}}
 
 # The incident's message, and the secret whose absence causes it, as the contract declares them.
 HF_TOKEN_SIGNATURE = HUGGINGFACE_TOKEN.message
-_HF_SECRET = API.secret("HUGGINGFACE_API_KEY")
+_HF_SECRET = API.secret(HUGGINGFACE_TOKEN.missing_secret)
 HF_TOKEN_INCIDENT = (
     f'this is the known "{HF_TOKEN_SIGNATURE}" incident: the API cannot fetch models '
     "from Hugging Face, so every prediction fails"

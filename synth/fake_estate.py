@@ -32,13 +32,14 @@ from typing import Any
 
 import boto3
 
+from core.contract import HUGGINGFACE_TOKEN
 from core.estate import OUTPUT_NAME
 from core.naming import task_group
 from synth.mocks import of_type
 from synth.program import Run, run_stack
 
 # The secret whose absence caused the incident; the injections use it.
-INCIDENT_SECRET = "HUGGINGFACE_API_KEY"
+INCIDENT_SECRET = HUGGINGFACE_TOKEN.missing_secret
 
 
 @dataclass

@@ -92,6 +92,13 @@ def test_the_incident_message_is_the_one_the_api_answers_with():
     assert HUGGINGFACE_TOKEN.message in API.secret("HUGGINGFACE_API_KEY").breaks
 
 
+@pytest.mark.parametrize("contract", CONTRACTS.values(), ids=list(CONTRACTS))
+def test_a_signature_blames_only_a_secret_its_service_declares(contract):
+    for signature in contract.error_signatures:
+        if signature.missing_secret:
+            assert signature.missing_secret in contract.secret_names
+
+
 @pytest.mark.parametrize(
     "line",
     [
