@@ -624,7 +624,7 @@ def run_checks(client: Client, settings: Settings) -> list[Result]:
     info_path = f"/api/v1/models/{settings.model_id}/info"
     predict_path = f"/api/v1/models/{settings.model_id}/predict"
 
-    health = client.send("GET", "/health")
+    health = client.send("GET", API.health_check_path)
     results = [judge_health(health)]
     if not health.answered:
         # Nothing answers: every further request would wait out its own timeout to

@@ -12,6 +12,7 @@ from typing import Any
 from core import rollout
 from core.arns import parse_arn
 from core.contract import CONTRACTS, ServiceContract
+from core.documents import READ_SECRET_ACTION
 from core.estate import Estate, ServiceEstate
 from core.iam_policy import Decision, evaluate
 from ops.collect import ServiceSnapshot, Snapshot
@@ -240,7 +241,7 @@ def check_secrets(
     for env_var, arn in sorted(referenced.items()):
         verdict = evaluate(
             documents,
-            "secretsmanager:GetSecretValue",
+            READ_SECRET_ACTION,
             arn,
             secret_read_context(declared.execution_role_arn, arn),
             context_is_complete=False,

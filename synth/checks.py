@@ -23,6 +23,7 @@ from botocore.validate import ParamValidator
 
 from core.arns import parse_arn
 from core.contract import CONTRACTS, ServiceContract
+from core.documents import READ_SECRET_ACTION
 from core.iam_policy import Decision, decide, evaluate, resources_granted
 from synth.mocks import Registered, of_type
 
@@ -40,7 +41,6 @@ METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 SNS_TOPIC = "aws:sns/topic:Topic"
 
 WORLD = ("0.0.0.0/0", "::/0")
-READ_SECRET = "secretsmanager:GetSecretValue"
 ECS_EXEC = "ssmmessages:OpenDataChannel"  # one of the calls ECS Exec's agent makes with the task role
 
 
@@ -202,7 +202,7 @@ def execution_role_reads_exactly_its_secrets(graph: Graph) -> list[Finding]:
         documents = _policies_of(graph, role)
         for arn in sorted(referenced):
             # Nothing is known of the request: a condition on the grant cannot be evaluated, and is a finding.
-            verdict = evaluate(documents, READ_SECRET, arn, context_is_complete=False)
+            verdict = evaluate(documents, READ_SECRET_ACTION, arn, context_is_complete=False)
             if verdict.decision is Decision.CANNOT_TELL:
                 findings.append(Finding("iam", role.name, f"cannot tell whether it may read {arn}: {verdict.reason}"))
             elif verdict.decision is not Decision.ALLOWED:
@@ -214,11 +214,11 @@ def execution_role_reads_exactly_its_secrets(graph: Graph) -> list[Finding]:
                         "the task will fail with ResourceInitializationError",
                     )
                 )
-        granted = resources_granted(documents, READ_SECRET)
+        granted = resources_granted(documents, READ_SECRET_ACTION)
         for arn in sorted(granted - referenced):
             findings.append(Finding("iam", role.name, f"may read {arn}, which the task does not reference"))
         if any("*" in arn or "?" in arn for arn in granted):
-            findings.append(Finding("iam", role.name, f"grants {READ_SECRET} on a wildcard"))
+            findings.append(Finding("iam", role.name, f"grants {READ_SECRET_ACTION} on a wildcard"))
         if any(
             a.inputs.get("role") in (role.id, role.outputs.get("name")) for a in of_type(graph, ROLE_POLICY_ATTACHMENT)
         ):
