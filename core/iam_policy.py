@@ -112,9 +112,9 @@ def evaluate(
             allowed = allowed or (sid, f"{label} allows it")
     if maybe_denied and (allowed or maybe_allowed):
         return Verdict(Decision.CANNOT_TELL, *maybe_denied)
-    if allowed and not maybe_denied:
+    if allowed:
         return Verdict(Decision.ALLOWED, *allowed)
-    if maybe_allowed and not maybe_denied:
+    if maybe_allowed:
         return Verdict(Decision.CANNOT_TELL, *maybe_allowed)
     # Nothing allows it; a Deny that might apply could only make the denial explicit.
     return Verdict(Decision.NOT_ALLOWED, None, "no statement allows it")
