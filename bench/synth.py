@@ -190,14 +190,13 @@ def child_growth(count: int) -> int:
     """`--child N`: render the stack with N API aliases; report imports and render time."""
     phases = import_phases()
     from synth.checks import check_graph
-    from synth.mocks import world_for
     from synth.program import read_stack_file, run_program
 
     base, secret_keys = read_stack_file(STACK)
     register_aliases(count, holders=("core.settings.services", "synth.checks"))
     values = stack_config(base, count)
     started = time.perf_counter()
-    run = run_program(values, stack=STACK, world=world_for(values), secret_keys=secret_keys)
+    run = run_program(values, stack=STACK, secret_keys=secret_keys)
     findings = check_graph(run.resources, run.outputs)
     render_seconds = time.perf_counter() - started
     if findings or len(run.outputs.get("services", [])) != count:
@@ -306,7 +305,9 @@ def measure_render(workdir: Path) -> tuple[list[Child], str]:
     spawn(args)  # warm-up, not counted: a first run may read the ~18 MB of pulumi_aws bytecode from disk
     runs = [spawn(args) for _ in range(RENDER_RUNS)]
     lines = runs[-1].stdout.splitlines()
-    headline = next((line for line in lines if line.startswith(f"hokusai {STACK}:")), lines[0])
+    from core.naming import PROJECT  # pure and small; the render's first line starts "<project> <stack>:"
+
+    headline = next((line for line in lines if line.startswith(f"{PROJECT} {STACK}:")), lines[0])
     return runs, headline
 
 

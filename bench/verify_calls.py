@@ -80,7 +80,6 @@ from core.estate import Estate  # noqa: E402
 from ops.aws import Aws  # noqa: E402
 from ops.verify import verify  # noqa: E402
 from synth.fake_estate import seed  # noqa: E402
-from synth.mocks import world_for  # noqa: E402
 from synth.program import read_stack_file, run_program  # noqa: E402
 
 SIZES = (1, 2, 4, 8, 16)
@@ -147,7 +146,7 @@ def shape_of(estate: Estate, ecs: Any) -> Shape:
 
 def measure(n: int, base: dict[str, Any], secret_keys: list[str], session: boto3.Session, workdir: Path) -> Measured:
     values = stack_config(base, n)
-    run = run_program(values, stack=STACK, world=world_for(values), secret_keys=secret_keys)
+    run = run_program(values, stack=STACK, secret_keys=secret_keys)
     outputs = workdir / f"outputs-{n}.json"
     with mock_aws():  # a fresh, empty account for each N
         fake = seed(run, session=session)

@@ -86,6 +86,11 @@ class ErrorSignature:
     meaning: str
     fix: str
     deployment_alarm: bool = True
+    # The exact text the application writes (log line, response body) when the
+    # signature is one known message; smoke looks for it in HTTP 5xx bodies.
+    message: str = ""
+    # The secret whose absence makes the application write it (smoke names it in its fix).
+    missing_secret: str = ""
 
 
 @dataclass(frozen=True)
@@ -115,6 +120,11 @@ class ServiceContract:
     @property
     def setting_names(self) -> tuple[str, ...]:
         return tuple(s.env_var for s in self.settings)
+
+    def must_be_secret(self, env_var: str) -> bool:
+        """Whether `env_var` must never travel as a plain `environment` value: any
+        credential-like name, and every secret this service declares."""
+        return looks_secret(env_var) or env_var in self.secret_names
 
     def secret(self, env_var: str) -> SecretRequirement:
         for requirement in self.secrets:
@@ -160,15 +170,22 @@ HTTP_5XX = ErrorSignature(
     fix="look for the exception behind the 5xx in the log group, then run `make verify` for configuration drift",
 )
 
+# What the API logs and answers (HTTP 500) when it has no Hugging Face token: the incident.
+_HUGGINGFACE_TOKEN_MESSAGE = "HuggingFace token not configured"
+_HUGGINGFACE_API_KEY = "HUGGINGFACE_API_KEY"
+
 HUGGINGFACE_TOKEN = ErrorSignature(
     key="huggingface_token",
     metric_name="HuggingFaceTokenError",
-    filter_pattern='"HuggingFace token not configured"',
-    sample="ERROR:src.api.endpoints.model_serving:HuggingFace token not configured",
+    message=_HUGGINGFACE_TOKEN_MESSAGE,
+    missing_secret=_HUGGINGFACE_API_KEY,
+    # A quoted term matches the exact phrase.
+    filter_pattern=f'"{_HUGGINGFACE_TOKEN_MESSAGE}"',
+    sample=f"ERROR:src.api.endpoints.model_serving:{_HUGGINGFACE_TOKEN_MESSAGE}",
     threshold=1,
-    meaning="the container has no HUGGINGFACE_API_KEY: every prediction returns HTTP 500",
+    meaning=f"the container has no {_HUGGINGFACE_API_KEY}: every prediction returns HTTP 500",
     fix=(
-        "make sure the task definition lists HUGGINGFACE_API_KEY in `secrets` and its secret "
+        f"make sure the task definition lists {_HUGGINGFACE_API_KEY} in `secrets` and its secret "
         "has a value (`make verify`), then `pulumi up`"
     ),
 )
@@ -185,11 +202,11 @@ API = ServiceContract(
     uses_redis=True,
     secrets=(
         SecretRequirement(
-            env_var="HUGGINGFACE_API_KEY",
+            env_var=_HUGGINGFACE_API_KEY,
             default_secret_name="hokusai/{environment}/huggingface/api-key",
             breaks=(
                 "private Hugging Face models cannot be downloaded: every "
-                'POST /api/v1/models/{id}/predict returns HTTP 500 "HuggingFace token not configured"'
+                f'POST /api/v1/models/{{id}}/predict returns HTTP 500 "{_HUGGINGFACE_TOKEN_MESSAGE}"'
             ),
         ),
         SecretRequirement(

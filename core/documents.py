@@ -93,6 +93,10 @@ def container_definitions(
 # IAM
 # --------------------------------------------------------------------------- #
 
+# The call ECS makes with the execution role for each secret a task references
+# (and the one action nothing else should be granted on those secrets).
+READ_SECRET_ACTION = "secretsmanager:GetSecretValue"
+
 _ECR_IMAGE = re.compile(
     r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/(?P<repository>[^:@]+)"
 )
@@ -175,7 +179,7 @@ def execution_role_policy(
             {
                 "Sid": "ReadDeclaredSecrets",
                 "Effect": "Allow",
-                "Action": "secretsmanager:GetSecretValue",
+                "Action": READ_SECRET_ACTION,
                 "Resource": secrets,
             }
         )

@@ -27,6 +27,11 @@ def service_name(service: str, environment: str) -> str:
     return f"{PROJECT}-{service}-{environment}"
 
 
+def task_group(service_name: str) -> str:
+    """The `group` ECS gives the tasks an ECS service starts (what ListTasks/DescribeTasks report)."""
+    return f"service:{service_name}"
+
+
 def log_group_name(service: str, environment: str) -> str:
     return f"/ecs/{service_name(service, environment)}"
 

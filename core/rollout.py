@@ -65,6 +65,16 @@ def revision_of(task_definition_arn: str) -> str:
     return task_definition_arn.rsplit("/", 1)[-1] if task_definition_arn else "?"
 
 
+def primary_deployment(service: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The service's PRIMARY deployment (the one ECS rolls toward and keeps), or None.
+
+    The one place that says which of DescribeServices' `deployments` is "the"
+    deployment: assess, verify and the deploy gate all ask through here.
+    """
+    deployments = (service or {}).get("deployments") or []
+    return next((d for d in deployments if d.get("status") == "PRIMARY"), None)
+
+
 _ROLLBACK_WORDS = re.compile(r"roll(ed|ing)?[ -]?back|circuit breaker", re.IGNORECASE)
 
 
@@ -77,7 +87,7 @@ def assess(
         return Assessment(Rollout.MISSING, f"the service is {status}")
     declared = revision_of(declared_task_definition)
     deployments = service.get("deployments") or []
-    primary = next((d for d in deployments if d.get("status") == "PRIMARY"), None)
+    primary = primary_deployment(service)
     if primary is None:
         return Assessment(Rollout.MISSING, "the service has no PRIMARY deployment")
     running = revision_of(primary.get("taskDefinition", ""))

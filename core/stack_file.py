@@ -11,8 +11,9 @@ from typing import Any
 
 import yaml
 
+from core.naming import PROJECT
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-NAMESPACE = "hokusai"
 
 
 class StackFileError(Exception):
@@ -48,7 +49,7 @@ def read_stack_file(stack: str, project_dir: Path = PROJECT_DIR) -> tuple[dict[s
 
 def settings_input(values: dict[str, Any], secret_keys: list[str]) -> dict[str, Any]:
     """Keyword arguments for core.settings.load_settings from a stack file's values."""
-    prefix = f"{NAMESPACE}:"
+    prefix = f"{PROJECT}:"
     return {
         "raw": {k[len(prefix) :]: v for k, v in values.items() if k.startswith(prefix)},
         "region": values.get("aws:region"),

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from core.estate import Estate, ServiceEstate
+from core.naming import task_group
 from ops.aws import Aws, error_code, translate_errors
 
 T = TypeVar("T")
@@ -113,7 +114,7 @@ def _ecs(aws: Aws, estate: Estate, snapshots: dict[str, ServiceSnapshot]) -> boo
             snapshots[key].task_definitions[arn] = definition
 
     # Tasks: one listing per status for the whole cluster, grouped by service.
-    groups = {f"service:{s.service_name}": s.key for s in estate.services}
+    groups = {task_group(s.service_name): s.key for s in estate.services}
     for status, attribute in (("RUNNING", "running_tasks"), ("STOPPED", "stopped_tasks")):
         arns = [
             arn

@@ -27,11 +27,11 @@ from pathlib import Path
 
 from core.contract import CONTRACTS, DerivedFrom, SecretRequirement, ServiceContract, SettingRequirement
 from core.settings import NAMESPACE
+from core.stack_file import PROJECT_DIR
 from ops.report import CannotCheck, Report, emit, fail, ok, run_tool
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
-DOC_PATH = PROJECT_DIR / "docs" / "ENVIRONMENT.md"
 DOC_NAME = "docs/ENVIRONMENT.md"
+DOC_PATH = PROJECT_DIR / DOC_NAME
 REGENERATE = "python -m ops.envdoc --write"
 
 _DIFF_LINES_SHOWN = 40

@@ -53,6 +53,8 @@ from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Any
 
+from core.contract import API, HUGGINGFACE_TOKEN
+from core.naming import log_group_name
 from ops.report import CannotCheck, Report, Result, emit, fail, ok, run_tool, warn
 
 API_KEY_ENV = "HOKUSAI_API_KEY"
@@ -84,16 +86,20 @@ DEFAULT_PAYLOAD: dict[str, Any] = {
 }
 EMPTY_INPUTS_PAYLOAD: dict[str, Any] = {"inputs": {}}
 
-HF_TOKEN_SIGNATURE = "HuggingFace token not configured"
+# The incident's message, and the secret whose absence causes it, as the contract declares them.
+HF_TOKEN_SIGNATURE = HUGGINGFACE_TOKEN.message
+_HF_SECRET = API.secret(HUGGINGFACE_TOKEN.missing_secret)
 HF_TOKEN_INCIDENT = (
     f'this is the known "{HF_TOKEN_SIGNATURE}" incident: the API cannot fetch models '
     "from Hugging Face, so every prediction fails"
 )
 HF_TOKEN_FIX = (
-    "the running task definition lacks the HUGGINGFACE_API_KEY secret, or its secret "
-    "(hokusai/<stack>/huggingface/api-key) has no value: run `make verify STACK=<stack>` "
+    f"the running task definition lacks the {_HF_SECRET.env_var} secret, or its secret "
+    f"({_HF_SECRET.secret_name_for('<stack>')}) has no value: run `make verify STACK=<stack>` "
     "to see which, set the secret value or redeploy the stack, then rerun smoke"
 )
+# Smoke does not know the stack; its findings point at the development API's logs.
+API_LOG_GROUP = log_group_name(API.key, "development")
 
 BODY_EXCERPT_CHARS = 200
 
@@ -201,7 +207,7 @@ def _unexpected_status(check: str, reply: Reply, expected: str) -> Result:
     if reply.status is not None and reply.status >= 500 and HF_TOKEN_SIGNATURE.lower() in reply.body.lower():
         return fail(check, reply.url, f"HTTP {reply.status} (expected {expected}): {HF_TOKEN_INCIDENT}", HF_TOKEN_FIX)
     fix = (
-        "the API failed on the server: read /ecs/hokusai-api-development for the error"
+        f"the API failed on the server: read {API_LOG_GROUP} for the error"
         if reply.status is not None and reply.status >= 500
         else "compare with the API's routes and auth for this model"
     )
@@ -339,7 +345,7 @@ def judge_latency(replies: Sequence[Reply], planned: int, budget: Budget) -> Res
             f"{len(failed)} of {len(replies)} calls did not return HTTP 200 "
             f"(statuses: {_status_counts(failed)}); {figures}",
             "intermittent failures usually mean one bad task behind the load balancer: "
-            "run `make verify STACK=<stack>` and read /ecs/hokusai-api-development",
+            f"run `make verify STACK=<stack>` and read {API_LOG_GROUP}",
         )
     if over:
         return fail(
@@ -618,7 +624,7 @@ def run_checks(client: Client, settings: Settings) -> list[Result]:
     info_path = f"/api/v1/models/{settings.model_id}/info"
     predict_path = f"/api/v1/models/{settings.model_id}/predict"
 
-    health = client.send("GET", "/health")
+    health = client.send("GET", API.health_check_path)
     results = [judge_health(health)]
     if not health.answered:
         # Nothing answers: every further request would wait out its own timeout to

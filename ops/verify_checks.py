@@ -10,7 +10,9 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from core import rollout
-from core.contract import CONTRACTS, ServiceContract, looks_secret
+from core.arns import parse_arn
+from core.contract import CONTRACTS, ServiceContract
+from core.documents import READ_SECRET_ACTION
 from core.estate import Estate, ServiceEstate
 from core.iam_policy import Decision, evaluate
 from ops.collect import ServiceSnapshot, Snapshot
@@ -26,8 +28,7 @@ ServiceCheck = Callable[[ServiceEstate, ServiceContract, ServiceSnapshot, Snapsh
 
 def running_task_definition(declared: ServiceEstate, snap: ServiceSnapshot) -> dict[str, Any] | None:
     """The task definition customers are served by: the PRIMARY deployment's, else the declared one."""
-    deployments = (snap.service or {}).get("deployments") or []
-    primary = next((d for d in deployments if d.get("status") == "PRIMARY"), None)
+    primary = rollout.primary_deployment(snap.service)
     arn = primary.get("taskDefinition") if primary else declared.task_definition_arn
     return snap.task_definitions.get(arn)
 
@@ -122,10 +123,8 @@ def check_service(
 
 
 def _primary_arn(service: dict[str, Any]) -> str:
-    for deployment in service.get("deployments") or []:
-        if deployment.get("status") == "PRIMARY":
-            return deployment.get("taskDefinition", "")
-    return service.get("taskDefinition", "")
+    primary = rollout.primary_deployment(service)
+    return primary.get("taskDefinition", "") if primary else service.get("taskDefinition", "")
 
 
 # --------------------------------------------------------------------------- #
@@ -182,7 +181,7 @@ def check_task_definition(
     else:
         yield ok("taskdef.settings", subject, f"all {len(contract.settings)} required settings are set")
 
-    plaintext = sorted(n for n in environment if looks_secret(n) or n in contract.secret_names)
+    plaintext = sorted(n for n in environment if contract.must_be_secret(n))
     if plaintext:
         yield fail(
             "taskdef.plaintext",
@@ -240,24 +239,47 @@ def check_secrets(
         yield fail("iam.grant", role, "the execution role does not exist", REPAIR)
         return
     for env_var, arn in sorted(referenced.items()):
-        decision = evaluate(documents, "secretsmanager:GetSecretValue", arn)
-        if decision is Decision.ALLOWED:
+        verdict = evaluate(
+            documents,
+            READ_SECRET_ACTION,
+            arn,
+            secret_read_context(declared.execution_role_arn, arn),
+            context_is_complete=False,
+        )
+        if verdict.decision is Decision.ALLOWED:
             yield ok("iam.grant", role, f"may read {env_var} ({arn.rsplit(':', 1)[-1]})")
-        elif decision is Decision.CONDITIONAL:
+        elif verdict.decision is Decision.CANNOT_TELL:
             yield warn(
                 "iam.grant",
                 role,
-                f"may read {env_var} only under conditions or NotAction/NotResource "
-                "statements this check cannot evaluate",
-                "review the role's policies by hand",
+                f"cannot tell whether it may read {env_var}: {verdict.reason}",
+                "review the role's policies by hand (aws iam simulate-principal-policy with the request's context)",
             )
         else:
+            how = verdict.decision.value + (f" by {verdict.sid}" if verdict.sid else "")
             yield fail(
                 "iam.grant",
                 role,
-                f"may not read {env_var} ({arn}): {decision.value}; tasks fail with ResourceInitializationError",
+                f"may not read {env_var} ({arn}): {how}; tasks fail with ResourceInitializationError",
                 f"{REPAIR} restores the grant derived from the task's secrets",
             )
+
+
+def secret_read_context(execution_role_arn: str, secret_arn: str) -> dict[str, str]:
+    """What verify knows of the request ECS makes, as the execution role, to read a secret.
+
+    Only what the two ARNs say for certain: a condition on any other key (source
+    VPC endpoint, tags, ...) cannot be evaluated here, and the check says so
+    instead of guessing either way.
+    """
+    context = {"aws:PrincipalArn": execution_role_arn}
+    role, secret = parse_arn(execution_role_arn), parse_arn(secret_arn)
+    if role is not None:
+        context["aws:PrincipalAccount"] = role.account
+    if secret is not None:
+        context["aws:ResourceAccount"] = secret.account
+        context["aws:RequestedRegion"] = secret.region
+    return context
 
 
 # --------------------------------------------------------------------------- #

@@ -22,8 +22,10 @@ import botocore.session
 from botocore.validate import ParamValidator
 
 from core.arns import parse_arn
-from core.contract import CONTRACTS, ServiceContract, looks_secret
-from synth.mocks import Registered
+from core.contract import CONTRACTS, ServiceContract
+from core.documents import READ_SECRET_ACTION
+from core.iam_policy import Decision, decide, evaluate, resources_granted
+from synth.mocks import Registered, of_type
 
 TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
 ECS_SERVICE = "aws:ecs/service:Service"
@@ -39,6 +41,7 @@ METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 SNS_TOPIC = "aws:sns/topic:Topic"
 
 WORLD = ("0.0.0.0/0", "::/0")
+ECS_EXEC = "ssmmessages:OpenDataChannel"  # one of the calls ECS Exec's agent makes with the task role
 
 
 @dataclass(frozen=True)
@@ -58,16 +61,13 @@ class Graph:
         self.resources = list(resources)
         self.estate = estate
 
-    def of_type(self, type_: str) -> list[Registered]:
-        return [r for r in self.resources if r.type == type_]
-
     def by_output(self, type_: str, key: str, value: Any) -> list[Registered]:
-        return [r for r in self.of_type(type_) if r.outputs.get(key) == value]
+        return [r for r in of_type(self, type_) if r.outputs.get(key) == value]
 
     def task_definitions(self) -> Iterable[tuple[Registered, ServiceContract, dict[str, Any]]]:
         """(task definition, its service's contract, its container) for every service container."""
         by_container = {c.container_name: c for c in CONTRACTS.values()}
-        for task in self.of_type(TASK_DEFINITION):
+        for task in of_type(self, TASK_DEFINITION):
             for container in json.loads(task.inputs.get("containerDefinitions") or "[]"):
                 contract = by_container.get(container.get("name"))
                 if contract is not None:
@@ -128,7 +128,7 @@ def _enum_errors(value: Any, shape: Any, path: str) -> list[str]:
 def container_definitions_match_ecs_api(graph: Graph) -> list[Finding]:
     shape = _register_task_definition_shape()
     findings = []
-    for task in graph.of_type(TASK_DEFINITION):
+    for task in of_type(graph, TASK_DEFINITION):
         params = register_task_definition_params(task)
         report = ParamValidator().validate(params, shape)
         if report.has_errors():
@@ -163,7 +163,7 @@ def secrets_only_through_secrets_list(graph: Graph) -> list[Finding]:
                     )
                 )
         for name in sorted(environment):
-            if name in secrets or looks_secret(name) or name in contract.secret_names:
+            if name in secrets or contract.must_be_secret(name):
                 findings.append(Finding("secrets", task.name, f"{name} is in plain environment"))
         for requirement in contract.settings:
             if requirement.env_var not in environment:
@@ -183,26 +183,10 @@ def _is_secret_arn(value: str) -> bool:
 
 def _policies_of(graph: Graph, role: Registered) -> list[dict[str, Any]]:
     documents = []
-    for policy in graph.of_type(ROLE_POLICY):
+    for policy in of_type(graph, ROLE_POLICY):
         if policy.inputs.get("role") in (role.id, role.outputs.get("name")):
             documents.append(json.loads(policy.inputs.get("policy") or "{}"))
     return documents
-
-
-def _allowed_resources(documents: Iterable[dict[str, Any]], action: str) -> set[str]:
-    resources: set[str] = set()
-    for document in documents:
-        statements = document.get("Statement") or []
-        for statement in statements if isinstance(statements, list) else [statements]:
-            if statement.get("Effect") != "Allow":
-                continue
-            actions = statement.get("Action")
-            actions = [actions] if isinstance(actions, str) else actions or []
-            service = action.split(":")[0]
-            if any(a in (action, f"{service}:*", "*") for a in actions):
-                found = statement.get("Resource")
-                resources.update([found] if isinstance(found, str) else found or [])
-    return resources
 
 
 def execution_role_reads_exactly_its_secrets(graph: Graph) -> list[Finding]:
@@ -215,22 +199,28 @@ def execution_role_reads_exactly_its_secrets(graph: Graph) -> list[Finding]:
             findings.append(Finding("iam", task.name, "its execution role is not declared by the stack"))
             continue
         role = roles[0]
-        allowed = _allowed_resources(_policies_of(graph, role), "secretsmanager:GetSecretValue")
-        for arn in sorted(referenced - allowed):
-            findings.append(
-                Finding(
-                    "iam",
-                    role.name,
-                    f"may not read {arn}, which the task references: "
-                    "the task will fail with ResourceInitializationError",
+        documents = _policies_of(graph, role)
+        for arn in sorted(referenced):
+            # Nothing is known of the request: a condition on the grant cannot be evaluated, and is a finding.
+            verdict = evaluate(documents, READ_SECRET_ACTION, arn, context_is_complete=False)
+            if verdict.decision is Decision.CANNOT_TELL:
+                findings.append(Finding("iam", role.name, f"cannot tell whether it may read {arn}: {verdict.reason}"))
+            elif verdict.decision is not Decision.ALLOWED:
+                findings.append(
+                    Finding(
+                        "iam",
+                        role.name,
+                        f"may not read {arn}, which the task references ({verdict.decision.value}): "
+                        "the task will fail with ResourceInitializationError",
+                    )
                 )
-            )
-        for arn in sorted(allowed - referenced):
+        granted = resources_granted(documents, READ_SECRET_ACTION)
+        for arn in sorted(granted - referenced):
             findings.append(Finding("iam", role.name, f"may read {arn}, which the task does not reference"))
-        if any("*" in arn for arn in allowed):
-            findings.append(Finding("iam", role.name, "grants secretsmanager:GetSecretValue on a wildcard"))
+        if any("*" in arn or "?" in arn for arn in granted):
+            findings.append(Finding("iam", role.name, f"grants {READ_SECRET_ACTION} on a wildcard"))
         if any(
-            a.inputs.get("role") in (role.id, role.outputs.get("name")) for a in graph.of_type(ROLE_POLICY_ATTACHMENT)
+            a.inputs.get("role") in (role.id, role.outputs.get("name")) for a in of_type(graph, ROLE_POLICY_ATTACHMENT)
         ):
             findings.append(Finding("iam", role.name, "has managed policies attached; its grants must be derived"))
     return findings
@@ -240,7 +230,8 @@ def task_role_allows_ecs_exec(graph: Graph) -> list[Finding]:
     findings = []
     for task, _contract, _container in graph.task_definitions():
         roles = graph.by_output(ROLE, "arn", task.inputs.get("taskRoleArn"))
-        allowed = _allowed_resources(_policies_of(graph, roles[0]), "ssmmessages:OpenDataChannel") if roles else set()
+        # ssmmessages has no resource-level permissions: granted on "*" or not at all.
+        allowed = bool(roles) and decide(_policies_of(graph, roles[0]), ECS_EXEC, "*") is Decision.ALLOWED
         if not allowed:
             findings.append(Finding("ecs-exec", task.name, "the task role does not allow ECS Exec (ssmmessages)"))
     return findings
@@ -253,11 +244,11 @@ def task_role_allows_ecs_exec(graph: Graph) -> list[Finding]:
 
 def no_world_open_ingress_except_alb(graph: Graph) -> list[Finding]:
     findings = []
-    alb_groups = {g.id for g in graph.of_type(SECURITY_GROUP) if str(g.inputs.get("name", "")).endswith("-alb")}
-    for group in graph.of_type(SECURITY_GROUP):
+    alb_groups = {g.id for g in of_type(graph, SECURITY_GROUP) if str(g.inputs.get("name", "")).endswith("-alb")}
+    for group in of_type(graph, SECURITY_GROUP):
         if group.inputs.get("ingress"):
             findings.append(Finding("network", group.name, "has inline ingress rules; use separate rule resources"))
-    for rule in graph.of_type(INGRESS_RULE):
+    for rule in of_type(graph, INGRESS_RULE):
         cidr = rule.inputs.get("cidrIpv4") or rule.inputs.get("cidrIpv6")
         if cidr is None:
             continue
@@ -275,7 +266,7 @@ def services_admit_only_the_load_balancer(graph: Graph) -> list[Finding]:
     findings = []
     for service in graph.estate.get("services", []):
         rules = [
-            r for r in graph.of_type(INGRESS_RULE) if r.inputs.get("securityGroupId") == service["security_group_id"]
+            r for r in of_type(graph, INGRESS_RULE) if r.inputs.get("securityGroupId") == service["security_group_id"]
         ]
         if not rules:
             findings.append(Finding("network", service["service_name"], "nothing may reach the service's port"))
@@ -299,7 +290,7 @@ def redis_admits_every_consumer(graph: Graph) -> list[Finding]:
             continue
         admitted = [
             r
-            for r in graph.of_type(INGRESS_RULE)
+            for r in of_type(graph, INGRESS_RULE)
             if r.inputs.get("securityGroupId") == redis["security_group_id"]
             and r.inputs.get("referencedSecurityGroupId") == service["security_group_id"]
             and r.inputs.get("fromPort") == redis["port"] == r.inputs.get("toPort")
@@ -324,8 +315,8 @@ def redis_admits_every_consumer(graph: Graph) -> list[Finding]:
 
 def deployments_are_safe(graph: Graph) -> list[Finding]:
     findings = []
-    alarms = {a.inputs.get("name"): a for a in graph.of_type(METRIC_ALARM)}
-    for service in graph.of_type(ECS_SERVICE):
+    alarms = {a.inputs.get("name"): a for a in of_type(graph, METRIC_ALARM)}
+    for service in of_type(graph, ECS_SERVICE):
         inputs = service.inputs
         breaker = inputs.get("deploymentCircuitBreaker") or {}
         if not (breaker.get("enable") and breaker.get("rollback")):
@@ -376,8 +367,8 @@ def failure_signatures_are_watched(graph: Graph) -> list[Finding]:
     """For every contract signature: a filter on the service's log group, an alarm on
     its metric notifying the alarm topic; deployment-alarm signatures are deployment alarms."""
     findings = []
-    topics = {t.outputs.get("arn") for t in graph.of_type(SNS_TOPIC)}
-    services = {s.inputs.get("name"): s for s in graph.of_type(ECS_SERVICE)}
+    topics = {t.outputs.get("arn") for t in of_type(graph, SNS_TOPIC)}
+    services = {s.inputs.get("name"): s for s in of_type(graph, ECS_SERVICE)}
     for service in graph.estate.get("services", []):
         contract = CONTRACTS[service["key"]]
         log_groups = graph.by_output(LOG_GROUP, "name", service["log_group_name"])
@@ -386,7 +377,9 @@ def failure_signatures_are_watched(graph: Graph) -> list[Finding]:
             continue
         if not log_groups[0].inputs.get("retentionInDays"):
             findings.append(Finding("observability", log_groups[0].name, "keeps logs forever (no retention)"))
-        filters = [f for f in graph.of_type(METRIC_FILTER) if f.inputs.get("logGroupName") == service["log_group_name"]]
+        filters = [
+            f for f in of_type(graph, METRIC_FILTER) if f.inputs.get("logGroupName") == service["log_group_name"]
+        ]
         ecs = services.get(service["service_name"])
         deployment_alarms = set(((ecs.inputs.get("alarms") or {}).get("alarmNames") or []) if ecs else [])
         for signature in contract.error_signatures:
@@ -408,7 +401,7 @@ def failure_signatures_are_watched(graph: Graph) -> list[Finding]:
                 continue
             alarms = [
                 a
-                for a in graph.of_type(METRIC_ALARM)
+                for a in of_type(graph, METRIC_ALARM)
                 if a.inputs.get("metricName") == signature.metric_name
                 and a.inputs.get("namespace") == contract.metric_namespace
             ]

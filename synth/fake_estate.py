@@ -32,12 +32,14 @@ from typing import Any
 
 import boto3
 
+from core.contract import HUGGINGFACE_TOKEN
 from core.estate import OUTPUT_NAME
-from synth.mocks import Registered, world_for
-from synth.program import Run, read_stack_file, run_program
+from core.naming import task_group
+from synth.mocks import of_type
+from synth.program import Run, run_stack
 
 # The secret whose absence caused the incident; the injections use it.
-INCIDENT_SECRET = "HUGGINGFACE_API_KEY"
+INCIDENT_SECRET = HUGGINGFACE_TOKEN.missing_secret
 
 
 @dataclass
@@ -68,11 +70,6 @@ class FakeEstate:
         path.write_text(json.dumps(self.outputs, indent=2) + "\n")
 
 
-def render_stack(stack: str = "development") -> Run:
-    values, secret_keys = read_stack_file(stack)
-    return run_program(values, stack=stack, world=world_for(values), secret_keys=secret_keys)
-
-
 def seed(run: Run, session: boto3.Session | None = None) -> FakeEstate:
     """Create in the current AWS endpoint everything verify looks at, as rendered in `run`."""
     estate = run.outputs
@@ -87,9 +84,6 @@ class _Seeder:
     def __init__(self, fake: FakeEstate, run: Run):
         self.fake, self.run, self.ids = fake, run, fake.ids
         self.estate = run.outputs
-
-    def of_type(self, type_: str) -> list[Registered]:
-        return [r for r in self.run.resources if r.type == type_]
 
     def mapped(self, value: Any) -> Any:
         return _replace_ids(value, self.ids)
@@ -129,7 +123,7 @@ class _Seeder:
 
     def security_groups(self) -> None:
         ec2 = self.fake.client("ec2")
-        for group in self.of_type("aws:ec2/securityGroup:SecurityGroup"):
+        for group in of_type(self.run, "aws:ec2/securityGroup:SecurityGroup"):
             self.ids[group.id] = ec2.create_security_group(
                 GroupName=group.inputs["name"], Description=group.inputs.get("description", group.name), VpcId=self.vpc
             )["GroupId"]
@@ -137,7 +131,7 @@ class _Seeder:
         adopted = set()
         if self.estate.get("redis"):
             adopted.add(self.estate["redis"]["security_group_id"])
-        for rule in self.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"):
+        for rule in of_type(self.run, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"):
             adopted.update(
                 g
                 for g in (rule.inputs.get("securityGroupId"), rule.inputs.get("referencedSecurityGroupId"))
@@ -147,7 +141,7 @@ class _Seeder:
             self.ids[group] = ec2.create_security_group(
                 GroupName=f"adopted-{index}", Description="exists outside the stack", VpcId=self.vpc
             )["GroupId"]
-        for rule in self.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"):
+        for rule in of_type(self.run, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"):
             inputs = rule.inputs
             permission: dict[str, Any] = {
                 "IpProtocol": inputs["ipProtocol"],
@@ -169,13 +163,13 @@ class _Seeder:
 
     def iam(self) -> None:
         iam = self.fake.client("iam")
-        for role in self.of_type("aws:iam/role:Role"):
+        for role in of_type(self.run, "aws:iam/role:Role"):
             created = iam.create_role(
                 RoleName=role.inputs["name"], AssumeRolePolicyDocument=role.inputs["assumeRolePolicy"]
             )
             self.ids[role.outputs["arn"]] = created["Role"]["Arn"]
-        names = {r.id: r.inputs["name"] for r in self.of_type("aws:iam/role:Role")}
-        for policy in self.of_type("aws:iam/rolePolicy:RolePolicy"):
+        names = {r.id: r.inputs["name"] for r in of_type(self.run, "aws:iam/role:Role")}
+        for policy in of_type(self.run, "aws:iam/rolePolicy:RolePolicy"):
             document = self.mapped(policy.inputs["policy"])
             iam.put_role_policy(
                 RoleName=names.get(policy.inputs["role"], policy.inputs["role"]),
@@ -186,14 +180,14 @@ class _Seeder:
     def observability(self) -> None:
         logs, cloudwatch = self.fake.client("logs"), self.fake.client("cloudwatch")
         sns = self.fake.client("sns")
-        for topic in self.of_type("aws:sns/topic:Topic"):
+        for topic in of_type(self.run, "aws:sns/topic:Topic"):
             self.ids[topic.outputs["arn"]] = sns.create_topic(Name=topic.inputs["name"])["TopicArn"]
-        for group in self.of_type("aws:cloudwatch/logGroup:LogGroup"):
+        for group in of_type(self.run, "aws:cloudwatch/logGroup:LogGroup"):
             logs.create_log_group(logGroupName=group.inputs["name"])
             logs.put_retention_policy(
                 logGroupName=group.inputs["name"], retentionInDays=int(group.inputs["retentionInDays"])
             )
-        for metric_filter in self.of_type("aws:cloudwatch/logMetricFilter:LogMetricFilter"):
+        for metric_filter in of_type(self.run, "aws:cloudwatch/logMetricFilter:LogMetricFilter"):
             transformation = metric_filter.inputs["metricTransformation"]
             logs.put_metric_filter(
                 logGroupName=metric_filter.inputs["logGroupName"],
@@ -207,7 +201,7 @@ class _Seeder:
                     }
                 ],
             )
-        for alarm in self.of_type("aws:cloudwatch/metricAlarm:MetricAlarm"):
+        for alarm in of_type(self.run, "aws:cloudwatch/metricAlarm:MetricAlarm"):
             inputs = alarm.inputs
             common = dict(
                 AlarmName=inputs["name"],
@@ -231,7 +225,7 @@ class _Seeder:
 
     def target_groups(self) -> None:
         elbv2 = self.fake.client("elbv2")
-        for group in self.of_type("aws:lb/targetGroup:TargetGroup"):
+        for group in of_type(self.run, "aws:lb/targetGroup:TargetGroup"):
             inputs, check = group.inputs, group.inputs["healthCheck"]
             created = elbv2.create_target_group(
                 Name=inputs["name"],
@@ -252,9 +246,9 @@ class _Seeder:
     def ecs(self) -> None:
         ecs = self.fake.client("ecs")
         ecs.create_cluster(clusterName=self.estate["cluster_name"])
-        for task in self.of_type("aws:ecs/taskDefinition:TaskDefinition"):
+        for task in of_type(self.run, "aws:ecs/taskDefinition:TaskDefinition"):
             self.ids[task.outputs["arn"]] = register_like(ecs, task.inputs, self.ids)
-        for service in self.of_type("aws:ecs/service:Service"):
+        for service in of_type(self.run, "aws:ecs/service:Service"):
             inputs = service.inputs
             network = inputs["networkConfiguration"]
             create_service(
@@ -358,15 +352,22 @@ def create_service(
         },
     )["service"]
     if run_tasks:
-        ecs.run_task(
-            cluster=cluster,
-            taskDefinition=task_definition,
-            count=min(desired, 10),
-            launchType="FARGATE",
-            networkConfiguration=network,
-            group=f"service:{name}",
-        )
+        _run_service_tasks(ecs, cluster, name, task_definition, min(desired, 10), network)
     return service
+
+
+def _run_service_tasks(
+    ecs: Any, cluster: str, service_name: str, task_definition: str, count: int, network: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Tasks as the service would start them (moto's services start none): in the service's task group."""
+    return ecs.run_task(
+        cluster=cluster,
+        taskDefinition=task_definition,
+        count=count,
+        launchType="FARGATE",
+        networkConfiguration=network,
+        group=task_group(service_name),
+    )["tasks"]
 
 
 # --------------------------------------------------------------------------- #
@@ -473,14 +474,9 @@ def rolled_back(fake: FakeEstate) -> None:
     ecs = fake.client("ecs")
     revision = _new_revision(fake)
     config = _service_config(fake)
-    started = ecs.run_task(
-        cluster=fake.estate["cluster_name"],
-        taskDefinition=revision,
-        count=2,
-        launchType="FARGATE",
-        networkConfiguration=config["networkConfiguration"],
-        group=f"service:{fake.api['service_name']}",
-    )["tasks"]
+    started = _run_service_tasks(
+        ecs, fake.estate["cluster_name"], fake.api["service_name"], revision, 2, config["networkConfiguration"]
+    )
     for task in started:
         ecs.stop_task(
             cluster=fake.estate["cluster_name"],
@@ -552,13 +548,8 @@ def old_revision_still_running(fake: FakeEstate) -> None:
     ecs = fake.client("ecs")
     older = _new_revision(fake)
     config = _service_config(fake)
-    ecs.run_task(
-        cluster=fake.estate["cluster_name"],
-        taskDefinition=older,
-        count=1,
-        launchType="FARGATE",
-        networkConfiguration=config["networkConfiguration"],
-        group=f"service:{fake.api['service_name']}",
+    _run_service_tasks(
+        ecs, fake.estate["cluster_name"], fake.api["service_name"], older, 1, config["networkConfiguration"]
     )
 
 
@@ -639,7 +630,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name:<{width}}  {summary}".rstrip())
         return 0
     if args.command == "seed":
-        fake = seed(render_stack(args.stack))
+        fake = seed(run_stack(args.stack))
         ecs = fake.client("ecs")
         names = [s["service_name"] for s in fake.estate["services"]]
         for service in ecs.describe_services(cluster=fake.estate["cluster_name"], services=names)["services"]:

@@ -14,10 +14,13 @@ it to watch the program refuse to start.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import pulumi
+
+from core.naming import PROJECT
 
 
 def _hex(seed: str, length: int) -> str:
@@ -77,6 +80,21 @@ class Registered:
     custom: bool
 
 
+class Recorded(Protocol):
+    """Anything holding a recorded graph: the mocks, a program run (synth/program.py), the checks' Graph."""
+
+    @property
+    def resources(self) -> Sequence[Registered]: ...
+
+
+def of_type(recorded: Recorded, type_: str) -> list[Registered]:
+    """The recorded resources of one type, in the order they were registered.
+
+    The one lookup by type: the mocks, the checks, the fake estate and the tests all use it.
+    """
+    return [r for r in recorded.resources if r.type == type_]
+
+
 def _not_found(what: str, prop: str) -> tuple[dict, list[tuple[str, str]]]:
     """How the engine reports a failed data-source call: a check failure the
     program can catch (a plain exception here would be an RPC crash instead)."""
@@ -91,13 +109,10 @@ class RecordingMocks(pulumi.runtime.Mocks):
 
     # -- queries for tests ---------------------------------------------------
 
-    def of_type(self, type_: str) -> list[Registered]:
-        return [r for r in self.resources if r.type == type_]
-
     def one(self, type_: str, name: str | None = None) -> Registered:
-        found = [r for r in self.of_type(type_) if name is None or r.name == name]
+        found = [r for r in of_type(self, type_) if name is None or r.name == name]
         if len(found) != 1:
-            names = [r.name for r in self.of_type(type_)]
+            names = [r.name for r in of_type(self, type_)]
             raise AssertionError(f"expected one {type_} named {name!r}, found {len(found)} among {names}")
         return found[0]
 
@@ -273,17 +288,18 @@ def world_for(config: dict[str, Any]) -> AdoptedWorld:
     Used by the offline render, which has no AWS to look things up in. It reads
     the raw config leniently: validating it is the program's job.
     """
-    account = str(config.get("hokusai:account_id") or "123456789012")
-    region = str(config.get("aws:region") or "us-east-1")
+    default = AdoptedWorld()
+    account = str(config.get(f"{PROJECT}:account_id") or default.account_id)
+    region = str(config.get("aws:region") or default.region)
     world = AdoptedWorld(account_id=account, region=region)
-    services = config.get("hokusai:services")
+    services = config.get(f"{PROJECT}:services")
     for service in (services or {}).values() if isinstance(services, dict) else ():
         secrets = service.get("secrets") if isinstance(service, dict) else None
         for source in (secrets or {}).values() if isinstance(secrets, dict) else ():
             existing = source.get("existing") if isinstance(source, dict) else None
             if isinstance(existing, str) and (not existing.startswith("arn:") or ":secret:" in existing):
                 world.add_secret(existing)
-    lb = config.get("hokusai:load_balancer")
+    lb = config.get(f"{PROJECT}:load_balancer")
     listener = lb.get("listener_arn") if isinstance(lb, dict) else None
     if isinstance(listener, str) and "listener/app/" in listener:
         lb_name = listener.split("listener/app/", 1)[1].split("/", 1)[0]

@@ -14,11 +14,11 @@ from typing import Any
 
 import pulumi
 
+from core.naming import PROJECT
 from core.stack_file import PROJECT_DIR, StackFileError, read_stack_file  # noqa: F401 (re-exported)
-from synth.mocks import AdoptedWorld, RecordingMocks, Registered
+from synth.mocks import AdoptedWorld, RecordingMocks, Registered, world_for
 
 MAIN = PROJECT_DIR / "__main__.py"
-PROJECT = "hokusai"
 
 
 @dataclass
@@ -52,8 +52,12 @@ def run_program(
     world: AdoptedWorld | None = None,
     secret_keys: Iterable[str] = (),
 ) -> Run:
-    """Run `__main__.py` with `config` (`project:key` -> value) against the mocks."""
-    mocks = RecordingMocks(world)
+    """Run `__main__.py` with `config` (`project:key` -> value) against the mocks.
+
+    `world` is the pretend account; by default one in which everything the config
+    adopts exists (synth.mocks.world_for).
+    """
+    mocks = RecordingMocks(world if world is not None else world_for(dict(config)))
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False)
     pulumi.runtime.set_all_config(as_pulumi_config(config), list(secret_keys))
     captured: dict[str, Any] = {}
@@ -66,3 +70,9 @@ def run_program(
 
     program()
     return Run(mocks=mocks, outputs=captured.get("estate") or {})
+
+
+def run_stack(stack: str) -> Run:
+    """The stack as its `Pulumi.<stack>.yaml` configures it, run against the mocks."""
+    values, secret_keys = read_stack_file(stack)
+    return run_program(values, stack=stack, secret_keys=secret_keys)

@@ -23,15 +23,15 @@ from typing import Any
 
 import pulumi
 
+from core.naming import PROJECT
 from synth.checks import check_graph, register_task_definition_params
 from synth.key_properties import route_values, short_type, table
-from synth.mocks import world_for
-from synth.program import PROJECT_DIR, Run, StackFileError, read_stack_file, run_program
+from synth.mocks import of_type
+from synth.program import PROJECT_DIR, Run, StackFileError, run_stack
 
 
 def render(stack: str) -> tuple[Run, list]:
-    values, secret_keys = read_stack_file(stack)
-    run = run_program(values, stack=stack, world=world_for(values), secret_keys=secret_keys)
+    run = run_stack(stack)
     return run, check_graph(run.resources, run.outputs)
 
 
@@ -62,20 +62,18 @@ def _plain_numbers(value: Any) -> Any:
 def summary(stack: str, run: Run, findings: list) -> str:
     estate = run.outputs
     lines = [
-        f"hokusai {stack}: {len(run.resources)} resources in {estate.get('region')} "
+        f"{PROJECT} {stack}: {len(run.resources)} resources in {estate.get('region')} "
         f"(account {estate.get('account_id')}), cluster {estate.get('cluster_name')}",
     ]
     for service in estate.get("services", []):
         task = next(
             r
-            for r in run.resources
-            if r.type == "aws:ecs/taskDefinition:TaskDefinition" and r.inputs.get("family") == service["task_family"]
+            for r in of_type(run, "aws:ecs/taskDefinition:TaskDefinition")
+            if r.inputs.get("family") == service["task_family"]
         )
         container = register_task_definition_params(task)["containerDefinitions"][0]
         routes = [
-            r
-            for r in run.resources
-            if r.type == "aws:lb/listenerRule:ListenerRule" and r.name.startswith(f"{service['key']}-route-")
+            r for r in of_type(run, "aws:lb/listenerRule:ListenerRule") if r.name.startswith(f"{service['key']}-route-")
         ]
         lines += [
             f"  service {service['service_name']}  (task {service['task_family']}, "
@@ -90,9 +88,8 @@ def summary(stack: str, run: Run, findings: list) -> str:
         gate = next(
             (
                 r
-                for r in run.resources
-                if r.type == "pulumi-python:dynamic:Resource"
-                and r.inputs.get("service_name") == service["service_name"]
+                for r in of_type(run, "pulumi-python:dynamic:Resource")
+                if r.inputs.get("service_name") == service["service_name"]
             ),
             None,
         )

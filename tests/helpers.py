@@ -10,11 +10,12 @@ import json
 from typing import Any
 
 from core.settings import Settings, load_settings
-from core.stack_file import PROJECT_DIR, read_stack_file
-from synth.mocks import AdoptedWorld, Registered, world_for
+from core.stack_file import PROJECT_DIR, read_stack_file, settings_input
+from synth.mocks import AdoptedWorld
+from synth.mocks import of_type as by_type
 from synth.program import Run, run_program
 
-__all__ = ["PROJECT_DIR"]
+__all__ = ["PROJECT_DIR", "by_type"]
 
 DEV_VALUES, DEV_SECRET_KEYS = read_stack_file("development")
 REGION = "us-east-1"
@@ -22,32 +23,21 @@ REGION = "us-east-1"
 
 def hokusai_raw(values: dict[str, Any]) -> dict[str, Any]:
     """`hokusai:` keys with the namespace stripped, as the settings loader takes them."""
-    return {k.split(":", 1)[1]: v for k, v in values.items() if k.startswith("hokusai:")}
+    return settings_input(values, [])["raw"]
 
 
 def load(values: dict[str, Any], stack: str = "development", secret_keys=()) -> Settings:
-    return load_settings(
-        hokusai_raw(values),
-        stack=stack,
-        region=values.get("aws:region"),
-        secret_config_keys=[k.split(":", 1)[1] for k in secret_keys],
-    )
+    return load_settings(**settings_input(values, list(secret_keys)), stack=stack)
 
 
 def run(values: dict[str, Any], world: AdoptedWorld | None = None, secret_keys=(), stack="development") -> Run:
-    return run_program(values, stack=stack, world=world or world_for(values), secret_keys=secret_keys)
+    return run_program(values, stack=stack, world=world, secret_keys=secret_keys)
 
 
 def container(run_: Run, family: str = "hokusai-api-development") -> dict[str, Any]:
-    task = next(
-        r for r in run_.resources if r.type == "aws:ecs/taskDefinition:TaskDefinition" and r.inputs["family"] == family
-    )
+    task = next(r for r in by_type(run_, "aws:ecs/taskDefinition:TaskDefinition") if r.inputs["family"] == family)
     (definition,) = json.loads(task.inputs["containerDefinitions"])
     return definition
-
-
-def by_type(run_: Run, type_: str) -> list[Registered]:
-    return [r for r in run_.resources if r.type == type_]
 
 
 def with_mlflow(values: dict[str, Any]) -> dict[str, Any]:

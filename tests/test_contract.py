@@ -80,6 +80,25 @@ def test_the_huggingface_signature_matches_the_incident_response_body():
     assert not matches(HUGGINGFACE_TOKEN.filter_pattern, "HuggingFace token configured")
 
 
+@pytest.mark.parametrize("signature", SIGNATURES, ids=[s.key for s in SIGNATURES])
+def test_a_signature_with_a_message_watches_for_exactly_that_message(signature):
+    if signature.message:
+        assert matches(signature.filter_pattern, signature.message) and signature.message in signature.sample
+
+
+def test_the_incident_message_is_the_one_the_api_answers_with():
+    """smoke reads it from here; a customer saw exactly this text."""
+    assert HUGGINGFACE_TOKEN.message == "HuggingFace token not configured"
+    assert HUGGINGFACE_TOKEN.message in API.secret("HUGGINGFACE_API_KEY").breaks
+
+
+@pytest.mark.parametrize("contract", CONTRACTS.values(), ids=list(CONTRACTS))
+def test_a_signature_blames_only_a_secret_its_service_declares(contract):
+    for signature in contract.error_signatures:
+        if signature.missing_secret:
+            assert signature.missing_secret in contract.secret_names
+
+
 @pytest.mark.parametrize(
     "line",
     [
@@ -102,3 +121,8 @@ def test_the_5xx_signature_counts_server_errors(line):
 )
 def test_the_5xx_signature_ignores_other_statuses(line):
     assert not matches(HTTP_5XX.filter_pattern, line)
+
+
+def test_a_declared_secret_or_a_credential_like_name_must_be_secret():
+    assert API.must_be_secret("HUGGINGFACE_API_KEY") and API.must_be_secret("SOME_TOKEN")
+    assert not API.must_be_secret("DATABASE_HOST")

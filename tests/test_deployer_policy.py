@@ -8,8 +8,9 @@ Terraform AWS provider) calls to create it, read it back (after create and on
 every refresh), update it and delete it, each with the ARN IAM authorises that
 action against. The tests build a representative ARN of every resource from the
 rendered stack's own names (tests/snapshots/development.json, and a render with
-every optional feature switched on) and ask `core.iam_policy.evaluate` whether
-the policy allows it. A new resource type fails the tests until the mapping (and
+every optional feature switched on) and ask `core.iam_policy.decide` (the
+project's one evaluator, conditions included) whether the policy allows it, in
+the request context the call carries. A new resource type fails the tests until the mapping (and
 so the policy) says what it needs; a permission nothing in the mapping needs
 fails them too.
 
@@ -22,14 +23,13 @@ from __future__ import annotations
 import copy
 import functools
 import json
-import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import pytest
 
-from core.iam_policy import Decision, evaluate
+from core.iam_policy import Decision, decide
 
 ROOT = Path(__file__).resolve().parents[1]
 POLICY = json.loads((ROOT / "docs" / "deployer-policy.json").read_text())
@@ -66,41 +66,6 @@ ECS_SCALING = {"application-autoscaling:service-namespace": "ecs"}
 
 def slr_for(service: str) -> dict[str, str]:
     return {"iam:AWSServiceName": service}
-
-
-def _like(pattern: str, value: str) -> bool:
-    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    return re.fullmatch(regex, value, re.DOTALL) is not None
-
-
-def _conditions_hold(condition: dict[str, Any], context: dict[str, str]) -> bool:
-    """StringEquals / StringLike against the request context; any other operator is
-    taken as not holding, so a condition this test cannot read never passes."""
-    for operator, block in condition.items():
-        if operator not in ("StringEquals", "StringLike"):
-            return False
-        for key, wanted in block.items():
-            value = context.get(key)
-            options = [wanted] if isinstance(wanted, str) else wanted
-            if value is None or not any(
-                (option == value) if operator == "StringEquals" else _like(option, value) for option in options
-            ):
-                return False
-    return True
-
-
-def decide(policy: dict[str, Any], action: str, resource: str, context: dict[str, str] | None = None) -> Decision:
-    """core.iam_policy.evaluate, with conditional statements resolved against `context`."""
-    decision = evaluate([policy], action, resource)
-    if decision is not Decision.CONDITIONAL:
-        return decision
-    statements = []
-    for statement in policy["Statement"]:
-        if "Condition" not in statement:
-            statements.append(statement)
-        elif _conditions_hold(statement["Condition"], context or {}):
-            statements.append({k: v for k, v in statement.items() if k != "Condition"})
-    return evaluate([{"Statement": statements}], action, resource)
 
 
 # --------------------------------------------------------------------------- #

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import json
 import runpy
-from pathlib import Path
 
 import pulumi
 import pytest
 
-from core.stack_file import read_stack_file
+from core.naming import PROJECT
+from core.stack_file import PROJECT_DIR, read_stack_file
 
-PROJECT = Path(__file__).resolve().parent.parent
 ACCOUNT, REGION = "123456789012", "us-east-1"
 
 
@@ -62,12 +61,12 @@ def created():
     values, secret_keys = read_stack_file("development")
     config = {k: json.dumps(v) if isinstance(v, (dict, list)) else str(v) for k, v in values.items()}
     mocks = PlainMocks()
-    pulumi.runtime.set_mocks(mocks, project="hokusai", stack="development", preview=False)
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack="development", preview=False)
     pulumi.runtime.set_all_config(config, secret_keys)
 
     @pulumi.runtime.test
     def program():
-        runpy.run_path(str(PROJECT / "__main__.py"), run_name="__main__")
+        runpy.run_path(str(PROJECT_DIR / "__main__.py"), run_name="__main__")
 
     program()
     return mocks.created

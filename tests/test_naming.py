@@ -1,6 +1,9 @@
 """The estate's names."""
 
+import yaml
+
 from core import naming
+from core.stack_file import PROJECT_DIR
 
 
 def test_the_development_names_follow_the_existing_estate():
@@ -10,6 +13,7 @@ def test_the_development_names_follow_the_existing_estate():
     assert naming.namespace_name("development") == "hokusai-development.local"
     assert naming.discovery_hostname("api", "development") == "api.hokusai-development.local"
     assert naming.ecs_resource_id("api", "development") == "service/hokusai-development/hokusai-api-development"
+    assert naming.task_group("hokusai-api-development") == "service:hokusai-api-development"
 
 
 def test_target_group_names_fit_aws_and_change_only_with_replace_only_properties():
@@ -20,3 +24,8 @@ def test_target_group_names_fit_aws_and_change_only_with_replace_only_properties
     assert name != naming.target_group_name("api", "development", port=8001, vpc_id="vpc-0a1b2c3d4e5f60719")
     long = naming.target_group_name("mlflow", "integration-tests", port=5000, vpc_id="vpc-0a1b2c3d")
     assert len(long) <= naming.TARGET_GROUP_NAME_MAX and not long.startswith("-")
+
+
+def test_the_pulumi_project_is_named_as_the_code_names_it():
+    """Pulumi.yaml cannot import naming.PROJECT: the one other place the name must be written."""
+    assert yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())["name"] == naming.PROJECT

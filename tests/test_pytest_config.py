@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
-PROJECT = Path(__file__).resolve().parent.parent
+from core.stack_file import PROJECT_DIR
 
 
 def test_a_test_that_returns_a_value_fails_under_the_projects_pytest_config(tmp_path):
@@ -24,7 +23,7 @@ def test_a_test_that_returns_a_value_fails_under_the_projects_pytest_config(tmp_
             "-p",
             "no:cacheprovider",
             "-c",
-            str(PROJECT / "pyproject.toml"),
+            str(PROJECT_DIR / "pyproject.toml"),
             "--rootdir",
             str(tmp_path),
             str(tmp_path / "test_returns.py"),

@@ -89,3 +89,12 @@ def test_a_completed_rollout_of_the_declared_revision_succeeds():
     described = service(primary_td=T2)
     described["deployments"][0]["rolloutState"] = "COMPLETED"
     assert rollout.assess(described, T2).succeeded
+
+
+def test_the_primary_deployment_is_the_one_with_status_primary():
+    active = {"status": "ACTIVE", "taskDefinition": T1, "runningCount": 1}
+    primary = {"status": "PRIMARY", "taskDefinition": T2, "runningCount": 0}
+    assert rollout.primary_deployment({"deployments": [active, primary]}) is primary
+    assert rollout.primary_deployment({"deployments": [active]}) is None
+    assert rollout.primary_deployment({"deployments": None}) is None
+    assert rollout.primary_deployment(None) is None

@@ -8,9 +8,7 @@ from tests.helpers import by_type, container, run, with_mlflow
 
 
 def one(result, type_, name=None):
-    found = [r for r in by_type(result, type_) if name is None or r.name == name]
-    assert len(found) == 1, [r.name for r in by_type(result, type_)]
-    return found[0]
+    return result.mocks.one(type_, name)
 
 
 def test_each_contract_secret_reaches_the_container_only_through_secrets(dev_run):

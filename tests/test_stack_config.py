@@ -8,6 +8,7 @@ import pulumi
 import pytest
 from pulumi.runtime import config as runtime_config
 
+from core.naming import PROJECT
 from infra import stack_config
 from synth.program import as_pulumi_config
 from tests.helpers import DEV_VALUES
@@ -21,7 +22,7 @@ def language_host(monkeypatch):
     def give(values, secret_keys=()):
         monkeypatch.setenv("PULUMI_CONFIG", json.dumps(as_pulumi_config(values)))
         monkeypatch.setenv("PULUMI_CONFIG_SECRET_KEYS", json.dumps(list(secret_keys)))
-        pulumi.runtime.set_mocks(_NoMocks(), project="hokusai", stack="development")
+        pulumi.runtime.set_mocks(_NoMocks(), project=PROJECT, stack="development")
 
     yield give
     runtime_config.set_all_config({}, [])

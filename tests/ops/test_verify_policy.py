@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from core.iam_policy import Decision, evaluate
+from core.iam_policy import Decision, decide
 from ops import verify as verify_tool
 from ops.aws import Aws
 from synth.fake_estate import FAILURES
@@ -63,5 +63,5 @@ def test_the_policy_is_read_only():
 
 def test_the_policy_never_allows_reading_a_secret_value():
     secret = "arn:aws:secretsmanager:us-east-1:123456789012:secret:hokusai/development/huggingface/api-key-AbCdEf"
-    assert evaluate([POLICY], "secretsmanager:GetSecretValue", secret) is Decision.DENIED
-    assert evaluate([POLICY], "secretsmanager:DescribeSecret", secret) is Decision.ALLOWED
+    assert decide([POLICY], "secretsmanager:GetSecretValue", secret) is Decision.DENIED
+    assert decide([POLICY], "secretsmanager:DescribeSecret", secret) is Decision.ALLOWED

@@ -90,6 +90,26 @@ def test_a_wildcard_secret_grant_is_found(graph):
     only(findings(graph), "wildcard")
 
 
+def test_a_deny_on_the_execution_role_is_found(graph):
+    """The grant is read with core/iam_policy.py: a Deny beside it takes the secret away."""
+    policy = first(graph[0], "aws:iam/rolePolicy:RolePolicy", "api-roles-execution-policy")
+    document = json.loads(policy.inputs["policy"])
+    document["Statement"].append(
+        {"Sid": "NoHuggingFace", "Effect": "Deny", "Action": "secretsmanager:Get*", "Resource": "*huggingface*"}
+    )
+    policy.inputs["policy"] = json.dumps(document)
+    only(findings(graph), "may not read arn:aws:secretsmanager", "huggingface/api-key", "(denied)")
+
+
+def test_a_grant_under_a_condition_the_check_cannot_evaluate_is_found(graph):
+    policy = first(graph[0], "aws:iam/rolePolicy:RolePolicy", "api-roles-execution-policy")
+    document = json.loads(policy.inputs["policy"])
+    statement = next(s for s in document["Statement"] if s["Sid"] == "ReadDeclaredSecrets")
+    statement["Condition"] = {"StringEquals": {"aws:SourceVpce": "vpce-0a1b2c3d"}}
+    policy.inputs["policy"] = json.dumps(document)
+    only(findings(graph), "cannot tell whether it may read", "aws:SourceVpce")
+
+
 def test_a_task_role_without_ecs_exec_is_found(graph):
     graph[0].remove(first(graph[0], "aws:iam/rolePolicy:RolePolicy", "api-roles-ecs-exec"))
     only(findings(graph), "does not allow ECS Exec")

@@ -7,7 +7,7 @@ import json
 import os
 from pathlib import Path
 
-from synth import render
+from synth import program, render
 from synth.program import read_stack_file
 
 SNAPSHOT = Path(__file__).resolve().parent.parent / "snapshots" / "development.json"
@@ -48,7 +48,7 @@ def test_a_stack_without_a_file_cannot_be_rendered(capsys):
 
 def test_a_bad_config_is_reported_without_a_traceback(tmp_path, monkeypatch, capsys):
     (tmp_path / "Pulumi.broken.yaml").write_text("config:\n  aws:region: us-east-1\n  hokusai:servces: {}\n")
-    monkeypatch.setattr(render, "read_stack_file", lambda stack: read_stack_file(stack, tmp_path))
+    monkeypatch.setattr(program, "read_stack_file", lambda stack: read_stack_file(stack, tmp_path))
     assert render.main(["--stack", "broken", "--out", str(tmp_path / "out.json")]) == 2
     err = capsys.readouterr().err
     assert "did you mean 'services'" in err and "Traceback" not in err
