@@ -63,6 +63,8 @@ def conventional_secret_name(requirement: SecretRequirement) -> str:
 
 def derived_source(requirement: SettingRequirement, contract: ServiceContract) -> str:
     """What the program derives a setting from, in words (see SettingRequirement.derived_from)."""
+    if requirement.derived_from is None:
+        raise ValueError(f"{requirement.env_var} is a plain setting: the program derives it from nothing")
     sources = {
         DerivedFrom.ENVIRONMENT: "the stack name",
         DerivedFrom.CONTAINER_PORT: f"the contract's container port ({contract.container_port})",
