@@ -5,6 +5,7 @@ Never a traceback."""
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable
 from typing import Any
 
 from hypothesis import given
@@ -47,7 +48,7 @@ def paths(node: Any, prefix: tuple = ()) -> list[tuple]:
 ALL_PATHS = paths(DEV_RAW)
 
 
-def assert_well_formed(error: SettingsError, extra_top_keys: set[str] = frozenset()) -> None:
+def assert_well_formed(error: SettingsError, extra_top_keys: Iterable[str] = frozenset()) -> None:
     assert error.problems, "a SettingsError must carry at least one problem"
     for problem in error.problems:
         assert problem.what.strip() and problem.fix.strip()

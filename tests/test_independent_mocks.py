@@ -24,7 +24,7 @@ ACCOUNT, REGION = "123456789012", "us-east-1"
 class PlainMocks(pulumi.runtime.Mocks):
     """Opaque ids, one ARN shape for everything, lookups that find whatever is asked."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.created: list[tuple[str, str, dict]] = []
 
     def new_resource(self, args):
