@@ -27,7 +27,7 @@ HELP_VARIABLES := STACK SERVICE MODEL_ID OUTPUTS BASE_URL ENV_EXAMPLE APP_SRC LO
 PULUMI_INSTALL := https://www.pulumi.com/docs/iac/download-install/
 
 .DEFAULT_GOAL := help
-.PHONY: help synth render test envcheck appcheck docs docs-check preview up repair drift verify smoke \
+.PHONY: help synth render test lint envcheck appcheck docs docs-check preview up repair drift verify smoke \
 	fake-estate fake-estate-reset fake-estate-stop break clean
 
 # --- exit codes: the tool's own, through make ----------------------------------
@@ -41,7 +41,7 @@ PULUMI_INSTALL := https://www.pulumi.com/docs/iac/download-install/
 # line is the tool itself, or exits 2 when it fails, so 1 only ever means
 # findings. Mixed with other goals (`make test docs`) it is plain make, where
 # any failure exits 2. tests/test_makefile.py holds every line to this.
-EXIT_CODE_TARGETS := synth render test envcheck appcheck verify smoke
+EXIT_CODE_TARGETS := synth render test lint envcheck appcheck verify smoke
 MAKE_LETTERS := $(firstword $(MAKEFLAGS))
 MAKE_LETTERS := $(if $(filter -% %=%,$(MAKE_LETTERS)),,$(MAKE_LETTERS))
 ifneq ($(MAKECMDGOALS),)
@@ -106,6 +106,16 @@ render: synth ## the same as synth
 
 test: $(VENV)/.installed ## offline: the test suite
 	$(RUN)@$(PYTHON) -m pytest
+
+# All three run even when one finds something, so one run shows every finding; make
+# exits with the worst of their codes (each is 0 clean, 1 findings, 2 could not check).
+LINT_CHECKS := "ruff check ." "ruff format --check ." "mypy"
+lint: $(VENV)/.installed ## offline: ruff (lint, format check) and mypy (strict on core/), configured in pyproject.toml
+	$(RUN)@worst=0; for check in $(LINT_CHECKS); do \
+		$(PYTHON) -m $$check; code=$$?; \
+		if [ $$code -gt 2 ]; then code=2; fi; \
+		if [ $$code -gt $$worst ]; then worst=$$code; fi; \
+	done; exit $$worst
 
 envcheck: $(VENV)/.installed ## offline: an app's .env.example (ENV_EXAMPLE=) against the contract and the stack
 	$(RUN)@$(PYTHON) -m ops.envcheck $(ENV_EXAMPLE) --service $(SERVICE) --stack $(STACK) $(if $(JSON),--json)
