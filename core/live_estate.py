@@ -708,7 +708,7 @@ def _api_service() -> LiveService:
         image=_fact(
             f"{_ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/hokusai/api:latest",
             _at(API_TASK_DEF, "6"),
-            note=f"{_REVISION_92}; the deploy workflow pushes to the other repository, hokusai-api:<commit>",
+            note=f"{_REVISION_92}; the deploy workflow pushes to the other repository, `hokusai-api:<commit>`",
         ),
         task_cpu=_fact(512, _at(API_TASK_DEF, "149"), _at(API_TASK_DEF, "149", REVISION_73_COMMIT)),
         task_memory=_fact(1024, _at(API_TASK_DEF, "150"), _at(API_TASK_DEF, "150", REVISION_73_COMMIT)),
@@ -1581,7 +1581,7 @@ def _differences() -> tuple[Difference, ...]:
             live="REDIS_URL (and REDIS_HOST, REDIS_PORT) from SSM: a bare host name",
             ours="no REDIS_URL; REDIS_HOST, REDIS_PORT and REDIS_TLS_ENABLED=true as plain settings, "
             "REDIS_AUTH_TOKEN as a secret",
-            why="With REDIS_URL unset, both readers build rediss://:<token>@host:port/0: Settings.redis_url from "
+            why="With REDIS_URL unset, both readers build `rediss://:<token>@host:port/0`: Settings.redis_url from "
             "REDIS_TLS_ENABLED, the auth middleware from the ElastiCache host name. Live, the bare REDIS_URL left "
             "the middleware without its cache. A URL with a scheme would be taken as given by both, without the "
             "token: Redis authentication would silently be off, or the token would have to sit in a plain setting.",
@@ -1676,8 +1676,8 @@ def _differences() -> tuple[Difference, ...]:
         ),
         Difference(
             subject="How a deploy happens",
-            live="the application's workflow copies the latest revision with a new image, then runs update-service "
-            "--force-new-deployment --desired-count 1 and does not fail when the service does not stabilise",
+            live="the application's workflow copies the latest revision with a new image, then runs `update-service "
+            "--force-new-deployment --desired-count 1` and does not fail when the service does not stabilise",
             ours="`pulumi up`, with the deploy gate",
             why="Copying the latest revision carries forward whatever was changed by hand (a secret dropped stays "
             "dropped), resets the task count, and reports success after a rollback. The gate fails the update "
