@@ -116,10 +116,12 @@ appcheck: $(VENV)/.installed ## offline: every env var an app's source (APP_SRC=
 docs: $(VENV)/.installed ## offline: regenerate docs/ENVIRONMENT.md (from the contract) and docs/SETTINGS.md (from the settings declarations)
 	$(PYTHON) -m ops.envdoc --write
 	$(PYTHON) -m core.settings.docs --write
+	$(PYTHON) -m core.live_estate_docs --write
 
 docs-check: $(VENV)/.installed ## offline: fail if docs/ENVIRONMENT.md or docs/SETTINGS.md is stale
 	$(PYTHON) -m ops.envdoc --check
 	$(PYTHON) -m core.settings.docs --check
+	$(PYTHON) -m core.live_estate_docs --check
 
 preview: $(VENV)/.installed ## Pulumi CLI: pulumi preview --diff of STACK
 	pulumi preview --stack $(STACK) --diff
