@@ -1113,8 +1113,13 @@ def _target_groups() -> Mapping[str, TargetGroup]:
     )
 
 
+def _rule(priority: int, path: str, target_group: str, line: str) -> ListenerRule:
+    """One of the rules created by hand on the registry ALB's HTTPS listener on 2025-10-02."""
+    source = _at(HTTPS_RESOLUTION, line)
+    return ListenerRule(priority=_fact(priority, source), paths=_fact((path,), source), target_group=target_group)
+
+
 def _load_balancers() -> Mapping[str, LoadBalancer]:
-    rules = _at(HTTPS_RESOLUTION, "22-25")
     alb_arn = (
         f"$(aws elbv2 describe-load-balancers --names {_REGISTRY_ALB} "
         "--query 'LoadBalancers[0].LoadBalancerArn' --output text)"
@@ -1153,11 +1158,9 @@ def _load_balancers() -> Mapping[str, LoadBalancer]:
                     "--query 'Listeners[?Port==`443`].DefaultActions'",
                 ),
                 https_rules=(
-                    ListenerRule(priority=_fact(50, rules), paths=_fact(("/mlflow/*",), rules), target_group="mlflow"),
-                    ListenerRule(
-                        priority=_fact(105, rules), paths=_fact(("/api/mlflow/*",), rules), target_group="api"
-                    ),
-                    ListenerRule(priority=_fact(110, rules), paths=_fact(("/api/*",), rules), target_group="api"),
+                    _rule(50, "/mlflow/*", "mlflow", line="25"),
+                    _rule(105, "/api/mlflow/*", "api", line="24"),
+                    _rule(110, "/api/*", "api", line="23"),
                 ),
                 security_groups=Placeholder(
                     what=f"{_REGISTRY_ALB}'s security groups",

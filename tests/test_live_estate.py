@@ -38,6 +38,7 @@ from core.live_estate import (
     lookup,
     placeholders,
 )
+from tests.credentials import CREDENTIALS
 
 # --------------------------------------------------------------------------- #
 # Walking every fact, claims of disagreements included
@@ -68,18 +69,6 @@ def all_strings(node: object, path: str = "") -> list[tuple[str, str]]:
 # --------------------------------------------------------------------------- #
 # The invariants
 # --------------------------------------------------------------------------- #
-
-CREDENTIALS = {
-    "Hokusai API key": re.compile(r"hk_(live|test)_[A-Za-z0-9]"),
-    "Hugging Face token": re.compile(r"(?<![A-Za-z0-9])hf_[A-Za-z0-9]{8,}"),
-    "AWS access key id": re.compile(r"(?<![A-Z0-9])(AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])"),
-    # 40 characters of the secret-key alphabet, mixing cases and digits (a 40-hex commit is not one).
-    "AWS secret access key": re.compile(
-        r"(?<![A-Za-z0-9/+])(?=[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+]))(?=[^ ]*[A-Z])(?=[^ ]*[a-z])[A-Za-z0-9/+]{40}"
-    ),
-    # A password in a URL (user:password@): only a <marker> may stand there (&lt; in Markdown).
-    "password in a URL": re.compile(r"://[^/\s:@]*:(?!<|&lt;)[^@\s/]+@"),
-}
 
 
 def credentials_in(estate: LiveEstate) -> list[str]:

@@ -18,7 +18,7 @@ from core.live_estate_docs import (
     citation_text,
     render,
 )
-from tests.test_live_estate import CREDENTIALS
+from tests.credentials import credential_kinds
 
 # --------------------------------------------------------------------------- #
 # Fresh
@@ -134,7 +134,7 @@ def test_a_placeholder_whose_section_is_missing_is_a_dangling_link():
 
 def test_the_document_holds_no_credential():
     text = render()
-    assert [kind for kind, pattern in CREDENTIALS.items() if pattern.search(text)] == []
+    assert credential_kinds(text) == []
 
 
 def test_a_statement_is_prose_and_an_identifier_is_code():
