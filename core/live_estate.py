@@ -398,6 +398,8 @@ class TargetGroup:
 class ListenerRule:
     priority: Fact[int]
     paths: Fact[tuple[str, ...]]
+    # The target group's name, as the record's target group says it (the source describes it in words).
+    forwards_to: Fact[str]
     # Key of LiveEstate.target_groups.
     target_group: str
 
@@ -627,6 +629,11 @@ _DB_PASSWORD_VALUE_FROM = (
 )
 _HF_VALUE_FROM = f"arn:aws:secretsmanager:us-east-1:{_ACCOUNT}:secret:hokusai/development/huggingface/api-key-lxvarZ"
 _REGISTRY_ALB = "hokusai-registry-development"
+# The registry ALB's target groups: name, and how the 2025-10-02 write-up describes each.
+_REGISTRY_TARGET_GROUPS = {
+    "api": ("hokusai-reg-api-development", "Registry API target group"),
+    "mlflow": ("hokusai-reg-mlflow-development", "Registry MLflow target group"),
+}
 
 _REVISION_92 = "revision 92 (dumped 2025-08-12), the latest API task definition dumped anywhere"
 _REVISION_19 = "revision 19 (dumped 2025-08-12), the latest MLflow task definition dumped anywhere"
@@ -1046,7 +1053,7 @@ def _target_groups() -> Mapping[str, TargetGroup]:
         {
             "api": TargetGroup(
                 name=_fact(
-                    "hokusai-reg-api-development",
+                    _REGISTRY_TARGET_GROUPS["api"][0],
                     _at(ROLLBACK_TESTS, "166-172"),
                     _at(ENDPOINT_SUMMARY, "56"),
                     note="the registry ALB's API group, which the 2025-10-02 rules forward to and whose health "
@@ -1075,7 +1082,7 @@ def _target_groups() -> Mapping[str, TargetGroup]:
             ),
             "mlflow": TargetGroup(
                 name=_fact(
-                    "hokusai-reg-mlflow-development",
+                    _REGISTRY_TARGET_GROUPS["mlflow"][0],
                     _at(ENDPOINT_TESTS, "47"),
                     _at(LISTENER_RULES_EXAMPLE, "91"),
                     note="the 'Registry MLflow target group' of the 2025-10-02 rules; named on 2025-08-19",
@@ -1116,7 +1123,18 @@ def _target_groups() -> Mapping[str, TargetGroup]:
 def _rule(priority: int, path: str, target_group: str, line: str) -> ListenerRule:
     """One of the rules created by hand on the registry ALB's HTTPS listener on 2025-10-02."""
     source = _at(HTTPS_RESOLUTION, line)
-    return ListenerRule(priority=_fact(priority, source), paths=_fact((path,), source), target_group=target_group)
+    name, described = _REGISTRY_TARGET_GROUPS[target_group]
+    return ListenerRule(
+        priority=_fact(priority, source),
+        paths=_fact((path,), source),
+        forwards_to=_fact(
+            name,
+            source,
+            note=f"the source says the {described}; see target_groups.{target_group}.name",
+            inferred=True,
+        ),
+        target_group=target_group,
+    )
 
 
 def _load_balancers() -> Mapping[str, LoadBalancer]:

@@ -186,9 +186,12 @@ def dangling_keys(estate: LiveEstate) -> list[str]:
         if service.security_group not in groups:
             found.append(f"services.{key}.security_group: {service.security_group}")
     for key, balancer in estate.load_balancers.items():
-        found += [
-            f"load_balancers.{key}: {r.target_group}" for r in balancer.https_rules if r.target_group not in targets
-        ]
+        for index, rule in enumerate(balancer.https_rules):
+            where = f"load_balancers.{key}.https_rules[{index}]"
+            if rule.target_group not in targets:
+                found.append(f"{where}.target_group: {rule.target_group}")
+            elif targets[rule.target_group].name.value != rule.forwards_to.value:
+                found.append(f"{where}.forwards_to: not the name of target_groups.{rule.target_group}")
     for owner, key in (
         ("redis_rule.group", estate.redis_rule.group),
         ("redis_rule.source_group", estate.redis_rule.source_group),
@@ -393,6 +396,19 @@ def test_an_inference_without_its_explanation_is_found():
 def test_a_key_naming_nothing_is_found():
     estate = replace(LIVE, redis=replace(LIVE.redis, security_group="elasticache"))
     assert dangling_keys(estate) == ["redis.security_group: elasticache"]
+
+
+def test_a_rule_whose_key_and_target_name_disagree_is_found():
+    registry = LIVE.load_balancers["registry"]
+    first = registry.https_rules[0]
+    other = next(key for key in LIVE.target_groups if key != first.target_group)
+    moved = replace(first, target_group=other)
+    estate = replace(
+        LIVE, load_balancers={"registry": replace(registry, https_rules=(moved, *registry.https_rules[1:]))}
+    )
+    assert dangling_keys(estate) == [
+        f"load_balancers.registry.https_rules[0].forwards_to: not the name of target_groups.{other}"
+    ]
 
 
 # --------------------------------------------------------------------------- #
