@@ -123,13 +123,15 @@ envcheck: $(VENV)/.installed ## offline: an app's .env.example (ENV_EXAMPLE=) ag
 appcheck: $(VENV)/.installed ## offline: every env var an app's source (APP_SRC=) reads, against the contract (docs/APPCHECK.md)
 	$(RUN)@$(PYTHON) -m ops.appcheck $(APP_SRC) --service $(SERVICE) --stack $(STACK) $(if $(JSON),--json)
 
-docs: $(VENV)/.installed ## offline: regenerate docs/ENVIRONMENT.md (from the contract) and docs/SETTINGS.md (from the settings declarations)
+docs: $(VENV)/.installed ## offline: regenerate the generated docs (ENVIRONMENT.md, SETTINGS.md, ESTATE.md)
 	$(PYTHON) -m ops.envdoc --write
 	$(PYTHON) -m core.settings.docs --write
+	$(PYTHON) -m core.live_estate_docs --write
 
-docs-check: $(VENV)/.installed ## offline: fail if docs/ENVIRONMENT.md or docs/SETTINGS.md is stale
+docs-check: $(VENV)/.installed ## offline: fail if a generated doc (ENVIRONMENT.md, SETTINGS.md, ESTATE.md) is stale
 	$(PYTHON) -m ops.envdoc --check
 	$(PYTHON) -m core.settings.docs --check
+	$(PYTHON) -m core.live_estate_docs --check
 
 preview: $(VENV)/.installed ## Pulumi CLI: pulumi preview --diff of STACK
 	pulumi preview --stack $(STACK) --diff
