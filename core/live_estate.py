@@ -26,9 +26,11 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, fields, is_dataclass
 from types import MappingProxyType
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
+K = TypeVar("K")
+V = TypeVar("V")
 
 # --------------------------------------------------------------------------- #
 # Citations
@@ -163,7 +165,7 @@ class Disagreement:
     """Sources that say different things about one subject, and which reflects the incident."""
 
     topic: str
-    claims: tuple[Fact, ...]
+    claims: tuple[Fact[Any], ...]
     verdict: str
     why: str
 
@@ -184,7 +186,7 @@ def _fact(value: T, *sources: Citation, note: str = "", inferred: bool = False) 
     return Fact(value=value, sources=tuple(sources), note=note, inferred=inferred)
 
 
-def _frozen(mapping: Mapping) -> Mapping:
+def _frozen(mapping: Mapping[K, V]) -> Mapping[K, V]:
     return MappingProxyType(dict(mapping))
 
 
@@ -554,7 +556,7 @@ class LiveEstate:
 # --------------------------------------------------------------------------- #
 
 
-def entries(node: object, path: str = "") -> Iterator[tuple[str, Fact | Placeholder]]:
+def entries(node: object, path: str = "") -> Iterator[tuple[str, Fact[Any] | Placeholder]]:
     """Every Fact and Placeholder under `node`, with its record path, in declaration order."""
     if isinstance(node, Fact | Placeholder):
         yield path, node
@@ -569,7 +571,7 @@ def entries(node: object, path: str = "") -> Iterator[tuple[str, Fact | Placehol
             yield from entries(value, f"{path}[{index}]")
 
 
-def facts(estate: LiveEstate | None = None) -> list[tuple[str, Fact]]:
+def facts(estate: LiveEstate | None = None) -> list[tuple[str, Fact[Any]]]:
     return [(p, e) for p, e in entries(LIVE if estate is None else estate) if isinstance(e, Fact)]
 
 

@@ -25,6 +25,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import fields
 from pathlib import Path
+from typing import Any
 
 from core.live_estate import (
     INCIDENT,
@@ -126,11 +127,11 @@ def citation_text(citation: Citation) -> str:
     return f"[{_code(str(citation))}]({url})"
 
 
-def _sources(fact: Fact) -> str:
+def _sources(fact: Fact[Any]) -> str:
     return "<br>".join(citation_text(c) for c in fact.sources)
 
 
-def _note(fact: Fact, parent: object) -> str:
+def _note(fact: Fact[Any], parent: object) -> str:
     parts = []
     if isinstance(parent, SecretReference):
         parts.append(secret_parts(parent))

@@ -483,7 +483,7 @@ def test_a_secret_arn_drops_only_the_json_key_selector():
     assert _reference("/team/x").secret_arn == ""
 
 
-def test_the_record_cannot_be_changed_in_place():
+def test_the_record_cannot_be_changed_in_place() -> None:
     with pytest.raises(AttributeError):
         LIVE.cluster.name = Fact("other", ())  # type: ignore[misc]
     with pytest.raises(TypeError):
