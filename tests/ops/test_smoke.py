@@ -12,6 +12,7 @@ import contextlib
 import io
 import json
 import os
+import re
 import socket
 import socketserver
 import threading
@@ -19,6 +20,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from unittest import mock
 
@@ -1326,3 +1328,45 @@ def test_every_judge_gives_a_result_for_any_reply(check, status, body, headers, 
     assert result.check == check and result.status in Status
     assert result.finding and (result.status is Status.OK or result.fix or result.finding.startswith("not run"))
     assert len(result.finding) < 2000
+
+
+# --- the recorded run against the real application --------------------------------------
+
+SMOKE_RECORD = Path(__file__).resolve().parents[2] / "docs" / "SMOKE.md"
+
+
+def recorded_tables(text: str) -> list[str]:
+    """The report tables in docs/SMOKE.md: fenced blocks that start with smoke's table header."""
+    blocks: list[str] = []
+    current: list[str] | None = None
+    for line in text.splitlines():
+        if line.startswith("```"):
+            if current is None:
+                current = []
+            else:
+                blocks.append("\n".join(current))
+                current = None
+        elif current is not None:
+            current.append(line)
+    return [block for block in blocks if block.startswith("check ")]
+
+
+def test_the_recorded_run_shows_every_check_in_every_table():
+    """docs/SMOKE.md must be re-recorded when the checks change: each table lists exactly today's checks."""
+    tables = recorded_tables(SMOKE_RECORD.read_text())
+    assert len(tables) >= 3  # healthy, no token, refused token
+    for table in tables:
+        rows = [line.split()[0] for line in table.splitlines()[1:] if line and not line.startswith(" ")]
+        assert rows[:-1] == list(smoke.CHECKS) and rows[-1] == "smoke"
+
+
+def test_the_recorded_run_holds_no_key():
+    text = SMOKE_RECORD.read_text()
+    assert re.findall(r"hk_[a-z]+_[A-Za-z0-9]{12,}", text) == []
+    assert "<API_KEY>" in text and "a9ef708" in text
+
+
+def test_the_record_checker_notices_a_missing_check():
+    stale = "```\ncheck  status\nhealth  ok  x  y\nsmoke x: passed\n```\n"
+    rows = [line.split()[0] for line in recorded_tables(stale)[0].splitlines()[1:]]
+    assert rows[:-1] != list(smoke.CHECKS)
