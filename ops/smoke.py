@@ -818,12 +818,16 @@ def api_key_from(environ: Mapping[str, str]) -> str:
 def normalise_base_url(raw: str, option: str = "--base-url") -> str:
     """The base URL without a trailing slash; CannotCheck when it is not an http(s) origin (+ path)."""
     text = raw.strip()
-    parts = urllib.parse.urlsplit(text)
+    try:
+        parts = urllib.parse.urlsplit(text)
+        parts.hostname  # noqa: B018 - raises ValueError on a malformed [IPv6] host
+    except ValueError as error:
+        raise CannotCheck(f"{option} {raw!r} is malformed: {error}. Example: {option} https://api.hokus.ai") from None
     problem = ""
     if parts.scheme not in ("http", "https"):
         problem = "it must start with https:// or http://"
-    elif any(ord(ch) <= 32 or ord(ch) == 127 for ch in text):
-        problem = "it contains spaces or control characters"
+    elif any(ord(ch) <= 32 or ord(ch) >= 127 for ch in text):
+        problem = "it contains spaces, control or non-ASCII characters (percent-encode them; punycode a host)"
     elif not parts.hostname:
         problem = "it has no host name"
     elif parts.username or parts.password:
@@ -845,8 +849,8 @@ def mlflow_path_from(raw: str) -> str:
     problem = ""
     if not raw.startswith("/") or raw.startswith("//"):
         problem = "it must be a path starting with a single /"
-    elif any(ord(ch) <= 32 or ord(ch) == 127 for ch in raw):
-        problem = "it contains spaces or control characters"
+    elif any(ord(ch) <= 32 or ord(ch) >= 127 for ch in raw):
+        problem = "it contains spaces, control or non-ASCII characters (percent-encode them)"
     elif "#" in raw:
         problem = "it must not have a fragment"
     elif len(raw) > 2000:

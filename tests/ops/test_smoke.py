@@ -17,6 +17,7 @@ import socket
 import socketserver
 import threading
 import time
+import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -666,12 +667,34 @@ def test_a_malformed_base_url_cannot_be_checked(raw):
         smoke.normalise_base_url(raw)
 
 
+@given(st.text(max_size=60) | st.builds(lambda tail: "http://" + tail, st.text(max_size=40)))
+def test_any_base_url_is_accepted_as_an_origin_or_refused_with_a_message(raw):
+    """No text makes normalise_base_url raise anything but CannotCheck (urlsplit itself raises ValueError
+    on a malformed [IPv6] host); what it accepts is an ASCII http(s) URL without query or credentials."""
+    try:
+        url = smoke.normalise_base_url(raw)
+    except CannotCheck as error:
+        assert "is malformed" in str(error)
+        return
+    parts = urllib.parse.urlsplit(url)
+    assert parts.scheme in ("http", "https") and parts.hostname and url.isascii()
+    assert not (parts.query or parts.fragment or parts.username)
+
+
+@pytest.mark.parametrize("raw", ["http://[::1", "http://[zz]/", "https://api.hokus.ai/ü", "https://bücher.example"])
+def test_a_base_url_urlsplit_chokes_on_is_refused_not_raised(raw):
+    with pytest.raises(CannotCheck, match="malformed"):
+        smoke.normalise_base_url(raw)
+
+
 def test_a_base_url_loses_its_trailing_slash_but_keeps_a_path_prefix():
     assert smoke.normalise_base_url("https://api.hokus.ai/") == "https://api.hokus.ai"
     assert smoke.normalise_base_url(" http://alb.example.test:8080/hokusai/ ") == "http://alb.example.test:8080/hokusai"
 
 
-@pytest.mark.parametrize("raw", ["api/mlflow", "//evil.example/x", "/a b", "/x#frag", "/" + "a" * 2001, "/\n"])
+@pytest.mark.parametrize(
+    "raw", ["api/mlflow", "//evil.example/x", "/a b", "/x#frag", "/" + "a" * 2001, "/\n", "/experiments/ü"]
+)
 def test_a_malformed_mlflow_path_cannot_be_checked(raw):
     with pytest.raises(CannotCheck, match="--mlflow-path"):
         smoke.mlflow_path_from(raw)
