@@ -149,7 +149,7 @@ verify: $(VENV)/.installed ## live: the estate against the stack (OUTPUTS=file, 
 	$(RUN)@$(PYTHON) -m ops.verify --stack $(STACK) $(if $(OUTPUTS),--outputs $(OUTPUTS)) $(if $(LOGS),--logs) $(if $(JSON),--json)
 
 smoke: $(VENV)/.installed ## live: HTTP checks of the API at BASE_URL (key from $HOKUSAI_API_KEY only; MODEL_ID=21)
-	$(RUN)@$(PYTHON) -m ops.smoke --base-url $(BASE_URL) --model-id $(MODEL_ID) $(if $(JSON),--json)
+	$(RUN)@$(PYTHON) -m ops.smoke --base-url $(BASE_URL) --model-id $(MODEL_ID) --stack $(STACK) $(if $(JSON),--json)
 
 fake-estate: $(VENV)/.installed ## offline: moto_server on 127.0.0.1:MOTO_PORT holding a copy of the stack (again: reseeds it)
 	@$(PYTHON) -m synth.fake_server --dir $(FAKE_DIR) start --port $(MOTO_PORT) --stack $(STACK)
