@@ -54,6 +54,7 @@ Exit codes (ops/report.py):
 from __future__ import annotations
 
 import argparse
+import functools
 import ipaddress
 import json
 import math
@@ -1050,7 +1051,9 @@ def plan(client: Client, settings: Settings) -> list[Step]:
             Step(
                 f"predict.{auth.value}",
                 predict_url,
-                lambda auth=auth: judge_prediction(predict(auth, settings.payload), auth, settings.model_id, estate),
+                functools.partial(
+                    lambda a: judge_prediction(predict(a, settings.payload), a, settings.model_id, estate), auth
+                ),
             )
             for auth in (Auth.X_API_KEY, Auth.BEARER)
         ),

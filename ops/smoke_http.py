@@ -207,7 +207,12 @@ class Client:
         try:
             sock.settimeout(self._time_left(deadline))  # sendall: a total limit, not per chunk
             connection.request(method, target, body=data, headers=headers)
-            response = http.client.HTTPResponse(_DeadlineSocket(sock, deadline, self._clock), method=method)
+            # HTTPResponse only calls makefile() on what it is given; the wrapper's makefile
+            # enforces the deadline on every read (typeshed asks for a real socket).
+            response = http.client.HTTPResponse(
+                _DeadlineSocket(sock, deadline, self._clock),  # type: ignore[arg-type]
+                method=method,
+            )
             try:
                 response.begin()
                 body, oversize, why = self._read_body(response)

@@ -99,7 +99,7 @@ class FakeApi(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self._handle("POST")
 
-    def _handle(self, method: str) -> None:
+    def _handle(self, method: str) -> bool | None:
         behaviour = self.server.behaviour
         length = int(self.headers.get("Content-Length") or 0)
         body = json.loads(self.rfile.read(length)) if length else None
@@ -128,7 +128,7 @@ class FakeApi(BaseHTTPRequestHandler):
                 return self._reply(behaviour.mlflow_status, {"experiments": [{"experiment_id": "0"}]})
         return self._reply(404, {"detail": "Not Found"})
 
-    def _auth_refusal(self) -> None | bool:
+    def _auth_refusal(self) -> bool | None:
         """The auth middleware: the 401 the real one sends, or None to let the request through."""
         behaviour = self.server.behaviour
         if not behaviour.auth_enforced:
@@ -142,7 +142,7 @@ class FakeApi(BaseHTTPRequestHandler):
             return self._reply(401, {"detail": "Invalid or expired API key"})
         return None
 
-    def _predict(self, behaviour: Behaviour, body: Any) -> None:
+    def _predict(self, behaviour: Behaviour, body: Any) -> bool | None:
         if behaviour.predict_delay_s:
             time.sleep(behaviour.predict_delay_s)
         if (refused := self._auth_refusal()) is not None:
