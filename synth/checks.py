@@ -7,7 +7,7 @@ and prove each can fail by breaking the program on purpose.
 
 These check what `pulumi preview` cannot: JSON blobs (container definitions,
 IAM policies) and relations between resources (a secret referenced but not
-granted, a Redis consumer without its rule, an alarm wired to nothing).
+granted, a dependency's consumer without its rule, an alarm wired to nothing).
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ from typing import Any
 import botocore.session
 from botocore.validate import ParamValidator
 
-from core.arns import parse_arn
-from core.contract import CONTRACTS, ServiceContract
+from core.contract import CONTRACTS, HTTPS_PORT, ServiceContract
 from core.documents import READ_SECRET_ACTION
 from core.iam_policy import Decision, decide, evaluate, resources_granted
+from core.value_from import SecretValueFrom
 from synth.mocks import Registered, of_type
 
 TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
@@ -34,6 +34,7 @@ ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 ROLE_POLICY_ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
 INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+EGRESS_RULE = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
 TARGET_GROUP = "aws:lb/targetGroup:TargetGroup"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 METRIC_FILTER = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
@@ -154,26 +155,29 @@ def secrets_only_through_secrets_list(graph: Graph) -> list[Finding]:
                         f"{requirement.env_var} is not in the container's secrets: {requirement.breaks}",
                     )
                 )
-            elif not _is_secret_arn(value_from):
+            elif SecretValueFrom.parse(value_from) is None:
                 findings.append(
                     Finding(
                         "secrets",
                         task.name,
-                        f"{requirement.env_var} valueFrom {value_from!r} is not a Secrets Manager ARN",
+                        f"{requirement.env_var} valueFrom {value_from!r} is not a Secrets Manager ARN "
+                        "(optionally followed by :<json-key>:<version-stage>:<version-id>)",
                     )
                 )
         for name in sorted(environment):
             if name in secrets or contract.must_be_secret(name):
                 findings.append(Finding("secrets", task.name, f"{name} is in plain environment"))
-        for setting in contract.settings:
-            if setting.env_var not in environment:
-                findings.append(Finding("settings", task.name, f"required setting {setting.env_var} is not set"))
+        for env_var in contract.setting_names:
+            if env_var not in environment:
+                findings.append(Finding("settings", task.name, f"required setting {env_var} is not set"))
     return findings
 
 
-def _is_secret_arn(value: str) -> bool:
-    arn = parse_arn(value)
-    return arn is not None and arn.service == "secretsmanager" and arn.resource.startswith("secret:")
+def _secret_arn(value_from: Any) -> Any:
+    """The secret a `valueFrom` reads (what the grant must cover); the text itself when it is no
+    Secrets Manager reference, which the grant then cannot cover either."""
+    parsed = SecretValueFrom.parse(value_from)
+    return parsed.secret_arn if parsed else value_from
 
 
 # --------------------------------------------------------------------------- #
@@ -193,7 +197,8 @@ def execution_role_reads_exactly_its_secrets(graph: Graph) -> list[Finding]:
     """The execution role may read every secret the task references, and nothing else."""
     findings = []
     for task, _contract, container in graph.task_definitions():
-        referenced = {s.get("valueFrom") for s in container.get("secrets") or []}
+        # The grant is on the secret, whatever JSON key or version of it the task reads.
+        referenced = {_secret_arn(s.get("valueFrom")) for s in container.get("secrets") or []}
         roles = graph.by_output(ROLE, "arn", task.inputs.get("executionRoleArn"))
         if len(roles) != 1:
             findings.append(Finding("iam", task.name, "its execution role is not declared by the stack"))
@@ -278,31 +283,118 @@ def services_admit_only_the_load_balancer(graph: Graph) -> list[Finding]:
     return findings
 
 
-def redis_admits_every_consumer(graph: Graph) -> list[Finding]:
-    """Every service whose contract uses Redis is admitted into the Redis SG on the Redis port."""
+def dependencies_admit_every_consumer(graph: Graph) -> list[Finding]:
+    """Every service is admitted into the group of each dependency its contract names, on the
+    dependency's port, by reference, and may leave its own group for it; so is every extra consumer.
+    A consumer without its rule is the incident's second failure (`redis_from_data_pipeline_ecs`)."""
     findings = []
-    redis = graph.estate.get("redis")
+    dependencies = {d["name"]: d for d in graph.estate.get("dependencies", [])}
     for service in graph.estate.get("services", []):
-        if not CONTRACTS[service["key"]].uses_redis:
-            continue
-        if not redis:
-            findings.append(Finding("redis", service["service_name"], "uses Redis but the stack declares no Redis"))
-            continue
-        admitted = [
-            r
-            for r in of_type(graph, INGRESS_RULE)
-            if r.inputs.get("securityGroupId") == redis["security_group_id"]
-            and r.inputs.get("referencedSecurityGroupId") == service["security_group_id"]
-            and r.inputs.get("fromPort") == redis["port"] == r.inputs.get("toPort")
-            and r.inputs.get("ipProtocol") == "tcp"
-        ]
-        if not admitted:
+        for name in CONTRACTS[service["key"]].dependency_names:
+            dependency = dependencies.get(name)
+            if dependency is None:
+                findings.append(
+                    Finding(
+                        "dependencies", service["service_name"], f"reaches {name}, which the stack does not describe"
+                    )
+                )
+                continue
+            if dependency["security_group_id"] is None:
+                continue  # reached over HTTPS, which its egress allows (service_egress_is_narrow)
+            if not _admits(graph, dependency, service["security_group_id"]):
+                findings.append(
+                    Finding(
+                        "dependencies",
+                        service["service_name"],
+                        f"reaches {name} but no rule admits its security group into {dependency['security_group_id']} "
+                        f"on {dependency['port']} (the missing redis_from_data_pipeline_ecs of the incident)",
+                    )
+                )
+            if not _lets_out(graph, service["security_group_id"], dependency):
+                findings.append(
+                    Finding(
+                        "dependencies",
+                        service["service_name"],
+                        f"reaches {name} but its security group lets nothing out to {dependency['security_group_id']} "
+                        f"on {dependency['port']}",
+                    )
+                )
+    for dependency in dependencies.values():
+        for label, group in sorted(dependency["consumer_security_group_ids"].items()):
+            if dependency["security_group_id"] is not None and not _admits(graph, dependency, group):
+                findings.append(
+                    Finding(
+                        "dependencies",
+                        f"{dependency['name']}-from-{label}",
+                        f"{label} is a consumer of {dependency['name']}, but no rule admits {group} into "
+                        f"{dependency['security_group_id']} on {dependency['port']}",
+                    )
+                )
+    return findings
+
+
+def _admits(graph: Graph, dependency: Mapping[str, Any], consumer_group: str) -> bool:
+    return any(
+        rule.inputs.get("securityGroupId") == dependency["security_group_id"]
+        and rule.inputs.get("referencedSecurityGroupId") == consumer_group
+        and rule.inputs.get("ipProtocol") == "tcp"
+        and rule.inputs.get("fromPort") == dependency["port"] == rule.inputs.get("toPort")
+        for rule in of_type(graph, INGRESS_RULE)
+    )
+
+
+def _lets_out(graph: Graph, service_group: str, dependency: Mapping[str, Any]) -> bool:
+    return any(
+        rule.inputs.get("securityGroupId") == service_group
+        and rule.inputs.get("referencedSecurityGroupId") == dependency["security_group_id"]
+        and rule.inputs.get("ipProtocol") == "tcp"
+        and rule.inputs.get("fromPort") == dependency["port"] == rule.inputs.get("toPort")
+        for rule in of_type(graph, EGRESS_RULE)
+    )
+
+
+def service_egress_is_narrow(graph: Graph) -> list[Finding]:
+    """A service's tasks may leave for HTTPS (443) anywhere and for their dependencies' groups on
+    their ports, nothing else: not every port of every address, as the old estate's groups allowed."""
+    findings = []
+    dependencies = {d["name"]: d for d in graph.estate.get("dependencies", [])}
+    for service in graph.estate.get("services", []):
+        reached = {
+            (dependencies[name]["security_group_id"], dependencies[name]["port"])
+            for name in CONTRACTS[service["key"]].dependency_names
+            if name in dependencies and dependencies[name]["security_group_id"] is not None
+        }
+        https = False
+        for rule in of_type(graph, EGRESS_RULE):
+            inputs = rule.inputs
+            if inputs.get("securityGroupId") != service["security_group_id"]:
+                continue
+            ports = (inputs.get("fromPort"), inputs.get("toPort"))
+            tcp = inputs.get("ipProtocol") == "tcp"
+            cidr = inputs.get("cidrIpv4") or inputs.get("cidrIpv6")
+            peer = inputs.get("referencedSecurityGroupId")
+            if cidr is not None and tcp and ports == (HTTPS_PORT, HTTPS_PORT):
+                https = https or cidr in WORLD
+            elif peer is not None and tcp and ports[0] == ports[1] and (peer, ports[0]) in reached:
+                continue
+            else:
+                where = cidr or peer or "a prefix list"
+                what = "every port" if not tcp else f"ports {ports[0]}-{ports[1]}"
+                findings.append(
+                    Finding(
+                        "network",
+                        rule.name,
+                        f"lets {service['service_name']} out to {where} on {what}: only HTTPS ({HTTPS_PORT}) to any "
+                        "address, and each dependency's group on its port, may leave",
+                    )
+                )
+        if not https:
             findings.append(
                 Finding(
-                    "redis",
+                    "network",
                     service["service_name"],
-                    f"uses Redis but no rule admits its security group into {redis['security_group_id']} "
-                    f"on {redis['port']} (the missing redis_from_data_pipeline_ecs of the incident)",
+                    f"its tasks may not reach HTTPS ({HTTPS_PORT}) at any address: image pulls, secrets, logs and "
+                    "Hugging Face all fail",
                 )
             )
     return findings
@@ -429,7 +521,8 @@ CHECKS: tuple[Callable[[Graph], list[Finding]], ...] = (
     task_role_allows_ecs_exec,
     no_world_open_ingress_except_alb,
     services_admit_only_the_load_balancer,
-    redis_admits_every_consumer,
+    dependencies_admit_every_consumer,
+    service_egress_is_narrow,
     deployments_are_safe,
     target_groups_are_tuned,
     failure_signatures_are_watched,

@@ -6,7 +6,7 @@ import copy
 
 import pytest
 
-from core.estate import Estate, EstateError, MetricFilterEstate, RedisEstate, output_of
+from core.estate import DependencyEstate, Estate, EstateError, MetricFilterEstate, output_of
 
 
 def test_the_rendered_outputs_read_back_as_an_estate(dev_run):
@@ -18,7 +18,15 @@ def test_the_rendered_outputs_read_back_as_an_estate(dev_run):
         8001,
     )
     assert api.metric_filters[0].metric_name == "HuggingFaceTokenError"
-    assert estate.redis.consumer_security_group_ids == {"api": api.security_group_id}
+    for dependency in estate.dependencies:
+        consumers = dependency.consumer_security_group_ids
+        # Each service reaching a dependency with a group is among its consumers, by its own group.
+        assert all(
+            consumers.get(s.key) == s.security_group_id
+            for s in estate.services
+            if dependency.name in s.dependencies and dependency.security_group_id
+        )
+    assert {d.name for d in estate.dependencies} >= set(api.dependencies)
     assert Estate.from_outputs(dev_run.outputs) == estate  # the bare `estate` value too
 
 
@@ -47,8 +55,10 @@ def test_the_program_writes_each_level_in_the_dataclass_order_with_json_containe
         pass
 
     group = Opaque()
-    written = output_of(RedisEstate, port=6379, consumer_security_group_ids={"api": group}, security_group_id="sg-1")
-    assert list(written) == ["security_group_id", "port", "consumer_security_group_ids"]
+    written = output_of(
+        DependencyEstate, port=6379, consumer_security_group_ids={"api": group}, security_group_id="sg-1", name="redis"
+    )
+    assert list(written) == ["name", "security_group_id", "port", "consumer_security_group_ids"]
     assert written["consumer_security_group_ids"] == {"api": group}
     filters = output_of(MetricFilterEstate, name="n", pattern="p", metric_name=("m",), metric_namespace="ns")
     assert filters["metric_name"] == ["m"]
@@ -69,3 +79,15 @@ def test_the_program_cannot_write_an_output_the_live_tools_would_not_read(values
     with pytest.raises(TypeError) as raised:
         output_of(MetricFilterEstate, **values)
     assert str(raised.value) == said
+
+
+def test_a_malformed_dependency_list_is_refused(dev_run):
+    outputs = copy.deepcopy(dev_run.outputs)
+    outputs["dependencies"] = {"redis": {}}
+    with pytest.raises(EstateError, match="estate.dependencies is malformed"):
+        Estate.from_outputs(outputs)
+
+
+def test_a_services_dependencies_are_names(dev_run):
+    estate = Estate.from_outputs(dev_run.outputs)
+    assert all(isinstance(name, str) for service in estate.services for name in service.dependencies)
