@@ -28,7 +28,7 @@ def grant_results(declared, *statements):
         task_definitions={declared.task_definition_arn: {"containerDefinitions": [container]}},
         execution_role_policies=[{"Version": "2012-10-17", "Statement": list(statements)}],
     )
-    world = Snapshot(services={"api": snap}, secrets={}, alarms={}, redis_rules=None)
+    world = Snapshot(services={"api": snap}, secrets={}, alarms={}, security_group_rules=None)
     return [r for r in check_secrets(declared, CONTRACTS["api"], snap, world) if r.check == "iam.grant"]
 
 
