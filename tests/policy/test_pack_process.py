@@ -62,8 +62,10 @@ def analyzer(tmp_path_factory) -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
 
 def read_port(process: subprocess.Popen) -> int:
     """The first line the pack prints is its port (what the CLI reads); it must come in time."""
+    assert process.stdout is not None and process.stderr is not None
+    stdout = process.stdout
     line: list[str] = []
-    reader = threading.Thread(target=lambda: line.append(process.stdout.readline()), daemon=True)
+    reader = threading.Thread(target=lambda: line.append(stdout.readline()), daemon=True)
     reader.start()
     reader.join(START_TIMEOUT_S)
     if not line or not line[0].strip().isdigit():
