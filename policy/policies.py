@@ -38,7 +38,7 @@ def validate_with(invariant: Invariant) -> StackValidation:
     def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
         try:
             findings = invariant.check(Graph(records_of(args.resources)))
-        except Exception as error:  # noqa: BLE001 (any bug must be a violation, not a crashed preview)
+        except Exception as error:  # a bug in a check is a violation to read, not a crashed preview
             report_violation(
                 f"the check could not run ({type(error).__name__}: {error}); run `make synth` to see the invariant "
                 "on the rendered stack, and fix the check",
