@@ -20,7 +20,7 @@ Pure: no Pulumi, no boto3.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -275,7 +275,3 @@ def _family_of(task_definition: object) -> str | None:
     if not isinstance(task_definition, str):
         return None
     return task_definition.rsplit("/", 1)[-1].rsplit(":", 1)[0]
-
-
-def groups_text(groups: Sequence[Any]) -> str:
-    return ", ".join(str(g) for g in groups)
