@@ -70,7 +70,7 @@ def test_a_consumers_rule_removed_or_weakened_is_found(request, run_name, how):
         else:
             INGRESS_BREAKS[how](target.inputs)
         found = findings(resources, result.outputs)
-        expected = f"{service['service_name']}: reaches {dependency['name']} but no rule admits its security group"
+        expected = f"{service['key']}-service: reaches {dependency['name']} but no rule admits its security group"
         assert any(expected in f and "redis_from_data_pipeline_ecs" in f for f in found), (how, found)
 
 
@@ -122,8 +122,8 @@ def test_an_open_egress_is_found(dev_run, change, expected):
         resources = copy.deepcopy(dev_run.resources)
         change(rule(resources, EGRESS, f"{service['key']}-egress").inputs)
         found = findings(resources, dev_run.outputs)
-        assert any(f"lets {service['service_name']} out to 0.0.0.0/0 {expected}" in f for f in found), found
-        assert any(f"{service['service_name']}: its tasks may not reach HTTPS" in f for f in found), found
+        assert any(f"lets {service['key']}-service out to 0.0.0.0/0 {expected}" in f for f in found), found
+        assert any(f"{service['key']}-service: its tasks may not reach HTTPS" in f for f in found), found
 
 
 def test_a_service_without_https_out_is_found(dev_run):
@@ -139,7 +139,7 @@ def test_an_egress_to_a_group_that_is_no_dependency_is_found(dev_run):
     stray.inputs["referencedSecurityGroupId"] = "sg-0f1e2d3c4b5a69788"
     resources.append(stray)
     assert any(
-        "hand-made-egress: lets hokusai-api-development out to sg-0f1e2d3c4b5a69788" in f
+        "hand-made-egress: lets api-service out to sg-0f1e2d3c4b5a69788" in f
         for f in findings(resources, dev_run.outputs)
     )
 
