@@ -204,7 +204,7 @@ def check_task_definition(
                 f"{REPAIR}: the program always declares it; if {subject} is not the declared revision, "
                 "the service runs an old one",
             )
-        elif expected and actual != expected and not expected.startswith(actual):
+        elif expected and actual != expected:
             yield fail(
                 "taskdef.secret",
                 subject,
