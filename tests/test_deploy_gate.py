@@ -105,10 +105,14 @@ def test_a_rolled_back_deployment_fails_the_gate_naming_why(fake):
     assert "RUNBOOK.md" in message
 
 
-def test_a_stale_service_fails_the_gate(fake):
+def test_a_stale_service_fails_the_gate_once_the_timeout_passes(fake):
+    """Stale may be a deployment not started yet, so the gate waits; at its deadline it fails."""
     FAILURES["stale-revision"](fake)
-    with pytest.raises(Exception, match="runs hokusai-api-development:1, not the declared hokusai-api-development:2"):
-        DeployGateProvider().update("hokusai-api-development", {}, gate_props(fake))
+    with pytest.raises(
+        Exception,
+        match="timed out after 0 s: the service runs hokusai-api-development:1, not the declared hokusai-api-development:2",
+    ):
+        DeployGateProvider().update("hokusai-api-development", {}, gate_props(fake, timeout_seconds=0))
 
 
 def test_a_deployment_that_does_not_settle_in_time_fails_the_gate(fake):
