@@ -71,7 +71,11 @@ def test_a_healthy_copy_of_the_development_estate_passes(fake, tmp_path, boto_se
         "logs.filter",
         "alarms.state",
     } <= checks
-    assert report.notes == [f"{aws.call_count} AWS API calls for 1 service(s)"]
+    (api,) = fake.estate["services"]
+    assert report.notes == [
+        f"{aws.call_count} AWS API calls for 1 service(s)",
+        f"dashboard api: {api['dashboard_url']}",
+    ]
 
 
 def test_the_verifier_never_reads_a_secret_value(fake, tmp_path, boto_session):
