@@ -6,6 +6,7 @@ import copy
 
 import pytest
 
+from core import dataclass_reader
 from core.estate import Estate, EstateError, MetricFilterEstate, RedisEstate, output_of
 
 
@@ -37,7 +38,7 @@ def test_a_missing_field_is_named(dev_run):
 def test_a_malformed_service_list_is_refused(dev_run):
     outputs = copy.deepcopy(dev_run.outputs)
     outputs["services"] = ["api"]
-    with pytest.raises(EstateError, match="malformed"):
+    with pytest.raises(EstateError, match=r'estate.services\[0\]: expected an object, got the text "api"'):
         Estate.from_outputs(outputs)
 
 
@@ -69,3 +70,70 @@ def test_the_program_cannot_write_an_output_the_live_tools_would_not_read(values
     with pytest.raises(TypeError) as raised:
         output_of(MetricFilterEstate, **values)
     assert str(raised.value) == said
+
+
+def leaf_paths(node, prefix=()):
+    """Every path into the outputs, to a value of any kind (lists and objects included)."""
+    if isinstance(node, dict):
+        for key, child in node.items():
+            yield prefix + (key,)
+            yield from leaf_paths(child, prefix + (key,))
+    elif isinstance(node, list):
+        for index, child in enumerate(node):
+            yield prefix + (index,)
+            yield from leaf_paths(child, prefix + (index,))
+
+
+def written(path) -> str:
+    return "estate" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path)
+
+
+def replaced(outputs, path, value):
+    changed = copy.deepcopy(outputs)
+    node = changed
+    for step in path[:-1]:
+        node = node[step]
+    node[path[-1]] = value
+    return changed
+
+
+def test_every_field_of_every_service_is_type_checked_at_the_boundary(dev_run):
+    """Each value of the rendered outputs, replaced by a value of another JSON type, is
+    refused naming its path: derived from the dataclasses, so a new field is covered too."""
+    outputs = dev_run.outputs
+    paths = list(leaf_paths(outputs))
+    assert paths
+    for path in paths:
+        current = copy.deepcopy(outputs)
+        for step in path:
+            current = current[step]
+        for wrong in (None, True, 7, "text", [], {}):
+            if type(wrong) is type(current) or (current is None and wrong is None):
+                continue
+            if isinstance(current, list) and wrong == [] or isinstance(current, dict) and wrong == {}:
+                continue
+            try:
+                Estate.from_outputs(replaced(outputs, path, wrong))
+            except EstateError as error:
+                assert written(path) in str(error), (path, wrong, str(error))
+            else:
+                # Only null where the dataclass allows it (`X | None`) may pass.
+                assert wrong is None, (path, wrong)
+
+
+def test_every_field_type_of_the_estate_can_be_checked():
+    dataclass_reader.reader_for(Estate)  # TypeError names a field type the reader does not know
+
+
+def test_outputs_without_services_are_refused(dev_run):
+    outputs = copy.deepcopy(dev_run.outputs)
+    outputs["services"] = []
+    with pytest.raises(EstateError, match="estate.services is empty"):
+        Estate.from_outputs(outputs)
+
+
+def test_a_service_named_twice_is_refused(dev_run):
+    outputs = copy.deepcopy(dev_run.outputs)
+    outputs["services"] = outputs["services"] * 2
+    with pytest.raises(EstateError, match="names api more than once"):
+        Estate.from_outputs(outputs)

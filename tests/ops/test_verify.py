@@ -106,7 +106,7 @@ def test_the_command_line_prints_json_and_a_step_summary(fake, tmp_path, monkeyp
 
 def test_missing_outputs_cannot_be_checked(tmp_path, capsys):
     assert verify_tool.main(["--stack", "development", "--outputs", str(tmp_path / "nope.json")]) == 2
-    assert "cannot read the stack outputs file" in capsys.readouterr().err
+    assert "nope.json does not exist: pass the path of the stack outputs file" in capsys.readouterr().err
 
 
 def test_outputs_of_another_stack_are_refused(fake, tmp_path, capsys):
