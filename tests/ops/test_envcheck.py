@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import io
 import json
 import re
 from pathlib import Path
 
 import pytest
 import yaml
+from dotenv import dotenv_values
+from hypothesis import given
+from hypothesis import strategies as st
 
 from core.contract import API, CONTRACTS, SettingRequirement
 from ops import envcheck
@@ -324,7 +328,7 @@ def test_cannot_check_is_what_reading_raises(tmp_path):
     with pytest.raises(CannotCheck, match="not valid YAML"):
         envcheck.stack_service_settings("bad", "api", tmp_path)
     (tmp_path / "Pulumi.dir.yaml").mkdir()
-    with pytest.raises(CannotCheck, match="cannot read"):
+    with pytest.raises(CannotCheck, match="is a directory"):
         envcheck.stack_service_settings("dir", "api", tmp_path)
     assert parse_env_example("") == EnvExample(active=frozenset(), commented=frozenset())
 
@@ -335,3 +339,32 @@ def test_a_secret_only_the_stack_adds_is_named_by_its_secrets_key():
     row = by_name(compare(example, API, stack, "x"))["SLACK_WEBHOOK_TOKEN"]
     assert (row.check, row.status) == ("env.unread", Status.WARN)
     assert "hokusai:services.api.secrets.SLACK_WEBHOOK_TOKEN" in row.fix
+
+
+# --------------------------------------------------------------------------- #
+# Reading as python-dotenv reads, in bounded time
+# --------------------------------------------------------------------------- #
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(["A", "B_1", "=", "#", "'", '"', "\\", " ", "\t", "\n", "\r", "export ", "${A}", "# C="]),
+            st.characters(codec="utf-8"),
+        ),
+        max_size=60,
+    ).map("".join)
+)
+def test_the_names_are_the_ones_python_dotenv_gives_the_application(text):
+    loaded = dotenv_values(stream=io.StringIO(text), interpolate=False)
+    assert parse_env_example(text).active == frozenset(loaded)
+
+
+def test_the_fixture_reads_as_python_dotenv_reads_it():
+    assert parse_env_example(MATCHING.read_text()).active == frozenset(dotenv_values(MATCHING, interpolate=False))
+
+
+def test_thousands_of_unreadable_lines_are_a_few_rows_and_a_count():
+    example = parse_env_example("=\n" * 1000)
+    assert len(example.unparsed) == envcheck.UNPARSED_SHOWN + 1
+    assert example.unparsed[-1] == f"... and {1000 - envcheck.UNPARSED_SHOWN} more statements it could not parse"
