@@ -20,13 +20,13 @@ Pure generation (`render`) apart from the command line (`main`).
 from __future__ import annotations
 
 import argparse
-import difflib
 import sys
 from collections.abc import Sequence
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
+from core import doc_diff
 from core.live_estate import (
     INCIDENT,
     LIVE,
@@ -41,6 +41,7 @@ from core.live_estate import (
     entries,
     lookup,
 )
+from core.text_file import TextFileError, write_text
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 DOC_NAME = "docs/ESTATE.md"
@@ -348,23 +349,14 @@ class CannotCheck(Exception):
 def check(path: Path, expected: str) -> tuple[int, list[str]]:
     """(exit code, lines to print): is the file at `path` what the record generates?"""
     try:
-        current = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+        current = doc_diff.read_committed(path, DOC_NAME)
+    except doc_diff.TextFileError as error:
+        raise CannotCheck(str(error)) from None
+    if current is None:
         return EXIT_STALE, [f"{DOC_NAME}: {path} does not exist", f"  fix: {REGENERATE} and commit the file"]
-    except (OSError, UnicodeDecodeError) as error:
-        raise CannotCheck(f"cannot read {path}: {error}") from None
     if current == expected:
         return EXIT_OK, [f"{DOC_NAME}: up to date with {SOURCE_NAME}"]
-    diff = list(
-        difflib.unified_diff(
-            current.splitlines(),
-            expected.splitlines(),
-            f"{DOC_NAME} (committed)",
-            f"{DOC_NAME} (from {SOURCE_NAME})",
-            lineterm="",
-        )
-    )
-    changed = sum(1 for line in diff if line[:1] in "+-" and not line.startswith(("+++", "---")))
+    changed, diff = doc_diff.diff(current, expected, f"{DOC_NAME} (committed)", f"{DOC_NAME} (from {SOURCE_NAME})")
     lines = [
         f"{DOC_NAME}: is stale: {changed} lines differ from what {SOURCE_NAME} generates",
         f"  fix: {REGENERATE} and commit the file",
@@ -378,10 +370,9 @@ def check(path: Path, expected: str) -> tuple[int, list[str]]:
 
 def write(path: Path, text: str) -> None:
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    except OSError as error:
-        raise CannotCheck(f"cannot write {path}: {error}") from None
+        write_text(path, text, what=DOC_NAME)
+    except TextFileError as error:
+        raise CannotCheck(str(error)) from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

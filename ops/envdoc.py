@@ -19,15 +19,16 @@ Pure generation (`render`) apart from the command line (`main`). The phrasing of
 from __future__ import annotations
 
 import argparse
-import difflib
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from core import doc_diff
 from core.contract import CONTRACTS, DerivedFrom, SecretRequirement, ServiceContract, SettingRequirement
 from core.settings import NAMESPACE
 from core.stack_file import PROJECT_DIR
+from core.text_file import TextFileError, write_text
 from ops.report import CannotCheck, Report, emit, fail, ok, run_tool
 
 DOC_NAME = "docs/ENVIRONMENT.md"
@@ -225,25 +226,16 @@ def check_fresh(path: Path, expected: str) -> Report:
     """One-row report: does the committed file equal what the contract generates?"""
     report = Report(title=f"envdoc: {DOC_NAME}")
     try:
-        current = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+        current = doc_diff.read_committed(path, DOC_NAME)
+    except doc_diff.TextFileError as error:
+        raise CannotCheck(str(error)) from None
+    if current is None:
         report.extend([fail("docs.fresh", DOC_NAME, f"{path} does not exist", f"{REGENERATE} and commit the file")])
         return report
-    except (OSError, UnicodeDecodeError) as error:
-        raise CannotCheck(f"cannot read {path}: {error}") from None
     if current == expected:
         report.extend([ok("docs.fresh", DOC_NAME, "matches core/contract.py")])
         return report
-    diff = list(
-        difflib.unified_diff(
-            current.splitlines(),
-            expected.splitlines(),
-            f"{DOC_NAME} (committed)",
-            f"{DOC_NAME} (from core/contract.py)",
-            lineterm="",
-        )
-    )
-    changed = sum(1 for line in diff if line[:1] in "+-" and not line.startswith(("+++", "---")))
+    changed, diff = doc_diff.diff(current, expected, f"{DOC_NAME} (committed)", f"{DOC_NAME} (from core/contract.py)")
     report.extend(
         [
             fail(
@@ -276,10 +268,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return emit(check_fresh(args.file, text), as_json=args.json)
         if args.write:
             try:
-                args.file.parent.mkdir(parents=True, exist_ok=True)
-                args.file.write_text(text, encoding="utf-8")
-            except OSError as error:
-                raise CannotCheck(f"cannot write {args.file}: {error}") from None
+                write_text(args.file, text, what=DOC_NAME)
+            except TextFileError as error:
+                raise CannotCheck(str(error)) from None
             print(f"wrote {args.file}", file=sys.stderr)
             return 0
         sys.stdout.write(text)

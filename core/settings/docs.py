@@ -19,13 +19,14 @@ Pure generation (`render`) apart from the command line (`main`).
 from __future__ import annotations
 
 import argparse
-import difflib
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from core import doc_diff
 from core.settings import declarations
 from core.settings.fields import EMPTY_MAPPING, NAMESPACE, DerivedDefault, Kind, Marker, Setting
+from core.text_file import TextFileError, write_text
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 DOC_PATH = PROJECT_DIR / "docs" / "SETTINGS.md"
@@ -207,29 +208,20 @@ class CannotCheck(Exception):
 
 
 def stale_diff(current: str, expected: str) -> list[str]:
-    return list(
-        difflib.unified_diff(
-            current.splitlines(),
-            expected.splitlines(),
-            f"{DOC_NAME} (committed)",
-            f"{DOC_NAME} (from {SOURCE_NAME})",
-            lineterm="",
-        )
-    )
+    return doc_diff.diff(current, expected, f"{DOC_NAME} (committed)", f"{DOC_NAME} (from {SOURCE_NAME})")[1]
 
 
 def check(path: Path, expected: str) -> tuple[int, list[str]]:
     """(exit code, lines to print): is the file at `path` what the declarations generate?"""
     try:
-        current = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+        current = doc_diff.read_committed(path, DOC_NAME)
+    except doc_diff.TextFileError as error:
+        raise CannotCheck(str(error)) from None
+    if current is None:
         return EXIT_STALE, [f"{DOC_NAME}: {path} does not exist", f"  fix: {REGENERATE} and commit the file"]
-    except (OSError, UnicodeDecodeError) as error:
-        raise CannotCheck(f"cannot read {path}: {error}") from None
     if current == expected:
         return EXIT_OK, [f"{DOC_NAME}: up to date with {SOURCE_NAME}"]
-    diff = stale_diff(current, expected)
-    changed = sum(1 for line in diff if line[:1] in "+-" and not line.startswith(("+++", "---")))
+    changed, diff = doc_diff.diff(current, expected, f"{DOC_NAME} (committed)", f"{DOC_NAME} (from {SOURCE_NAME})")
     lines = [
         f"{DOC_NAME}: is stale: {changed} lines differ from what {SOURCE_NAME} generates",
         f"  fix: {REGENERATE} and commit the file",
@@ -243,10 +235,9 @@ def check(path: Path, expected: str) -> tuple[int, list[str]]:
 
 def write(path: Path, text: str) -> None:
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    except OSError as error:
-        raise CannotCheck(f"cannot write {path}: {error}") from None
+        write_text(path, text, what=DOC_NAME)
+    except TextFileError as error:
+        raise CannotCheck(str(error)) from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
