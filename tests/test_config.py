@@ -356,3 +356,20 @@ def test_nothing_but_a_mapping_is_a_config():
 
 def test_raw_helper_strips_the_namespace(dev_values):
     assert "services" in hokusai_raw(dev_values) and "aws:region" not in hokusai_raw(dev_values)
+
+
+def test_tags_up_to_what_aws_allows_per_resource_load_and_one_more_is_refused(dev_values):
+    from core.settings.tags import AWS_TAGS_PER_RESOURCE, PROGRAM_TAG_KEYS
+
+    room = AWS_TAGS_PER_RESOURCE - len(PROGRAM_TAG_KEYS)
+    dev_values["hokusai:tags"] = {f"k{i}": "v" for i in range(room)}
+    assert len(load(dev_values).resource_tags) == AWS_TAGS_PER_RESOURCE
+    dev_values["hokusai:tags"][f"k{room}"] = "v"
+    assert f"AWS allows {AWS_TAGS_PER_RESOURCE} per resource" in problems(dev_values)["hokusai:tags"]
+
+
+def test_the_tags_the_program_sets_itself_are_the_ones_the_limit_counts(dev_values):
+    from core.settings.tags import PROGRAM_TAG_KEYS
+
+    settings = load(dev_values)
+    assert set(settings.resource_tags) - {name for name, _ in settings.tags} == set(PROGRAM_TAG_KEYS)
