@@ -90,6 +90,15 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(RUN)@$(PYTHON) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt >&2 || { echo "make: pip install -r requirements-dev.txt failed (above)" >&2; exit 2; }
 	$(RUN)@touch $@ && echo "make: $(VENV) is ready" >&2 || exit 2
 
+# --- setup: policy/venv, the policy pack's own virtualenv (policy/PulumiPolicy.yaml) ---
+# `pulumi preview/up --policy-pack policy` runs the pack with it (CI makes it the same way).
+POLICY_VENV := policy/venv
+$(POLICY_VENV)/.installed: policy/requirements.txt
+	@echo "make: setting up $(POLICY_VENV) for the policy pack: pip install -r policy/requirements.txt ..." >&2; \
+	python3 -m venv $(POLICY_VENV) >&2 || { echo "make: python3 -m venv $(POLICY_VENV) failed" >&2; exit 2; }
+	@$(POLICY_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r policy/requirements.txt >&2 || { echo "make: pip install -r policy/requirements.txt failed (above)" >&2; exit 2; }
+	@touch $@
+
 # --- targets: `name: prerequisites ## one line for make help` -------------------
 help: ## this list (the default goal)
 	@echo "usage: make <target> [VARIABLE=value ...]"
@@ -133,14 +142,14 @@ docs-check: $(VENV)/.installed ## offline: fail if a generated doc (ENVIRONMENT.
 	$(PYTHON) -m core.settings.docs --check
 	$(PYTHON) -m core.live_estate_docs --check
 
-preview: $(VENV)/.installed ## Pulumi CLI: pulumi preview --diff of STACK
-	pulumi preview --stack $(STACK) --diff
+preview: $(VENV)/.installed $(POLICY_VENV)/.installed ## Pulumi CLI: pulumi preview --diff of STACK, with the policy pack
+	pulumi preview --stack $(STACK) --diff --policy-pack policy
 
-up: $(VENV)/.installed ## Pulumi CLI: pulumi up (the deploy gate fails it if the deployment rolls back)
-	pulumi up --stack $(STACK)
+up: $(VENV)/.installed $(POLICY_VENV)/.installed ## Pulumi CLI: pulumi up with the policy pack (the deploy gate fails it if the deployment rolls back)
+	pulumi up --stack $(STACK) --policy-pack policy
 
-repair: $(VENV)/.installed ## Pulumi CLI: put back what changed outside the stack (pulumi up --refresh)
-	pulumi up --stack $(STACK) --refresh
+repair: $(VENV)/.installed $(POLICY_VENV)/.installed ## Pulumi CLI: put back what changed outside the stack (pulumi up --refresh)
+	pulumi up --stack $(STACK) --refresh --policy-pack policy
 
 drift: $(VENV)/.installed ## Pulumi CLI: fail if AWS differs from the code (pulumi preview --refresh --expect-no-changes)
 	pulumi preview --stack $(STACK) --refresh --expect-no-changes --diff

@@ -18,11 +18,13 @@ from infra.outputs import estate_output
 from infra.redis_access import RedisAccess, RedisAccessArgs, redis_consumers
 from infra.secrets import Secrets, SecretsArgs
 from infra.service import Service, ServiceArgs
-from infra.stack_config import read_settings, secret_values
+from infra.stack_config import aws_provider, read_settings, secret_values
 
 # Both stop the program with a readable message before any resource exists.
 settings = read_settings()
 existing = look_up_existing(settings)
+# How the stack's AWS provider authenticates, so the deploy gate looks the same way.
+gate_access = aws_provider(settings)
 environment, network, tags = settings.environment, settings.network, settings.resource_tags
 
 alarm_topic = AlarmTopic(
@@ -74,6 +76,7 @@ services = [
             alarm_topic_arn=alarm_topic.arn,
             log_retention_days=settings.log_retention_days,
             deploy_gate=settings.deploy_gate,
+            aws_provider=gate_access,
             tags=tags,
         ),
     ).result

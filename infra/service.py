@@ -8,11 +8,14 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
 from core import documents, naming
+from core.aws_provider import AwsProvider
+from core.deployment_key import deployment_key
 from core.settings import DeployGateSettings, ServiceSettings
 from infra.deploy_gate import DeployGate, DeployGateArgs
 from infra.load_balancer import LoadBalancerResult
@@ -65,6 +68,8 @@ class ServiceArgs:
     alarm_topic_arn: pulumi.Output[str]
     log_retention_days: int
     deploy_gate: DeployGateSettings
+    # How the stack's AWS provider authenticates: the deploy gate looks the same way.
+    aws_provider: AwsProvider
     tags: Mapping[str, str]
 
 
@@ -216,12 +221,12 @@ class Service(pulumi.ComponentResource):
             opts=child,
         )
 
-        ecs_service = aws.ecs.Service(
-            f"{name}-service",
-            name=service.name,
-            cluster=args.cluster_arn,
+        # Everything that makes ECS start a new deployment when it changes, in one place:
+        # the service gets these arguments, and the deploy gate reruns when their digest
+        # changes (core/deployment_key.py). A new input of that kind (force_new_deployment,
+        # triggers, capacity_provider_strategies, ...) belongs here, not below.
+        deployment_inputs: dict[str, Any] = dict(
             task_definition=task_definition.arn,
-            desired_count=service.desired_count,
             launch_type="FARGATE",
             platform_version="LATEST",
             network_configuration=aws.ecs.ServiceNetworkConfigurationArgs(
@@ -236,6 +241,14 @@ class Service(pulumi.ComponentResource):
                     container_port=service.container_port,
                 )
             ],
+            service_registries=aws.ecs.ServiceServiceRegistriesArgs(registry_arn=discovery.arn),
+        )
+        ecs_service = aws.ecs.Service(
+            f"{name}-service",
+            name=service.name,
+            cluster=args.cluster_arn,
+            desired_count=service.desired_count,
+            **deployment_inputs,
             health_check_grace_period_seconds=service.health_check_grace_seconds,
             deployment_minimum_healthy_percent=MIN_HEALTHY_PERCENT,
             deployment_maximum_percent=MAX_PERCENT,
@@ -248,7 +261,6 @@ class Service(pulumi.ComponentResource):
                 rollback=True,
             ),
             enable_execute_command=True,
-            service_registries=aws.ecs.ServiceServiceRegistriesArgs(registry_arn=discovery.arn),
             propagate_tags="SERVICE",
             enable_ecs_managed_tags=True,
             # Block `pulumi up` until the deployment settles. It does not notice a
@@ -301,7 +313,9 @@ class Service(pulumi.ComponentResource):
                     cluster=args.cluster_name,
                     service_name=ecs_service.name,
                     task_definition_arn=task_definition.arn,
+                    deployment_key=_deployment_key(deployment_inputs),
                     timeout_seconds=args.deploy_gate.timeout_seconds,
+                    aws=args.aws_provider,
                 ),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[ecs_service]),
             )
@@ -379,6 +393,22 @@ class Service(pulumi.ComponentResource):
             opts=child,
         )
         return group
+
+
+def _deployment_key(deployment_inputs: dict[str, Any]) -> pulumi.Output[str]:
+    """core.deployment_key of the service's deployment arguments, once they are known."""
+    return pulumi.Output.from_input(deployment_inputs).apply(lambda resolved: deployment_key(_plain(resolved)))
+
+
+def _plain(value: Any) -> Any:
+    """Resolved Pulumi arguments as plain data: an `...Args` object becomes the dict of its fields."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if hasattr(value, "__dict__") and not isinstance(value, type):
+        return {k: _plain(v) for k, v in vars(value).items()}
+    return value
 
 
 def _conditions(hosts: tuple[str, ...], paths: tuple[str, ...]) -> list[aws.lb.ListenerRuleConditionArgs]:

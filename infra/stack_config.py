@@ -14,6 +14,7 @@ import pulumi
 from pulumi.runtime import config as runtime_config
 
 from core import bounded_json
+from core.aws_provider import AwsProvider, AwsProviderError, read_aws_provider
 from core.settings import NAMESPACE, Problem, Settings, SettingsError, load_settings
 
 # One config value, JSON-encoded: far above any real one (a whole stack file is 256 KiB at most).
@@ -101,3 +102,27 @@ def secret_values(settings: Settings) -> dict[str, pulumi.Output[str]]:
     config = pulumi.Config(NAMESPACE)
     keys = sorted({s.value_from for s in settings.secret_sources if s.value_from})
     return {key: config.require_secret(key) for key in keys}
+
+
+def aws_provider(settings: Settings) -> AwsProvider:
+    """How the stack's AWS provider authenticates (its `aws:` config), for the deploy gate.
+
+    Stops the program with a plain message when that config is malformed, or names
+    a credential source the gate cannot copy while the gate is on.
+    """
+    everything = _all_config()
+    config = {}
+    for key, value in everything.items():
+        if key.startswith("aws:"):
+            try:
+                config[key] = _decode(value)
+            except bounded_json.JsonRefused as error:
+                raise pulumi.RunError(f"{key}: {error} (the value as Pulumi passes it, JSON)") from None
+    try:
+        provider = read_aws_provider(config, _secret_keys())
+    except AwsProviderError as error:
+        raise pulumi.RunError(str(error)) from None
+    refusal = provider.refusal()
+    if settings.deploy_gate.enabled and refusal:
+        raise pulumi.RunError(refusal)
+    return provider

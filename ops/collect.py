@@ -31,6 +31,8 @@ class ServiceSnapshot:
     service: dict[str, Any] | None = None
     # every task definition verify needs: the declared one and the ones deployments run
     task_definitions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # the newest ACTIVE revision of the service's family, wherever it came from (None: no such family)
+    latest_task_definition: dict[str, Any] | None = None
     running_tasks: list[dict[str, Any]] = field(default_factory=list)
     stopped_tasks: list[dict[str, Any]] = field(default_factory=list)
     target_group: dict[str, Any] | None = None
@@ -94,24 +96,34 @@ def _ecs(aws: Aws, estate: Estate, snapshots: dict[str, ServiceSnapshot]) -> boo
             return False
         raise
 
-    # Task definitions: the declared ones and whatever the deployments run.
-    wanted: dict[str, set[str]] = {}
+    # Task definitions: the newest of each family first (DescribeTaskDefinition by family
+    # name gives the latest ACTIVE revision: one a deploy workflow registered outside the
+    # stack shows up here), then the declared ones and whatever the deployments run, each
+    # described once. On a healthy estate all three are the same revision: one call.
+    described: dict[str, dict[str, Any] | None] = {}
+
+    def describe(name_or_arn: str) -> dict[str, Any] | None:
+        try:
+            definition: dict[str, Any] = ecs.describe_task_definition(taskDefinition=name_or_arn)["taskDefinition"]
+        except Exception as error:
+            if error_code(error) in ("ClientException", "InvalidParameterException"):
+                return None  # deregistered or never registered: reported by the checks
+            raise
+        described[definition["taskDefinitionArn"]] = definition
+        return definition
+
+    for service in estate.services:
+        snapshots[service.key].latest_task_definition = describe(service.task_family)
     for service in estate.services:
         snapshot = snapshots[service.key]
         definition_arns = {service.task_definition_arn}
         for deployment in (snapshot.service or {}).get("deployments", []):
             definition_arns.add(deployment.get("taskDefinition", ""))
-        for arn in filter(None, definition_arns):
-            wanted.setdefault(arn, set()).add(service.key)
-    for arn, keys in wanted.items():
-        try:
-            definition = ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"]
-        except Exception as error:
-            if error_code(error) in ("ClientException", "InvalidParameterException"):
-                continue  # deregistered or never registered: reported by the checks
-            raise
-        for key in keys:
-            snapshots[key].task_definitions[arn] = definition
+        for arn in sorted(filter(None, definition_arns)):
+            definition = described[arn] if arn in described else describe(arn)
+            described.setdefault(arn, None)  # asked once, found or not
+            if definition is not None:
+                snapshot.task_definitions[arn] = definition
 
     # Tasks: one listing per status for the whole cluster, grouped by service.
     groups = {task_group(s.service_name): s.key for s in estate.services}

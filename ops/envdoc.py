@@ -24,18 +24,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from core import doc_diff
 from core.contract import CONTRACTS, DerivedFrom, SecretRequirement, ServiceContract, SettingRequirement
+from core.generated_doc import CannotCheck as DocCannotCheck
+from core.generated_doc import GeneratedDoc
 from core.settings import NAMESPACE
 from core.stack_file import PROJECT_DIR
-from core.text_file import TextFileError, write_text
 from ops.report import CannotCheck, Report, emit, fail, ok, run_tool
 
 DOC_NAME = "docs/ENVIRONMENT.md"
 DOC_PATH = PROJECT_DIR / DOC_NAME
 REGENERATE = "python -m ops.envdoc --write"
 
-_DIFF_LINES_SHOWN = 40
 
 # Shown where a secret's conventional name contains the stack (`{environment}`).
 STACK_PLACEHOLDER = "<stack>"
@@ -222,34 +221,25 @@ def render(contracts: Mapping[str, ServiceContract] | None = None) -> str:
 # --------------------------------------------------------------------------- #
 
 
+DOC = GeneratedDoc(name=DOC_NAME, path=DOC_PATH, source="core/contract.py", regenerate=REGENERATE, render=render)
+
+
 def check_fresh(path: Path, expected: str) -> Report:
     """One-row report: does the committed file equal what the contract generates?"""
     report = Report(title=f"envdoc: {DOC_NAME}")
     try:
-        current = doc_diff.read_committed(path, DOC_NAME)
-    except doc_diff.TextFileError as error:
+        state = DOC.staleness(path, expected)
+    except DocCannotCheck as error:
         raise CannotCheck(str(error)) from None
-    if current is None:
-        report.extend([fail("docs.fresh", DOC_NAME, f"{path} does not exist", f"{REGENERATE} and commit the file")])
-        return report
-    if current == expected:
+    fix = f"{REGENERATE} and commit the file"
+    if state.missing:
+        report.extend([fail("docs.fresh", DOC_NAME, f"{path} does not exist", fix)])
+    elif state.fresh:
         report.extend([ok("docs.fresh", DOC_NAME, "matches core/contract.py")])
-        return report
-    changed, diff = doc_diff.diff(current, expected, f"{DOC_NAME} (committed)", f"{DOC_NAME} (from core/contract.py)")
-    report.extend(
-        [
-            fail(
-                "docs.fresh",
-                DOC_NAME,
-                f"is stale: {changed} lines differ from what core/contract.py generates",
-                f"{REGENERATE} and commit the file",
-            )
-        ]
-    )
-    # Enough of the diff to see what changed in a CI log, not the whole file.
-    report.notes.extend(diff[:_DIFF_LINES_SHOWN])
-    if len(diff) > _DIFF_LINES_SHOWN:
-        report.notes.append(f"... {len(diff) - _DIFF_LINES_SHOWN} more diff lines")
+    else:
+        finding = f"is stale: {state.changed_lines} lines differ from what core/contract.py generates"
+        report.extend([fail("docs.fresh", DOC_NAME, finding, fix)])
+        report.notes.extend(state.shown_diff())
     return report
 
 
@@ -268,8 +258,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return emit(check_fresh(args.file, text), as_json=args.json)
         if args.write:
             try:
-                write_text(args.file, text, what=DOC_NAME)
-            except TextFileError as error:
+                DOC.write(args.file, text)
+            except DocCannotCheck as error:
                 raise CannotCheck(str(error)) from None
             print(f"wrote {args.file}", file=sys.stderr)
             return 0

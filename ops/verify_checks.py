@@ -69,11 +69,22 @@ def check_service(
     yield ok("service.active", name, "the service is ACTIVE")
 
     stopped = rollout.stopped_tasks_from(snap.stopped_tasks)
-    assessment = rollout.assess(service, declared.task_definition_arn, stopped)
+    primary_arn = _primary_arn(service)
+    assessment = rollout.assess(
+        service,
+        declared.task_definition_arn,
+        stopped,
+        snap.task_definitions.get(primary_arn),
+        snap.task_definitions.get(declared.task_definition_arn),
+    )
+    declared_revision = rollout.revision_of(declared.task_definition_arn)
     fixes = {
         rollout.Rollout.ROLLED_BACK: f"fix the cause named by the stopped tasks, then {REPAIR}; "
         'runbook: "A deployment rolled back"',
         rollout.Rollout.FAILED: f"fix the cause named by the stopped tasks, then {REPAIR}",
+        rollout.Rollout.HAND_DEPLOYED: f"{REPAIR} puts the declared {declared_revision} back; to keep the change "
+        "instead, make it in the stack (config or code) and deploy it with pulumi up; "
+        'runbook: "A revision deployed by hand"',
         rollout.Rollout.STALE: f"{REPAIR} redeploys the declared revision; if it keeps "
         "reverting, a deployment is rolling back: see the stopped tasks",
         rollout.Rollout.IN_PROGRESS: "wait for the deployment, then verify again",
@@ -82,8 +93,8 @@ def check_service(
         yield ok("service.rollout", name, assessment.summary)
     else:
         yield fail("service.rollout", name, assessment.summary, fixes.get(assessment.state, REPAIR))
+    yield from _revisions_outside_the_stack(declared, snap, primary_arn)
 
-    primary_arn = _primary_arn(service)
     old = sorted(
         {
             rollout.revision_of(t.get("taskDefinitionArn", ""))
@@ -119,6 +130,39 @@ def check_service(
             name,
             f"task {task.task_arn.rsplit('/', 1)[-1]} ({task.revision}) stopped: {task.describe()}",
             rollout.explain_stop(task),
+        )
+
+
+def _revisions_outside_the_stack(declared: ServiceEstate, snap: ServiceSnapshot, primary_arn: str) -> Iterable[Result]:
+    """A newer revision of the family that the stack did not register and that does not run.
+
+    This is how the incident began: the application's deploy workflow registered
+    task definitions of its own, outside the infrastructure code. One that runs is
+    reported by service.rollout; one that does not is the next deploy waiting to
+    bypass the stack.
+    """
+    latest = snap.latest_task_definition
+    latest_arn = (latest or {}).get("taskDefinitionArn", "")
+    outside = bool(latest_arn) and rollout.registered_outside_the_stack(latest_arn, declared.task_definition_arn)
+    if outside and latest_arn != primary_arn:
+        revision = rollout.revision_of(latest_arn)
+        yield warn(
+            "taskdef.outside_stack",
+            revision,
+            f"{revision} was registered outside the stack "
+            f"({rollout.provenance(latest, snap.task_definitions.get(declared.task_definition_arn))}) and does not "
+            "run; the "
+            f"stack declares {rollout.revision_of(declared.task_definition_arn)}. Whatever registered it (a deploy "
+            "workflow, a console edit) bypasses the stack, as the application's workflow did before the incident",
+            "if it holds a change you need, make that change in the stack and deploy it with pulumi up; then "
+            f"deregister it (aws ecs deregister-task-definition --task-definition {revision}) and stop whatever "
+            'registers task definitions outside the stack; runbook: "A revision deployed by hand"',
+        )
+    elif not outside:
+        yield ok(
+            "taskdef.outside_stack",
+            declared.task_family,
+            f"no revision newer than the declared {rollout.revision_of(declared.task_definition_arn)} is registered",
         )
 
 
@@ -160,7 +204,7 @@ def check_task_definition(
                 f"{REPAIR}: the program always declares it; if {subject} is not the declared revision, "
                 "the service runs an old one",
             )
-        elif expected and actual != expected and not expected.startswith(actual):
+        elif expected and actual != expected:
             yield fail(
                 "taskdef.secret",
                 subject,

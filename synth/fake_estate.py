@@ -509,6 +509,22 @@ def rolled_back(fake: FakeEstate) -> None:
     fake.api["task_definition_arn"] = revision
 
 
+def _changed_by_hand(container: dict[str, Any]) -> None:
+    """What an engineer changes in a revision registered by hand: the image tag, say."""
+    container["image"] = container["image"].rsplit(":", 1)[0] + ":hotfix-by-hand"
+
+
+def revision_deployed_by_hand(fake: FakeEstate) -> None:
+    """A revision registered outside the stack runs: the service was pointed at it by hand."""
+    revision = _new_revision(fake, _changed_by_hand)
+    repoint_service(fake, revision, declare=False)
+
+
+def revision_registered_outside_the_stack(fake: FakeEstate) -> None:
+    """A deploy workflow registered a newer revision outside the stack; it does not run (yet)."""
+    _new_revision(fake, _changed_by_hand)
+
+
 def running_below_desired(fake: FakeEstate) -> None:
     current = _service_config(fake)
     repoint_service(fake, current["taskDefinition"], desired=current["desiredCount"] + 1, declare=False)
@@ -615,6 +631,8 @@ FAILURES: dict[str, Callable[[FakeEstate], None]] = {
         value_from_wrong_secret,
         stale_revision,
         rolled_back,
+        revision_deployed_by_hand,
+        revision_registered_outside_the_stack,
         running_below_desired,
         redis_rule_removed,
         metric_filter_removed,

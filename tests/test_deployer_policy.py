@@ -280,12 +280,23 @@ REQUIREMENTS: dict[str, dict[str, list[Need]]] = {
             N("ecs:DescribeServices", "service"),
         ],
     },
-    # The deploy gate runs in `pulumi up` with the deployer's credentials (core/rollout.py);
-    # it has no read or delete of its own.
+    # The deploy gate runs in `pulumi up` with the deployer's credentials (core/rollout.py), or
+    # the role the stack's AWS provider assumes (aws:assumeRoles); it has no read or delete of
+    # its own. DescribeTaskDefinition: who registered a revision that runs without the stack.
     "pulumi-python:dynamic:Resource": {
-        "create": [N("ecs:DescribeServices", "service"), N("ecs:ListTasks"), N("ecs:DescribeTasks", "task")],
+        "create": [
+            N("ecs:DescribeServices", "service"),
+            N("ecs:ListTasks"),
+            N("ecs:DescribeTasks", "task"),
+            N("ecs:DescribeTaskDefinition"),
+        ],
         "read": [],
-        "update": [N("ecs:DescribeServices", "service"), N("ecs:ListTasks"), N("ecs:DescribeTasks", "task")],
+        "update": [
+            N("ecs:DescribeServices", "service"),
+            N("ecs:ListTasks"),
+            N("ecs:DescribeTasks", "task"),
+            N("ecs:DescribeTaskDefinition"),
+        ],
         "delete": [],
     },
     # -- IAM --------------------------------------------------------------------

@@ -8,12 +8,10 @@ import re
 from dataclasses import replace
 
 from core import live_estate_docs
+from core.generated_doc import EXIT_CANNOT_CHECK, EXIT_OK, EXIT_STALE
 from core.live_estate import LIVE, Fact, Placeholder, entries, facts, placeholders
 from core.live_estate_docs import (
     DOC_PATH,
-    EXIT_CANNOT_CHECK,
-    EXIT_OK,
-    EXIT_STALE,
     REGENERATE,
     citation_text,
     render,

@@ -46,6 +46,7 @@ REQUIRED_SECTIONS = (
     "Execution role cannot read a secret",
     "Redis rule missing: auth cache unreachable",
     "Service on a stale task-definition revision",
+    "A revision deployed by hand",
     "A deployment rolled back",
     "Running fewer tasks than desired",
     "Targets unhealthy, health check changed, or requests time out at the ALB",

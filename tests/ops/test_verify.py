@@ -22,6 +22,7 @@ EXPECTED = {
     "value-from-wrong-secret": ({"taskdef.secret"}, "database/password"),
     "stale-revision": ({"service.rollout"}, "not the declared hokusai-api-development:2"),
     "rolled-back": ({"service.rollout"}, "was rolled back"),
+    "revision-deployed-by-hand": ({"service.rollout"}, "was registered outside the stack"),
     "running-below-desired": ({"service.running", "service.rollout"}, "2 of 3 desired tasks run"),
     "redis-rule-removed": ({"redis.access"}, "redis_from_data_pipeline_ecs"),
     "metric-filter-removed": ({"logs.filter"}, "HuggingFace token not configured"),
@@ -35,6 +36,12 @@ EXPECTED = {
 }
 
 
+# failure -> (checks that must WARN, with nothing failing; words the warning must contain)
+WARNED = {
+    "revision-registered-outside-the-stack": ({"taskdef.outside_stack"}, "hokusai-api-development:2"),
+}
+
+
 def run_verify(fake, tmp_path: Path, boto_session, **kwargs):
     outputs = tmp_path / "outputs.json"
     fake.write(outputs)
@@ -43,7 +50,8 @@ def run_verify(fake, tmp_path: Path, boto_session, **kwargs):
 
 
 def test_every_injectable_failure_has_an_expectation():
-    assert set(EXPECTED) == set(FAILURES)
+    assert set(EXPECTED) | set(WARNED) == set(FAILURES)
+    assert not set(EXPECTED) & set(WARNED)
 
 
 def test_a_healthy_copy_of_the_development_estate_passes(fake, tmp_path, boto_session):
@@ -80,6 +88,40 @@ def test_each_injected_failure_is_found_with_its_fix(fake, tmp_path, boto_sessio
     assert failed == checks, report.table()
     assert all(r.fix for r in report.failures)
     assert any(words in f"{r.subject} {r.finding} {r.fix}" for r in report.failures), report.table()
+
+
+@pytest.mark.parametrize("failure", sorted(WARNED))
+def test_each_injected_warning_is_found_without_failing_the_run(fake, tmp_path, boto_session, failure):
+    FAILURES[failure](fake)
+    report, _ = run_verify(fake, tmp_path, boto_session)
+    checks, words = WARNED[failure]
+    warned = [r for r in report.results if r.status is Status.WARN]
+    assert report.exit_code == 0, report.table()
+    assert {r.check for r in warned} == checks, report.table()
+    assert all(r.fix for r in warned)
+    assert any(words in f"{r.subject} {r.finding}" for r in warned), report.table()
+
+
+def test_a_revision_deployed_by_hand_is_named_as_such_and_never_called_a_rollback(fake, tmp_path, boto_session):
+    FAILURES["revision-deployed-by-hand"](fake)
+    report, _ = run_verify(fake, tmp_path, boto_session)
+    (rollout,) = [r for r in report.results if r.check == "service.rollout"]
+    assert rollout.finding.startswith(
+        "the service runs revision hokusai-api-development:2, not the declared hokusai-api-development:1; "
+        "hokusai-api-development:2 was registered outside the stack ("
+    )
+    assert "make repair STACK=development" in rollout.fix and "A revision deployed by hand" in rollout.fix
+    everything = " ".join(f"{r.check} {r.finding} {r.fix}" for r in report.results).lower()
+    assert "rolled back" not in everything and "rolling back" not in everything
+    # The declared revision's tasks were stopped by the hand deployment: routine, not a cause.
+    assert [r for r in report.results if r.check == "tasks.stopped"] == []
+
+
+def test_a_rolled_back_deployment_is_not_called_a_hand_deployment(fake, tmp_path, boto_session):
+    FAILURES["rolled-back"](fake)
+    report, _ = run_verify(fake, tmp_path, boto_session)
+    (rollout,) = [r for r in report.results if r.check == "service.rollout"]
+    assert "was rolled back" in rollout.finding and "outside the stack" not in rollout.finding
 
 
 def test_a_rollback_shows_why_the_tasks_stopped_and_what_to_do(fake, tmp_path, boto_session):

@@ -10,7 +10,7 @@ from core.contract import CONTRACTS
 from core.estate import Estate
 from ops.collect import ServiceSnapshot, Snapshot
 from ops.report import Status
-from ops.verify_checks import check_secrets, secret_read_context
+from ops.verify_checks import check_secrets, check_task_definition, secret_read_context
 
 
 @pytest.fixture(scope="module")
@@ -104,3 +104,18 @@ def test_the_request_context_holds_only_what_the_arns_say():
         "aws:ResourceAccount": "210987654321",
         "aws:RequestedRegion": "us-east-1",
     }
+
+
+def test_a_value_from_that_is_only_a_prefix_of_the_declared_secret_fails(declared):
+    """`.../database/pass` is another secret than `.../database/password-AbCdEf`: equal or wrong, never a prefix."""
+    env_var, arn = sorted(declared.secret_arns.items())[0]
+    for value_from in (arn[: -len("-AbCdEf")], arn[: arn.rindex("/") + 3]):
+        secrets = [{"name": n, "valueFrom": value_from if n == env_var else a} for n, a in declared.secret_arns.items()]
+        container = {"name": declared.container_name, "secrets": secrets, "environment": []}
+        snap = ServiceSnapshot(task_definitions={declared.task_definition_arn: {"containerDefinitions": [container]}})
+        world = Snapshot(services={"api": snap}, secrets={}, alarms={}, redis_rules=None)
+        results = [
+            r for r in check_task_definition(declared, CONTRACTS["api"], snap, world) if r.check == "taskdef.secret"
+        ]
+        failed = [r for r in results if r.status is Status.FAIL]
+        assert [r.finding for r in failed] == [f"{env_var} reads {value_from}, but the stack declares {arn}"]

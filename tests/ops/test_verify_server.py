@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -252,7 +253,8 @@ def test_verify_fails_on_the_removed_redis_rule_and_prints_the_fix(broken, broke
         fix
         == "fix: make repair STACK=development (pulumi up --refresh) restores the rule; someone removed it outside the stack"
     ), broken_verify
-    assert "): FAILED (30 ok, 1 failed, 0 warnings)" in broken_verify.stdout, broken_verify
+    # The summary counts the one failure; the number of ok rows grows with the checks, so it is not pinned.
+    assert re.search(r"\): FAILED \(\d+ ok, 1 failed, 0 warnings\)", broken_verify.stdout), broken_verify
 
 
 def test_verify_json_parses_and_carries_the_finding(broken_verify_json):

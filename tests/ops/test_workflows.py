@@ -6,7 +6,8 @@ THEN each is valid against the GitHub workflow schema that check-jsonschema ship
      the PR previews and comments, main deploys up -> verify -> smoke without
      overlapping, drift is checked on a schedule and fails loudly; every job has
      a timeout and least privilege; actions are pinned; secrets never reach a
-     script's text.
+     script's text; the PR's preview and the deploy's preview and up run the
+     CrossGuard pack (--policy-pack policy), installed beforehand.
 
 Every check is a function that returns the problems it found, and the second
 half of this file breaks a real workflow on purpose to watch each one fail.
@@ -312,6 +313,38 @@ def generic_problems(wf: Workflow) -> list[str]:
     return [problem for check in GENERIC_CHECKS for problem in check(wf)]
 
 
+# --- the policy pack ------------------------------------------------------------------
+
+POLICY_PACK = "policy"
+
+
+def passes_policy_pack(step: Step) -> bool:
+    """The step runs Pulumi with the pack: pulumi/actions' `policyPacks` (one per line
+    or comma-separated) lists it, or a script passes `--policy-pack policy`."""
+    if action(step) == "pulumi/actions":
+        packs = str((step.get("with") or {}).get("policyPacks") or "")
+        return POLICY_PACK in [p.strip().rstrip("/") for p in re.split(r"[\n,]", packs)]
+    return re.search(rf"--policy-pack[ =]{POLICY_PACK}/?(\s|$)", script(step)) is not None
+
+
+def installs_policy_pack(step: Step) -> bool:
+    """The step creates the pack's virtualenv (PulumiPolicy.yaml: policy/venv) from its requirements."""
+    text = script(step)
+    return "venv policy/venv" in text and "-r policy/requirements.txt" in text
+
+
+def problems_policy_pack(wf: Workflow, located: tuple[str, int, Step], what: str) -> list[str]:
+    job_id, index, step = located
+    found = []
+    if not passes_policy_pack(step):
+        found.append(
+            f"pulumi {what} runs without the policy pack (policyPacks: {POLICY_PACK} / --policy-pack {POLICY_PACK})"
+        )
+    if not any(runs_before(wf, (j, i), (job_id, index)) for j, i, _ in find(wf, installs_policy_pack)):
+        found.append(f"nothing installs policy/requirements.txt into policy/venv before pulumi {what}")
+    return found
+
+
 # --- what each workflow is for ---------------------------------------------------------
 
 FORK_GUARD = "github.event.pull_request.head.repo.full_name == github.repository"
@@ -355,6 +388,7 @@ def problems_pull_request(wf: Workflow) -> list[str]:
         aws = [i for i, s in enumerate(steps(job)) if action(s) == "aws-actions/configure-aws-credentials"]
         if not aws or aws[0] > index:
             found.append("the preview runs without AWS credentials (configure-aws-credentials before it)")
+        found += problems_policy_pack(wf, preview, "preview")
     return found
 
 
@@ -389,6 +423,16 @@ def problems_deploy(wf: Workflow) -> list[str]:
         name = environment.get("name") if isinstance(environment, dict) else environment
         if name != STACK:
             found.append(f"the deploy job is not in the GitHub environment {STACK!r}")
+        found += problems_policy_pack(wf, up, "up")
+        # `up` (pulumi/actions runs it without its own preview) judges the whole stack only
+        # once it has changed it; a preview with the pack before it stops the deploy first.
+        gates = find(wf, lambda s: pulumi_action(s, "preview") and passes_policy_pack(s))
+        if not any(runs_before(wf, (j, i), (job_id, index)) for j, i, _ in gates):
+            found.append("no pulumi preview with the policy pack before pulumi up: a violation would stop it too late")
+        for j, i, gate in gates:
+            if (gate.get("with") or {}).get("stack-name") != STACK:
+                found.append(f"the policy preview before up is not of stack {STACK}")
+            found += [p for p in problems_policy_pack(wf, (j, i, gate), "preview") if "installs" in p]
     for before, after, what in (
         (up, outputs, "stack output after up"),
         (outputs, verify, "verify after the outputs"),
@@ -734,6 +778,67 @@ def test_an_issue_step_that_does_not_run_on_failure_is_found():
     wf = workflow(DRIFT)
     step_where(wf, lambda s: "gh issue" in script(s))["if"] = "${{ success() }}"
     noticed(problems_drift(wf), "does not run on failure")
+
+
+@pytest.mark.parametrize(
+    ("name", "command", "expected"),
+    [
+        (PULL_REQUEST, "preview", "pulumi preview runs without the policy pack"),
+        (DEPLOY, "up", "pulumi up runs without the policy pack"),
+        (DEPLOY, "preview", "no pulumi preview with the policy pack before pulumi up"),
+    ],
+)
+def test_a_pulumi_step_that_loses_the_policy_pack_is_found(name, command, expected):
+    wf = workflow(name)
+    del step_where(wf, lambda s: pulumi_action(s, command))["with"]["policyPacks"]
+    noticed(PURPOSE_CHECKS[name](wf), expected)
+
+
+@pytest.mark.parametrize("packs", ["policies", "", "./other-pack", "policy-extra"])
+def test_a_policy_pack_other_than_policy_is_found(packs):
+    wf = workflow(PULL_REQUEST)
+    step_where(wf, lambda s: pulumi_action(s, "preview"))["with"]["policyPacks"] = packs
+    noticed(problems_pull_request(wf), "without the policy pack")
+
+
+def test_the_policy_pack_is_recognised_in_a_script_and_among_several_packs():
+    assert passes_policy_pack({"run": "pulumi preview --stack development --diff --policy-pack policy"})
+    assert passes_policy_pack({"run": "pulumi up --stack development --policy-pack=policy/ --yes"})
+    assert not passes_policy_pack({"run": "pulumi preview --stack development --policy-pack policies"})
+    assert passes_policy_pack({"uses": "pulumi/actions@v7", "with": {"policyPacks": "../shared-pack\npolicy"}})
+
+
+@pytest.mark.parametrize("name", [PULL_REQUEST, DEPLOY])
+def test_a_policy_pack_that_is_not_installed_is_found(name):
+    wf = workflow(name)
+    for job in jobs(wf).values():
+        job["steps"] = [s for s in steps(job) if not installs_policy_pack(s)]
+    noticed(PURPOSE_CHECKS[name](wf), "nothing installs policy/requirements.txt")
+
+
+@pytest.mark.parametrize("name", [PULL_REQUEST, DEPLOY])
+def test_a_policy_pack_installed_after_pulumi_runs_is_found(name):
+    wf = workflow(name)
+    job_id, index, _ = find(wf, installs_policy_pack)[0]
+    job_steps = jobs(wf)[job_id]["steps"]
+    job_steps.append(job_steps.pop(index))
+    noticed(PURPOSE_CHECKS[name](wf), "nothing installs policy/requirements.txt")
+
+
+def test_a_deploy_whose_only_policy_check_is_the_up_itself_is_found():
+    wf = workflow(DEPLOY)
+    job = wf["jobs"]["deploy"]
+    job["steps"] = [s for s in steps(job) if not pulumi_action(s, "preview")]
+    noticed(problems_deploy(wf), "no pulumi preview with the policy pack before pulumi up")
+
+
+def test_a_policy_preview_after_up_is_found():
+    wf = workflow(DEPLOY)
+    deploy_steps = wf["jobs"]["deploy"]["steps"]
+    gate = next(i for i, s in enumerate(deploy_steps) if pulumi_action(s, "preview"))
+    up = next(i for i, s in enumerate(deploy_steps) if pulumi_action(s, "up"))
+    deploy_steps.insert(up, deploy_steps.pop(gate))  # now right after up
+    noticed(problems_deploy(wf), "no pulumi preview with the policy pack before pulumi up")
 
 
 # --- the drift job's two scripts, run against stand-ins ---------------------------------------
