@@ -53,19 +53,28 @@ class ServiceEstate:
     metric_filters: tuple[MetricFilterEstate, ...]
     alarm_names: tuple[str, ...]
     deployment_alarm_names: tuple[str, ...]
-    # env var -> ARN of the Secrets Manager secret the container reads it from
+    # env var -> ARN of the Secrets Manager secret the container reads it from: what the
+    # execution role must be allowed to read, and what verify describes
     secret_arns: Mapping[str, str]
+    # env var -> the container's exact valueFrom (core/value_from.py): the ARN, then the JSON
+    # key and version when the stack names them; verify holds the task definition to it
+    secret_value_froms: Mapping[str, str]
     # plain settings the task definition sets (names only: values are in the task definition)
     environment_names: tuple[str, ...]
     discovery_name: str
-    uses_redis: bool
+    # what the service reaches (its contract's dependencies), by name: see Estate.dependencies
+    dependencies: tuple[str, ...]
 
 
 @dataclass(frozen=True)
-class RedisEstate:
-    security_group_id: str
+class DependencyEstate:
+    """Something the services reach, and the rules that admit them."""
+
+    name: str
+    # The group the rules are on; None for a dependency reached over HTTPS without a rule.
+    security_group_id: str | None
     port: int
-    # label -> security group admitted on the Redis port
+    # label -> security group admitted on the port (the stack's services by key, extra consumers by label)
     consumer_security_group_ids: Mapping[str, str]
 
 
@@ -78,13 +87,19 @@ class Estate:
     cluster_arn: str
     alarm_topic_arn: str
     services: tuple[ServiceEstate, ...]
-    redis: RedisEstate | None
+    dependencies: tuple[DependencyEstate, ...]
 
     def service(self, key: str) -> ServiceEstate:
         for service in self.services:
             if service.key == key:
                 return service
         raise KeyError(key)
+
+    def dependency(self, name: str) -> DependencyEstate:
+        for dependency in self.dependencies:
+            if dependency.name == name:
+                return dependency
+        raise KeyError(name)
 
     @classmethod
     def from_outputs(cls, outputs: Any) -> Estate:

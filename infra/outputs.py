@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from core.estate import Estate, MetricFilterEstate, RedisEstate, ServiceEstate, output_of
+from core.estate import DependencyEstate, Estate, MetricFilterEstate, ServiceEstate, output_of
 from infra.alarm_topic import AlarmTopicResult
 from infra.cluster import ClusterResult
+from infra.dependency_access import DependencyAccessResult
 from infra.observability import MetricFilterResult
-from infra.redis_access import RedisAccessResult
 from infra.service import ServiceResult
 
 
@@ -28,7 +28,7 @@ def estate_output(
     cluster: ClusterResult,
     alarm_topic: AlarmTopicResult,
     services: Sequence[ServiceResult],
-    redis: RedisAccessResult | None,
+    dependencies: Sequence[DependencyAccessResult],
 ) -> dict[str, Any]:
     return output_of(
         Estate,
@@ -39,14 +39,7 @@ def estate_output(
         cluster_arn=cluster.arn,
         alarm_topic_arn=alarm_topic.arn,
         services=[_service(s) for s in services],
-        redis=None
-        if redis is None
-        else output_of(
-            RedisEstate,
-            security_group_id=redis.security_group_id,
-            port=redis.port,
-            consumer_security_group_ids=dict(redis.consumer_security_group_ids),
-        ),
+        dependencies=[_dependency(d) for d in dependencies],
     )
 
 
@@ -70,9 +63,20 @@ def _service(service: ServiceResult) -> dict[str, object]:
         alarm_names=service.alarm_names,
         deployment_alarm_names=service.deployment_alarm_names,
         secret_arns=dict(service.secret_arns),
+        secret_value_froms=dict(service.secret_value_froms),
         environment_names=service.environment_names,
         discovery_name=service.discovery_name,
-        uses_redis=service.uses_redis,
+        dependencies=service.dependencies,
+    )
+
+
+def _dependency(dependency: DependencyAccessResult) -> dict[str, object]:
+    return output_of(
+        DependencyEstate,
+        name=dependency.dependency,
+        security_group_id=dependency.security_group_id,
+        port=dependency.port,
+        consumer_security_group_ids=dict(dependency.consumer_security_group_ids),
     )
 
 

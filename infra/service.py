@@ -1,6 +1,9 @@
 """One ECS Fargate service, generic over the contract: task definition, service,
-its security group, target group and listener rules, Cloud Map registration,
-autoscaling, and (as children) its IAM roles and its observability.
+target group and listener rules, Cloud Map registration, autoscaling, and (as
+children) its IAM roles and its observability.
+
+Its security group is made first (infra/security_group.py), because the rules that let
+it reach its dependencies reference that group and the ECS service waits for them.
 """
 
 from __future__ import annotations
@@ -60,6 +63,11 @@ class ServiceArgs:
     cluster_name: str
     cluster_arn: pulumi.Output[str]
     load_balancer: LoadBalancerResult
+    # The tasks' security group (infra/security_group.py).
+    security_group_id: pulumi.Output[str]
+    # The rules the tasks need to reach their dependencies (infra/dependency_access.py): the ECS
+    # service waits for them, as its tasks dial Redis and PostgreSQL the moment they start.
+    dependency_rules: Sequence[pulumi.Resource]
     # env var -> secret ARN, exactly the service's declared secrets
     secret_arns: Mapping[str, pulumi.Output[str]]
     # The key declared secrets are encrypted with (None: the AWS-managed key).
@@ -75,7 +83,7 @@ class ServiceArgs:
 
 @dataclass(frozen=True)
 class ServiceResult:
-    """What the service is, for the estate output and the Redis rules."""
+    """What the service is, for the estate output."""
 
     key: str
     service_name: pulumi.Output[str]
@@ -93,12 +101,15 @@ class ServiceResult:
     metric_filters: tuple[MetricFilterResult, ...]
     alarm_names: tuple[pulumi.Output[str], ...]
     deployment_alarm_names: pulumi.Output[list[str]]
-    # env var -> ARN of the secret the container reads it from
+    # env var -> ARN of the secret the container reads it from (what the execution role may read)
     secret_arns: Mapping[str, pulumi.Output[str]]
+    # env var -> the container's exact valueFrom: the ARN, then the JSON key and version when named
+    secret_value_froms: Mapping[str, pulumi.Output[str]]
     # The plain settings the container gets (names only; values are in the task definition).
     environment_names: tuple[str, ...]
     discovery_name: str
-    uses_redis: bool
+    # What the service reaches (core/contract.py: its dependencies), by name.
+    dependencies: tuple[str, ...]
 
 
 class Service(pulumi.ComponentResource):
@@ -109,8 +120,6 @@ class Service(pulumi.ComponentResource):
         service = args.service
         child = pulumi.ResourceOptions(parent=self)
         tags = args.tags
-
-        security_group = self._security_group(name, args)
 
         target_group = aws.lb.TargetGroup(
             f"{name}-tg",
@@ -231,7 +240,7 @@ class Service(pulumi.ComponentResource):
             platform_version="LATEST",
             network_configuration=aws.ecs.ServiceNetworkConfigurationArgs(
                 subnets=list(args.subnet_ids),
-                security_groups=[security_group.id],
+                security_groups=[args.security_group_id],
                 assign_public_ip=False,
             ),
             load_balancers=[
@@ -269,8 +278,9 @@ class Service(pulumi.ComponentResource):
             tags=tags,
             opts=pulumi.ResourceOptions(
                 parent=self,
-                # Tasks need the grant to read their secrets the moment they start.
-                depends_on=[roles, *listener_rules],
+                # Tasks need the grant to read their secrets, and the rules to reach their
+                # dependencies, the moment they start.
+                depends_on=[roles, *listener_rules, *args.dependency_rules],
                 # Autoscaling owns the running count after the first deploy.
                 ignore_changes=["desiredCount"],
             ),
@@ -331,7 +341,7 @@ class Service(pulumi.ComponentResource):
             container_port=service.container_port,
             target_group_arn=target_group.arn,
             health_check_path=service.health_check_path,
-            security_group_id=security_group.id,
+            security_group_id=args.security_group_id,
             execution_role_arn=roles.result.execution_role_arn,
             task_role_arn=roles.result.task_role_arn,
             log_group_name=observability.result.log_group_name,
@@ -339,60 +349,15 @@ class Service(pulumi.ComponentResource):
             alarm_names=observability.result.alarm_names,
             deployment_alarm_names=observability.result.deployment_alarm_names,
             secret_arns=dict(args.secret_arns),
+            secret_value_froms={
+                source.env_var: args.secret_arns[source.env_var].apply(source.container_value_from)
+                for source in service.secrets
+            },
             environment_names=tuple(env_name for env_name, _ in service.environment),
             discovery_name=discovery_name,
-            uses_redis=service.contract.uses_redis,
+            dependencies=service.contract.dependency_names,
         )
         self.register_outputs({"service_arn": ecs_service.id, "task_definition_arn": task_definition.arn})
-
-    def _security_group(self, name: str, args: ServiceArgs) -> aws.ec2.SecurityGroup:
-        service = args.service
-        child = pulumi.ResourceOptions(parent=self)
-        group = aws.ec2.SecurityGroup(
-            f"{name}-sg",
-            name=service.name,
-            description=f"{service.name} tasks: the load balancer on {service.container_port} only",
-            vpc_id=args.vpc_id,
-            tags=args.tags,
-            opts=child,
-        )
-        # Rules are separate resources that reference security groups, never CIDRs,
-        # so `pulumi preview --refresh` sees a rule added or removed by hand.
-        for index, alb_group in enumerate(args.load_balancer.security_group_ids):
-            aws.vpc.SecurityGroupIngressRule(
-                f"{name}-from-alb-{index}",
-                security_group_id=group.id,
-                referenced_security_group_id=alb_group,
-                ip_protocol="tcp",
-                from_port=service.container_port,
-                to_port=service.container_port,
-                description="from the load balancer",
-                tags=args.tags,
-                opts=child,
-            )
-        if args.load_balancer.owned_security_group_id is not None:
-            aws.vpc.SecurityGroupEgressRule(
-                f"{name}-alb-egress",
-                security_group_id=args.load_balancer.owned_security_group_id,
-                referenced_security_group_id=group.id,
-                ip_protocol="tcp",
-                from_port=service.container_port,
-                to_port=service.container_port,
-                description=f"to {service.name}",
-                tags=args.tags,
-                opts=child,
-            )
-        # Tasks call out: ECR through the NAT gateway, Hugging Face, the auth service, Redis.
-        aws.vpc.SecurityGroupEgressRule(
-            f"{name}-egress",
-            security_group_id=group.id,
-            cidr_ipv4="0.0.0.0/0",
-            ip_protocol="-1",
-            description="outbound: image pulls, Hugging Face, auth service, Redis",
-            tags=args.tags,
-            opts=child,
-        )
-        return group
 
 
 def _deployment_key(deployment_inputs: dict[str, Any]) -> pulumi.Output[str]:

@@ -2,7 +2,8 @@
 
 Calls that accept many identifiers are made once for all services
 (DescribeServices, DescribeTargetGroups, DescribeAlarms, ListTasks on the
-cluster, DescribeTasks, the Redis security-group rules); the rest are one per
+cluster, DescribeTasks, the security-group rules of every dependency and of the
+services that reach them); the rest are one per
 service or per secret. The count therefore grows linearly with the number of
 services, not with checks x services (bench/verify_calls.py records it).
 
@@ -51,7 +52,9 @@ class Snapshot:
     # secret ARN -> DescribeSecret response, or None when it does not exist
     secrets: dict[str, dict[str, Any] | None]
     alarms: dict[str, dict[str, Any]]
-    redis_rules: list[dict[str, Any]] | None
+    # security group id -> its rules (DescribeSecurityGroupRules), for every dependency with a
+    # group and every service that reaches one; None when no dependency has a group
+    security_group_rules: dict[str, list[dict[str, Any]]] | None
     cluster_found: bool = True
 
 
@@ -71,15 +74,19 @@ def collect(aws: Aws, estate: Estate, *, scan_logs: bool = False) -> Snapshot:
             services[service.key].execution_role_policies = _role_policies(aws, service.execution_role_arn)
     with translate_errors("describing the target groups"):
         _load_balancing(aws, estate, services)
-    with translate_errors("describing the Redis security group rules"):
-        redis_rules = _redis_rules(aws, estate)
+    with translate_errors("describing the dependencies' security group rules"):
+        group_rules = _security_group_rules(aws, estate)
     with translate_errors("describing the log groups and metric filters"):
         for service in estate.services:
             _logs(aws, service, services[service.key], scan_logs)
     with translate_errors("describing the alarms"):
         alarms = _alarms(aws, estate)
     return Snapshot(
-        services=services, secrets=secrets, alarms=alarms, redis_rules=redis_rules, cluster_found=cluster_found
+        services=services,
+        secrets=secrets,
+        alarms=alarms,
+        security_group_rules=group_rules,
+        cluster_found=cluster_found,
     )
 
 
@@ -209,14 +216,25 @@ def _one_target_group(elbv2: Any, arn: str) -> list[dict[str, Any]]:
         raise
 
 
-def _redis_rules(aws: Aws, estate: Estate) -> list[dict[str, Any]] | None:
-    if estate.redis is None:
+def _security_group_rules(aws: Aws, estate: Estate) -> dict[str, list[dict[str, Any]]] | None:
+    """The rules of every dependency's group (ingress) and of the services reaching one (egress),
+    in one paginated call per 100 groups: EC2 does not document how many values one filter
+    takes, and 100 stays well inside what it accepts."""
+    reached = [d for d in estate.dependencies if d.security_group_id]
+    if not reached:
         return None
+    groups = {d.security_group_id for d in reached if d.security_group_id}
+    groups |= {s.security_group_id for s in estate.services if any(d.name in s.dependencies for d in reached)}
     ec2 = aws.client("ec2")
-    pages = ec2.get_paginator("describe_security_group_rules").paginate(
-        Filters=[{"Name": "group-id", "Values": [estate.redis.security_group_id]}]
-    )
-    return [rule for page in pages for rule in page.get("SecurityGroupRules", [])]
+    found: dict[str, list[dict[str, Any]]] = {group: [] for group in groups}
+    for batch in chunks(sorted(groups), 100):
+        pages = ec2.get_paginator("describe_security_group_rules").paginate(
+            Filters=[{"Name": "group-id", "Values": batch}]
+        )
+        for page in pages:
+            for rule in page.get("SecurityGroupRules", []):
+                found.setdefault(rule.get("GroupId", ""), []).append(rule)
+    return found
 
 
 def _logs(aws: Aws, service: ServiceEstate, snapshot: ServiceSnapshot, scan_logs: bool) -> None:

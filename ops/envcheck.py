@@ -49,6 +49,8 @@ from ops.envdoc import (
     PLAIN,
     SECRET,
     conventional_secret_name,
+    dependency_config_key,
+    dependency_source,
     derived_source,
     secret_config_key,
     setting_config_key,
@@ -155,6 +157,15 @@ def provided_by_contract(contract: ServiceContract) -> dict[str, Provision]:
                 setting.env_var, PLAIN, f"stack config {setting_config_key(contract.key, setting.env_var)}", "contract"
             )
         provided[setting.env_var] = provision
+    for dependency in contract.dependencies:
+        for env_var, attribute in dependency.settings:
+            provided[env_var] = Provision(
+                env_var,
+                DERIVED,
+                f"derived from {dependency_source(dependency, attribute)} "
+                f"({dependency_config_key(dependency.dependency, attribute)})",
+                "contract",
+            )
     return provided
 
 

@@ -24,7 +24,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.contract import CONTRACTS, DerivedFrom, SecretRequirement, ServiceContract, SettingRequirement
+from core.contract import (
+    CONTRACTS,
+    DependencyAttribute,
+    DependencyRequirement,
+    DerivedFrom,
+    SecretRequirement,
+    ServiceContract,
+    SettingRequirement,
+)
 from core.generated_doc import CannotCheck as DocCannotCheck
 from core.generated_doc import GeneratedDoc
 from core.settings import NAMESPACE
@@ -70,6 +78,28 @@ def derived_source(requirement: SettingRequirement, contract: ServiceContract) -
         DerivedFrom.CONTAINER_PORT: f"the contract's container port ({contract.container_port})",
     }
     return sources[requirement.derived_from]
+
+
+def dependency_source(requirement: DependencyRequirement, attribute: DependencyAttribute) -> str:
+    """Where a dependency-derived setting comes from, in words: "dependency redis: host"."""
+    return f"dependency {requirement.dependency}: {attribute.value}"
+
+
+def dependency_config_key(dependency: str, attribute: DependencyAttribute) -> str:
+    return f"{NAMESPACE}:dependencies.{dependency}.{attribute.value}"
+
+
+def dependency_where(requirement: DependencyRequirement, attribute: DependencyAttribute) -> str:
+    """The whole of where a dependency-derived setting's value lives (envdoc's column, envcheck's row)."""
+    also = (
+        f", or from the stack's own `{requirement.dependency}` service (its Cloud Map name and port)"
+        if requirement.dependency in CONTRACTS
+        else ""
+    )
+    return (
+        f"derived from {dependency_source(requirement, attribute)}: stack config "
+        f"`{dependency_config_key(requirement.dependency, attribute)}`{also}; not settable by hand"
+    )
 
 
 def setting_kind(requirement: SettingRequirement) -> str:
@@ -120,6 +150,16 @@ def needs_by_variable(contracts: Mapping[str, ServiceContract]) -> dict[str, lis
             needs.setdefault(setting.env_var, []).append(
                 Need(service=key, kind=setting_kind(setting), where=where, purpose=setting.purpose)
             )
+        for dependency in contract.dependencies:
+            for env_var, attribute in dependency.settings:
+                needs.setdefault(env_var, []).append(
+                    Need(
+                        service=key,
+                        kind=DERIVED,
+                        where=dependency_where(dependency, attribute),
+                        purpose=f"{attribute.value} of {dependency.dependency}: {dependency.purpose}",
+                    )
+                )
     return {name: needs[name] for name in sorted(needs)}
 
 
@@ -154,13 +194,16 @@ def render(contracts: Mapping[str, ServiceContract] | None = None) -> str:
         f"- **{SECRET}**: the value lives in AWS Secrets Manager. Each stack names the secret at",
         f"  `{NAMESPACE}:services.<service>.secrets.<NAME>` (`existing:` to adopt it, `create:` to have the",
         "  program declare it); the task definition lists it in the container's `secrets` (`valueFrom` =",
-        "  the secret's ARN) and the execution role may read exactly those secrets. The value is never in",
-        "  code, stack config or the task definition.",
+        "  the secret's ARN, followed by `:<json_key>:<version_stage>:<version_id>` when the stack names a",
+        "  JSON key or a version) and the execution role may read exactly those secrets (by ARN). The value",
+        "  is never in code, stack config or the task definition.",
         f"- **{PLAIN}**: the value is in the stack config, `{NAMESPACE}:services.<service>.environment.<NAME>` in",
         "  `Pulumi.<stack>.yaml`, and reaches the container through the task definition's `environment`.",
         "  A stack may set further plain settings there; the ones below are required.",
         f"- **{DERIVED}**: the program sets the value from the stack itself, so it cannot disagree with the",
-        "  infrastructure; the stack config may not set it.",
+        "  infrastructure; the stack config may not set it. Most are derived from a dependency: what the",
+        f"  service reaches is declared once under `{NAMESPACE}:dependencies.<name>` (or is another service of",
+        "  the stack), and the same declaration gives the security-group rule that lets the service reach it.",
         "",
         "Check an application against this list:",
         "`python -m ops.envcheck path/to/.env.example --service <service> --stack <stack>`.",

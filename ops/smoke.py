@@ -149,10 +149,12 @@ HF_TOKEN_INCIDENT = (
 AUTH_SERVICE_SETTING = "HOKUSAI_AUTH_SERVICE_URL"
 # What a service name in /health's `services` points at, for the fix.
 DEPENDENCY_HINTS = {
-    "mlflow": "MLflow ({mlflow_service} and the API's MLFLOW_SERVER_URL)",
-    "redis": "Redis (`redis.access` in `make verify STACK={stack}`, and REDIS_AUTH_TOKEN)",
-    "message_queue": "the event queue, which is Redis too (`redis.access` in `make verify STACK={stack}`)",
-    "postgres": "PostgreSQL (DATABASE_HOST, and DB_PASSWORD's secret)",
+    "mlflow": "MLflow ({mlflow_service}, the API's MLFLOW_SERVER_URL, and `dependency.access` in `make verify "
+    "STACK={stack}`)",
+    "redis": "Redis (`dependency.access` in `make verify STACK={stack}`, and REDIS_AUTH_TOKEN)",
+    "message_queue": "the event queue, which is Redis too (`dependency.access` in `make verify STACK={stack}`)",
+    "postgres": "PostgreSQL (`dependency.access` in `make verify STACK={stack}`, DATABASE_HOST, and DB_PASSWORD's "
+    "secret)",
 }
 UNREACHABLE = "API unreachable"
 # A hostile /health could name thousands of services: the finding names a few.

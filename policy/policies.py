@@ -1,7 +1,7 @@
 """One stack policy per core invariant (core/invariants.py), at the invariant's enforcement level.
 
 The invariants are relations between resources (a task's secret and its role's grant,
-a consumer and the rule on Redis), so each runs as a StackValidationPolicy, over every
+a consumer and the rule on its dependency), so each runs as a StackValidationPolicy, over every
 resource of the stack at once. The list is built from the core's registry: an invariant
 added there is enforced here without a line changing.
 """

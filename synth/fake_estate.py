@@ -35,11 +35,12 @@ import botocore.exceptions
 import pulumi
 
 from core import bounded_json
-from core.contract import HUGGINGFACE_TOKEN
+from core.contract import HUGGINGFACE_TOKEN, POSTGRES, REDIS
 from core.estate import OUTPUT_NAME, Estate, EstateError
 from core.naming import task_group
 from core.stack_file import StackFileError
 from core.text_file import TextFileError, read_text, write_text
+from core.value_from import SecretValueFrom
 from synth.mocks import of_type
 from synth.program import Run, run_stack
 
@@ -48,6 +49,8 @@ OUTPUTS_LIMIT = 1024 * 1024
 
 # The secret whose absence caused the incident; the injections use it.
 INCIDENT_SECRET = HUGGINGFACE_TOKEN.missing_secret
+_INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+_EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
 
 
 class CannotInject(Exception):
@@ -126,54 +129,71 @@ class _Seeder:
 
     def secrets(self) -> None:
         client = self.fake.client("secretsmanager")
+        # secret ARN -> the JSON keys the containers read from it (none: the whole value)
+        keys: dict[str, set[str]] = {}
         for service in self.estate["services"]:
-            for arn in service["secret_arns"].values():
-                if arn in self.ids:
-                    continue
-                name = arn.split(":secret:", 1)[1][:-7]  # drop the random "-AbCdEf"
-                # A throwaway value made up now: the copy needs values, the repository holds none.
-                created = client.create_secret(Name=name, SecretString=f"fake-{token_source.token_hex(8)}")
-                self.ids[arn] = created["ARN"]
+            for env_var, arn in service["secret_arns"].items():
+                reads = SecretValueFrom.parse(service["secret_value_froms"].get(env_var))
+                keys.setdefault(arn, set()).update([reads.json_key] if reads and reads.json_key else [])
+        for arn, json_keys in keys.items():
+            name = arn.split(":secret:", 1)[1][:-7]  # drop the random "-AbCdEf"
+            # Throwaway values made up now: the copy needs values, the repository holds none.
+            value = (
+                json.dumps({key: f"fake-{token_source.token_hex(8)}" for key in sorted(json_keys)})
+                if json_keys
+                else f"fake-{token_source.token_hex(8)}"
+            )
+            self.ids[arn] = client.create_secret(Name=name, SecretString=value)["ARN"]
 
     def security_groups(self) -> None:
         ec2 = self.fake.client("ec2")
+        created = []
         for group in of_type(self.run, "aws:ec2/securityGroup:SecurityGroup"):
             self.ids[group.id] = ec2.create_security_group(
                 GroupName=group.inputs["name"], Description=group.inputs.get("description", group.name), VpcId=self.vpc
             )["GroupId"]
-        # Groups the stack adopts rather than creates: Redis's and the existing ALB's.
-        adopted = set()
-        if self.estate.get("redis"):
-            adopted.add(self.estate["redis"]["security_group_id"])
-        for rule in of_type(self.run, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"):
+            created.append(self.ids[group.id])
+        # Groups the stack adopts rather than creates: the dependencies' and the existing ALB's.
+        adopted = {d["security_group_id"] for d in self.estate.get("dependencies", []) if d["security_group_id"]}
+        for rule in [*of_type(self.run, _INGRESS), *of_type(self.run, _EGRESS)]:
             adopted.update(
                 g
                 for g in (rule.inputs.get("securityGroupId"), rule.inputs.get("referencedSecurityGroupId"))
                 if g and g not in self.ids
             )
-        for index, group in enumerate(sorted(adopted)):
-            self.ids[group] = ec2.create_security_group(
+        # (A dependency that is a service of the stack has the group just created for it.)
+        for index, group_id in enumerate(sorted(adopted - set(self.ids))):
+            self.ids[group_id] = ec2.create_security_group(
                 GroupName=f"adopted-{index}", Description="exists outside the stack", VpcId=self.vpc
             )["GroupId"]
-        for rule in of_type(self.run, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"):
-            inputs = rule.inputs
-            permission: dict[str, Any] = {
-                "IpProtocol": inputs["ipProtocol"],
-                "FromPort": int(inputs["fromPort"]),
-                "ToPort": int(inputs["toPort"]),
-            }
-            if inputs.get("referencedSecurityGroupId"):
-                permission["UserIdGroupPairs"] = [
-                    {
-                        "GroupId": self.ids[inputs["referencedSecurityGroupId"]],
-                        "Description": inputs.get("description", ""),
-                    }
-                ]
-            else:
-                permission["IpRanges"] = [{"CidrIp": inputs.get("cidrIpv4", "0.0.0.0/0")}]
-            ec2.authorize_security_group_ingress(
-                GroupId=self.ids[inputs["securityGroupId"]], IpPermissions=[permission]
+        # The provider revokes the allow-all egress AWS (and moto) gives a new group: the
+        # stack's groups let out exactly their egress rules.
+        for group_id in created:
+            ec2.revoke_security_group_egress(
+                GroupId=group_id, IpPermissions=[{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]
             )
+        for rule in of_type(self.run, _INGRESS):
+            ec2.authorize_security_group_ingress(
+                GroupId=self.ids[rule.inputs["securityGroupId"]], IpPermissions=[self._permission(rule.inputs)]
+            )
+        for rule in of_type(self.run, _EGRESS):
+            ec2.authorize_security_group_egress(
+                GroupId=self.ids[rule.inputs["securityGroupId"]], IpPermissions=[self._permission(rule.inputs)]
+            )
+
+    def _permission(self, inputs: dict[str, Any]) -> dict[str, Any]:
+        permission: dict[str, Any] = {
+            "IpProtocol": inputs["ipProtocol"],
+            "FromPort": int(inputs["fromPort"]),
+            "ToPort": int(inputs["toPort"]),
+        }
+        if inputs.get("referencedSecurityGroupId"):
+            permission["UserIdGroupPairs"] = [
+                {"GroupId": self.ids[inputs["referencedSecurityGroupId"]], "Description": inputs.get("description", "")}
+            ]
+        else:
+            permission["IpRanges"] = [{"CidrIp": inputs.get("cidrIpv4", "0.0.0.0/0")}]
+        return permission
 
     def iam(self) -> None:
         iam = self.fake.client("iam")
@@ -473,16 +493,46 @@ def secret_empty(fake: FakeEstate) -> None:
     client = fake.client("secretsmanager")
     name = fake.api["secret_arns"][INCIDENT_SECRET].split(":secret:", 1)[1][:-7] + "-never-filled"
     empty = client.create_secret(Name=name)["ARN"]
-    revision = _new_revision(fake, _incident_secret_from(empty))
+    declared = SecretValueFrom.parse(fake.api["secret_value_froms"][INCIDENT_SECRET]) or SecretValueFrom(empty)
+    value_from = str(SecretValueFrom(empty, declared.json_key, declared.version_stage, declared.version_id))
+    revision = _new_revision(fake, _incident_secret_from(value_from))
     _grant_also(fake, empty)
     repoint_service(fake, revision)
     fake.api["secret_arns"][INCIDENT_SECRET] = empty
+    fake.api["secret_value_froms"][INCIDENT_SECRET] = value_from
 
 
 def value_from_wrong_secret(fake: FakeEstate) -> None:
     wrong = fake.api["secret_arns"]["DB_PASSWORD"]
     revision = _new_revision(fake, _incident_secret_from(wrong))
     repoint_service(fake, revision)
+
+
+def secret_json_key_wrong(fake: FakeEstate) -> None:
+    """A revision reads another JSON key of a secret than the stack declares (a typo, a renamed key)."""
+    value_froms = fake.api["secret_value_froms"]
+    # A secret read by JSON key if the stack has one, else the database password's.
+    env_var = next(
+        (v for v, text in sorted(value_froms.items()) if (p := SecretValueFrom.parse(text)) and p.json_key),
+        "DB_PASSWORD" if "DB_PASSWORD" in value_froms else sorted(value_froms)[0],
+    )
+    declared = SecretValueFrom.parse(value_froms[env_var])
+    assert declared is not None, f"{env_var} is not read from Secrets Manager"
+    wrong = str(
+        SecretValueFrom(
+            declared.secret_arn,
+            json_key=f"{declared.json_key}_old" if declared.json_key else "password",
+            version_stage=declared.version_stage,
+            version_id=declared.version_id,
+        )
+    )
+
+    def change(container: dict[str, Any]) -> None:
+        for secret in container["secrets"]:
+            if secret["name"] == env_var:
+                secret["valueFrom"] = wrong
+
+    repoint_service(fake, _new_revision(fake, change))
 
 
 def stale_revision(fake: FakeEstate) -> None:
@@ -532,18 +582,28 @@ def running_below_desired(fake: FakeEstate) -> None:
 
 def redis_rule_removed(fake: FakeEstate) -> None:
     """The incident's second drift: the rule admitting the API into Redis is gone."""
-    ec2, redis = fake.client("ec2"), fake.estate["redis"]
-    if redis is None:
-        raise CannotInject("the stack has no Redis, so there is no Redis rule to remove")
-    rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [redis["security_group_id"]]}])[
-        "SecurityGroupRules"
-    ]
+    _rule_removed(fake, REDIS)
+
+
+def postgres_rule_removed(fake: FakeEstate) -> None:
+    """The rule admitting the API into PostgreSQL is gone: the registry database times out."""
+    _rule_removed(fake, POSTGRES)
+
+
+def _rule_removed(fake: FakeEstate, dependency: str) -> None:
+    ec2 = fake.client("ec2")
+    found = next((d for d in fake.estate["dependencies"] if d["name"] == dependency), None)
+    if found is None or found["security_group_id"] is None:
+        raise CannotInject(f"the stack has no {dependency} security group rule to remove")
+    group = found["security_group_id"]
+    rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [group]}])["SecurityGroupRules"]
     doomed = [
         r["SecurityGroupRuleId"]
         for r in rules
-        if (r.get("ReferencedGroupInfo") or {}).get("GroupId") == fake.api["security_group_id"]
+        if not r.get("IsEgress")
+        and (r.get("ReferencedGroupInfo") or {}).get("GroupId") == fake.api["security_group_id"]
     ]
-    ec2.revoke_security_group_ingress(GroupId=redis["security_group_id"], SecurityGroupRuleIds=doomed)
+    ec2.revoke_security_group_ingress(GroupId=group, SecurityGroupRuleIds=doomed)
 
 
 def metric_filter_removed(fake: FakeEstate) -> None:
@@ -629,12 +689,14 @@ FAILURES: dict[str, Callable[[FakeEstate], None]] = {
         secret_deleted,
         secret_empty,
         value_from_wrong_secret,
+        secret_json_key_wrong,
         stale_revision,
         rolled_back,
         revision_deployed_by_hand,
         revision_registered_outside_the_stack,
         running_below_desired,
         redis_rule_removed,
+        postgres_rule_removed,
         metric_filter_removed,
         alarm_removed,
         alarm_firing,

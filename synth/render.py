@@ -103,11 +103,15 @@ def summary(stack: str, run: Run, findings: list) -> str:
                 else "deploy gate off"
             )
         )
-    redis = estate.get("redis")
-    if redis:
+    for dependency in estate.get("dependencies", []):
+        consumers = ", ".join(sorted(dependency["consumer_security_group_ids"]))
         lines.append(
-            f"  redis    {redis['security_group_id']}:{redis['port']} admits "
-            + ", ".join(sorted(redis["consumer_security_group_ids"]))
+            f"  reaches  {dependency['name']}: "
+            + (
+                f"{dependency['security_group_id']}:{dependency['port']} admits {consumers}"
+                if dependency["security_group_id"]
+                else f"over HTTPS ({dependency['port']}), no rule"
+            )
         )
     counts = Counter(r.type for r in run.resources if r.type.startswith("aws:"))
     lines.append("  resources: " + ", ".join(f"{n} {short_type(t)}" for t, n in sorted(counts.items())))
@@ -116,7 +120,8 @@ def summary(stack: str, run: Run, findings: list) -> str:
         lines += [f"  - {f}" for f in findings]
     else:
         lines.append(
-            "invariants: all hold (secrets, IAM grant, network, Redis, deploy safety, observability, ECS API shape)"
+            "invariants: all hold (secrets, IAM grant, network, dependencies, deploy safety, observability, "
+            "ECS API shape)"
         )
     return "\n".join(lines)
 

@@ -41,21 +41,19 @@ def container(run_: Run, family: str = "hokusai-api-development") -> dict[str, A
 
 
 def with_mlflow(values: dict[str, Any]) -> dict[str, Any]:
-    """Adds the mlflow service (a second contract) to a stack config."""
+    """Adds the mlflow service (a second contract) to a stack config. The api's mlflow dependency
+    becomes this service (its Cloud Map name, port and group), so the stack no longer declares it."""
     values["hokusai:services"]["mlflow"] = {
         "image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/hokusai/mlflow:2.17.2",
         "cpu": 1024,
         "memory": 2048,
         "desired_count": 1,
         "routes": [{"priority": 200, "hosts": ["registry.hokus.ai"], "paths": ["/mlflow/*"]}],
-        "environment": {
-            "DATABASE_HOST": "db.internal",
-            "DATABASE_NAME": "mlflow_db",
-            "DATABASE_USER": "mlflow",
-            "MLFLOW_ARTIFACT_ROOT": "s3://hokusai-mlflow-artifacts-development",
-        },
+        # DATABASE_HOST, _NAME and _USER come from the stack's postgres dependency.
+        "environment": {"MLFLOW_ARTIFACT_ROOT": "s3://hokusai-mlflow-artifacts-development"},
         "secrets": {"DB_PASSWORD": {"existing": "hokusai/development/database/password"}},
     }
+    values.get("hokusai:dependencies", {}).pop("mlflow", None)
     return values
 
 

@@ -36,8 +36,8 @@ def _everything() -> Sample:
     """The development stack creating its ALB, with every optional setting set."""
     values = with_new_load_balancer(with_mlflow(copy.deepcopy(DEV_VALUES)))
     values["hokusai:load_balancer"]["ssl_policy"] = "ELBSecurityPolicy-TLS13-1-2-2021-06"
-    values["hokusai:redis"]["port"] = 6380
-    values["hokusai:redis"]["extra_consumers"] = {"data-pipeline-ecs": "sg-0a1b2c3d4e5f60799"}
+    values["hokusai:dependencies"]["redis"]["port"] = 6380
+    values["hokusai:dependencies"]["redis"]["extra_consumers"] = {"data-pipeline-ecs": "sg-0a1b2c3d4e5f60799"}
     values["hokusai:alarm_emails"] = ["oncall@hokus.ai"]
     values["hokusai:secrets_kms_key_arn"] = (
         "arn:aws:kms:us-east-1:123456789012:key/0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9"
@@ -45,6 +45,9 @@ def _everything() -> Sample:
     api = values["hokusai:services"]["api"]
     api["task_role_policy_arns"] = ["arn:aws:iam::123456789012:policy/hokusai-api-models-read"]
     api["secrets"]["API_SECRET_KEY"] = {"create": "hokusai/development/api/secret-key", "value_from": "apiSecretKey"}
+    # What ECS takes from a secret: a JSON key and a version by stage, or a version by id.
+    api["secrets"]["DB_PASSWORD"].update(json_key="database_password", version_stage="AWSCURRENT")
+    api["secrets"]["REDIS_AUTH_TOKEN"]["version_id"] = "0a1b2c3d-4e5f-4071-8293-a4b5c6d7e8f9"
     values["hokusai:apiSecretKey"] = "[secret]"
     return Sample("everything", values, secret_keys=("hokusai:apiSecretKey",))
 
@@ -54,10 +57,17 @@ EVERYTHING = _everything()
 # The development stack adopts its listener; EVERYTHING creates the ALB. Between them, every key.
 SAMPLES = (DEVELOPMENT, EVERYTHING)
 
-# The names a sample gives each placeholder: the api service, and a secret it
-# creates (API_SECRET_KEY in EVERYTHING) where the key only applies to those.
-_CHOSEN = {"<service>": "api", "<VAR>": "DB_PASSWORD"}
+# The names a sample gives each placeholder: the api service, a secret (API_SECRET_KEY, which
+# EVERYTHING creates, for the keys only a created secret has; REDIS_AUTH_TOKEN, read by version
+# id, for that key), and a dependency (the one that declares the key in the samples).
+_CHOSEN = {"<service>": "api", "<VAR>": "DB_PASSWORD", "<dependency>": "redis"}
 _CREATED_SECRET_KEYS = (".create", ".value_from")
+_CHOSEN_FOR_KEY = {
+    "services.<service>.secrets.<VAR>.version_id": {"<VAR>": "REDIS_AUTH_TOKEN"},
+    "dependencies.<dependency>.database": {"<dependency>": "postgres"},
+    "dependencies.<dependency>.user": {"<dependency>": "postgres"},
+    "dependencies.<dependency>.url": {"<dependency>": "auth"},
+}
 
 
 def hokusai_settings() -> tuple[Setting, ...]:
@@ -69,6 +79,7 @@ def example_path(setting: Setting, route: int = 1) -> str:
     chosen = dict(_CHOSEN)
     if setting.key.endswith(_CREATED_SECRET_KEYS):
         chosen["<VAR>"] = "API_SECRET_KEY"
+    chosen.update(_CHOSEN_FOR_KEY.get(setting.key, {}))
     segments = [chosen.get(segment, segment) for segment in setting.key.split(".")]
     return ".".join(segments).replace("[]", f"[{route}]")
 

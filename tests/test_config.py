@@ -33,7 +33,7 @@ def test_the_development_stack_loads(dev_values):
         "REDIS_AUTH_TOKEN",
         "API_SECRET_KEY",
     }
-    assert settings.redis.port == 6379
+    assert settings.dependency("redis").port == 6379
 
 
 def test_derived_settings_come_from_the_stack_not_the_config(dev_values):
@@ -70,9 +70,13 @@ def test_a_stack_without_any_secrets_lists_every_missing_one(api, dev_values):
     }
 
 
-def test_a_missing_required_setting_is_named(api, dev_values):
-    del api["environment"]["DATABASE_HOST"]
-    assert "required by the api service" in problems(dev_values)["hokusai:services.api.environment.DATABASE_HOST"]
+def test_a_missing_required_setting_is_named(dev_values):
+    with_mlflow(dev_values)
+    del dev_values["hokusai:services"]["mlflow"]["environment"]["MLFLOW_ARTIFACT_ROOT"]
+    assert (
+        "required by the mlflow service"
+        in problems(dev_values)["hokusai:services.mlflow.environment.MLFLOW_ARTIFACT_ROOT"]
+    )
 
 
 def test_a_derived_setting_may_not_be_written_twice(api, dev_values):
@@ -87,8 +91,8 @@ def test_a_credential_in_plain_environment_is_refused(api, dev_values, name):
 
 
 def test_a_password_inside_a_url_is_refused(api, dev_values):
-    api["environment"]["REDIS_URL"] = "redis://:hunter2@redis.internal:6379/0"
-    assert "password inside a URL" in problems(dev_values)["hokusai:services.api.environment.REDIS_URL"]
+    api["environment"]["CACHE_URL"] = "redis://:hunter2@redis.internal:6379/0"
+    assert "password inside a URL" in problems(dev_values)["hokusai:services.api.environment.CACHE_URL"]
 
 
 def test_a_variable_cannot_be_both_plain_and_secret(api, dev_values):
@@ -242,7 +246,7 @@ def test_a_path_must_start_with_a_slash(api, dev_values):
 
 
 # --------------------------------------------------------------------------- #
-# Network, load balancer, Redis, the rest
+# Network, load balancer, the rest (dependencies: tests/test_dependency_settings.py)
 # --------------------------------------------------------------------------- #
 
 
@@ -282,23 +286,6 @@ def test_a_listener_arn_must_be_a_listener(dev_values):
         "not the ARN of an Application Load Balancer listener"
         in problems(dev_values)["hokusai:load_balancer.listener_arn"]
     )
-
-
-def test_redis_is_required_when_a_service_uses_it(dev_values):
-    del dev_values["hokusai:redis"]
-    assert "api use Redis" in problems(dev_values)["hokusai:redis.security_group_id"]
-
-
-def test_redis_is_optional_when_no_service_uses_it(dev_values):
-    with_mlflow(dev_values)
-    del dev_values["hokusai:services"]["api"]
-    del dev_values["hokusai:redis"]
-    assert load(dev_values).redis is None
-
-
-def test_a_redis_consumer_must_be_a_security_group(dev_values):
-    dev_values["hokusai:redis"]["extra_consumers"] = {"workers": "10.0.0.0/16"}
-    assert "security group id" in problems(dev_values)["hokusai:redis.extra_consumers.workers"]
 
 
 @pytest.mark.parametrize(

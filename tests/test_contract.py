@@ -17,7 +17,31 @@ def test_the_api_requires_the_secret_the_incident_was_missing():
 
 def test_the_api_listens_where_the_estate_expects():
     assert (API.container_name, API.container_port, API.health_check_path) == ("api", 8001, "/health")
-    assert API.uses_redis
+    # The incident's missing rule was the API's into Redis: the API reaches Redis by contract.
+    assert "redis" in API.dependency_names
+
+
+@pytest.mark.parametrize("contract", CONTRACTS.values(), ids=list(CONTRACTS))
+def test_a_variable_comes_from_one_place_only(contract):
+    """A setting is the stack's, derived, or a dependency's, never two of them; never also a secret."""
+    names = [s.env_var for s in contract.settings] + list(contract.dependency_setting_names)
+    # One attribute may be read under two names (MLFLOW_SERVER_URL, MLFLOW_TRACKING_URI); a name, once.
+    assert len(names) == len(set(names))
+    assert not set(names) & set(contract.secret_names)
+    assert not set(names) & {entry.env_var for entry in contract.not_provided}
+
+
+@pytest.mark.parametrize("contract", CONTRACTS.values(), ids=list(CONTRACTS))
+def test_every_dependency_setting_is_found_back(contract):
+    for requirement in contract.dependencies:
+        for env_var, attribute in requirement.settings:
+            assert contract.dependency_setting(env_var) == (requirement, attribute)
+    assert contract.dependency_setting("NOT_A_DEPENDENCY_SETTING") is None
+
+
+def test_a_dependency_named_like_a_service_is_that_service():
+    """Resolution by name (core/settings/dependencies.py): the API's MLflow is the mlflow service."""
+    assert "mlflow" in API.dependency_names and "mlflow" in CONTRACTS
 
 
 @pytest.mark.parametrize("contract", CONTRACTS.values(), ids=list(CONTRACTS))

@@ -213,7 +213,8 @@ REQUIREMENTS: dict[str, dict[str, list[Need]]] = {
             "hokusai:ecs:Service",
             "hokusai:iam:TaskRoles",
             "hokusai:lb:LoadBalancer",
-            "hokusai:network:RedisAccess",
+            "hokusai:network:DependencyAccess",
+            "hokusai:network:ServiceSecurityGroup",
             "hokusai:observability:AlarmTopic",
             "hokusai:observability:ServiceObservability",
             "hokusai:secrets:Secrets",
@@ -452,7 +453,7 @@ REQUIREMENTS: dict[str, dict[str, list[Need]]] = {
         "delete": [N("ec2:DescribeNetworkInterfaces"), N("ec2:DeleteSecurityGroup", "security_group")],
     },
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": {
-        # On the service's own group, and on the Redis group (not this stack's: by id only).
+        # On the service's own group, and on each dependency's group (not this stack's: by id only).
         "create": [
             N("ec2:AuthorizeSecurityGroupIngress", "security_group"),
             N("ec2:AuthorizeSecurityGroupIngress", "rule"),
@@ -786,7 +787,7 @@ def every_feature():
     values = with_new_load_balancer(with_mlflow(copy.deepcopy(DEV_VALUES)))
     values["hokusai:alarm_emails"] = ["oncall@hokus.ai"]
     values["hokusai:secrets_kms_key_arn"] = KMS_KEY
-    values["hokusai:redis"]["extra_consumers"] = {"data-pipeline-ecs": "sg-0f1e2d3c4b5a69788"}
+    values["hokusai:dependencies"]["redis"]["extra_consumers"] = {"data-pipeline-ecs": "sg-0f1e2d3c4b5a69788"}
     api = values["hokusai:services"]["api"]
     api["task_role_policy_arns"] = [iam_arn("policy/hokusai-datasets-read")]
     api["secrets"]["API_SECRET_KEY"] = {"create": "hokusai/development/api/secret-key", "value_from": "apiSecretKey"}

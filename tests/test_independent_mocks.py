@@ -97,7 +97,8 @@ def test_2_3_task_definition_takes_every_secret_by_arn_and_settings_as_environme
     )
     assert set(secrets) == {"HUGGINGFACE_API_KEY", "DB_PASSWORD", "REDIS_AUTH_TOKEN", "API_SECRET_KEY"}
     environment = {e["name"] for e in container["environment"]}
-    assert {"DATABASE_HOST", "MLFLOW_SERVER_URL", "HOKUSAI_AUTH_SERVICE_URL", "REDIS_URL"} <= environment
+    assert {"DATABASE_HOST", "MLFLOW_SERVER_URL", "HOKUSAI_AUTH_SERVICE_URL", "REDIS_HOST", "REDIS_PORT"} <= environment
+    assert "REDIS_URL" not in environment
     assert not environment & set(secrets)
     assert (container["name"], container["portMappings"][0]["containerPort"]) == ("api", 8001)
     assert container["logConfiguration"]["options"]["awslogs-group"] == "/ecs/hokusai-api-development"

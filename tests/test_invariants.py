@@ -33,7 +33,7 @@ INCIDENT_CHECKS = {
     invariants.secrets_only_through_secrets_list,
     invariants.execution_role_reads_exactly_its_secrets,
     invariants.no_world_open_ingress_except_alb,
-    invariants.redis_admits_every_consumer,
+    invariants.dependencies_admit_every_consumer,
     invariants.deployments_roll_back,
     invariants.failure_signatures_are_watched,
 }
@@ -142,21 +142,33 @@ def test_the_harness_notices_a_check_that_judges_an_unknown_value(records):
     assert any("redis-from-api.fromPort unknown" in f for f in found), found
 
 
-def test_an_unknown_estate_or_stack_output_is_not_a_missing_redis(records):
+def test_an_unknown_estate_or_stack_output_is_not_a_missing_dependency(records):
     without_stack = [r for r in records if r.type != "pulumi:pulumi:Stack"]
-    for stack in ([], [stack_record("s", {"estate": UNKNOWN})], [stack_record("s", {"estate": {"redis": UNKNOWN}})]):
-        assert invariants.redis_admits_every_consumer(Graph([*without_stack, *stack])) == []
+    for stack in (
+        [],
+        [stack_record("s", {"estate": UNKNOWN})],
+        [stack_record("s", {"estate": {"dependencies": UNKNOWN}})],
+    ):
+        assert invariants.dependencies_admit_every_consumer(Graph([*without_stack, *stack])) == []
 
 
-def test_a_known_estate_without_redis_is_a_missing_redis(records):
+def test_a_known_estate_without_a_dependency_a_service_reaches_is_found(records):
     changed = [
-        stack_record(r.name, {"estate": {**r.outputs["estate"], "redis": None}})
+        stack_record(
+            r.name,
+            {
+                "estate": {
+                    **r.outputs["estate"],
+                    "dependencies": [d for d in r.outputs["estate"]["dependencies"] if d["name"] != "redis"],
+                }
+            },
+        )
         if r.type == "pulumi:pulumi:Stack"
         else r
         for r in records
     ]
-    (finding,) = invariants.redis_admits_every_consumer(Graph(changed))
-    assert "uses Redis but the stack declares no Redis" in finding.what
+    (finding,) = invariants.dependencies_admit_every_consumer(Graph(changed))
+    assert "reaches redis, which the stack does not describe" in finding.what
 
 
 # --------------------------------------------------------------------------- #

@@ -63,7 +63,12 @@ def test_the_estate_output_lets_live_checks_find_everything(dev_run):
         "ErrorLogLines",
         "Http5xxResponses",
     }
-    assert estate["redis"]["consumer_security_group_ids"] == {"api": api["security_group_id"]}
+    dependencies = {d["name"]: d for d in estate["dependencies"]}
+    assert set(api["dependencies"]) <= set(dependencies)
+    for name in api["dependencies"]:
+        if dependencies[name]["security_group_id"] is not None:
+            assert dependencies[name]["consumer_security_group_ids"]["api"] == api["security_group_id"]
+    assert set(api["secret_value_froms"]) == set(api["secret_arns"])
 
 
 def test_every_aws_resource_belongs_to_a_component(dev_run):

@@ -483,11 +483,11 @@ def test_fake_estate_scenario_start_reuse_break_verify_reset_stop(fake_dir):
     assert broke.code == 0 and "injected redis-rule-removed" in broke.stdout, broke
     findings = make("verify", outputs, env=env)
     assert findings.code == 1, findings
-    assert re.search(r"^redis\.access +FAIL", findings.stdout, flags=re.M), findings
+    assert re.search(r"^dependency\.access +FAIL", findings.stdout, flags=re.M), findings
     as_json = make("verify", outputs, "JSON=1", env=env)
     assert as_json.code == 1, as_json
     report = json.loads(as_json.stdout)
-    assert [r["check"] for r in report["results"] if r["status"] == "FAIL"] == ["redis.access"]
+    assert [r["check"] for r in report["results"] if r["status"] == "FAIL"] == ["dependency.access"]
 
     # WHEN reset THEN the copy is clean again
     reset = make("fake-estate-reset", f"FAKE_DIR={fake_dir}")

@@ -259,7 +259,7 @@ def test_every_check_id_mentioned_exists(runbook):
 def test_every_verify_check_is_covered(runbook):
     """Every id verify can print (FAIL and warn rows, and the ok-only ones) has a place in the runbook."""
     ids = tool_check_ids(VERIFY_CHECKS_SOURCE.read_text())
-    assert {"taskdef.secret", "redis.access", "service.rollout"} <= ids  # the extraction found them at all
+    assert {"taskdef.secret", "dependency.access", "service.rollout"} <= ids  # the extraction found them at all
     assert uncovered_check_ids(runbook, ids) == []
 
 
@@ -345,7 +345,9 @@ def test_checker_reports_a_check_id_that_does_not_exist():
 
 
 def test_checker_reports_a_check_id_the_runbook_does_not_cover():
-    assert uncovered_check_ids("only `taskdef.secret` here", {"taskdef.secret", "redis.access"}) == ["redis.access"]
+    assert uncovered_check_ids("only `taskdef.secret` here", {"taskdef.secret", "dependency.access"}) == [
+        "dependency.access"
+    ]
 
 
 def test_checker_reports_a_fake_failure_that_does_not_exist():

@@ -23,9 +23,11 @@ def test_each_contract_secret_reaches_the_container_only_through_secrets(dev_run
 
 def test_plain_settings_reach_the_container_through_environment(dev_run):
     environment = {e["name"]: e["value"] for e in container(dev_run)["environment"]}
-    for name in ("DATABASE_HOST", "MLFLOW_SERVER_URL", "HOKUSAI_AUTH_SERVICE_URL", "REDIS_URL"):
+    for name in ("DATABASE_HOST", "MLFLOW_SERVER_URL", "HOKUSAI_AUTH_SERVICE_URL", "REDIS_HOST"):
         assert environment[name]
     assert environment["ENVIRONMENT"] == "development"
+    # Taken as given, a REDIS_URL would make the application connect without REDIS_AUTH_TOKEN.
+    assert "REDIS_URL" not in environment
 
 
 def test_the_task_definition_is_a_fargate_task_with_roles_and_logs(dev_run):

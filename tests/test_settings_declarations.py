@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from core.contract import CONTRACTS, DerivedFrom
-from core.settings import RedisSettings, SecretMode, Settings
+from core.settings import SecretMode, Settings
 from core.settings import declarations as declarations_module
 from core.settings.declarations import all_declared, declared
 from core.settings.docs import render
@@ -35,19 +35,14 @@ from tests.settings_samples import (
 # --------------------------------------------------------------------------- #
 
 
-def _redis(settings: Settings) -> RedisSettings:
-    assert settings.redis is not None, "the sample configures Redis"
-    return settings.redis
-
-
 # How each declared default shows in the loaded Settings (the route is the
 # sample's second, which has hosts and paths, so it still matches without either).
 LOADED: dict[str, Callable[[Settings], Any]] = {
     "network.public_subnet_ids": lambda s: s.network.public_subnet_ids,
     "load_balancer.create": lambda s: s.load_balancer.creates_load_balancer,
     "load_balancer.ssl_policy": lambda s: s.load_balancer.ssl_policy,
-    "redis.port": lambda s: _redis(s).port,
-    "redis.extra_consumers": lambda s: dict(_redis(s).extra_consumers),
+    "dependencies.<dependency>.tls": lambda s: s.dependency("redis").attribute("tls") == "true",
+    "dependencies.<dependency>.extra_consumers": lambda s: dict(s.dependency("redis").extra_consumers),
     "log_retention_days": lambda s: s.log_retention_days,
     "alarm_emails": lambda s: s.alarm_emails,
     "deploy_gate.enabled": lambda s: s.deploy_gate.enabled,
@@ -125,10 +120,15 @@ def test_a_range_changed_in_its_declaration_changes_the_loader_and_the_docs(monk
 
 
 def test_the_model_defaults_are_the_declared_ones():
-    from core.settings import DeployGateSettings, LoadBalancerSettings, RedisSettings
+    from core.contract import DEFAULT_PORTS
+    from core.settings import DeployGateSettings, LoadBalancerSettings
 
     assert LoadBalancerSettings().ssl_policy == declared("load_balancer.ssl_policy").default
-    assert RedisSettings(security_group_id="sg-0a1b2c3d").port == declared("redis.port").default
+    # A dependency's port is derived from the ports the contract knows: the docs name each of them.
+    assert all(
+        f"{name} {port}" in declared("dependencies.<dependency>.port").default.says
+        for name, port in DEFAULT_PORTS.items()
+    )
     assert DeployGateSettings() == DeployGateSettings(
         enabled=declared("deploy_gate.enabled").default,
         timeout_seconds=declared("deploy_gate.timeout_seconds").default,
@@ -165,10 +165,15 @@ _NOT_A_NAME = "aws:Not A Name!"
 # What each mapping says of an entry it cannot take by that name.
 _NAME_REFUSALS = {
     "tags": "is not a tag key AWS accepts",
-    "redis.extra_consumers": f"label {_NOT_A_NAME!r} cannot be used in a resource name",
+    "dependencies.<dependency>.extra_consumers": f"label {_NOT_A_NAME!r} cannot be used in a resource name",
     "services.<service>.environment": "is not a valid environment variable name",
     "services.<service>.secrets": "is not a valid environment variable name",
 }
+
+
+# A text each pattern must refuse ("not valid!" unless the key's values may hold it: a JSON key
+# may have spaces and punctuation, but no ':', which separates it from the version in valueFrom).
+_BAD_TEXT = {"services.<service>.secrets.<VAR>.json_key": "database:password"}
 
 
 def _text_refusal(setting: Setting, value: object) -> str:
@@ -197,7 +202,8 @@ def guards() -> Iterator[Guard]:
             yield Guard(s, "text", "maybe", "must be true or false, got the text 'maybe'")
         elif kind is Kind.TEXT:
             yield Guard(s, "number", 5, "must be text, got the number 5")
-            yield Guard(s, "pattern", "not valid!", _text_refusal(s, "not valid!"), weakened={"pattern": None})
+            bad = _BAD_TEXT.get(s.key, "not valid!")
+            yield Guard(s, "pattern", bad, _text_refusal(s, bad), weakened={"pattern": None})
         elif kind is Kind.ARN:
             yield Guard(
                 s, "other ARN", "arn:aws:s3:::bucket", f"'arn:aws:s3:::bucket' is not the ARN of {s.arn_shape.what}"

@@ -178,7 +178,9 @@ def render(settings: Iterable[Setting] | None = None) -> str:
         "- **required**: the stack must set it; **–**: optional, absent means the feature is not used.",
         "- Beyond each key: the cpu/memory pair must be one Fargate runs, route priorities are unique across",
         "  services, and each service's contract (core/contract.py, [ENVIRONMENT.md](ENVIRONMENT.md)) says which",
-        "  secrets and plain settings it requires.",
+        "  secrets and plain settings it requires and which dependencies it reaches: each of those must be",
+        f"  declared under `{NAMESPACE}:dependencies` (or be a service of the stack), and the settings derived",
+        "  from it (REDIS_HOST is derived from dependency redis: host) cannot be set by hand.",
         "- Secret *values* never appear in the stack's settings: a secret names where its value lives.",
     ]
     for section, members in tables(settings):

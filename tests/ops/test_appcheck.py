@@ -343,7 +343,7 @@ def test_a_read_whose_name_is_not_a_literal_is_a_dynamic_warning(tmp_path, line)
     scan = scan_one(tmp_path, f"import os\nname = prefix = names = 'x'\n{line}\n")
     (dynamic,) = scan.dynamic
     assert dynamic.site == "pkg/module.py:3" and scan.reads == []
-    (row,) = compare(scan, dataclasses.replace(API, secrets=(), settings=(), not_provided=()))
+    (row,) = compare(scan, dataclasses.replace(API, secrets=(), settings=(), dependencies=(), not_provided=()))
     assert (row.check, row.status, row.subject) == ("app.dynamic_read", Status.WARN, "pkg/module.py:3")
     assert "cannot tell" in row.finding
 

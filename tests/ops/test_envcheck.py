@@ -137,7 +137,7 @@ def test_a_credential_the_infrastructure_lacks_is_to_be_added_as_a_secret(tmp_pa
     assert "SettingRequirement" not in found["WANDB_API_KEY"]["fix"]
 
 
-@pytest.mark.parametrize("name", ["HUGGINGFACE_API_KEY", "REDIS_URL", "API_PORT"])
+@pytest.mark.parametrize("name", ["HUGGINGFACE_API_KEY", "REDIS_HOST", "API_PORT"])
 def test_a_variable_the_infrastructure_provides_but_the_app_does_not_mention_fails(tmp_path, capsys, name):
     code, found = rows(capsys, example_with(tmp_path, drop=(name,)))
     assert code == EXIT_FINDINGS
@@ -147,11 +147,18 @@ def test_a_variable_the_infrastructure_provides_but_the_app_does_not_mention_fai
 
 
 def test_a_provided_variable_the_app_documents_as_optional_is_fine(tmp_path, capsys):
-    path = example_with(tmp_path, drop=("REDIS_URL",), add=("# REDIS_URL=redis://localhost:6379/0",))
+    path = example_with(tmp_path, drop=("REDIS_PORT",), add=("# REDIS_PORT=6379",))
     code, found = rows(capsys, path)
     assert code == EXIT_OK
-    assert found["REDIS_URL"]["status"] == "ok"
-    assert "optional" in found["REDIS_URL"]["finding"]
+    assert found["REDIS_PORT"]["status"] == "ok"
+    assert "optional" in found["REDIS_PORT"]["finding"]
+
+
+def test_a_dependency_setting_says_which_dependency_it_is_derived_from(capsys):
+    code, found = rows(capsys, MATCHING)
+    assert code == EXIT_OK
+    assert "derived from dependency redis: host" in found["REDIS_HOST"]["finding"]
+    assert "hokusai:dependencies.redis.host" in found["REDIS_HOST"]["finding"]
 
 
 def test_commented_optional_variables_are_warnings_never_failures(capsys):

@@ -102,3 +102,15 @@ def test_check_fresh_reports_one_row():
     stale = check_fresh(DOC_PATH, render(with_new_variables()))
     assert [r.status for r in stale.results] == [Status.FAIL]
     assert REGENERATE in stale.results[0].fix
+
+
+@pytest.mark.parametrize("contract", CONTRACTS.values(), ids=list(CONTRACTS))
+def test_every_dependency_setting_says_which_dependency_and_attribute_it_is_derived_from(contract):
+    needs = envdoc.needs_by_variable(CONTRACTS)
+    for requirement in contract.dependencies:
+        for env_var, attribute in requirement.settings:
+            (need,) = [n for n in needs[env_var] if n.service == contract.key]
+            assert need.kind == envdoc.DERIVED
+            assert f"derived from dependency {requirement.dependency}: {attribute.value}" in need.where
+            assert f"`hokusai:dependencies.{requirement.dependency}.{attribute.value}`" in need.where
+            assert "not settable by hand" in need.where

@@ -20,11 +20,13 @@ EXPECTED = {
     "secret-deleted": ({"secret.exists"}, "restore-secret"),
     "secret-empty": ({"secret.value"}, "put-secret-value"),
     "value-from-wrong-secret": ({"taskdef.secret"}, "database/password"),
+    "secret-json-key-wrong": ({"taskdef.secret"}, "JSON key"),
     "stale-revision": ({"service.rollout"}, "not the declared hokusai-api-development:2"),
     "rolled-back": ({"service.rollout"}, "was rolled back"),
     "revision-deployed-by-hand": ({"service.rollout"}, "was registered outside the stack"),
     "running-below-desired": ({"service.running", "service.rollout"}, "2 of 3 desired tasks run"),
-    "redis-rule-removed": ({"redis.access"}, "redis_from_data_pipeline_ecs"),
+    "redis-rule-removed": ({"dependency.access"}, "redis_from_data_pipeline_ecs"),
+    "postgres-rule-removed": ({"dependency.access"}, "postgres_from_api"),
     "metric-filter-removed": ({"logs.filter"}, "HuggingFace token not configured"),
     "alarm-removed": ({"alarms.exists"}, "hokusai-api-development-huggingface-token"),
     "alarm-firing": ({"alarms.state"}, "Threshold Crossed"),
@@ -65,7 +67,7 @@ def test_a_healthy_copy_of_the_development_estate_passes(fake, tmp_path, boto_se
         "secret.exists",
         "iam.grant",
         "lb.targets",
-        "redis.access",
+        "dependency.access",
         "logs.filter",
         "alarms.state",
     } <= checks
@@ -142,8 +144,8 @@ def test_the_command_line_prints_json_and_a_step_summary(fake, tmp_path, monkeyp
     code = verify_tool.main(["--stack", "development", "--outputs", str(outputs), "--json"])
     printed = json.loads(capsys.readouterr().out)
     assert code == 1 and printed["exit_code"] == 1 and not printed["passed"]
-    assert {r["check"] for r in printed["results"] if r["status"] == "FAIL"} == {"redis.access"}
-    assert "| redis.access | ❌ FAIL |" in summary.read_text()
+    assert {r["check"] for r in printed["results"] if r["status"] == "FAIL"} == {"dependency.access"}
+    assert "| dependency.access | ❌ FAIL |" in summary.read_text()
 
 
 def test_missing_outputs_cannot_be_checked(tmp_path, capsys):

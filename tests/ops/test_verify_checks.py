@@ -28,7 +28,7 @@ def grant_results(declared, *statements):
         task_definitions={declared.task_definition_arn: {"containerDefinitions": [container]}},
         execution_role_policies=[{"Version": "2012-10-17", "Statement": list(statements)}],
     )
-    world = Snapshot(services={"api": snap}, secrets={}, alarms={}, redis_rules=None)
+    world = Snapshot(services={"api": snap}, secrets={}, alarms={}, security_group_rules=None)
     return [r for r in check_secrets(declared, CONTRACTS["api"], snap, world) if r.check == "iam.grant"]
 
 
@@ -113,9 +113,11 @@ def test_a_value_from_that_is_only_a_prefix_of_the_declared_secret_fails(declare
         secrets = [{"name": n, "valueFrom": value_from if n == env_var else a} for n, a in declared.secret_arns.items()]
         container = {"name": declared.container_name, "secrets": secrets, "environment": []}
         snap = ServiceSnapshot(task_definitions={declared.task_definition_arn: {"containerDefinitions": [container]}})
-        world = Snapshot(services={"api": snap}, secrets={}, alarms={}, redis_rules=None)
+        world = Snapshot(services={"api": snap}, secrets={}, alarms={}, security_group_rules=None)
         results = [
             r for r in check_task_definition(declared, CONTRACTS["api"], snap, world) if r.check == "taskdef.secret"
         ]
         failed = [r for r in results if r.status is Status.FAIL]
-        assert [r.finding for r in failed] == [f"{env_var} reads {value_from}, but the stack declares {arn}"]
+        assert [r.finding for r in failed] == [
+            f"{env_var} reads {value_from}, but the stack declares {arn} (another secret)"
+        ]

@@ -856,7 +856,7 @@ Previewing refresh (development)
       ~ taskDefinition: "hokusai-api-development:151" => "hokusai-api-development:150"
     - aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule: (delete)
         [id=sgr-0123]
-        [urn=urn:pulumi:development::hokusai::hokusai:redis:RedisAccess$aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule::redis-from-api]
+        [urn=urn:pulumi:development::hokusai::hokusai:network:DependencyAccess$aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule::redis-from-api]
 Resources:
     ~ 1 to update
     - 1 to delete

@@ -111,7 +111,7 @@ def test_a_missing_redis_rule_stops_the_preview(analyzer, dev_run):
     resources, estate = copy.deepcopy(dev_run.resources), copy.deepcopy(dev_run.outputs)
     resources = [r for r in resources if r.name != "redis-from-api"]
     (diagnostic,) = analyze(analyzer, engine_resources(resources, estate))
-    assert diagnostic.policyName == "redis-admits-every-consumer"
+    assert diagnostic.policyName == "dependencies-admit-every-consumer"
     assert diagnostic.enforcementLevel == analyzer_pb2.MANDATORY
     assert "redis_from_data_pipeline_ecs" in diagnostic.message
     assert diagnostic.urn == urn("aws:ecs/service:Service", "api-service")

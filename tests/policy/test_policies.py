@@ -32,6 +32,7 @@ from tests.policy.engine_view import drop, engine_resources, first_preview, firs
 
 TASK = "aws:ecs/taskDefinition:TaskDefinition"
 RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 SERVICE = "aws:ecs/service:Service"
 Rendered = tuple[list[Registered], dict[str, Any]]
@@ -149,13 +150,36 @@ BREAKAGES: list[tuple[str, Callable[[list[Registered], dict[str, Any]], Any], st
         lambda r, e: first(r, SERVICE).inputs["networkConfiguration"].update(assignPublicIp=True),
         "tasks get public IPs",
     ),
-    ("redis-admits-every-consumer", lambda r, e: remove(r, RULE, "redis-from-api"), "redis_from_data_pipeline_ecs"),
     (
-        "redis-admits-every-consumer",
-        lambda r, e: first(r, RULE, "redis-from-api").inputs.update(fromPort=6380, toPort=6380),
-        "uses Redis but no rule admits its security group",
+        "dependencies-admit-every-consumer",
+        lambda r, e: remove(r, RULE, "redis-from-api"),
+        "redis_from_data_pipeline_ecs",
     ),
-    ("redis-admits-every-consumer", lambda r, e: e.update(redis=None), "the stack declares no Redis"),
+    (
+        "dependencies-admit-every-consumer",
+        lambda r, e: first(r, RULE, "postgres-from-api").inputs.update(fromPort=5433, toPort=5433),
+        "reaches postgres but no rule admits its security group",
+    ),
+    (
+        "dependencies-admit-every-consumer",
+        lambda r, e: remove(r, EGRESS, "redis-from-api-egress"),
+        "reaches redis but its security group lets nothing out",
+    ),
+    (
+        "dependencies-admit-every-consumer",
+        lambda r, e: e.update(dependencies=[d for d in e["dependencies"] if d["name"] != "redis"]),
+        "reaches redis, which the stack does not describe",
+    ),
+    (
+        "service-egress-is-narrow",
+        lambda r, e: first(r, EGRESS, "api-egress").inputs.update(ipProtocol="-1", fromPort=None, toPort=None),
+        "out to 0.0.0.0/0 on every port",
+    ),
+    (
+        "service-egress-is-narrow",
+        lambda r, e: remove(r, EGRESS, "api-egress"),
+        "its tasks may not reach HTTPS (443)",
+    ),
     (
         "deployments-roll-back",
         lambda r, e: first(r, SERVICE).inputs.update(deploymentCircuitBreaker={"enable": True, "rollback": False}),
@@ -296,7 +320,11 @@ def test_a_finding_on_a_name_two_resources_share_has_no_urn(graph):
     twin = copy.deepcopy(first(resources, "aws:sns/topic:Topic"))
     twin.name = "api-service"  # the same logical name as the ECS service, under another type
     resources.append(twin)
-    found = [(m, u) for name, m, u in violations(engine_resources(resources, estate)) if name.startswith("redis")]
+    found = [
+        (m, u)
+        for name, m, u in violations(engine_resources(resources, estate))
+        if name == "dependencies-admit-every-consumer"
+    ]
     assert found and all(where is None for _, where in found), found
 
 
@@ -304,7 +332,7 @@ def test_a_policy_whose_check_breaks_reports_that_instead_of_crashing_the_previe
     def broken(_graph):
         raise KeyError("loadBalancers")
 
-    invariant = next(i for i in INVARIANTS if i.name == "redis-admits-every-consumer")
+    invariant = next(i for i in INVARIANTS if i.name == "dependencies-admit-every-consumer")
     twin = dataclasses.replace(invariant, check=broken)
     ((name, message, where),) = violations(engine_resources(*graph), policies=[policy_for(twin)])
     assert name == invariant.name and where is None
@@ -343,4 +371,4 @@ def test_a_first_preview_cannot_tell_a_missing_redis_rule(graph):
     """The service's group does not exist yet, so no rule can be matched to it: nothing is
     reported (the next preview, or `make synth` in CI, judges it)."""
     remove(graph[0], RULE, "redis-from-api")
-    assert [v for v in violations(preview_of(graph)) if v[0] == "redis-admits-every-consumer"] == []
+    assert [v for v in violations(preview_of(graph)) if v[0] == "dependencies-admit-every-consumer"] == []

@@ -60,9 +60,10 @@ def test_a_value_from_that_is_not_a_secret_arn_is_found(graph):
     only(findings(graph), "is not a Secrets Manager ARN")
 
 
-def test_a_missing_required_setting_is_found(graph):
-    edit_container(graph[0], lambda c: c.update(environment=[e for e in c["environment"] if e["name"] != "REDIS_URL"]))
-    only(findings(graph), "required setting REDIS_URL is not set")
+@pytest.mark.parametrize("name", ["API_PORT", "REDIS_HOST"], ids=["derived from the stack", "from a dependency"])
+def test_a_missing_required_setting_is_found(graph, name):
+    edit_container(graph[0], lambda c: c.update(environment=[e for e in c["environment"] if e["name"] != name]))
+    only(findings(graph), f"required setting {name} is not set")
 
 
 def test_a_container_definition_the_ecs_api_would_reject_is_found(graph):
@@ -132,14 +133,14 @@ def test_a_cidr_rule_is_found(graph):
 
 def test_a_missing_redis_rule_is_found(graph):
     graph[0].remove(first(graph[0], "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "redis-from-api"))
-    only(findings(graph), "uses Redis but no rule admits its security group", "redis_from_data_pipeline_ecs")
+    only(findings(graph), "reaches redis but no rule admits its security group", "redis_from_data_pipeline_ecs")
 
 
 def test_a_redis_rule_on_the_wrong_port_is_found(graph):
     first(graph[0], "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "redis-from-api").inputs[
         "fromPort"
     ] = 6380
-    only(findings(graph), "uses Redis but no rule admits")
+    only(findings(graph), "reaches redis but no rule admits")
 
 
 def test_a_service_nobody_can_reach_is_found(graph):
@@ -213,11 +214,18 @@ def test_a_log_group_without_retention_is_found(graph):
 
 
 def test_a_program_that_forgets_a_redis_consumer_is_caught(monkeypatch, dev_values):
-    import infra.redis_access
+    import dataclasses
 
-    monkeypatch.setattr(infra.redis_access, "redis_consumers", lambda services, extra_consumers: {})
+    from infra.dependency_access import DependencyAccess
+
+    original = DependencyAccess.__init__
+
+    def forgetful(self, name, args, opts=None):
+        original(self, name, dataclasses.replace(args, services={}) if name == "redis" else args, opts)
+
+    monkeypatch.setattr(DependencyAccess, "__init__", forgetful)
     result = run(dev_values)
-    only([str(f) for f in check_graph(result.resources, result.outputs)], "uses Redis but no rule admits")
+    only([str(f) for f in check_graph(result.resources, result.outputs)], "reaches redis but no rule admits")
 
 
 def test_a_program_whose_grant_drifts_from_the_secrets_list_is_caught(monkeypatch, dev_values):

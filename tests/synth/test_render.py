@@ -22,9 +22,10 @@ def test_the_development_stack_renders_and_holds_its_invariants(tmp_path, capsys
     assert "invariants: all hold" in printed
     assert "ecs.TaskDefinition" in printed and "secrets [API_SECRET_KEY, DB_PASSWORD, HUGGINGFACE_API_KEY" in printed
     assert "redis-from-api" in printed and "<- sg-" in printed and "tcp 6379" in printed
+    assert "reaches  redis: sg-" in printed and "reaches  auth: over HTTPS (443), no rule" in printed
     written = json.loads(out.read_text())
     assert written["outputs"]["estate"]["cluster_name"] == "hokusai-development"
-    assert len(written["resources"]) == 39
+    assert len(written["resources"]) == 48
 
 
 def test_the_rendering_matches_the_reviewed_snapshot(dev_run):
