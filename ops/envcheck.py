@@ -60,8 +60,8 @@ from ops.report import CannotCheck, Report, Result, Status, emit, fail, ok, run_
 # `# NAME=value`, `#NAME=`, `# export NAME=value`: a documented, optional variable.
 # Prose comments ("# Set DEBUG=true to ...") do not match: the name must come first.
 _COMMENTED_ASSIGNMENT = re.compile(r"^\s*#+\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=")
-# A real .env.example is a few KiB; a file over this is not one. (python-dotenv reads about
-# 30 000 lines a second, so this also bounds the time: a second at worst.)
+# A real .env.example is a few KiB; a file over this is not one. (python-dotenv reads 10 000
+# to 30 000 lines a second, so this also bounds the time: about a second at worst.)
 ENV_EXAMPLE_LIMIT = 64 * 1024
 # python-dotenv strips an inline comment from an unquoted value with re.sub(r"\s+#.*", ...),
 # which takes time quadratic in the length of a run of whitespace: each start in the run
