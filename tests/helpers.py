@@ -2,13 +2,21 @@
 
 The development stack's config, the settings loader and the program run under
 the recording mocks (synth/mocks.py), and small lookups over the recorded graph.
+The end of the file lists every stack file and every service in it, for the
+tests that hold over all of them instead of naming today's stack or service.
 """
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
+from pathlib import Path
 from typing import Any
 
+import pytest
+
+from core.contract import CONTRACTS, ServiceContract
 from core.settings import Settings, load_settings
 from core.stack_file import PROJECT_DIR, read_stack_file, settings_input
 from synth.mocks import AdoptedWorld
@@ -34,9 +42,9 @@ def run(values: dict[str, Any], world: AdoptedWorld | None = None, secret_keys=(
     return run_program(values, stack=stack, world=world, secret_keys=secret_keys)
 
 
-def container(run_: Run, family: str = "hokusai-api-development") -> dict[str, Any]:
-    task = next(r for r in by_type(run_, "aws:ecs/taskDefinition:TaskDefinition") if r.inputs["family"] == family)
-    (definition,) = json.loads(task.inputs["containerDefinitions"])
+def container(run_: Run, service: str) -> dict[str, Any]:
+    """The container definition of one service (by its key) in a rendered stack."""
+    (definition,) = json.loads(task_definition(run_, service).inputs["containerDefinitions"])
     return definition
 
 
@@ -66,4 +74,124 @@ def with_new_load_balancer(values: dict[str, Any], certificate: bool = True) -> 
         values["hokusai:load_balancer"]["certificate_arn"] = (
             "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9"
         )
+    return values
+
+
+# --------------------------------------------------------------------------- #
+# Every stack file, every service in it, every contract entry.
+#
+# A test that holds "for the development api" breaks the day a service or a
+# stack is added; these let it hold for whatever the repository configures.
+# --------------------------------------------------------------------------- #
+
+
+def stack_names(project_dir: Path = PROJECT_DIR) -> tuple[str, ...]:
+    """Every stack with a `Pulumi.<stack>.yaml` in `project_dir` (Pulumi.yaml is the project, not a stack)."""
+    return tuple(
+        sorted(
+            path.name.removeprefix("Pulumi.").removesuffix(".yaml")
+            for path in project_dir.glob("Pulumi.*.yaml")
+            if path.name != "Pulumi.yaml"
+        )
+    )
+
+
+STACKS = stack_names()
+
+
+@functools.cache
+def _stack_file(stack: str) -> tuple[dict[str, Any], tuple[str, ...]]:
+    values, secret_keys = read_stack_file(stack)
+    return values, tuple(secret_keys)
+
+
+def stack_values(stack: str) -> dict[str, Any]:
+    """A fresh, mutable copy of `Pulumi.<stack>.yaml`'s config (`project:key` -> value)."""
+    return copy.deepcopy(_stack_file(stack)[0])
+
+
+def stack_secret_keys(stack: str) -> tuple[str, ...]:
+    return _stack_file(stack)[1]
+
+
+@functools.cache
+def stack_settings(stack: str) -> Settings:
+    """The stack's settings, as the program reads them (frozen: safe to share)."""
+    return load(stack_values(stack), stack=stack, secret_keys=stack_secret_keys(stack))
+
+
+def service_keys(stack: str) -> tuple[str, ...]:
+    return tuple(service.key for service in stack_settings(stack).services)
+
+
+STACK_SERVICES = tuple((stack, key) for stack in STACKS for key in service_keys(stack))
+
+# `@each_stack` / `@each_service`: parametrize a test over every stack file, or
+# over every (stack, service) pair the stack files configure.
+each_stack = pytest.mark.parametrize("stack", STACKS)
+each_service = pytest.mark.parametrize(("stack", "service"), STACK_SERVICES, ids=[f"{s}-{k}" for s, k in STACK_SERVICES])
+
+
+@functools.cache
+def rendered(stack: str) -> Run:
+    """The stack as its file configures it, run once per process under the recording mocks.
+
+    Shared by every test of that stack: read it, never change it (copy.deepcopy first).
+    """
+    return run(stack_values(stack), secret_keys=stack_secret_keys(stack), stack=stack)
+
+
+def run_as(stack: str, values: dict[str, Any]) -> Run:
+    """A changed copy of a stack's config (from stack_values), run as that stack with its secret keys."""
+    return run(values, secret_keys=stack_secret_keys(stack), stack=stack)
+
+
+def service_output(run_: Run, service: str) -> dict[str, Any]:
+    """One service's entry of the rendered `estate` output."""
+    (found,) = [s for s in run_.outputs["services"] if s["key"] == service]
+    return found
+
+
+def task_definition(run_: Run, service: str):
+    family = service_output(run_, service)["task_family"]
+    (task,) = [r for r in by_type(run_, "aws:ecs/taskDefinition:TaskDefinition") if r.inputs["family"] == family]
+    return task
+
+
+def ecs_service(run_: Run, service: str):
+    name = service_output(run_, service)["service_name"]
+    (found,) = [r for r in by_type(run_, "aws:ecs/service:Service") if r.inputs["name"] == name]
+    return found
+
+
+def of_service(run_: Run, service: str, type_: str) -> list:
+    """The resources of one type that one service's component created (its children are named `<key>-...`)."""
+    return [r for r in by_type(run_, type_) if r.name.startswith(f"{service}-")]
+
+
+def service_config(contract: ServiceContract, stack: str, values: dict[str, Any], priority: int) -> dict[str, Any]:
+    """A valid `services.<key>` entry for a contract, built from the contract alone: its
+    conventional secret names, a placeholder for each plain setting, one route."""
+    account = values.get("hokusai:account_id", "123456789012")
+    region = values.get("aws:region", REGION)
+    return {
+        "image": f"{account}.dkr.ecr.{region}.amazonaws.com/hokusai/{contract.key}:1.0.0",
+        "cpu": 256,
+        "memory": 512,
+        "desired_count": 1,
+        "routes": [{"priority": priority, "paths": [f"/{contract.key}/*"]}],
+        "environment": {s.env_var: f"{s.env_var.lower()}-placeholder" for s in contract.settings if not s.derived_from},
+        "secrets": {s.env_var: {"existing": s.secret_name_for(stack)} for s in contract.secrets},
+    }
+
+
+def with_every_contract(values: dict[str, Any], stack: str = "development") -> dict[str, Any]:
+    """Adds a service for every contract entry the config does not deploy yet."""
+    services = values["hokusai:services"]
+    priorities = [route["priority"] for service in services.values() for route in service.get("routes", [])]
+    next_priority = max(priorities, default=0) + 10
+    for key, contract in CONTRACTS.items():
+        if key not in services:
+            services[key] = service_config(contract, stack, values, next_priority)
+            next_priority += 10
     return values

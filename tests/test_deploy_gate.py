@@ -13,7 +13,8 @@ import pytest
 from infra.deploy_gate import DeployGateProvider
 from synth.fake_estate import FAILURES
 from synth.program import PROJECT_DIR
-from tests.helpers import by_type, run
+from core import naming
+from tests.helpers import by_type, each_service, of_service, rendered, run, stack_settings, task_definition
 
 DYNAMIC = "pulumi-python:dynamic:Resource"
 
@@ -36,13 +37,21 @@ def gate_props(fake, **overrides):
 # --------------------------------------------------------------------------- #
 
 
-def test_each_service_has_a_gate_on_its_declared_revision(dev_run):
-    (gate,) = by_type(dev_run, DYNAMIC)
-    (task,) = by_type(dev_run, "aws:ecs/taskDefinition:TaskDefinition")
-    assert gate.name == "api-deploy-gate"
-    assert gate.inputs["task_definition_arn"] == task.outputs["arn"]
-    assert (gate.inputs["cluster"], gate.inputs["service_name"]) == ("hokusai-development", "hokusai-api-development")
-    assert gate.inputs["timeout_seconds"] == 900
+@each_service
+def test_each_service_has_a_gate_on_its_declared_revision(stack, service):
+    result, settings = rendered(stack), stack_settings(stack)
+    gates = of_service(result, service, DYNAMIC)
+    if not settings.deploy_gate.enabled:
+        assert gates == []
+        return
+    (gate,) = gates
+    assert gate.name == f"{service}-deploy-gate"
+    assert gate.inputs["task_definition_arn"] == task_definition(result, service).outputs["arn"]
+    assert (gate.inputs["cluster"], gate.inputs["service_name"]) == (
+        naming.cluster_name(stack),
+        naming.service_name(service, stack),
+    )
+    assert gate.inputs["timeout_seconds"] == settings.deploy_gate.timeout_seconds
 
 
 def test_the_gate_can_be_switched_off(dev_values):
@@ -51,7 +60,7 @@ def test_the_gate_can_be_switched_off(dev_values):
 
 
 def test_the_provider_is_stored_by_reference_so_the_checked_out_code_runs(dev_run):
-    (gate,) = by_type(dev_run, DYNAMIC)
+    gate = by_type(dev_run, DYNAMIC)[0]
     pickled = base64.b64decode(next(v for k, v in gate.inputs["__provider"].items() if k == "value"))
     assert b"infra.deploy_gate" in pickled and b"DeployGateProvider" in pickled
     # ... and a fresh process started from the project directory can load and use it, as Pulumi's does.
@@ -77,19 +86,18 @@ def test_the_provider_is_stored_by_reference_so_the_checked_out_code_runs(dev_ru
 
 def test_a_completed_rollout_passes_the_gate(fake):
     result = DeployGateProvider().create(gate_props(fake))
-    assert result.id == "hokusai-api-development"
+    assert result.id == fake.api["service_name"]
     assert result.outs["rollout"] == "completed"
-    assert result.outs["running_revision"] == "hokusai-api-development:1"
+    assert result.outs["running_revision"] == f"{fake.api['task_family']}:1"
 
 
 def test_a_rolled_back_deployment_fails_the_gate_naming_why(fake):
     FAILURES["rolled-back"](fake)
     with pytest.raises(Exception) as caught:
         DeployGateProvider().create(gate_props(fake))
-    message = str(caught.value)
+    message, name, family = str(caught.value), fake.api["service_name"], fake.api["task_family"]
     assert message.startswith(
-        "deploy gate: hokusai-api-development: the deployment of "
-        "hokusai-api-development:2 was rolled back; the service runs hokusai-api-development:1"
+        f"deploy gate: {name}: the deployment of {family}:2 was rolled back; the service runs {family}:1"
     )
     assert "AccessDeniedException" in message
     assert "fix: the execution role may not read a secret the task references" in message
@@ -98,8 +106,9 @@ def test_a_rolled_back_deployment_fails_the_gate_naming_why(fake):
 
 def test_a_stale_service_fails_the_gate(fake):
     FAILURES["stale-revision"](fake)
-    with pytest.raises(Exception, match="runs hokusai-api-development:1, not the declared hokusai-api-development:2"):
-        DeployGateProvider().update("hokusai-api-development", {}, gate_props(fake))
+    family = fake.api["task_family"]
+    with pytest.raises(Exception, match=f"runs {family}:1, not the declared {family}:2"):
+        DeployGateProvider().update(fake.api["service_name"], {}, gate_props(fake))
 
 
 def test_a_deployment_that_does_not_settle_in_time_fails_the_gate(fake):
@@ -111,7 +120,7 @@ def test_a_deployment_that_does_not_settle_in_time_fails_the_gate(fake):
 def test_a_gate_that_cannot_look_fails_the_update_with_the_reason(fake, monkeypatch):
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
-    with pytest.raises(Exception, match="deploy gate: could not read the deployment of hokusai-api-development"):
+    with pytest.raises(Exception, match=f"deploy gate: could not read the deployment of {fake.api['service_name']}"):
         DeployGateProvider().create(gate_props(fake))
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import by_type, run, with_mlflow
+from core.contract import CONTRACTS
+from tests.helpers import by_type, each_stack, rendered, run, stack_settings, with_every_contract
 
 INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 
@@ -14,13 +15,21 @@ def redis_rules(result):
     return {r.name: r.inputs for r in by_type(result, INGRESS) if r.inputs["securityGroupId"] == redis_group}
 
 
-def test_the_api_security_group_is_admitted_into_redis_on_6379(dev_run):
-    rules = redis_rules(dev_run)
-    assert set(rules) == {"redis-from-api"}
-    rule = rules["redis-from-api"]
-    assert rule["referencedSecurityGroupId"] == dev_run.outputs["services"][0]["security_group_id"]
-    assert (rule["fromPort"], rule["toPort"], rule["ipProtocol"]) == (6379, 6379, "tcp")
-    assert "cidrIpv4" not in rule
+@each_stack
+def test_each_consumer_is_admitted_into_redis_on_its_port_by_reference(stack):
+    redis = stack_settings(stack).redis
+    if redis is None:
+        pytest.skip(f"{stack} has no Redis")
+    result = rendered(stack)
+    rules = redis_rules(result)
+    consumers = {s["key"]: s["security_group_id"] for s in result.outputs["services"] if s["uses_redis"]}
+    consumers.update(dict(redis.extra_consumers))
+    assert set(rules) == {f"redis-from-{label}" for label in consumers}
+    for label, group in consumers.items():
+        rule = rules[f"redis-from-{label}"]
+        assert rule["referencedSecurityGroupId"] == group
+        assert (rule["fromPort"], rule["toPort"], rule["ipProtocol"]) == (redis.port, redis.port, "tcp")
+        assert "cidrIpv4" not in rule
 
 
 def test_extra_consumers_get_their_own_rule(dev_values):
@@ -30,18 +39,20 @@ def test_extra_consumers_get_their_own_rule(dev_values):
     assert rules["redis-from-data-pipeline-ecs"]["description"] == "redis_from_data_pipeline_ecs"
 
 
-def test_an_extra_consumer_cannot_shadow_a_services_own_rule(dev_values):
+@pytest.mark.parametrize("service", [key for key, contract in CONTRACTS.items() if contract.uses_redis])
+def test_an_extra_consumer_cannot_shadow_a_services_own_rule(dev_values, service):
     from core.settings import SettingsError
     from tests.helpers import load
 
-    dev_values["hokusai:redis"]["extra_consumers"] = {"api": "sg-0f1e2d3c4b5a69788"}
-    with pytest.raises(SettingsError, match="named like the service api, whose own rule it would replace"):
+    with_every_contract(dev_values)
+    dev_values["hokusai:redis"]["extra_consumers"] = {service: "sg-0f1e2d3c4b5a69788"}
+    with pytest.raises(SettingsError, match=f"named like the service {service}, whose own rule it would replace"):
         load(dev_values)
 
 
-def test_a_service_that_does_not_use_redis_is_not_admitted(dev_values):
-    result = run(with_mlflow(dev_values))
-    assert set(redis_rules(result)) == {"redis-from-api"}
+def test_only_the_services_whose_contract_uses_redis_are_admitted(dev_values):
+    result = run(with_every_contract(dev_values))
+    assert set(redis_rules(result)) == {f"redis-from-{key}" for key, c in CONTRACTS.items() if c.uses_redis}
 
 
 def test_a_custom_redis_port_is_used(dev_values):
