@@ -129,7 +129,9 @@ STACK_SERVICES = tuple((stack, key) for stack in STACKS for key in service_keys(
 # `@each_stack` / `@each_service`: parametrize a test over every stack file, or
 # over every (stack, service) pair the stack files configure.
 each_stack = pytest.mark.parametrize("stack", STACKS)
-each_service = pytest.mark.parametrize(("stack", "service"), STACK_SERVICES, ids=[f"{s}-{k}" for s, k in STACK_SERVICES])
+each_service = pytest.mark.parametrize(
+    ("stack", "service"), STACK_SERVICES, ids=[f"{s}-{k}" for s, k in STACK_SERVICES]
+)
 
 
 @functools.cache

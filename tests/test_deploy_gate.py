@@ -10,10 +10,10 @@ import sys
 
 import pytest
 
+from core import naming
 from infra.deploy_gate import DeployGateProvider
 from synth.fake_estate import FAILURES
 from synth.program import PROJECT_DIR
-from core import naming
 from tests.helpers import by_type, each_service, of_service, rendered, run, stack_settings, task_definition
 
 DYNAMIC = "pulumi-python:dynamic:Resource"

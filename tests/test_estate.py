@@ -22,9 +22,10 @@ def test_the_rendered_outputs_read_back_as_an_estate(stack):
         assert [f.metric_name for f in service.metric_filters] == [
             s.metric_name for s in spec.contract.error_signatures
         ]
-        assert dict(service.secret_arns) == outputs["services"][[s.key for s in estate.services].index(spec.key)][
-            "secret_arns"
-        ]
+        assert (
+            dict(service.secret_arns)
+            == outputs["services"][[s.key for s in estate.services].index(spec.key)]["secret_arns"]
+        )
     if estate.redis is not None:
         users = {s.key: s.security_group_id for s in estate.services if s.uses_redis}
         assert users.items() <= estate.redis.consumer_security_group_ids.items()

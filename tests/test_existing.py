@@ -6,8 +6,8 @@ from __future__ import annotations
 import pulumi
 import pytest
 
-from synth.mocks import world_for
 from core.settings import SecretMode
+from synth.mocks import world_for
 from tests.helpers import each_service, each_stack, run, stack_settings, stack_values
 
 

@@ -134,7 +134,9 @@ def test_2_3_task_definition_takes_every_secret_by_arn_and_settings_as_environme
 @each_stack
 def test_4_execution_role_reads_exactly_the_referenced_secrets_and_task_role_has_ecs_exec(stack):
     settings = stack_settings(stack)
-    role_ids = {f"id-{logical}": inputs["name"] for typ, logical, inputs in created(stack) if typ.endswith("iam/role:Role")}
+    role_ids = {
+        f"id-{logical}": inputs["name"] for typ, logical, inputs in created(stack) if typ.endswith("iam/role:Role")
+    }
     policies = {role_ids[p["role"]]: json.loads(p["policy"]) for p in find(stack, "iam/rolePolicy:RolePolicy")}
     for spec in settings.services:
         (task,) = find(stack, "TaskDefinition", family=spec.name)
@@ -162,7 +164,10 @@ def test_5_service_private_safe_deploys_exec_discovery_and_scaling(stack):
         assert service["enableExecuteCommand"] is True
         assert find(stack, "servicediscovery/service:Service", name=spec.key)
         (target,) = find(stack, "appautoscaling/target:Target", resourceId=naming.ecs_resource_id(spec.key, stack))
-        assert (target["minCapacity"], target["maxCapacity"]) == (spec.autoscaling.min_count, spec.autoscaling.max_count)
+        assert (target["minCapacity"], target["maxCapacity"]) == (
+            spec.autoscaling.min_count,
+            spec.autoscaling.max_count,
+        )
         (policy,) = find(stack, "appautoscaling/policy:Policy", name=f"{spec.name}-cpu")
         assert policy["policyType"] == "TargetTrackingScaling"
 
@@ -216,11 +221,16 @@ def test_8_logs_filters_alarms_and_their_topic(stack):
         (group,) = find(stack, "logGroup:LogGroup", name=spec.log_group_name)
         assert group["retentionInDays"] == settings.log_retention_days
         for signature in spec.contract.error_signatures:
-            (found,) = find(stack, "LogMetricFilter", logGroupName=spec.log_group_name, pattern=signature.filter_pattern)
+            (found,) = find(
+                stack, "LogMetricFilter", logGroupName=spec.log_group_name, pattern=signature.filter_pattern
+            )
             metric = (found["metricTransformation"]["namespace"], found["metricTransformation"]["name"])
             assert metric == (spec.contract.metric_namespace, signature.metric_name)
             assert metric in watched
-    assert {("AWS/ApplicationELB", "HTTPCode_Target_5XX_Count"), ("AWS/ApplicationELB", "UnHealthyHostCount")} <= watched
+    assert {
+        ("AWS/ApplicationELB", "HTTPCode_Target_5XX_Count"),
+        ("AWS/ApplicationELB", "UnHealthyHostCount"),
+    } <= watched
     assert any(a.get("metricQueries") for a in alarms)  # running < desired
     topic = f"arn:aws:plain:{settings.region}:{settings.account_id}:alarms-topic"
     assert all(a["alarmActions"] == [topic] for a in alarms)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
-
 import copy
+
+import pytest
 
 from core import naming
 from core.contract import CONTRACTS
@@ -57,9 +57,10 @@ def created():
 def test_a_new_alb_is_internet_facing_in_the_public_subnets(created):
     (balancer,) = by_type(created, "aws:lb/loadBalancer:LoadBalancer")
     assert balancer.inputs["name"] == naming.load_balancer_name("development") and balancer.inputs["internal"] is False
-    assert balancer.inputs["subnets"] == with_new_load_balancer(copy.deepcopy(DEV_VALUES))["hokusai:network"][
-        "public_subnet_ids"
-    ]
+    assert (
+        balancer.inputs["subnets"]
+        == with_new_load_balancer(copy.deepcopy(DEV_VALUES))["hokusai:network"]["public_subnet_ids"]
+    )
     assert balancer.inputs["dropInvalidHeaderFields"] is True
 
 

@@ -32,7 +32,9 @@ GET_SECRET = "aws:secretsmanager/getSecret:getSecret"
 @each_stack
 def test_adopted_secrets_are_looked_up_once_and_declared_ones_created(stack):
     result, sources = rendered(stack), stack_settings(stack).secret_sources
-    looked_up = Counter(args.get("name") or args.get("arn") for token, args in result.mocks.calls if token == GET_SECRET)
+    looked_up = Counter(
+        args.get("name") or args.get("arn") for token, args in result.mocks.calls if token == GET_SECRET
+    )
     adopted = {s.name_or_arn for s in sources if s.mode is SecretMode.EXISTING}
     assert set(looked_up) == adopted and set(looked_up.values()) <= {1}
     created = {r.inputs["name"] for r in by_type(result, SECRET)}
