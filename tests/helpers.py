@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import functools
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -124,6 +125,13 @@ def service_keys(stack: str) -> tuple[str, ...]:
     return tuple(service.key for service in stack_settings(stack).services)
 
 
+# The incident this project exists for: a failure signature of a contract that names the secret
+# whose absence makes the application write it (HUGGINGFACE_API_KEY of the api, "HuggingFace token
+# not configured"). Tests about that incident read it from here, never retype it.
+INCIDENT_SERVICE, INCIDENT = next(
+    (key, signature) for key, c in CONTRACTS.items() for signature in c.error_signatures if signature.missing_secret
+)
+
 STACK_SERVICES = tuple((stack, key) for stack in STACKS for key in service_keys(stack))
 
 # `@each_stack` / `@each_service`: parametrize a test over every stack file, or
@@ -197,3 +205,28 @@ def with_every_contract(values: dict[str, Any], stack: str = "development") -> d
             services[key] = service_config(contract, stack, values, next_priority)
             next_priority += 10
     return values
+
+
+# --------------------------------------------------------------------------- #
+# An application's .env.example that matches a contract
+# --------------------------------------------------------------------------- #
+
+# A copy of the API application's .env.example, in its real syntax (quotes, `export`,
+# comments, commented optionals); written to match the api contract.
+ENV_EXAMPLE_FIXTURE = Path(__file__).resolve().parent / "ops" / "fixtures" / "api.env.example"
+_ASSIGNMENT = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=")
+
+
+def env_example_matching(contract: ServiceContract, base: Path | None = ENV_EXAMPLE_FIXTURE) -> str:
+    """`base` (the fixture) kept matching `contract` as it is today: a line for each variable the
+    contract provides or lists as not provided that `base` lacks, and no active line for one the
+    contract no longer knows. So a secret or setting added to the contract needs no fixture edit."""
+    expected = [*contract.secret_names, *contract.setting_names, *(e.env_var for e in contract.not_provided)]
+    lines = base.read_text().splitlines() if base is not None else []
+    kept = [line for line in lines if not ((m := _ASSIGNMENT.match(line)) and m.group(1) not in expected)]
+    present = {m.group(1) for line in kept if (m := _ASSIGNMENT.match(line))}
+    added = [f"{name}=placeholder" for name in expected if name not in present]
+    if added and kept:
+        kept += ["", "# ===== Added to the contract since this file was written ====="]
+    kept += added
+    return "\n".join(kept) + "\n"
