@@ -17,8 +17,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from core import naming
 from ops import smoke
 from ops.report import EXIT_CANNOT_CHECK, EXIT_FINDINGS, EXIT_OK, CannotCheck, Report, Status, fail
+from tests.helpers import INCIDENT, INCIDENT_SERVICE
 
 # Built at runtime so nothing in the repository looks like a credential.
 FAKE_KEY = "smoke-test-key-" + "x" * 8
@@ -247,16 +249,16 @@ def reply(status: int | None, body: Any = "", **kwargs: Any) -> smoke.Reply:
 def test_empty_inputs_500_with_the_token_message_names_the_incident_and_its_fix():
     """GIVEN a 500 'HuggingFace token not configured' WHEN judged THEN FAIL naming the incident, the
     missing HUGGINGFACE_API_KEY secret and `make verify`."""
-    result = smoke.judge_empty_inputs(reply(500, {"detail": "HuggingFace token not configured"}))
+    result = smoke.judge_empty_inputs(reply(500, {"detail": INCIDENT.message}))
     assert result.status is Status.FAIL
-    assert "HuggingFace token not configured" in result.finding and "incident" in result.finding
-    assert "HUGGINGFACE_API_KEY" in result.fix and "make verify STACK=" in result.fix
+    assert INCIDENT.message in result.finding and "incident" in result.finding
+    assert INCIDENT.missing_secret in result.fix and "make verify STACK=" in result.fix
 
 
 def test_the_token_incident_is_recognised_on_any_prediction_not_only_empty_inputs():
-    result = smoke.judge_prediction(reply(500, {"detail": "HuggingFace token not configured"}), smoke.Auth.BEARER)
+    result = smoke.judge_prediction(reply(500, {"detail": INCIDENT.message}), smoke.Auth.BEARER)
     assert (result.check, result.status) == ("predict.bearer", Status.FAIL)
-    assert "HUGGINGFACE_API_KEY" in result.fix
+    assert INCIDENT.missing_secret in result.fix
 
 
 @pytest.mark.parametrize(
@@ -266,7 +268,8 @@ def test_empty_inputs_must_be_rejected_as_invalid(status, expected):
     result = smoke.judge_empty_inputs(reply(status, {"detail": "x"}))
     assert result.status is expected
     if status == 500:
-        assert "ecs/hokusai-api-development" in result.fix  # a plain 500 points at the logs, not the token
+        # a plain 500 points at the logs, not the token
+        assert naming.log_group_name(INCIDENT_SERVICE, "development") in result.fix
 
 
 @pytest.mark.parametrize("status, expected", [(401, Status.OK), (200, Status.FAIL), (403, Status.FAIL)])
@@ -439,13 +442,13 @@ def test_missing_huggingface_token_is_named_with_its_fix(monkeypatch, capsys, ap
     """GIVEN the incident: empty inputs -> 500 'HuggingFace token not configured'
     WHEN smoke runs THEN predict.empty-inputs FAILs naming the incident and the fix."""
     api.behaviour.empty_inputs_status = 500
-    api.behaviour.empty_inputs_body = {"detail": "HuggingFace token not configured"}
+    api.behaviour.empty_inputs_body = {"detail": INCIDENT.message}
     outcome = smoke_json(monkeypatch, capsys, api)
     assert outcome.code == EXIT_FINDINGS
     result = outcome.results()["predict.empty-inputs"]
     assert result["status"] == "FAIL"
-    assert "HuggingFace token not configured" in result["finding"]
-    assert "HUGGINGFACE_API_KEY" in result["fix"] and "make verify STACK=<stack>" in result["fix"]
+    assert INCIDENT.message in result["finding"]
+    assert INCIDENT.missing_secret in result["fix"] and "make verify STACK=<stack>" in result["fix"]
 
 
 def test_a_200_without_predictions_fails_both_predict_checks(monkeypatch, capsys, api):

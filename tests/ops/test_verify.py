@@ -9,29 +9,39 @@ from pathlib import Path
 
 import pytest
 
+from core import naming
+from core.contract import CONTRACTS
 from ops import verify as verify_tool
 from ops.aws import Aws
 from ops.report import Status
 from synth.fake_estate import FAILURES
+from tests.helpers import INCIDENT, INCIDENT_SERVICE
+
+# The fake estate is a copy of the development stack; its failures are the incident's service's.
+FAMILY = naming.service_name(INCIDENT_SERVICE, "development")
 
 # failure -> (checks that must FAIL and nothing else, words the finding or fix must contain)
 EXPECTED = {
-    "secret-missing-from-task-definition": ({"taskdef.secret"}, "HuggingFace token not configured"),
+    "secret-missing-from-task-definition": ({"taskdef.secret"}, INCIDENT.message),
     "secret-deleted": ({"secret.exists"}, "restore-secret"),
     "secret-empty": ({"secret.value"}, "put-secret-value"),
+    # fake_estate points the incident's secret at the database password's ARN
     "value-from-wrong-secret": ({"taskdef.secret"}, "database/password"),
-    "stale-revision": ({"service.rollout"}, "not the declared hokusai-api-development:2"),
+    "stale-revision": ({"service.rollout"}, f"not the declared {FAMILY}:2"),
     "rolled-back": ({"service.rollout"}, "was rolled back"),
     "running-below-desired": ({"service.running", "service.rollout"}, "2 of 3 desired tasks run"),
     "redis-rule-removed": ({"redis.access"}, "redis_from_data_pipeline_ecs"),
-    "metric-filter-removed": ({"logs.filter"}, "HuggingFace token not configured"),
-    "alarm-removed": ({"alarms.exists"}, "hokusai-api-development-huggingface-token"),
+    "metric-filter-removed": ({"logs.filter"}, INCIDENT.message),
+    "alarm-removed": ({"alarms.exists"}, naming.alarm_name(INCIDENT_SERVICE, "development", INCIDENT.key)),
     "alarm-firing": ({"alarms.state"}, "Threshold Crossed"),
-    "health-check-path-changed": ({"lb.health_check"}, "declared '/health'"),
+    "health-check-path-changed": (
+        {"lb.health_check"},
+        f"declared {CONTRACTS[INCIDENT_SERVICE].health_check_path!r}",
+    ),
     "plaintext-secret-in-environment": ({"taskdef.plaintext"}, "rotate"),
     "execution-role-without-grant": ({"iam.grant"}, "ResourceInitializationError"),
-    "old-revision-still-running": ({"service.old_revisions"}, "hokusai-api-development:2"),
-    "huggingface-errors-logged": ({"logs.recent"}, "HuggingFace token not configured"),
+    "old-revision-still-running": ({"service.old_revisions"}, f"{FAMILY}:2"),
+    "huggingface-errors-logged": ({"logs.recent"}, INCIDENT.message),
 }
 
 
@@ -61,7 +71,7 @@ def test_a_healthy_copy_of_the_development_estate_passes(fake, tmp_path, boto_se
         "logs.filter",
         "alarms.state",
     } <= checks
-    assert report.notes == [f"{aws.call_count} AWS API calls for 1 service(s)"]
+    assert report.notes == [f"{aws.call_count} AWS API calls for {len(fake.estate['services'])} service(s)"]
 
 
 def test_the_verifier_never_reads_a_secret_value(fake, tmp_path, boto_session):
