@@ -11,15 +11,20 @@ from core.estate import Estate
 from ops.collect import ServiceSnapshot, Snapshot
 from ops.report import Status
 from ops.verify_checks import check_secrets, secret_read_context
+from tests.helpers import STACK_SERVICES, rendered
 
 
-@pytest.fixture(scope="module")
-def declared(dev_run):
-    return Estate.from_outputs(dev_run.outputs).service("api")
+@pytest.fixture(params=STACK_SERVICES, ids=[f"{stack}-{service}" for stack, service in STACK_SERVICES])
+def declared(request):
+    """Every service of every stack file, as its estate output declares it."""
+    stack, key = request.param
+    if not CONTRACTS[key].secrets:
+        pytest.skip(f"the {key} contract requires no secret")
+    return Estate.from_outputs(rendered(stack).outputs).service(key)
 
 
 def grant_results(declared, *statements):
-    """The iam.grant results for the api service whose execution role holds `statements`."""
+    """The iam.grant results for the service whose execution role holds `statements`."""
     container = {
         "name": declared.container_name,
         "secrets": [{"name": name, "valueFrom": arn} for name, arn in declared.secret_arns.items()],
@@ -28,8 +33,8 @@ def grant_results(declared, *statements):
         task_definitions={declared.task_definition_arn: {"containerDefinitions": [container]}},
         execution_role_policies=[{"Version": "2012-10-17", "Statement": list(statements)}],
     )
-    world = Snapshot(services={"api": snap}, secrets={}, alarms={}, redis_rules=None)
-    return [r for r in check_secrets(declared, CONTRACTS["api"], snap, world) if r.check == "iam.grant"]
+    world = Snapshot(services={declared.key: snap}, secrets={}, alarms={}, redis_rules=None)
+    return [r for r in check_secrets(declared, CONTRACTS[declared.key], snap, world) if r.check == "iam.grant"]
 
 
 def read(declared, **extra):
