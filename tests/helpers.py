@@ -134,12 +134,24 @@ INCIDENT_SERVICE, INCIDENT = next(
 
 STACK_SERVICES = tuple((stack, key) for stack in STACKS for key in service_keys(stack))
 
-# `@each_stack` / `@each_service`: parametrize a test over every stack file, or
-# over every (stack, service) pair the stack files configure.
-each_stack = pytest.mark.parametrize("stack", STACKS)
-each_service = pytest.mark.parametrize(
-    ("stack", "service"), STACK_SERVICES, ids=[f"{s}-{k}" for s, k in STACK_SERVICES]
-)
+# Marks a test that reads the stack files, the contract or what is generated from them:
+# tests/test_variants.py runs exactly these in a copy of the repository with a service,
+# a secret or a stack added. `@each_stack` and `@each_service` apply it themselves.
+reads_config = pytest.mark.reads_config
+# Marks a test that runs the program again on a changed copy of a stack's config (a rule, checked
+# on every service): it reads the config too, but the variant copies leave it out to stay cheap.
+changes_config = pytest.mark.changes_config
+
+
+def each_stack(test):
+    """Parametrize a test over every stack file (`stack`)."""
+    return reads_config(pytest.mark.parametrize("stack", STACKS)(test))
+
+
+def each_service(test):
+    """Parametrize a test over every (stack, service) pair the stack files configure."""
+    ids = [f"{stack}-{service}" for stack, service in STACK_SERVICES]
+    return reads_config(pytest.mark.parametrize(("stack", "service"), STACK_SERVICES, ids=ids)(test))
 
 
 @functools.cache

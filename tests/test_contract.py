@@ -7,6 +7,9 @@ from core.documents import filter_pattern_problems
 from tests.filter_patterns import matches
 from tests.helpers import INCIDENT, INCIDENT_SERVICE
 
+# Reads the stack files or the contract: run in every variant copy (tests/test_variants.py).
+pytestmark = pytest.mark.reads_config
+
 SIGNATURES = sorted({s for c in CONTRACTS.values() for s in c.error_signatures}, key=lambda s: s.key)
 
 

@@ -10,6 +10,9 @@ from botocore.validate import ParamValidator
 from core import documents
 from tests.helpers import STACK_SERVICES, stack_settings
 
+# Reads the stack files or the contract: run in every variant copy (tests/test_variants.py).
+pytestmark = pytest.mark.reads_config
+
 # For the execution-role policy builder, which takes any ARNs: an example set.
 SECRET_ARNS = {
     "HUGGINGFACE_API_KEY": "arn:aws:secretsmanager:us-east-1:123456789012:secret:hokusai/development/huggingface/api-key-AbCdEf",

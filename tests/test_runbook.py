@@ -33,6 +33,9 @@ from ops.smoke import CHECKS as SMOKE_CHECKS
 from synth.fake_estate import FAILURES
 from tests.helpers import INCIDENT_SERVICE, STACKS, rendered
 
+# Reads the stack files or the contract: run in every variant copy (tests/test_variants.py).
+pytestmark = pytest.mark.reads_config
+
 ROOT = Path(__file__).resolve().parent.parent
 RUNBOOK = ROOT / "RUNBOOK.md"
 MAKEFILE = ROOT / "Makefile"

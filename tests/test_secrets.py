@@ -13,6 +13,7 @@ from core.contract import CONTRACTS
 from core.settings import SecretMode
 from tests.helpers import (
     by_type,
+    changes_config,
     container,
     each_service,
     each_stack,
@@ -64,6 +65,7 @@ def declare_first_secret(stack: str, service: str, **extra) -> tuple[dict, str]:
 
 
 @each_service
+@changes_config
 def test_a_declared_secret_has_no_value_in_the_program_and_preview_says_to_put_one(stack, service, caplog):
     values, variable = declare_first_secret(stack, service)
     result = run_as(stack, values)
@@ -77,6 +79,7 @@ def test_a_declared_secret_has_no_value_in_the_program_and_preview_says_to_put_o
 
 
 @each_service
+@changes_config
 def test_a_secret_adopted_by_partial_arn_is_referenced_by_its_full_arn(stack, service):
     settings = stack_settings(stack)
     values = stack_values(stack)
@@ -95,6 +98,7 @@ def test_a_secret_adopted_by_partial_arn_is_referenced_by_its_full_arn(stack, se
 
 
 @each_service
+@changes_config
 def test_a_declared_secret_may_take_its_value_from_encrypted_config(stack, service):
     values, _ = declare_first_secret(stack, service, value_from="declaredSecretValue")
     values["hokusai:declaredSecretValue"] = "value-only-in-encrypted-config"

@@ -7,7 +7,17 @@ import re
 
 from core import naming
 from core.contract import CONTRACTS
-from tests.helpers import by_type, container, each_service, each_stack, rendered, run_as, stack_settings, stack_values
+from tests.helpers import (
+    by_type,
+    changes_config,
+    container,
+    each_service,
+    each_stack,
+    rendered,
+    run_as,
+    stack_settings,
+    stack_values,
+)
 
 
 def policies(result, role_name):
@@ -65,6 +75,7 @@ def test_the_execution_role_writes_only_its_log_group_and_pulls_only_its_reposit
 
 
 @each_service
+@changes_config
 def test_kms_decrypt_is_granted_only_for_the_configured_key(stack, service):
     settings = stack_settings(stack)
     key = f"arn:aws:kms:{settings.region}:{settings.account_id}:key/0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9"
@@ -101,6 +112,7 @@ def test_both_roles_trust_only_this_accounts_ecs_tasks(stack):
 
 
 @each_service
+@changes_config
 def test_managed_policies_attach_to_the_task_role_only(stack, service):
     arn = f"arn:aws:iam::{stack_settings(stack).account_id}:policy/hokusai-datasets-read"
     values = stack_values(stack)

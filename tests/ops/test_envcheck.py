@@ -22,6 +22,9 @@ from ops.envcheck import EnvExample, Provision, compare, parse_env_example, prov
 from ops.report import EXIT_CANNOT_CHECK, EXIT_FINDINGS, EXIT_OK, CannotCheck, Status
 from tests.helpers import STACK_SERVICES, STACKS, env_example_matching, stack_settings, stack_values
 
+# Reads the stack files or the contract: run in every variant copy (tests/test_variants.py).
+pytestmark = pytest.mark.reads_config
+
 FIXTURE = Path(__file__).parent / "fixtures" / "api.env.example"
 MATCHING_TEXT = env_example_matching(API, FIXTURE)
 # One variable of each way the api contract provides one: a secret, a plain setting, a derived setting.

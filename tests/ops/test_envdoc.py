@@ -11,6 +11,9 @@ from ops import envdoc
 from ops.envdoc import DOC_PATH, REGENERATE, check_fresh, render
 from ops.report import EXIT_FINDINGS, EXIT_OK, Status
 
+# Reads the stack files or the contract: run in every variant copy (tests/test_variants.py).
+pytestmark = pytest.mark.reads_config
+
 
 @pytest.fixture(autouse=True)
 def no_step_summary(monkeypatch):

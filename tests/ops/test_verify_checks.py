@@ -13,6 +13,9 @@ from ops.report import Status
 from ops.verify_checks import check_secrets, secret_read_context
 from tests.helpers import STACK_SERVICES, rendered
 
+# Reads the stack files or the contract: run in every variant copy (tests/test_variants.py).
+pytestmark = pytest.mark.reads_config
+
 
 @pytest.fixture(params=STACK_SERVICES, ids=[f"{stack}-{service}" for stack, service in STACK_SERVICES])
 def declared(request):

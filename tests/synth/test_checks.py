@@ -17,7 +17,10 @@ from core.contract import CONTRACTS, ServiceContract
 from synth.checks import check_graph
 from synth.mocks import Registered
 from tests.filter_patterns import matches
-from tests.helpers import STACK_SERVICES, each_service, rendered, run_as, service_output, stack_values
+from tests.helpers import STACK_SERVICES, changes_config, each_service, rendered, run_as, service_output, stack_values
+
+# Reads the stack files or the contract: run in every variant copy (tests/test_variants.py).
+pytestmark = pytest.mark.reads_config
 
 TASK = "aws:ecs/taskDefinition:TaskDefinition"
 INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
@@ -375,6 +378,7 @@ def test_a_log_group_without_retention_is_found(graph):
 
 
 @each_service
+@changes_config
 def test_a_program_that_forgets_a_redis_consumer_is_caught(monkeypatch, stack, service):
     import infra.redis_access
 
@@ -386,6 +390,7 @@ def test_a_program_that_forgets_a_redis_consumer_is_caught(monkeypatch, stack, s
 
 
 @each_service
+@changes_config
 def test_a_program_whose_grant_drifts_from_the_secrets_list_is_caught(monkeypatch, stack, service):
     from core import documents
 
