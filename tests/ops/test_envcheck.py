@@ -20,13 +20,19 @@ from core.contract import API, CONTRACTS, SettingRequirement
 from ops import envcheck
 from ops.envcheck import EnvExample, Provision, compare, parse_env_example, provided_by_contract
 from ops.report import EXIT_CANNOT_CHECK, EXIT_FINDINGS, EXIT_OK, CannotCheck, Status
-from tests.helpers import STACK_SERVICES, STACKS, env_example_matching, stack_settings, stack_values
+from tests.helpers import (
+    ENV_EXAMPLE_FIXTURE,
+    STACK_SERVICES,
+    STACKS,
+    env_example_matching,
+    stack_settings,
+    stack_values,
+)
 
 # Reads the stack files or the contract: run in every variant copy (tests/test_variants.py).
 pytestmark = pytest.mark.reads_config
 
-FIXTURE = Path(__file__).parent / "fixtures" / "api.env.example"
-MATCHING_TEXT = env_example_matching(API, FIXTURE)
+MATCHING_TEXT = env_example_matching(API, ENV_EXAMPLE_FIXTURE)
 # One variable of each way the api contract provides one: a secret, a plain setting, a derived setting.
 PROVIDED = (
     API.secrets[0].env_var,
@@ -130,7 +136,7 @@ def test_the_matching_example_keeps_every_line_of_the_applications_file_the_cont
     """Only what the contract gained or lost since the fixture was written differs from it."""
     known = {*API.secret_names, *API.setting_names, *(e.env_var for e in API.not_provided)}
     kept = MATCHING_TEXT.splitlines()
-    for line in FIXTURE.read_text().splitlines():
+    for line in ENV_EXAMPLE_FIXTURE.read_text().splitlines():
         name = re.match(r"\s*(?:export\s+)?(\w+)\s*=", line)
         if name is None or name.group(1) in known:
             assert line in kept, line
