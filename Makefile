@@ -27,7 +27,7 @@ HELP_VARIABLES := STACK SERVICE MODEL_ID OUTPUTS BASE_URL ENV_EXAMPLE APP_SRC LO
 PULUMI_INSTALL := https://www.pulumi.com/docs/iac/download-install/
 
 .DEFAULT_GOAL := help
-.PHONY: help synth render test envcheck appcheck docs docs-check preview up repair drift verify smoke \
+.PHONY: help synth render test lint envcheck appcheck docs docs-check preview up repair drift verify smoke \
 	fake-estate fake-estate-reset fake-estate-stop break clean
 
 # --- exit codes: the tool's own, through make ----------------------------------
@@ -41,7 +41,7 @@ PULUMI_INSTALL := https://www.pulumi.com/docs/iac/download-install/
 # line is the tool itself, or exits 2 when it fails, so 1 only ever means
 # findings. Mixed with other goals (`make test docs`) it is plain make, where
 # any failure exits 2. tests/test_makefile.py holds every line to this.
-EXIT_CODE_TARGETS := synth render test envcheck appcheck verify smoke
+EXIT_CODE_TARGETS := synth render test lint envcheck appcheck verify smoke
 MAKE_LETTERS := $(firstword $(MAKEFLAGS))
 MAKE_LETTERS := $(if $(filter -% %=%,$(MAKE_LETTERS)),,$(MAKE_LETTERS))
 ifneq ($(MAKECMDGOALS),)
@@ -107,19 +107,31 @@ render: synth ## the same as synth
 test: $(VENV)/.installed ## offline: the test suite
 	$(RUN)@$(PYTHON) -m pytest
 
+# All three run even when one finds something, so one run shows every finding; make
+# exits with the worst of their codes (each is 0 clean, 1 findings, 2 could not check).
+LINT_CHECKS := "ruff check ." "ruff format --check ." "mypy"
+lint: $(VENV)/.installed ## offline: ruff (lint, format check) and mypy (strict on core/), configured in pyproject.toml
+	$(RUN)@worst=0; for check in $(LINT_CHECKS); do \
+		$(PYTHON) -m $$check; code=$$?; \
+		if [ $$code -gt 2 ]; then code=2; fi; \
+		if [ $$code -gt $$worst ]; then worst=$$code; fi; \
+	done; exit $$worst
+
 envcheck: $(VENV)/.installed ## offline: an app's .env.example (ENV_EXAMPLE=) against the contract and the stack
 	$(RUN)@$(PYTHON) -m ops.envcheck $(ENV_EXAMPLE) --service $(SERVICE) --stack $(STACK) $(if $(JSON),--json)
 
 appcheck: $(VENV)/.installed ## offline: every env var an app's source (APP_SRC=) reads, against the contract (docs/APPCHECK.md)
 	$(RUN)@$(PYTHON) -m ops.appcheck $(APP_SRC) --service $(SERVICE) --stack $(STACK) $(if $(JSON),--json)
 
-docs: $(VENV)/.installed ## offline: regenerate docs/ENVIRONMENT.md (from the contract) and docs/SETTINGS.md (from the settings declarations)
+docs: $(VENV)/.installed ## offline: regenerate the generated docs (ENVIRONMENT.md, SETTINGS.md, ESTATE.md)
 	$(PYTHON) -m ops.envdoc --write
 	$(PYTHON) -m core.settings.docs --write
+	$(PYTHON) -m core.live_estate_docs --write
 
-docs-check: $(VENV)/.installed ## offline: fail if docs/ENVIRONMENT.md or docs/SETTINGS.md is stale
+docs-check: $(VENV)/.installed ## offline: fail if a generated doc (ENVIRONMENT.md, SETTINGS.md, ESTATE.md) is stale
 	$(PYTHON) -m ops.envdoc --check
 	$(PYTHON) -m core.settings.docs --check
+	$(PYTHON) -m core.live_estate_docs --check
 
 preview: $(VENV)/.installed ## Pulumi CLI: pulumi preview --diff of STACK
 	pulumi preview --stack $(STACK) --diff
@@ -137,7 +149,7 @@ verify: $(VENV)/.installed ## live: the estate against the stack (OUTPUTS=file, 
 	$(RUN)@$(PYTHON) -m ops.verify --stack $(STACK) $(if $(OUTPUTS),--outputs $(OUTPUTS)) $(if $(LOGS),--logs) $(if $(JSON),--json)
 
 smoke: $(VENV)/.installed ## live: HTTP checks of the API at BASE_URL (key from $HOKUSAI_API_KEY only; MODEL_ID=21)
-	$(RUN)@$(PYTHON) -m ops.smoke --base-url $(BASE_URL) --model-id $(MODEL_ID) $(if $(JSON),--json)
+	$(RUN)@$(PYTHON) -m ops.smoke --base-url $(BASE_URL) --model-id $(MODEL_ID) --stack $(STACK) $(if $(JSON),--json)
 
 fake-estate: $(VENV)/.installed ## offline: moto_server on 127.0.0.1:MOTO_PORT holding a copy of the stack (again: reseeds it)
 	@$(PYTHON) -m synth.fake_server --dir $(FAKE_DIR) start --port $(MOTO_PORT) --stack $(STACK)

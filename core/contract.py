@@ -91,6 +91,11 @@ class ErrorSignature:
     message: str = ""
     # The secret whose absence makes the application write it (smoke names it in its fix).
     missing_secret: str = ""
+    # The text of the application's HTTP 5xx body, and of the line it logs, when that
+    # secret HAS a value the provider refuses: the same failure family, fixed in the
+    # same secret (smoke names it; it looks for the body text, its fix quotes the log line).
+    refused_message: str = ""
+    refused_log: str = ""
 
 
 @dataclass(frozen=True)
@@ -179,6 +184,10 @@ HUGGINGFACE_TOKEN = ErrorSignature(
     metric_name="HuggingFaceTokenError",
     message=_HUGGINGFACE_TOKEN_MESSAGE,
     missing_secret=_HUGGINGFACE_API_KEY,
+    # huggingface_hub's HTTPError for a token the Hub refuses, as the API wraps and logs it
+    # (model_serving.py at a9ef708; recorded in docs/SMOKE.md).
+    refused_message="Failed to load model: 401",
+    refused_log="Failed to load model from HuggingFace: 401 Client Error",
     # A quoted term matches the exact phrase.
     filter_pattern=f'"{_HUGGINGFACE_TOKEN_MESSAGE}"',
     sample=f"ERROR:src.api.endpoints.model_serving:{_HUGGINGFACE_TOKEN_MESSAGE}",

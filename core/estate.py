@@ -12,7 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+# Any of the dataclasses below, as `_build` makes them (DataclassInstance is typeshed's
+# name for "a dataclass", known to the type checker only).
+Shape = TypeVar("Shape", bound="DataclassInstance")
 
 OUTPUT_NAME = "estate"
 
@@ -93,26 +100,41 @@ class Estate:
         return estate
 
 
-def to_outputs(value: Any) -> Any:
-    """Dataclasses -> plain dicts, shallowly per level (the values may be Pulumi Outputs,
-    which must not be deep-copied the way dataclasses.asdict does)."""
-    if hasattr(value, "__dataclass_fields__"):
-        return {f.name: to_outputs(getattr(value, f.name)) for f in fields(value)}
+def output_of(shape: type[DataclassInstance], **values: object) -> dict[str, object]:
+    """The stack output the program writes for `shape` (one of the dataclasses above): its
+    fields, in its order, with `values`. A dict, not the dataclass: the dataclasses type what
+    the live tools read back (text), while the program's values are mostly Pulumi Outputs,
+    text only once deployed. Tuples become lists, as JSON has them. A field `values` lacks,
+    or a name `shape` does not have, is a bug in the program: TypeError, naming them."""
+    names = [f.name for f in fields(shape)]
+    missing = [name for name in names if name not in values]
+    unknown = sorted(set(values) - set(names))
+    if missing or unknown:
+        wrong = ([f"lacks {', '.join(missing)}"] if missing else []) + (
+            [f"has {', '.join(unknown)}, which it does not declare"] if unknown else []
+        )
+        raise TypeError(f"the {shape.__name__} output {' and '.join(wrong)}")
+    return {name: _plain(values[name]) for name in names}
+
+
+def _plain(value: object) -> object:
+    """Mappings -> dicts and tuples -> lists, per level; anything else (a Pulumi Output, a
+    number) as it is: an Output must not be deep-copied or looked into."""
     if isinstance(value, Mapping):
-        return {k: to_outputs(v) for k, v in value.items()}
+        return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [to_outputs(v) for v in value]
+        return [_plain(v) for v in value]
     return value
 
 
-_NESTED = {
+_NESTED: dict[str, type[DataclassInstance]] = {
     "services": ServiceEstate,
     "metric_filters": MetricFilterEstate,
     "redis": RedisEstate,
 }
 
 
-def _build(cls: type, data: Mapping[str, Any], where: str) -> Any:
+def _build(cls: type[Shape], data: Mapping[str, Any], where: str) -> Shape:
     missing = [f.name for f in fields(cls) if f.name not in data]
     if missing:
         raise EstateError(f"{where} lacks {', '.join(missing)}; redeploy with this program's version (pulumi up)")

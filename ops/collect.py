@@ -98,10 +98,10 @@ def _ecs(aws: Aws, estate: Estate, snapshots: dict[str, ServiceSnapshot]) -> boo
     wanted: dict[str, set[str]] = {}
     for service in estate.services:
         snapshot = snapshots[service.key]
-        arns = {service.task_definition_arn}
+        definition_arns = {service.task_definition_arn}
         for deployment in (snapshot.service or {}).get("deployments", []):
-            arns.add(deployment.get("taskDefinition", ""))
-        for arn in filter(None, arns):
+            definition_arns.add(deployment.get("taskDefinition", ""))
+        for arn in filter(None, definition_arns):
             wanted.setdefault(arn, set()).add(service.key)
     for arn, keys in wanted.items():
         try:
@@ -116,16 +116,16 @@ def _ecs(aws: Aws, estate: Estate, snapshots: dict[str, ServiceSnapshot]) -> boo
     # Tasks: one listing per status for the whole cluster, grouped by service.
     groups = {task_group(s.service_name): s.key for s in estate.services}
     for status, attribute in (("RUNNING", "running_tasks"), ("STOPPED", "stopped_tasks")):
-        arns = [
+        task_arns = [
             arn
             for page in ecs.get_paginator("list_tasks").paginate(cluster=estate.cluster_name, desiredStatus=status)
             for arn in page.get("taskArns", [])
         ]
-        for batch in chunks(arns, 100):  # DescribeTasks takes 100 at a time
+        for batch in chunks(task_arns, 100):  # DescribeTasks takes 100 at a time
             for task in ecs.describe_tasks(cluster=estate.cluster_name, tasks=batch).get("tasks", []):
-                key = groups.get(task.get("group", ""))
-                if key is not None:
-                    getattr(snapshots[key], attribute).append(task)
+                service_key = groups.get(task.get("group", ""))
+                if service_key is not None:
+                    getattr(snapshots[service_key], attribute).append(task)
     return True
 
 

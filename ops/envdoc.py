@@ -19,13 +19,14 @@ Pure generation (`render`) apart from the command line (`main`). The phrasing of
 from __future__ import annotations
 
 import argparse
-import difflib
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from core.contract import CONTRACTS, DerivedFrom, SecretRequirement, ServiceContract, SettingRequirement
+from core.generated_doc import CannotCheck as DocCannotCheck
+from core.generated_doc import GeneratedDoc
 from core.settings import NAMESPACE
 from core.stack_file import PROJECT_DIR
 from ops.report import CannotCheck, Report, emit, fail, ok, run_tool
@@ -34,7 +35,6 @@ DOC_NAME = "docs/ENVIRONMENT.md"
 DOC_PATH = PROJECT_DIR / DOC_NAME
 REGENERATE = "python -m ops.envdoc --write"
 
-_DIFF_LINES_SHOWN = 40
 
 # Shown where a secret's conventional name contains the stack (`{environment}`).
 STACK_PLACEHOLDER = "<stack>"
@@ -63,6 +63,8 @@ def conventional_secret_name(requirement: SecretRequirement) -> str:
 
 def derived_source(requirement: SettingRequirement, contract: ServiceContract) -> str:
     """What the program derives a setting from, in words (see SettingRequirement.derived_from)."""
+    if requirement.derived_from is None:
+        raise ValueError(f"{requirement.env_var} is a plain setting: the program derives it from nothing")
     sources = {
         DerivedFrom.ENVIRONMENT: "the stack name",
         DerivedFrom.CONTAINER_PORT: f"the contract's container port ({contract.container_port})",
@@ -219,43 +221,25 @@ def render(contracts: Mapping[str, ServiceContract] | None = None) -> str:
 # --------------------------------------------------------------------------- #
 
 
+DOC = GeneratedDoc(name=DOC_NAME, path=DOC_PATH, source="core/contract.py", regenerate=REGENERATE, render=render)
+
+
 def check_fresh(path: Path, expected: str) -> Report:
     """One-row report: does the committed file equal what the contract generates?"""
     report = Report(title=f"envdoc: {DOC_NAME}")
     try:
-        current = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        report.extend([fail("docs.fresh", DOC_NAME, f"{path} does not exist", f"{REGENERATE} and commit the file")])
-        return report
-    except (OSError, UnicodeDecodeError) as error:
-        raise CannotCheck(f"cannot read {path}: {error}") from None
-    if current == expected:
+        state = DOC.staleness(path, expected)
+    except DocCannotCheck as error:
+        raise CannotCheck(str(error)) from None
+    fix = f"{REGENERATE} and commit the file"
+    if state.missing:
+        report.extend([fail("docs.fresh", DOC_NAME, f"{path} does not exist", fix)])
+    elif state.fresh:
         report.extend([ok("docs.fresh", DOC_NAME, "matches core/contract.py")])
-        return report
-    diff = list(
-        difflib.unified_diff(
-            current.splitlines(),
-            expected.splitlines(),
-            f"{DOC_NAME} (committed)",
-            f"{DOC_NAME} (from core/contract.py)",
-            lineterm="",
-        )
-    )
-    changed = sum(1 for line in diff if line[:1] in "+-" and not line.startswith(("+++", "---")))
-    report.extend(
-        [
-            fail(
-                "docs.fresh",
-                DOC_NAME,
-                f"is stale: {changed} lines differ from what core/contract.py generates",
-                f"{REGENERATE} and commit the file",
-            )
-        ]
-    )
-    # Enough of the diff to see what changed in a CI log, not the whole file.
-    report.notes.extend(diff[:_DIFF_LINES_SHOWN])
-    if len(diff) > _DIFF_LINES_SHOWN:
-        report.notes.append(f"... {len(diff) - _DIFF_LINES_SHOWN} more diff lines")
+    else:
+        finding = f"is stale: {state.changed_lines} lines differ from what core/contract.py generates"
+        report.extend([fail("docs.fresh", DOC_NAME, finding, fix)])
+        report.notes.extend(state.shown_diff())
     return report
 
 
@@ -274,10 +258,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return emit(check_fresh(args.file, text), as_json=args.json)
         if args.write:
             try:
-                args.file.parent.mkdir(parents=True, exist_ok=True)
-                args.file.write_text(text, encoding="utf-8")
-            except OSError as error:
-                raise CannotCheck(f"cannot write {args.file}: {error}") from None
+                DOC.write(args.file, text)
+            except DocCannotCheck as error:
+                raise CannotCheck(str(error)) from None
             print(f"wrote {args.file}", file=sys.stderr)
             return 0
         sys.stdout.write(text)

@@ -29,7 +29,7 @@ ServiceCheck = Callable[[ServiceEstate, ServiceContract, ServiceSnapshot, Snapsh
 def running_task_definition(declared: ServiceEstate, snap: ServiceSnapshot) -> dict[str, Any] | None:
     """The task definition customers are served by: the PRIMARY deployment's, else the declared one."""
     primary = rollout.primary_deployment(snap.service)
-    arn = primary.get("taskDefinition") if primary else declared.task_definition_arn
+    arn = primary.get("taskDefinition", "") if primary else declared.task_definition_arn
     return snap.task_definitions.get(arn)
 
 

@@ -165,9 +165,9 @@ def secrets_only_through_secrets_list(graph: Graph) -> list[Finding]:
         for name in sorted(environment):
             if name in secrets or contract.must_be_secret(name):
                 findings.append(Finding("secrets", task.name, f"{name} is in plain environment"))
-        for requirement in contract.settings:
-            if requirement.env_var not in environment:
-                findings.append(Finding("settings", task.name, f"required setting {requirement.env_var} is not set"))
+        for setting in contract.settings:
+            if setting.env_var not in environment:
+                findings.append(Finding("settings", task.name, f"required setting {setting.env_var} is not set"))
     return findings
 
 

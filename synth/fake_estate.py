@@ -429,6 +429,17 @@ def _new_revision(fake: FakeEstate, change: Callable[[dict[str, Any]], None] | N
     return register_like(fake.client("ecs"), _task_inputs(fake, fake.api["task_definition_arn"]), {}, change)
 
 
+def _incident_secret_from(secret_arn: str) -> Callable[[dict[str, Any]], None]:
+    """A change to a container definition: the incident's secret read from `secret_arn`."""
+
+    def change(container: dict[str, Any]) -> None:
+        for secret in container["secrets"]:
+            if secret["name"] == INCIDENT_SECRET:
+                secret["valueFrom"] = secret_arn
+
+    return change
+
+
 def secret_missing_from_task_definition(fake: FakeEstate) -> None:
     """The incident: a revision without HUGGINGFACE_API_KEY is what runs."""
     revision = _new_revision(
@@ -448,9 +459,7 @@ def secret_empty(fake: FakeEstate) -> None:
     client = fake.client("secretsmanager")
     name = fake.api["secret_arns"][INCIDENT_SECRET].split(":secret:", 1)[1][:-7] + "-never-filled"
     empty = client.create_secret(Name=name)["ARN"]
-    revision = _new_revision(
-        fake, lambda c: [s.update(valueFrom=empty) for s in c["secrets"] if s["name"] == INCIDENT_SECRET]
-    )
+    revision = _new_revision(fake, _incident_secret_from(empty))
     _grant_also(fake, empty)
     repoint_service(fake, revision)
     fake.api["secret_arns"][INCIDENT_SECRET] = empty
@@ -458,9 +467,7 @@ def secret_empty(fake: FakeEstate) -> None:
 
 def value_from_wrong_secret(fake: FakeEstate) -> None:
     wrong = fake.api["secret_arns"]["DB_PASSWORD"]
-    revision = _new_revision(
-        fake, lambda c: [s.update(valueFrom=wrong) for s in c["secrets"] if s["name"] == INCIDENT_SECRET]
-    )
+    revision = _new_revision(fake, _incident_secret_from(wrong))
     repoint_service(fake, revision)
 
 

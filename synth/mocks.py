@@ -132,7 +132,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
         )
         return resource_id, outputs
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> dict | tuple[dict, list[tuple[str, str]]]:
+    # An answer is (outputs, check failures); the engine iterates the failures, so "none" is [].
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list[tuple[str, str]]]:
         self.calls.append((args.token, dict(args.args)))
         world = self.world
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
@@ -142,34 +143,40 @@ class RecordingMocks(pulumi.runtime.Mocks):
                 "arn": f"arn:aws:iam::{account}:user/ci",
                 "userId": "AIDAEXAMPLE",
                 "id": account,
-            }
+            }, []
         if args.token == "aws:secretsmanager/getSecret:getSecret":
-            wanted = args.args.get("name") or args.args.get("arn")
+            wanted = args.args.get("name") or args.args.get("arn", "")
             found = world.find_secret(wanted)
             if found is None:
                 return _not_found(f"Secrets Manager Secret ({wanted})", "name" if "name" in args.args else "arn")
             name, arn = found
-            return {"arn": arn, "id": arn, "name": name}
+            return {"arn": arn, "id": arn, "name": name}, []
         if args.token == "aws:lb/getListener:getListener":
-            arn = args.args.get("arn")
-            if arn not in world.listeners:
-                return _not_found(f"ELBv2 Listener ({arn})", "arn")
-            lb_name = world.listeners[arn][0]
-            return {"arn": arn, "id": arn, "loadBalancerArn": self._lb_arn(lb_name), "port": 443, "protocol": "HTTPS"}
+            listener_arn = args.args.get("arn")
+            if listener_arn not in world.listeners:
+                return _not_found(f"ELBv2 Listener ({listener_arn})", "arn")
+            lb_name = world.listeners[listener_arn][0]
+            return {
+                "arn": listener_arn,
+                "id": listener_arn,
+                "loadBalancerArn": self._lb_arn(lb_name),
+                "port": 443,
+                "protocol": "HTTPS",
+            }, []
         if args.token == "aws:lb/getLoadBalancer:getLoadBalancer":
-            arn = args.args.get("arn")
+            lb_arn = args.args.get("arn")
             for lb_name, groups in world.listeners.values():
-                if self._lb_arn(lb_name) == arn:
+                if self._lb_arn(lb_name) == lb_arn:
                     return {
-                        "arn": arn,
-                        "id": arn,
-                        "arnSuffix": arn.split(":loadbalancer/", 1)[1],
+                        "arn": lb_arn,
+                        "id": lb_arn,
+                        "arnSuffix": lb_arn.split(":loadbalancer/", 1)[1],
                         "name": lb_name,
                         "loadBalancerType": "application",
                         "securityGroups": list(groups),
                         "dnsName": f"{lb_name}-{_hex(lb_name, 9)}.{world.region}.elb.amazonaws.com",
-                    }
-            return _not_found(f"ELBv2 Load Balancer ({arn})", "arn")
+                    }, []
+            return _not_found(f"ELBv2 Load Balancer ({lb_arn})", "arn")
         raise NotImplementedError(f"the mocks do not answer {args.token}; add it to synth/mocks.py")
 
     # -- realistic identifiers ----------------------------------------------------

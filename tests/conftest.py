@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -62,7 +63,7 @@ def boto_session() -> boto3.Session:
 
 
 @pytest.fixture
-def fake(aws_env, dev_run, boto_session) -> FakeEstate:
+def fake(aws_env, dev_run, boto_session) -> Iterator[FakeEstate]:
     """A moto account holding a healthy copy of the development estate."""
     with mock_aws():
         yield seed(dev_run, session=boto_session)

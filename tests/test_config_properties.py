@@ -5,6 +5,7 @@ Never a traceback."""
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable
 from typing import Any
 
 from hypothesis import given
@@ -49,7 +50,7 @@ def paths(node: Any, prefix: tuple = ()) -> list[tuple]:
 ALL_PATHS = [(stack, path) for stack, raw in RAW.items() for path in paths(raw)]
 
 
-def assert_well_formed(error: SettingsError, extra_top_keys: set[str] = frozenset()) -> None:
+def assert_well_formed(error: SettingsError, extra_top_keys: Iterable[str] = frozenset()) -> None:
     assert error.problems, "a SettingsError must carry at least one problem"
     for problem in error.problems:
         assert problem.what.strip() and problem.fix.strip()

@@ -26,7 +26,7 @@ SECRET_SUFFIX = "Zz9Zz9"
 class PlainMocks(pulumi.runtime.Mocks):
     """Opaque ids, one ARN shape for everything, lookups that find whatever is asked."""
 
-    def __init__(self, account: str, region: str):
+    def __init__(self, account: str, region: str) -> None:
         self.account, self.region = account, region
         self.created: list[tuple[str, str, dict]] = []
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import typing
+from typing import Any
 
 from core.estate import Estate
 from infra import outputs
@@ -39,7 +40,7 @@ def imports(source: str) -> dict[str, set[str]]:
 def api_result(**changes) -> ServiceResult:
     """A ServiceResult written by hand: plain values where the program has Outputs."""
     arn = "arn:aws:ecs:us-east-1:123456789012"
-    values = dict(
+    values: dict[str, Any] = dict(
         key="api",
         service_name="hokusai-api-development",
         service_arn=f"{arn}:service/hokusai-development/hokusai-api-development",
@@ -54,9 +55,10 @@ def api_result(**changes) -> ServiceResult:
         task_role_arn="arn:aws:iam::123456789012:role/hokusai-api-development-task",
         log_group_name="/ecs/hokusai-api-development",
         metric_filters=(
+            # Plain text where the program has Outputs: estate_output passes either on as it is.
             MetricFilterResult(
-                name="hokusai-api-development-HuggingFaceTokenError",
-                pattern='"HuggingFace token not configured"',
+                name="hokusai-api-development-HuggingFaceTokenError",  # type: ignore[arg-type]
+                pattern='"HuggingFace token not configured"',  # type: ignore[arg-type]
                 metric_name="HuggingFaceTokenError",
                 metric_namespace="Hokusai/API",
             ),

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from core.contract import CONTRACTS, DerivedFrom
-from core.settings import SecretMode, Settings
+from core.settings import RedisSettings, SecretMode, Settings
 from core.settings import declarations as declarations_module
 from core.settings.declarations import all_declared, declared
 from core.settings.docs import render
@@ -38,14 +38,20 @@ from tests.settings_samples import (
 # Defaults: declared once, and what the loader gives when the key is absent
 # --------------------------------------------------------------------------- #
 
+
+def _redis(settings: Settings) -> RedisSettings:
+    assert settings.redis is not None, "the sample configures Redis"
+    return settings.redis
+
+
 # How each declared default shows in the loaded Settings (the route is the
 # sample's second, which has hosts and paths, so it still matches without either).
 LOADED: dict[str, Callable[[Settings], Any]] = {
     "network.public_subnet_ids": lambda s: s.network.public_subnet_ids,
     "load_balancer.create": lambda s: s.load_balancer.creates_load_balancer,
     "load_balancer.ssl_policy": lambda s: s.load_balancer.ssl_policy,
-    "redis.port": lambda s: s.redis.port,
-    "redis.extra_consumers": lambda s: dict(s.redis.extra_consumers),
+    "redis.port": lambda s: _redis(s).port,
+    "redis.extra_consumers": lambda s: dict(_redis(s).extra_consumers),
     "log_retention_days": lambda s: s.log_retention_days,
     "alarm_emails": lambda s: s.alarm_emails,
     "deploy_gate.enabled": lambda s: s.deploy_gate.enabled,
@@ -185,7 +191,7 @@ def _kind(value: Any) -> str:
     return f"the text {value!r}" if isinstance(value, str) else f"the number {value!r}"
 
 
-def _text_refusal(setting: Setting, value: str) -> str:
+def _text_refusal(setting: Setting, value: object) -> str:
     return setting.refused.format(value=value) if setting.refused else f"{value!r} is not {setting.shape}"
 
 
@@ -217,7 +223,9 @@ def guards() -> Iterator[Guard]:
             yield Guard(s, "number", 5, "must be text, got the number 5")
             yield Guard(s, "pattern", "not valid!", _text_refusal(s, "not valid!"), weakened={"pattern": None})
         elif kind is Kind.ARN:
-            yield Guard(s, "other ARN", "arn:aws:s3:::bucket", f"'arn:aws:s3:::bucket' is not the ARN of {s.arn.what}")
+            yield Guard(
+                s, "other ARN", "arn:aws:s3:::bucket", f"'arn:aws:s3:::bucket' is not the ARN of {s.arn_shape.what}"
+            )
         elif kind in (Kind.TEXT_LIST, Kind.ARN_LIST, Kind.SECTION_LIST):
             yield Guard(s, "mapping", {"a": "b"}, "must be a list, got a mapping")
             if kind is Kind.TEXT_LIST:
@@ -225,7 +233,9 @@ def guards() -> Iterator[Guard]:
                     s, "item", ["not valid!"], _text_refusal(s, "not valid!"), at="[0]", weakened={"pattern": None}
                 )
             if kind is Kind.ARN_LIST:
-                yield Guard(s, "item", ["arn:aws:s3:::b"], f"'arn:aws:s3:::b' is not the ARN of {s.arn.what}", at="[0]")
+                yield Guard(
+                    s, "item", ["arn:aws:s3:::b"], f"'arn:aws:s3:::b' is not the ARN of {s.arn_shape.what}", at="[0]"
+                )
         elif kind in (Kind.SECTION, Kind.TEXT_MAPPING, Kind.SECTION_MAPPING):
             yield Guard(s, "list", ["x"], "must be a mapping, got a list")
             if s.names is not None:

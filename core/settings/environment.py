@@ -7,8 +7,8 @@ from typing import Any
 
 from core.contract import DerivedFrom, ServiceContract, looks_secret
 from core.settings.declarations import declared
-from core.settings.fields import Setting
-from core.settings.reader import NAMESPACE, Reader, kind_of
+from core.settings.fields import NAMESPACE, Setting
+from core.settings.reader import Reader, kind_of
 
 # user:password@ inside a URL: a credential in plain text, whatever the variable is called.
 _URL_WITH_PASSWORD = re.compile(r"://[^/@\s:]*:[^/@\s]+@")

@@ -42,4 +42,5 @@ def read_region(reader: Reader, region: Any) -> str | None:
 
 
 def read_account(top: Section) -> str | None:
-    return top.read("account_id")
+    account: str | None = top.read("account_id")  # TEXT with a pattern: text or None
+    return account

@@ -7,12 +7,13 @@ from typing import Any
 
 from core.settings import declarations
 from core.settings.deploy_gate import read_deploy_gate
+from core.settings.fields import NAMESPACE
 from core.settings.identity import read_account, read_region, read_stack_name
 from core.settings.load_balancer import read_load_balancer
 from core.settings.model import Settings
 from core.settings.network import read_network
 from core.settings.problems import SettingsError
-from core.settings.reader import NAMESPACE, Reader, Section
+from core.settings.reader import Reader, Section, present
 from core.settings.redis import read_redis
 from core.settings.services import read_services
 from core.settings.tags import read_tags
@@ -81,19 +82,20 @@ def load_settings(
 
     if reader.problems:
         raise SettingsError(stack_name, reader.problems)
+    # No problem recorded, so every required section was read (`present` says why).
     return Settings(
         environment=stack_name,
-        region=region_name,
-        account_id=account,
-        network=network,
-        load_balancer=load_balancer,
+        region=present(region_name, "region"),
+        account_id=present(account, "account_id"),
+        network=present(network, "network"),
+        load_balancer=present(load_balancer, "load_balancer"),
         redis=redis,
-        services=services,
+        services=present(services, "services"),
         log_retention_days=retention,
         alarm_emails=emails,
         secrets_kms_key_arn=kms_key,
-        deploy_gate=gate,
-        tags=tags,
+        deploy_gate=present(gate, "deploy_gate"),
+        tags=present(tags, "tags"),
     )
 
 

@@ -7,8 +7,9 @@ from typing import Any
 from core.contract import ServiceContract
 from core.settings.declarations import declared
 from core.settings.environment import valid_env_name
+from core.settings.fields import NAMESPACE
 from core.settings.model import SecretMode, SecretSource, ServiceSettings
-from core.settings.reader import NAMESPACE, Reader
+from core.settings.reader import Reader
 
 
 def read_secrets(

@@ -12,7 +12,7 @@ from core.settings.container import read_image, read_task_size
 from core.settings.declarations import declared
 from core.settings.environment import read_environment
 from core.settings.model import Network, ServiceSettings
-from core.settings.reader import Reader
+from core.settings.reader import Reader, present
 from core.settings.routes import check_routes_across_services, read_route
 from core.settings.secrets import check_secrets_across_services, read_secrets
 
@@ -105,15 +105,15 @@ def _service(
     return ServiceSettings(
         key=key,
         contract=contract,
-        image=image,
-        cpu=cpu,
-        memory=memory,
+        image=present(image, f"{base}.image"),
+        cpu=present(cpu, f"{base}.cpu"),
+        memory=present(memory, f"{base}.memory"),
         desired_count=desired,
-        autoscaling=autoscaling,
+        autoscaling=present(autoscaling, f"{base}.autoscaling"),
         health_check_grace_seconds=grace,
         routes=routes,
-        environment=environment,
-        secrets=secrets,
+        environment=present(environment, f"{base}.environment"),
+        secrets=present(secrets, f"{base}.secrets"),
         task_role_policy_arns=policies,
         name=naming.service_name(key, stack),
         log_group_name=naming.log_group_name(key, stack),

@@ -26,7 +26,7 @@ IAM_PREFIX = {"monitoring": "cloudwatch"}  # CloudWatch's endpoint is "monitorin
 
 
 def allowed_actions() -> set[str]:
-    actions = set()
+    actions: set[str] = set()
     for statement in POLICY["Statement"]:
         if statement["Effect"] == "Allow":
             listed = statement["Action"]
