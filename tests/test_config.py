@@ -266,7 +266,7 @@ def test_a_secret_arn_from_another_region_or_account_is_refused(stack, service, 
     assert expected in stack_problems(stack, values)[key(service, "secrets", variable, "existing")]
 
 
-def test_a_shared_secret_must_be_declared_the_same_way_everywhere(dev_values):
+def test_a_shared_secret_must_be_declared_the_same_way_everywhere(dev_values) -> None:
     with_every_contract(dev_values)
     services = dev_values["hokusai:services"]
     users: dict[str, list[str]] = {}

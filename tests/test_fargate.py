@@ -39,7 +39,9 @@ def documented_memory(words: str) -> tuple[int, ...]:
     if between:
         low, high, step = (int(g) * 1024 for g in between.groups())
         return tuple(range(low, high + 1, step))
-    return tuple(mib(*re.fullmatch(r"([\d.]+) (MiB|GB)", item.strip()).groups()) for item in words.split(","))
+    amounts = [re.fullmatch(r"([\d.]+) (MiB|GB)", item.strip()) for item in words.split(",")]
+    assert all(amounts), f"cannot read {words!r}"
+    return tuple(mib(*amount.groups()) for amount in amounts if amount)
 
 
 def documented_pairs() -> set[tuple[int, int]]:
@@ -62,7 +64,7 @@ def differences(table=None) -> dict[str, list[tuple[int, int]]]:
     }
 
 
-NONE = {"accepted but not documented": [], "documented but refused": []}
+NONE: dict[str, list[tuple[int, int]]] = {"accepted but not documented": [], "documented but refused": []}
 
 
 def test_the_parser_reads_the_documentations_words():

@@ -81,7 +81,8 @@ def _program(stack: str) -> tuple[tuple[tuple[str, str, dict], ...], frozenset[s
         runpy.run_path(str(PROJECT_DIR / "__main__.py"), run_name="__main__")
 
     program()
-    exported = frozenset(pulumi.runtime.settings.get_root_resource().outputs)
+    # The root resource is the program's Stack; its outputs are what `pulumi.export` exported.
+    exported = frozenset(getattr(pulumi.runtime.settings.get_root_resource(), "outputs", {}))
     return tuple(mocks.created), exported
 
 

@@ -73,7 +73,7 @@ def test_every_variable_is_documented_with_where_its_value_lives():
                 assert f"set by the program from the contract's container port ({contract.container_port})" in text
 
 
-def test_every_variable_lists_every_service_that_needs_it_and_how():
+def test_every_variable_lists_every_service_that_needs_it_and_how() -> None:
     needs = envdoc.needs_by_variable(CONTRACTS)
     expected: dict[str, list[tuple[str, str, str]]] = {}
     for key in sorted(CONTRACTS):

@@ -17,7 +17,7 @@ from core.contract import CONTRACTS, ServiceContract
 from synth.checks import check_graph
 from synth.mocks import Registered
 from tests.filter_patterns import matches
-from tests.helpers import STACK_SERVICES, changes_config, each_service, rendered, run_as, service_output, stack_values
+from tests.helpers import STACK_SERVICES, changes_config, each_service, rendered, run_as, stack_values
 
 # Reads the stack files or the contract: run in every variant copy (tests/test_variants.py).
 pytestmark = pytest.mark.reads_config
@@ -44,11 +44,9 @@ class Graph:
 
     @property
     def output(self) -> dict:
-        return service_output(self, self.service)
-
-    @property
-    def outputs(self) -> dict:  # what service_output reads
-        return self.estate
+        """The service's entry of the estate output."""
+        (found,) = [s for s in self.estate["services"] if s["key"] == self.service]
+        return found
 
     def one(self, type_: str, where: Callable[[Registered], bool]) -> Registered:
         (found,) = [r for r in self.resources if r.type == type_ and where(r)]
