@@ -31,7 +31,7 @@ from core import naming
 from core.contract import CONTRACTS
 from ops.smoke import CHECKS as SMOKE_CHECKS
 from synth.fake_estate import FAILURES
-from tests.helpers import INCIDENT_SERVICE, STACKS, rendered
+from tests.helpers import INCIDENT_SERVICE, STACKS, rendered, stack_settings
 
 # Reads the stack files or the contract: run in every variant copy (tests/test_variants.py).
 pytestmark = pytest.mark.reads_config
@@ -239,10 +239,11 @@ def runbook_references_in_code(sources: list[str]) -> set[str]:
 
 
 def unknown_estate_names(runbook: str, names: set[str], stack: str = STACK) -> list[str]:
-    """Physical names of this estate (`hokusai-development...`, `hokusai-<service>-development...`) that
-    the rendered stack does not have: a typo here sends on-call to a resource that does not exist."""
+    """Physical names of this stack (`hokusai-development...`, `hokusai-<service>-development...` for each
+    service it deploys) that its rendering does not have: a typo here sends on-call to a resource that
+    does not exist. (A service of the live estate the stack does not deploy yet is not the stack's.)"""
     found = set()
-    services = "|".join(re.escape(key) for key in CONTRACTS)
+    services = "|".join(re.escape(service.key) for service in stack_settings(stack).services)
     for token in re.findall(rf"hokusai-(?:(?:{services})-)?{re.escape(stack)}[A-Za-z0-9.-]*", runbook):
         found.add(token.rstrip(".-"))
     return sorted(found - names)
