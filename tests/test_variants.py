@@ -107,7 +107,8 @@ def refresh_and_test(copy: Path) -> None:
     assert modules[0] == RENDER_TESTS, modules
     done = run(
         copy,
-        *(sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider"),
+        # One process (-n 0): the copy's tests are few and short, workers would cost more than they save.
+        *(sys.executable, "-m", "pytest", "-q", "-x", "-n", "0", "-p", "no:cacheprovider"),
         *("-m", "reads_config and not changes_config and not variants and not server", *modules),
         env={"UPDATE_SNAPSHOTS": "1"},
     )
