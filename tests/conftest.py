@@ -30,12 +30,6 @@ def dev_values() -> dict[str, Any]:
     return copy.deepcopy(DEV_VALUES)
 
 
-@pytest.fixture
-def api(dev_values) -> dict[str, Any]:
-    """The api service's config inside dev_values (mutate it to vary the stack)."""
-    return dev_values["hokusai:services"]["api"]
-
-
 @pytest.fixture(scope="session")
 def dev_run() -> Run:
     """The development stack, rendered once for the read-only graph assertions."""

@@ -6,19 +6,27 @@ import copy
 
 import pytest
 
-from core import dataclass_reader
+from core import dataclass_reader, naming
 from core.estate import DependencyEstate, Estate, EstateError, MetricFilterEstate, output_of
+from tests.helpers import each_stack, rendered, stack_settings
 
 
-def test_the_rendered_outputs_read_back_as_an_estate(dev_run):
-    estate = Estate.from_outputs({"estate": dev_run.outputs})  # `pulumi stack output --json` shape
-    api = estate.service("api")
-    assert (estate.cluster_name, api.service_name, api.container_port) == (
-        "hokusai-development",
-        "hokusai-api-development",
-        8001,
-    )
-    assert api.metric_filters[0].metric_name == "HuggingFaceTokenError"
+@each_stack
+def test_the_rendered_outputs_read_back_as_an_estate(stack):
+    outputs = rendered(stack).outputs
+    estate = Estate.from_outputs({"estate": outputs})  # `pulumi stack output --json` shape
+    assert (estate.stack, estate.cluster_name) == (stack, naming.cluster_name(stack))
+    settings = stack_settings(stack)
+    for spec in settings.services:
+        service = estate.service(spec.key)
+        written = outputs["services"][[s.key for s in estate.services].index(spec.key)]
+        assert (service.service_name, service.container_port) == (spec.name, spec.contract.container_port)
+        assert [f.metric_name for f in service.metric_filters] == [
+            s.metric_name for s in spec.contract.error_signatures
+        ]
+        assert dict(service.secret_arns) == written["secret_arns"]
+        assert dict(service.secret_value_froms) == written["secret_value_froms"]
+        assert service.dependencies == spec.contract.dependency_names
     for dependency in estate.dependencies:
         consumers = dependency.consumer_security_group_ids
         # Each service reaching a dependency with a group is among its consumers, by its own group.
@@ -27,8 +35,9 @@ def test_the_rendered_outputs_read_back_as_an_estate(dev_run):
             for s in estate.services
             if dependency.name in s.dependencies and dependency.security_group_id
         )
-    assert {d.name for d in estate.dependencies} >= set(api.dependencies)
-    assert Estate.from_outputs(dev_run.outputs) == estate  # the bare `estate` value too
+    assert {d.name for d in estate.dependencies} == {d.name for d in settings.dependencies}
+    assert all({d.name for d in estate.dependencies} >= set(s.dependencies) for s in estate.services)
+    assert Estate.from_outputs(outputs) == estate  # the bare `estate` value too
 
 
 def test_outputs_of_another_program_are_refused_with_the_fix():
@@ -45,8 +54,8 @@ def test_a_missing_field_is_named(dev_run):
 
 def test_a_malformed_service_list_is_refused(dev_run):
     outputs = copy.deepcopy(dev_run.outputs)
-    outputs["services"] = ["api"]
-    with pytest.raises(EstateError, match=r'estate.services\[0\]: expected an object, got the text "api"'):
+    outputs["services"] = [service["key"] for service in outputs["services"]]
+    with pytest.raises(EstateError, match=r"estate.services\[0\]: expected an object, got the text"):
         Estate.from_outputs(outputs)
 
 
