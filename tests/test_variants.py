@@ -69,6 +69,10 @@ NOT_RUN_IN_THE_COPY = {
     "over every stack file run here (tests/synth/test_checks.py)",
     "tests/test_resource_graph.py": "how the graph records carry unknown values, not the stack files",
     "tests/test_rollout.py": "stub ECS answers; it names the runbook's sections, not the stack files",
+    # Fuzzing mutates the development stack file into thousands of broken ones: no count or name to break.
+    "tests/fuzz/test_stack_files.py": "fuzzes mutations of a stack file: seconds per copy, nothing to break",
+    "tests/fuzz/test_cli_arguments.py": "fuzzes the tools' arguments: seconds per copy, nothing to break",
+    "tests/fuzz/test_outputs_files.py": "fuzzes outputs files built from the development render: nothing to break",
 }
 # What marks a module as reading the config, the contract or what is generated from them.
 CONFIG_READING = re.compile(
