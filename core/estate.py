@@ -10,16 +10,15 @@ Pure: no Pulumi, no boto3.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
+
+from core import dataclass_reader
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
-
-# Any of the dataclasses below, as `_build` makes them (DataclassInstance is typeshed's
-# name for "a dataclass", known to the type checker only).
-Shape = TypeVar("Shape", bound="DataclassInstance")
 
 OUTPUT_NAME = "estate"
 
@@ -106,14 +105,33 @@ class Estate:
 
     @classmethod
     def from_outputs(cls, outputs: Any) -> Estate:
-        """Read `pulumi stack output --json` (the whole object, or its `estate` value)."""
+        """Read `pulumi stack output --json` (the whole object, or its `estate` value).
+
+        Every field is checked against its declared type (core/dataclass_reader.py), so the
+        live tools never meet a null, a number or a list where they expect text."""
         if isinstance(outputs, Mapping) and OUTPUT_NAME in outputs:
             outputs = outputs[OUTPUT_NAME]
         if not isinstance(outputs, Mapping):
             raise EstateError(
                 f"the stack outputs have no '{OUTPUT_NAME}' object; was the stack deployed by this program (pulumi up)?"
             )
-        estate = _build(cls, outputs, OUTPUT_NAME)
+        try:
+            estate = dataclass_reader.read(cls, outputs, OUTPUT_NAME)
+        except dataclass_reader.ShapeError as error:
+            raise EstateError(f"{error}; redeploy with this program's version (pulumi up)") from None
+        # The settings refuse a stack without services, so no deployed stack has none: these
+        # outputs are not (or no longer) this program's, and there would be nothing to check.
+        if not estate.services:
+            raise EstateError(
+                f"{OUTPUT_NAME}.services is empty: the outputs describe no service to check; "
+                "pass the outputs of a stack this program deployed (pulumi stack output --json)"
+            )
+        repeated = sorted(key for key, count in Counter(s.key for s in estate.services).items() if count > 1)
+        if repeated:
+            raise EstateError(
+                f"{OUTPUT_NAME}.services names {', '.join(repeated)} more than once; "
+                "pass the outputs as `pulumi stack output --json` wrote them"
+            )
         return estate
 
 
@@ -142,40 +160,3 @@ def _plain(value: object) -> object:
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     return value
-
-
-# (shape, field) -> the shape of the objects it holds; every other field holds plain values.
-_NESTED: dict[tuple[type[DataclassInstance], str], type[DataclassInstance]] = {
-    (Estate, "services"): ServiceEstate,
-    (Estate, "dependencies"): DependencyEstate,
-    (ServiceEstate, "metric_filters"): MetricFilterEstate,
-}
-
-
-def _build(cls: type[Shape], data: Mapping[str, Any], where: str) -> Shape:
-    missing = [f.name for f in fields(cls) if f.name not in data]
-    if missing:
-        raise EstateError(f"{where} lacks {', '.join(missing)}; redeploy with this program's version (pulumi up)")
-    values: dict[str, Any] = {}
-    for f in fields(cls):
-        raw = data[f.name]
-        nested = _NESTED.get((cls, f.name))
-        if nested is not None and isinstance(raw, list):
-            values[f.name] = tuple(
-                _build(nested, item, f"{where}.{f.name}[{i}]")
-                for i, item in enumerate(raw)
-                if _is_mapping(item, f"{where}.{f.name}[{i}]")
-            )
-        elif nested is not None:
-            raise EstateError(f"{where}.{f.name} is malformed")
-        elif isinstance(raw, list):
-            values[f.name] = tuple(raw)
-        else:
-            values[f.name] = raw
-    return cls(**values)
-
-
-def _is_mapping(item: Any, where: str) -> bool:
-    if not isinstance(item, Mapping):
-        raise EstateError(f"{where} is malformed")
-    return True

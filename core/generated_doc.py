@@ -21,12 +21,21 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.text_file import MissingFile, TextFileError, read_text, write_text
+
 EXIT_OK = 0
 EXIT_STALE = 1
 EXIT_CANNOT_CHECK = 2
 
 # Enough of the diff to see what changed in a CI log, not the whole file.
 DIFF_LINES_SHOWN = 40
+# The largest generated document is about 100 KiB: a committed file over this is not one.
+DOC_LIMIT = 1024 * 1024
+# difflib's matching is quadratic in the lines that look alike: a committed file of a
+# million blank lines took minutes to diff against a 500-line document. A file with more
+# than twice the generated lines (and this many more) is not an edit of it: it is
+# summarised, not diffed.
+_EXTRA_LINES = 200
 
 
 class CannotCheck(Exception):
@@ -38,6 +47,8 @@ class Staleness:
     missing: bool
     # The unified diff, committed -> generated (empty when fresh).
     diff: tuple[str, ...]
+    # How many lines differ when the file was too far from the document to diff.
+    undiffed_lines: int = 0
 
     @property
     def fresh(self) -> bool:
@@ -45,7 +56,8 @@ class Staleness:
 
     @property
     def changed_lines(self) -> int:
-        return sum(1 for line in self.diff if line[:1] in "+-" and not line.startswith(("+++", "---")))
+        counted = sum(1 for line in self.diff if line[:1] in "+-" and not line.startswith(("+++", "---")))
+        return counted + self.undiffed_lines
 
     def shown_diff(self) -> list[str]:
         lines = list(self.diff[:DIFF_LINES_SHOWN])
@@ -64,17 +76,20 @@ class GeneratedDoc:
 
     def staleness(self, path: Path, expected: str) -> Staleness:
         try:
-            current = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
+            # Bounded, a regular file, UTF-8: --file /dev/zero or a FIFO must not read for ever.
+            current = read_text(path, limit=DOC_LIMIT, what=f"the committed {self.name}")
+        except MissingFile:
             return Staleness(missing=True, diff=())
-        except (OSError, UnicodeDecodeError) as error:
-            raise CannotCheck(f"cannot read {path}: {error}") from None
+        except TextFileError as error:
+            raise CannotCheck(str(error)) from None
+        if current == expected:
+            return Staleness(missing=False, diff=())
+        old, new = current.splitlines(), expected.splitlines()
+        if len(old) > 2 * len(new) + _EXTRA_LINES:
+            summary = f"(not diffed: the file has {len(old)} lines, what {self.source} generates {len(new)})"
+            return Staleness(missing=False, diff=(summary,), undiffed_lines=len(old) + len(new))
         diff = difflib.unified_diff(
-            current.splitlines(),
-            expected.splitlines(),
-            f"{self.name} (committed)",
-            f"{self.name} (from {self.source})",
-            lineterm="",
+            old, new, f"{self.name} (committed)", f"{self.name} (from {self.source})", lineterm=""
         )
         return Staleness(missing=False, diff=tuple(diff))
 
@@ -91,10 +106,9 @@ class GeneratedDoc:
 
     def write(self, path: Path, text: str) -> None:
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
-        except OSError as error:
-            raise CannotCheck(f"cannot write {path}: {error}") from None
+            write_text(path, text, what=self.name)  # a directory or an unread FIFO: an error at once
+        except TextFileError as error:
+            raise CannotCheck(str(error)) from None
 
     def main(self, argv: Sequence[str] | None, *, prog: str, description: str) -> int:
         """`--write` writes the file, `--check` compares it, neither prints the document."""

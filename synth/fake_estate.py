@@ -31,18 +31,30 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import botocore.exceptions
+import pulumi
 
+from core import bounded_json
 from core.contract import HUGGINGFACE_TOKEN, POSTGRES, REDIS
-from core.estate import OUTPUT_NAME
+from core.estate import OUTPUT_NAME, Estate, EstateError
 from core.naming import task_group
+from core.stack_file import StackFileError
+from core.text_file import TextFileError, read_text, write_text
 from core.value_from import SecretValueFrom
 from synth.mocks import of_type
 from synth.program import Run, run_stack
+
+# As ops/outputs.py bounds `pulumi stack output --json` (synth/ may not import ops/).
+OUTPUTS_LIMIT = 1024 * 1024
 
 # The secret whose absence caused the incident; the injections use it.
 INCIDENT_SECRET = HUGGINGFACE_TOKEN.missing_secret
 _INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 _EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
+
+
+class CannotInject(Exception):
+    """The outputs lack what a failure breaks (another stack's, or not `seed`'s)."""
 
 
 @dataclass
@@ -66,11 +78,13 @@ class FakeEstate:
 
     @property
     def api(self) -> dict[str, Any]:
-        return next(s for s in self.estate["services"] if s["key"] == "api")
+        for service in self.estate["services"]:
+            if service["key"] == "api":
+                return service
+        raise CannotInject("the outputs have no api service, which every failure is injected into")
 
     def write(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(self.outputs, indent=2) + "\n")
+        write_text(path, json.dumps(self.outputs, indent=2) + "\n", what="the fake estate's outputs")
 
 
 def seed(run: Run, session: boto3.Session | None = None) -> FakeEstate:
@@ -578,7 +592,10 @@ def postgres_rule_removed(fake: FakeEstate) -> None:
 
 def _rule_removed(fake: FakeEstate, dependency: str) -> None:
     ec2 = fake.client("ec2")
-    group = next(d for d in fake.estate["dependencies"] if d["name"] == dependency)["security_group_id"]
+    found = next((d for d in fake.estate["dependencies"] if d["name"] == dependency), None)
+    if found is None or found["security_group_id"] is None:
+        raise CannotInject(f"the stack has no {dependency} security group rule to remove")
+    group = found["security_group_id"]
     rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [group]}])["SecurityGroupRules"]
     doomed = [
         r["SecurityGroupRuleId"]
@@ -715,25 +732,54 @@ def main(argv: list[str] | None = None) -> int:
             summary = (inject.__doc__ or "").strip().split("\n")[0]
             print(f"{name:<{width}}  {summary}".rstrip())
         return 0
-    if args.command == "seed":
-        fake = seed(run_stack(args.stack))
-        ecs = fake.client("ecs")
-        names = [s["service_name"] for s in fake.estate["services"]]
-        for service in ecs.describe_services(cluster=fake.estate["cluster_name"], services=names)["services"]:
-            if service["runningCount"] < service["desiredCount"]:
-                print(
-                    f"warning: moto reports fewer running tasks than desired for {service['serviceName']}; "
-                    f"start moto_server with MOTO_ECS_SERVICE_RUNNING={service['desiredCount']}",
-                    file=sys.stderr,
-                )
-        fake.write(args.outputs)
-        print(f"seeded a copy of stack {args.stack}; outputs in {args.outputs}")
-        return 0
-    outputs = json.loads(args.outputs.read_text())
-    fake = FakeEstate(outputs=outputs, session=boto3.Session(), region=outputs[OUTPUT_NAME]["region"])
-    FAILURES[args.failure](fake)
-    fake.write(args.outputs)
-    print(f"injected {args.failure}; outputs updated in {args.outputs}")
+    try:
+        return _seed(args.stack, args.outputs) if args.command == "seed" else _break(args.failure, args.outputs)
+    except (
+        StackFileError,
+        pulumi.RunError,
+        TextFileError,
+        bounded_json.JsonRefused,
+        EstateError,
+        CannotInject,
+    ) as error:
+        print(f"fake_estate {args.command}: {error}", file=sys.stderr)
+        return 2
+    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
+        print(
+            f"fake_estate {args.command}: the AWS endpoint failed ({error}); is the fake estate running "
+            "(make fake-estate) and AWS_ENDPOINT_URL pointing at it?",
+            file=sys.stderr,
+        )
+        return 2
+
+
+def _seed(stack: str, outputs: Path) -> int:
+    fake = seed(run_stack(stack))
+    ecs = fake.client("ecs")
+    names = [s["service_name"] for s in fake.estate["services"]]
+    for service in ecs.describe_services(cluster=fake.estate["cluster_name"], services=names)["services"]:
+        if service["runningCount"] < service["desiredCount"]:
+            print(
+                f"warning: moto reports fewer running tasks than desired for {service['serviceName']}; "
+                f"start moto_server with MOTO_ECS_SERVICE_RUNNING={service['desiredCount']}",
+                file=sys.stderr,
+            )
+    fake.write(outputs)
+    print(f"seeded a copy of stack {stack}; outputs in {outputs}")
+    return 0
+
+
+def _break(failure: str, path: Path) -> int:
+    text = read_text(path, limit=OUTPUTS_LIMIT, what="the outputs file `seed` wrote")
+    outputs = bounded_json.parse(text, max_bytes=OUTPUTS_LIMIT)
+    # The injections read the outputs by key: they must be an estate's, every field typed.
+    estate = Estate.from_outputs(outputs)
+    if isinstance(outputs, dict) and OUTPUT_NAME not in outputs:
+        outputs = {OUTPUT_NAME: outputs}
+    fake = FakeEstate(outputs=outputs, session=boto3.Session(), region=estate.region)
+    FAILURES[failure](fake)
+    fake.write(path)
+    print(f"injected {failure}; outputs updated in {path}")
     return 0
 
 

@@ -24,6 +24,7 @@ from typing import Any
 import pulumi
 
 from core.naming import PROJECT
+from core.text_file import TextFileError, write_text
 from synth.checks import check_graph, register_task_definition_params
 from synth.key_properties import route_values, short_type, table
 from synth.mocks import of_type
@@ -145,9 +146,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"cannot render stack '{args.stack}':\n{error}", file=sys.stderr)
         return 2
     out = args.out or PROJECT_DIR / "build" / f"{args.stack}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
     rendered = json.dumps(document(args.stack, run), indent=2, sort_keys=True) + "\n"
-    out.write_text(rendered)
+    try:
+        write_text(out, rendered, what="the rendering")
+    except TextFileError as error:
+        print(f"cannot render stack '{args.stack}': {error}", file=sys.stderr)
+        return 2
     if args.json:
         print(rendered, end="")
         for finding in findings:

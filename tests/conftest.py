@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,21 +17,17 @@ from synth.program import Run
 from tests.helpers import DEV_SECRET_KEYS, DEV_VALUES, REGION, run
 
 # Property tests run on every `make test`: enough examples to find the edge
-# cases, few enough to keep the suite in seconds on two cores.
+# cases, few enough to keep the suite in seconds on two cores. HYPOTHESIS_PROFILE=deep
+# runs many more (the input fuzzing in tests/fuzz/ takes minutes then: bench/README.md).
 hypothesis_settings.register_profile("default", max_examples=150, deadline=None)
-hypothesis_settings.load_profile("default")
+hypothesis_settings.register_profile("deep", max_examples=5000, deadline=None)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 @pytest.fixture
 def dev_values() -> dict[str, Any]:
     """A fresh, mutable copy of Pulumi.development.yaml's config."""
     return copy.deepcopy(DEV_VALUES)
-
-
-@pytest.fixture
-def api(dev_values) -> dict[str, Any]:
-    """The api service's config inside dev_values (mutate it to vary the stack)."""
-    return dev_values["hokusai:services"]["api"]
 
 
 @pytest.fixture(scope="session")

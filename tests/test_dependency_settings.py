@@ -9,10 +9,8 @@ import pytest
 
 from core.contract import CONTRACTS, HTTPS_PORT, DependencyAttribute
 from core.settings import SettingsError
-from core.stack_file import read_stack_file
-from tests.helpers import PROJECT_DIR, load, with_mlflow
+from tests.helpers import each_stack, load, stack_settings, with_mlflow
 
-STACKS = sorted(path.name.split(".")[1] for path in PROJECT_DIR.glob("Pulumi.*.yaml"))
 # Every (service, dependency) pair a contract names.
 PAIRS = [(key, requirement) for key, contract in CONTRACTS.items() for requirement in contract.dependencies]
 
@@ -42,10 +40,9 @@ def every_service(dev_values):
 # --------------------------------------------------------------------------- #
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@each_stack
 def test_each_services_dependency_settings_are_its_dependencys_attributes(stack):
-    values, secret_keys = read_stack_file(stack)
-    settings = load(values, stack=stack, secret_keys=secret_keys)
+    settings = stack_settings(stack)
     for service in settings.services:
         environment = dict(service.environment)
         for requirement in service.contract.dependencies:
@@ -55,10 +52,9 @@ def test_each_services_dependency_settings_are_its_dependencys_attributes(stack)
                 assert environment[env_var] == dependency.attribute(attribute.value), (service.key, env_var)
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@each_stack
 def test_a_dependency_reached_without_a_security_group_is_reached_over_https(stack):
-    values, secret_keys = read_stack_file(stack)
-    for dependency in load(values, stack=stack, secret_keys=secret_keys).dependencies:
+    for dependency in stack_settings(stack).dependencies:
         assert dependency.has_security_group or dependency.port == HTTPS_PORT, dependency
 
 

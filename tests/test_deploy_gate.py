@@ -13,13 +13,28 @@ import pulumi
 import pytest
 from moto.sts.models import sts_backends
 
+from core import naming
 from core.deployment_key import DEPLOYMENT_INPUTS, deployment_key
 from infra import deploy_gate
 from infra.deploy_gate import DeployGateProvider
 from synth.fake_estate import FAILURES
 from synth.program import PROJECT_DIR
 from tests.ecs_stubs import T1, T2, ScriptedEcs, completed
-from tests.helpers import by_type, run
+from tests.helpers import (
+    by_type,
+    changes_config,
+    each_service,
+    each_stack,
+    ecs_service,
+    of_service,
+    rendered,
+    run,
+    run_as,
+    service_keys,
+    stack_settings,
+    stack_values,
+    task_definition,
+)
 
 DYNAMIC = "pulumi-python:dynamic:Resource"
 
@@ -45,13 +60,21 @@ def gate_props(fake, **overrides):
 # --------------------------------------------------------------------------- #
 
 
-def test_each_service_has_a_gate_on_its_declared_revision(dev_run):
-    (gate,) = by_type(dev_run, DYNAMIC)
-    (task,) = by_type(dev_run, "aws:ecs/taskDefinition:TaskDefinition")
-    assert gate.name == "api-deploy-gate"
-    assert gate.inputs["task_definition_arn"] == task.outputs["arn"]
-    assert (gate.inputs["cluster"], gate.inputs["service_name"]) == ("hokusai-development", "hokusai-api-development")
-    assert gate.inputs["timeout_seconds"] == 900
+@each_service
+def test_each_service_has_a_gate_on_its_declared_revision(stack, service):
+    result, settings = rendered(stack), stack_settings(stack)
+    gates = of_service(result, service, DYNAMIC)
+    if not settings.deploy_gate.enabled:
+        assert gates == []
+        return
+    (gate,) = gates
+    assert gate.name == f"{service}-deploy-gate"
+    assert gate.inputs["task_definition_arn"] == task_definition(result, service).outputs["arn"]
+    assert (gate.inputs["cluster"], gate.inputs["service_name"]) == (
+        naming.cluster_name(stack),
+        naming.service_name(service, stack),
+    )
+    assert gate.inputs["timeout_seconds"] == settings.deploy_gate.timeout_seconds
 
 
 def test_the_gate_can_be_switched_off(dev_values):
@@ -60,7 +83,7 @@ def test_the_gate_can_be_switched_off(dev_values):
 
 
 def test_the_provider_is_stored_by_reference_so_the_checked_out_code_runs(dev_run):
-    (gate,) = by_type(dev_run, DYNAMIC)
+    gate = by_type(dev_run, DYNAMIC)[0]
     pickled = base64.b64decode(next(v for k, v in gate.inputs["__provider"].items() if k == "value"))
     assert b"infra.deploy_gate" in pickled and b"DeployGateProvider" in pickled
     # ... and a fresh process started from the project directory can load and use it, as Pulumi's does.
@@ -86,19 +109,18 @@ def test_the_provider_is_stored_by_reference_so_the_checked_out_code_runs(dev_ru
 
 def test_a_completed_rollout_passes_the_gate(fake):
     result = DeployGateProvider().create(gate_props(fake))
-    assert result.id == "hokusai-api-development"
+    assert result.id == fake.api["service_name"]
     assert result.outs["rollout"] == "completed"
-    assert result.outs["running_revision"] == "hokusai-api-development:1"
+    assert result.outs["running_revision"] == f"{fake.api['task_family']}:1"
 
 
 def test_a_rolled_back_deployment_fails_the_gate_naming_why(fake):
     FAILURES["rolled-back"](fake)
     with pytest.raises(Exception) as caught:
         DeployGateProvider().create(gate_props(fake))
-    message = str(caught.value)
+    message, name, family = str(caught.value), fake.api["service_name"], fake.api["task_family"]
     assert message.startswith(
-        "deploy gate: hokusai-api-development: the deployment of "
-        "hokusai-api-development:2 was rolled back; the service runs hokusai-api-development:1"
+        f"deploy gate: {name}: the deployment of {family}:2 was rolled back; the service runs {family}:1"
     )
     assert "AccessDeniedException" in message
     assert "fix: the execution role may not read a secret the task references" in message
@@ -108,11 +130,11 @@ def test_a_rolled_back_deployment_fails_the_gate_naming_why(fake):
 def test_a_stale_service_fails_the_gate_once_the_timeout_passes(fake):
     """Stale may be a deployment not started yet, so the gate waits; at its deadline it fails."""
     FAILURES["stale-revision"](fake)
+    family = fake.api["task_family"]
     with pytest.raises(
-        Exception,
-        match="timed out after 0 s: the service runs hokusai-api-development:1, not the declared hokusai-api-development:2",
+        Exception, match=f"timed out after 0 s: the service runs {family}:1, not the declared {family}:2"
     ):
-        DeployGateProvider().update("hokusai-api-development", {}, gate_props(fake, timeout_seconds=0))
+        DeployGateProvider().update(fake.api["service_name"], {}, gate_props(fake, timeout_seconds=0))
 
 
 def test_a_deployment_that_does_not_settle_in_time_fails_the_gate(fake):
@@ -124,7 +146,7 @@ def test_a_deployment_that_does_not_settle_in_time_fails_the_gate(fake):
 def test_a_gate_that_cannot_look_fails_the_update_with_the_reason(fake, monkeypatch):
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
-    with pytest.raises(Exception, match="deploy gate: could not read the deployment of hokusai-api-development"):
+    with pytest.raises(Exception, match=f"deploy gate: could not read the deployment of {fake.api['service_name']}"):
         DeployGateProvider().create(gate_props(fake))
 
 
@@ -165,17 +187,28 @@ def test_only_a_new_deployment_reruns_the_gate(key, changes):
 # --------------------------------------------------------------------------- #
 
 
-def gate_and_service(run_):
-    (gate,) = by_type(run_, DYNAMIC)
-    (service,) = by_type(run_, "aws:ecs/service:Service")
-    return gate, service
+def gate_and_service(run_, service):
+    """One service's deploy gate and its ECS service in a rendered stack."""
+    (gate,) = of_service(run_, service, DYNAMIC)
+    return gate, ecs_service(run_, service)
 
 
-def test_the_gate_key_is_the_digest_of_every_deployment_input_the_service_gets(dev_run):
+def gates(run_) -> list:
+    return by_type(run_, DYNAMIC)
+
+
+def requires_gates(stack) -> None:
+    if not stack_settings(stack).deploy_gate.enabled:
+        pytest.skip(f"{stack} has the deploy gate off")
+
+
+@each_service
+def test_the_gate_key_is_the_digest_of_every_deployment_input_the_service_gets(stack, service):
     """Recomputed from what the service itself was given: an input that starts a deployment
     but is set on the service outside infra/service.py's deployment_inputs fails this."""
-    gate, service = gate_and_service(dev_run)
-    given = {name: service.inputs[name] for name in DEPLOYMENT_INPUTS if name in service.inputs}
+    requires_gates(stack)
+    gate, ecs = gate_and_service(rendered(stack), service)
+    given = {name: ecs.inputs[name] for name in DEPLOYMENT_INPUTS if name in ecs.inputs}
     assert {"taskDefinition", "networkConfiguration", "loadBalancers", "serviceRegistries"} <= set(given)
     assert gate.inputs["deployment_key"] == deployment_key(given)
     # ... and the digest sees each of them: leaving one out gives another key.
@@ -183,28 +216,57 @@ def test_the_gate_key_is_the_digest_of_every_deployment_input_the_service_gets(d
         assert deployment_key({k: v for k, v in given.items() if k != name}) != gate.inputs["deployment_key"], name
 
 
-def test_a_network_only_change_reruns_the_gate(dev_values, dev_run):
-    dev_values["hokusai:network"]["private_subnet_ids"] = ["subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60009"]
-    before, _ = gate_and_service(dev_run)
-    after, _ = gate_and_service(run(dev_values))
-    assert after.inputs["task_definition_arn"] == before.inputs["task_definition_arn"]
-    assert after.inputs["deployment_key"] != before.inputs["deployment_key"]
-    assert DeployGateProvider().diff("s", dict(before.inputs), dict(after.inputs)).changes is True
+def rerun_with(stack, change) -> list[tuple[str, dict, dict]]:
+    """(service, its gate's inputs before, after) with `change` made to a copy of the stack's config."""
+    requires_gates(stack)
+    values = stack_values(stack)
+    change(values)
+    before, after = rendered(stack), run_as(stack, values)
+    return [
+        (service, dict(gate_and_service(before, service)[0].inputs), dict(gate_and_service(after, service)[0].inputs))
+        for service in service_keys(stack)
+    ]
 
 
-def test_a_change_that_starts_no_deployment_does_not_rerun_the_gate(dev_values, dev_run):
-    dev_values["hokusai:services"]["api"]["desired_count"] = 3  # autoscaling owns it; no deployment
-    dev_values["hokusai:log_retention_days"] = 90
-    before, _ = gate_and_service(dev_run)
-    after, _ = gate_and_service(run(dev_values))
-    assert DeployGateProvider().diff("s", dict(before.inputs), dict(after.inputs)).changes is False
+@each_stack
+@changes_config
+def test_a_network_only_change_reruns_every_gate(stack):
+    def another_subnet(values):
+        subnets = values["hokusai:network"]["private_subnet_ids"]
+        subnets[-1] = "subnet-0a1b2c3d4e5f6fff9"
+
+    for service, before, after in rerun_with(stack, another_subnet):
+        assert after["task_definition_arn"] == before["task_definition_arn"], service
+        assert after["deployment_key"] != before["deployment_key"], service
+        assert DeployGateProvider().diff("s", before, after).changes is True, service
 
 
-def test_subnets_listed_in_another_order_are_no_change(dev_values, dev_run):
-    dev_values["hokusai:network"]["private_subnet_ids"].reverse()
-    before, _ = gate_and_service(dev_run)
-    after, _ = gate_and_service(run(dev_values))
-    assert after.inputs["deployment_key"] == before.inputs["deployment_key"]
+def _another_desired_count(config: dict) -> int:
+    """A desired count other than the service's that its autoscaling range (if declared) admits."""
+    desired = int(config.get("desired_count", 1))
+    scaling = config.get("autoscaling")
+    if scaling and "min" in scaling and "max" in scaling:
+        return next(n for n in range(int(scaling["min"]), int(scaling["max"]) + 1) if n != desired)
+    return desired + 1
+
+
+@each_stack
+@changes_config
+def test_a_change_that_starts_no_deployment_does_not_rerun_the_gate(stack):
+    def scale_and_keep_logs_longer(values):
+        for config in values["hokusai:services"].values():
+            config["desired_count"] = _another_desired_count(config)  # autoscaling owns it; no deployment
+        values["hokusai:log_retention_days"] = 90 if values.get("hokusai:log_retention_days") != 90 else 60
+
+    for service, before, after in rerun_with(stack, scale_and_keep_logs_longer):
+        assert DeployGateProvider().diff("s", before, after).changes is False, service
+
+
+@each_stack
+@changes_config
+def test_subnets_listed_in_another_order_are_no_change(stack):
+    for service, before, after in rerun_with(stack, lambda v: v["hokusai:network"]["private_subnet_ids"].reverse()):
+        assert after["deployment_key"] == before["deployment_key"], service
 
 
 # --------------------------------------------------------------------------- #
@@ -223,15 +285,22 @@ DEPLOYER = "arn:aws:iam::123456789012:role/hokusai-deployer"
 )
 def test_the_gate_gets_the_providers_role_and_profile(dev_values, config):
     dev_values.update(config, **{"aws:profile": "hokusai-dev"})
-    gate, _ = gate_and_service(run(dev_values))
-    assert gate.inputs["aws_profile"] == "hokusai-dev"
-    assert gate.inputs["aws_assume_roles"] == [
-        {"role_arn": DEPLOYER, "session_name": "deploy-42", "external_id": "hokusai-ci"}
-    ]
+    found = gates(run(dev_values))
+    assert found
+    for gate in found:
+        assert gate.inputs["aws_profile"] == "hokusai-dev"
+        assert gate.inputs["aws_assume_roles"] == [
+            {"role_arn": DEPLOYER, "session_name": "deploy-42", "external_id": "hokusai-ci"}
+        ]
 
 
-def test_without_provider_config_the_gate_uses_the_default_credentials(dev_run):
-    gate, _ = gate_and_service(dev_run)
+@each_service
+def test_without_provider_config_the_gate_uses_the_default_credentials(stack, service):
+    requires_gates(stack)
+    values = stack_values(stack)
+    if any(name in values for name in ("aws:profile", "aws:assumeRole", "aws:assumeRoles")):
+        pytest.skip(f"{stack} configures the provider's credentials")
+    gate, _ = gate_and_service(rendered(stack), service)
     assert gate.inputs.get("aws_profile") is None and gate.inputs["aws_assume_roles"] == []
 
 
@@ -319,7 +388,7 @@ def test_throttling_until_the_deadline_fails_the_gate_saying_so(fake, monkeypatc
     with pytest.raises(Exception) as caught:
         DeployGateProvider().create(gate_props(fake, timeout_seconds=0))
     message = str(caught.value)
-    assert message.startswith("deploy gate: could not read the deployment of hokusai-api-development: AWS answered")
+    assert message.startswith(f"deploy gate: could not read the deployment of {fake.api['service_name']}: AWS answered")
     assert "ThrottlingException: Rate exceeded" in message and "make verify" in message
 
 
@@ -377,9 +446,9 @@ def test_an_update_waits_for_a_new_deployment_not_the_one_accepted_last_time(fak
     with pytest.raises(
         Exception, match=f"the new deployment has not started: the PRIMARY deployment is still {first['deployment_id']}"
     ):
-        gate.update("hokusai-api-development", first, changed)
+        gate.update(fake.api["service_name"], first, changed)
     fake.client("ecs").update_service(
         cluster=fake.estate["cluster_name"], service=fake.api["service_name"], forceNewDeployment=True
     )
-    second = gate.update("hokusai-api-development", first, changed).outs
+    second = gate.update(fake.api["service_name"], first, changed).outs
     assert second["rollout"] == "completed" and second["deployment_id"] != first["deployment_id"]

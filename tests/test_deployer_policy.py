@@ -29,14 +29,23 @@ from typing import Any, NamedTuple
 
 import pytest
 
+from core import naming
 from core.iam_policy import Decision, decide
+from synth.render import document
+from tests.helpers import INCIDENT_SERVICE, STACKS, each_service, each_stack, rendered, stack_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 POLICY = json.loads((ROOT / "docs" / "deployer-policy.json").read_text())
 VERIFY_POLICY = json.loads((ROOT / "docs" / "verify-policy.json").read_text())
-SNAPSHOT = json.loads((ROOT / "tests" / "snapshots" / "development.json").read_text())
-ESTATE = SNAPSHOT["outputs"]["estate"]
-REGION, ACCOUNT = ESTATE["region"], ESTATE["account_id"]
+# The stack the examples below are written in (its region and account); the checks run on every stack.
+EXAMPLE = "development" if "development" in STACKS else STACKS[0]
+REGION, ACCOUNT = stack_settings(EXAMPLE).region, stack_settings(EXAMPLE).account_id
+
+
+def resources_of(stack: str) -> list[dict[str, Any]]:
+    """The stack's rendered resources, as build/<stack>.json and the snapshot hold them."""
+    return document(stack, rendered(stack))["resources"]
+
 
 # IAM's limit for all inline policies of one role together (whitespace not counted).
 # A managed policy may hold only 6,144: attach this one inline, or split it in two.
@@ -731,10 +740,10 @@ WILDCARD_ACTIONS_ALLOWED: dict[str, str] = {}
 # --------------------------------------------------------------------------- #
 
 
-def estate_arns(service: dict[str, Any]) -> dict[str, str]:
+def estate_arns(estate: dict[str, Any], service: dict[str, Any]) -> dict[str, str]:
     """ARNs of one service of the estate output, for the lookups, the deploy gate and verify."""
     return {
-        **_ecs_service(ESTATE["cluster_name"], service["service_name"]),
+        **_ecs_service(estate["cluster_name"], service["service_name"]),
         "execution_role": service["execution_role_arn"],
         "secret": next(iter(service["secret_arns"].values())),
         "managed_policy": "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
@@ -793,19 +802,29 @@ def without(sid: str) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def every_feature():
     """The program with every optional feature on: a second service, a new ALB with HTTPS,
-    alarm e-mails, a KMS key, an extra Redis consumer, a managed policy on the task role,
+    alarm e-mails, a KMS key, an extra consumer of each dependency, a managed policy on the task role,
     and a declared secret whose value comes from encrypted config."""
-    from tests.helpers import DEV_VALUES, run, with_mlflow, with_new_load_balancer
+    from core.contract import CONTRACTS
+    from tests.helpers import DEV_VALUES, run, with_every_contract, with_new_load_balancer
 
-    values = with_new_load_balancer(with_mlflow(copy.deepcopy(DEV_VALUES)))
+    values = with_new_load_balancer(with_every_contract(copy.deepcopy(DEV_VALUES)))
     values["hokusai:alarm_emails"] = ["oncall@hokus.ai"]
     values["hokusai:secrets_kms_key_arn"] = KMS_KEY
-    values["hokusai:dependencies"]["redis"]["extra_consumers"] = {"data-pipeline-ecs": "sg-0f1e2d3c4b5a69788"}
-    api = values["hokusai:services"]["api"]
-    api["task_role_policy_arns"] = [iam_arn("policy/hokusai-datasets-read")]
-    api["secrets"]["API_SECRET_KEY"] = {"create": "hokusai/development/api/secret-key", "value_from": "apiSecretKey"}
-    values["hokusai:apiSecretKey"] = "[secret]"
-    return run(values, secret_keys=["hokusai:apiSecretKey"])
+    # An extra consumer outside the stack on every dependency the stack declares with a security group.
+    for dependency in values["hokusai:dependencies"].values():
+        if dependency.get("security_group_id"):
+            dependency["extra_consumers"] = {"data-pipeline-ecs": "sg-0f1e2d3c4b5a69788"}
+    services = values["hokusai:services"]
+    for service in services.values():
+        service["task_role_policy_arns"] = [iam_arn("policy/hokusai-datasets-read")]
+    key, first = next(iter(services.items()))
+    variable = next(iter(first["secrets"]))
+    name = CONTRACTS[key].secret(variable).secret_name_for("development")
+    for service in services.values():
+        if variable in service["secrets"]:
+            service["secrets"][variable] = {"create": name, "value_from": "declaredValue"}
+    values["hokusai:declaredValue"] = "[secret]"
+    return run(values, secret_keys=["hokusai:declaredValue"])
 
 
 def as_rows(run_) -> list[dict[str, Any]]:
@@ -829,14 +848,15 @@ def test_the_policy_is_a_plain_well_formed_document():
     assert size <= ROLE_INLINE_POLICY_LIMIT, f"{size} characters: too big for the role's inline policy"
 
 
-def test_every_resource_type_in_the_rendered_stack_says_what_it_needs():
-    types = {r["type"] for r in SNAPSHOT["resources"]}
+@each_stack
+def test_every_resource_type_in_the_rendered_stack_says_what_it_needs(stack):
+    types = {r["type"] for r in resources_of(stack)}
     unmapped = types - set(REQUIREMENTS)
     assert not unmapped, f"add these types to REQUIREMENTS (and the policy): {sorted(unmapped)}"
     assert types - set(ARNS) <= {t for t, phases in REQUIREMENTS.items() if phases is NOTHING}
 
 
-def test_every_resource_type_and_lookup_the_program_can_make_says_what_it_needs(every_feature, dev_run):
+def test_every_resource_type_and_lookup_the_program_can_make_says_what_it_needs(every_feature):
     types = {r.type for r in every_feature.resources}
     assert {
         "aws:lb/loadBalancer:LoadBalancer",
@@ -844,24 +864,28 @@ def test_every_resource_type_and_lookup_the_program_can_make_says_what_it_needs(
         "aws:sns/topicSubscription:TopicSubscription",
     } <= types, "the render lost an optional feature"
     assert types - set(REQUIREMENTS) == set()
-    lookups = {token for run_ in (every_feature, dev_run) for token, _ in run_.mocks.calls}
+    lookups = {token for run_ in (every_feature, *map(rendered, STACKS)) for token, _ in run_.mocks.calls}
     assert lookups - set(DATA_SOURCES) == set(), "add the data source to DATA_SOURCES (and the policy)"
 
 
-def test_the_policy_allows_what_every_resource_of_the_development_stack_needs():
-    assert missing(POLICY, SNAPSHOT["resources"]) == []
+@each_stack
+def test_the_policy_allows_what_every_resource_of_every_stack_needs(stack):
+    assert missing(POLICY, resources_of(stack)) == []
 
 
 def test_the_policy_allows_what_every_resource_the_program_can_create_needs(every_feature):
     assert missing(POLICY, as_rows(every_feature)) == []
 
 
-def test_the_policy_allows_the_lookups_at_preview():
+@each_stack
+def test_the_policy_allows_the_lookups_at_preview(stack):
     listeners = {
-        r["inputs"]["listenerArn"] for r in SNAPSHOT["resources"] if r["type"] == "aws:lb/listenerRule:ListenerRule"
+        r["inputs"]["listenerArn"] for r in resources_of(stack) if r["type"] == "aws:lb/listenerRule:ListenerRule"
     }
-    secrets = {a for service in ESTATE["services"] for a in service["secret_arns"].values()}
-    assert listeners and secrets
+    if stack_settings(stack).load_balancer.creates_load_balancer:
+        listeners = set()  # not looked up: the program creates it
+    secrets = {a for service in rendered(stack).outputs["services"] for a in service["secret_arns"].values()}
+    assert listeners or secrets
     caller = DATA_SOURCES["aws:index/getCallerIdentity:getCallerIdentity"]
     problems = shortfalls(POLICY, "getCallerIdentity", caller, {})
     for secret in secrets:
@@ -876,14 +900,16 @@ def test_the_policy_allows_the_lookups_at_preview():
     assert problems == []
 
 
-def test_the_policy_allows_the_deploy_gate_and_verify_on_every_service():
+@each_stack
+def test_the_policy_allows_the_deploy_gate_and_verify_on_every_service(stack):
+    estate = rendered(stack).outputs
     assert {a for s in VERIFY_POLICY["Statement"] if s["Effect"] == "Allow" for a in listed(s["Action"])} <= {
         n.action for n in VERIFY
     }, "verify makes a call VERIFY does not list"
     gate = REQUIREMENTS["pulumi-python:dynamic:Resource"]["update"]
     problems = []
-    for service in ESTATE["services"]:
-        arns = estate_arns(service)
+    for service in estate["services"]:
+        arns = estate_arns(estate, service)
         problems += shortfalls(POLICY, f"verify {service['service_name']}", VERIFY, arns)
         problems += shortfalls(POLICY, f"deploy gate {service['service_name']}", gate, arns)
         for secret in service["secret_arns"].values():
@@ -892,7 +918,12 @@ def test_the_policy_allows_the_deploy_gate_and_verify_on_every_service():
 
 
 def test_the_policy_never_allows_reading_a_secret_value():
-    secrets = [a for service in ESTATE["services"] for a in service["secret_arns"].values()]
+    secrets = [
+        a
+        for stack in STACKS
+        for service in rendered(stack).outputs["services"]
+        for a in service["secret_arns"].values()
+    ]
     for secret in [*secrets, arn("secretsmanager", "secret:prod/anything-AbCdEf"), "*"]:
         assert decide(POLICY, "secretsmanager:GetSecretValue", secret) is Decision.DENIED
         assert decide(POLICY, "secretsmanager:BatchGetSecretValue", secret) is Decision.DENIED
@@ -910,9 +941,9 @@ def test_no_stack_deployed_with_this_policy_declares_a_secret_version(every_feat
     version = next(r for r in as_rows(every_feature) if r["type"] in BLOCKED)
     arns = ARNS[version["type"]](version["inputs"])
     assert all(decide(POLICY, n.action, arns[n.on]) is Decision.DENIED for n in BLOCKED[version["type"]])
-    declared = [r["name"] for r in SNAPSHOT["resources"] if r["type"] in BLOCKED]
+    declared = [(stack, r["name"]) for stack in STACKS for r in resources_of(stack) if r["type"] in BLOCKED]
     assert declared == [], (
-        f"the development stack declares {declared} (a secret with value_from): the provider reads it back with "
+        f"a stack declares {declared} (a secret with value_from): the provider reads it back with "
         "secretsmanager:GetSecretValue, which docs/deployer-policy.json denies. Put the value out of band "
         "(aws secretsmanager put-secret-value) or decide to grant GetSecretValue on that one secret."
     )
@@ -920,13 +951,14 @@ def test_no_stack_deployed_with_this_policy_declares_a_secret_version(every_feat
 
 def test_task_definitions_are_never_deregistered(every_feature):
     """REQUIREMENTS gives task definitions no delete action because of skip_destroy."""
-    for resources in (SNAPSHOT["resources"], as_rows(every_feature)):
+    for resources in (*map(resources_of, STACKS), as_rows(every_feature)):
         definitions = [r for r in resources if r["type"] == "aws:ecs/taskDefinition:TaskDefinition"]
         assert definitions and all(r["inputs"].get("skipDestroy") is True for r in definitions)
 
 
-def test_roles_are_passed_only_to_ecs_tasks_and_only_the_stacks_task_roles():
-    task_role = iam_arn("role/hokusai-api-development-task")
+@each_service
+def test_roles_are_passed_only_to_ecs_tasks_and_only_the_stacks_task_roles(stack, service):
+    task_role = iam_arn(f"role/{naming.service_name(service, stack)}-task")
     assert decide(POLICY, "iam:PassRole", task_role, ECS_TASKS) is Decision.ALLOWED
     assert (
         decide(POLICY, "iam:PassRole", task_role, {"iam:PassedToService": "lambda.amazonaws.com"})
@@ -985,10 +1017,12 @@ def test_nothing_outside_the_stack_is_writable(action, resource, context):
     assert decide(POLICY, action, resource, context) in (Decision.NOT_ALLOWED, Decision.DENIED)
 
 
-def test_the_deployer_cannot_assume_the_roles_it_writes():
+@each_service
+def test_the_deployer_cannot_assume_the_roles_it_writes(stack, service):
     """A trust policy it wrote must not become a way to run as a role whose policy it wrote."""
-    for role in ("hokusai-api-development-task", "hokusai-api-development-execution"):
-        assert decide(POLICY, "sts:AssumeRole", iam_arn(f"role/{role}")) is Decision.DENIED
+    for role in ("task", "execution"):
+        role_arn = iam_arn(f"role/{naming.service_name(service, stack)}-{role}")
+        assert decide(POLICY, "sts:AssumeRole", role_arn) is Decision.DENIED
 
 
 def test_no_allow_statement_grants_a_whole_service_or_everything():
@@ -1026,18 +1060,22 @@ def test_every_allowed_action_names_a_real_operation():
     assert unknown == []
 
 
+# In the example stack, the incident's service: what each statement's absence takes away from it.
+_SVC, _NAME = INCIDENT_SERVICE, naming.service_name(INCIDENT_SERVICE, EXAMPLE)
+
+
 @pytest.mark.parametrize(
     "sid, expected",
     [
         (
             "EcsServicesOfTheStackAndTheirDeployments",
-            "aws:ecs/service:Service api-service (create): ecs:CreateService on "
-            "arn:aws:ecs:us-east-1:123456789012:service/hokusai-development/hokusai-api-development is not allowed",
+            f"aws:ecs/service:Service {_SVC}-service (create): ecs:CreateService on "
+            f"{arn('ecs', f'service/{naming.cluster_name(EXAMPLE)}/{_NAME}')} is not allowed",
         ),
         (
             "PassOnlyTheTaskRolesAndOnlyToEcsTasks",
-            "aws:ecs/taskDefinition:TaskDefinition api-task (create): iam:PassRole on "
-            "arn:aws:iam::123456789012:role/hokusai-api-development-execution is not allowed",
+            f"aws:ecs/taskDefinition:TaskDefinition {_SVC}-task (create): iam:PassRole on "
+            f"{iam_arn(f'role/{_NAME}-execution')} is not allowed",
         ),
         (
             "DashboardsOfTheStack",
@@ -1046,12 +1084,13 @@ def test_every_allowed_action_names_a_real_operation():
         ),
         (
             "LogGroupLookupWithoutResourceLevelPermissions",
-            "aws:cloudwatch/logGroup:LogGroup api-observability-logs (read): logs:DescribeLogGroups on * is not allowed",
+            f"aws:cloudwatch/logGroup:LogGroup {_SVC}-observability-logs (read): "
+            "logs:DescribeLogGroups on * is not allowed",
         ),
     ],
 )
 def test_the_checker_reports_what_a_missing_statement_took_away(sid, expected):
-    reported = missing(without(sid), SNAPSHOT["resources"])
+    reported = missing(without(sid), resources_of(EXAMPLE))
     assert expected in reported
 
 
@@ -1059,7 +1098,6 @@ def test_the_checker_notices_a_resource_scoped_to_the_wrong_names():
     policy = copy.deepcopy(POLICY)
     (cluster,) = [s for s in policy["Statement"] if s["Sid"] == "EcsClusterOfTheStack"]
     cluster["Resource"] = "arn:aws:ecs:*:*:cluster/other-*"
-    reported = missing(policy, SNAPSHOT["resources"])
-    assert any(
-        "ecs:CreateCluster on arn:aws:ecs:us-east-1:123456789012:cluster/hokusai-development" in p for p in reported
-    )
+    reported = missing(policy, resources_of(EXAMPLE))
+    cluster_arn = arn("ecs", f"cluster/{naming.cluster_name(EXAMPLE)}")
+    assert any(f"ecs:CreateCluster on {cluster_arn}" in p for p in reported)

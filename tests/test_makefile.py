@@ -250,7 +250,8 @@ def test_envcheck_exits_with_its_own_code(example, expected, env_with_gaps, tmp_
 def test_verify_that_cannot_check_exits_2_with_the_reason(tmp_path):
     ran = make("verify", f"OUTPUTS={tmp_path / 'no-outputs.json'}")
     assert ran.code == 2, ran
-    assert "could not check: cannot read the stack outputs file" in ran.stderr and ran.stdout == "", ran
+    assert "no-outputs.json does not exist: pass the path of the stack outputs file" in ran.stderr, ran
+    assert ran.stderr.startswith("could not check: ") and ran.stdout == "", ran
 
 
 def test_usage_errors_are_2_before_anything_runs():

@@ -12,30 +12,36 @@ What is checked, and against what:
   - failure-mode headings                -> REQUIRED_SECTIONS, each with Symptom / Confirm / Fix / Roll back
   - `runbook: ... "<heading>"` in code   -> a heading of RUNBOOK.md
   - `](#anchor)` links                   -> a heading's GitHub anchor
-  - `hokusai-...development...` names    -> a physical name in the rendered stack snapshot
-  - `hokusai/development/...` secrets    -> the contract's conventional secret names
+  - `hokusai-...development...` names    -> a physical name in the rendered development stack
+  - every alarm of every service of every stack file -> a row for its kind in the alarm table
+  - `hokusai/development/...` secrets    -> the contract's conventional secret names; the secret
+                                           of the incident is named, the rest are in docs/ENVIRONMENT.md
   - nothing that looks like a real credential.
 """
 
 from __future__ import annotations
 
 import importlib.util
-import json
 import re
 from pathlib import Path
 
 import pytest
 
+from core import naming
 from core.contract import CONTRACTS
 from ops.smoke import CHECKS as SMOKE_CHECKS
 from synth.fake_estate import FAILURES
+from tests.helpers import INCIDENT_SERVICE, STACKS, rendered, stack_settings
+
+# Reads the stack files or the contract: run in every variant copy (tests/test_variants.py).
+pytestmark = pytest.mark.reads_config
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNBOOK = ROOT / "RUNBOOK.md"
 MAKEFILE = ROOT / "Makefile"
 VERIFY_CHECKS_SOURCE = ROOT / "ops" / "verify_checks.py"
 ENVCHECK_SOURCE = ROOT / "ops" / "envcheck.py"
-SNAPSHOT = ROOT / "tests" / "snapshots" / "development.json"
+# The stack the runbook is written for (it was written after the incident of INCIDENT_SERVICE).
 STACK = "development"
 
 # The failure modes of the incident write-ups (the issue's list), as exact headings.
@@ -122,15 +128,38 @@ def all_check_ids() -> set[str]:
     )
 
 
-def snapshot_names() -> set[str]:
-    """Every physical name (`name` input) in the rendered development stack."""
-    resources = json.loads(SNAPSHOT.read_text())["resources"]
-    return {r["inputs"]["name"] for r in resources if isinstance(r.get("inputs", {}).get("name"), str)}
+def rendered_names(stack: str = STACK) -> set[str]:
+    """Every physical name (`name` input) in the rendered stack."""
+    return {r.inputs["name"] for r in rendered(stack).resources if isinstance(r.inputs.get("name"), str)}
 
 
-def snapshot_alarm_names() -> set[str]:
-    resources = json.loads(SNAPSHOT.read_text())["resources"]
-    return {r["inputs"]["name"] for r in resources if r["type"] == "aws:cloudwatch/metricAlarm:MetricAlarm"}
+def alarm_kinds() -> dict[str, set[str]]:
+    """Every alarm of every service of every stack file, by its kind: the name after
+    `hokusai-<service>-<stack>-` (`huggingface-token`, `running-below-desired`, ...)."""
+    kinds: dict[str, set[str]] = {}
+    for stack in STACKS:
+        for service in rendered(stack).outputs["services"]:
+            prefix = naming.service_name(service["key"], stack) + "-"
+            for name in service["alarm_names"]:
+                assert name.startswith(prefix), name
+                kinds.setdefault(name.removeprefix(prefix), set()).add(name)
+    return kinds
+
+
+def alarm_table_kinds(runbook: str, stack: str = STACK) -> set[str]:
+    """The kinds the runbook's alarm table (`| alarm | fires when | section |`) has a row for."""
+    lines = runbook.splitlines()
+    start = next(i for i, line in enumerate(lines) if re.match(r"\|\s*alarm\s*\|\s*fires when\s*\|", line))
+    kinds = set()
+    for line in lines[start + 2 :]:
+        if not line.startswith("|"):
+            break
+        name = re.match(r"\|\s*`([^`]+)`", line)
+        for key in CONTRACTS:
+            prefix = naming.service_name(key, stack) + "-"
+            if name and name.group(1).startswith(prefix):
+                kinds.add(name.group(1).removeprefix(prefix))
+    return kinds
 
 
 # --------------------------------------------------------------------------- #
@@ -210,11 +239,13 @@ def runbook_references_in_code(sources: list[str]) -> set[str]:
     return found
 
 
-def unknown_estate_names(runbook: str, names: set[str]) -> list[str]:
-    """Physical names of this estate (`hokusai-development...`, `hokusai-api-development...`) that the
-    rendered stack does not have: a typo here sends on-call to a resource that does not exist."""
+def unknown_estate_names(runbook: str, names: set[str], stack: str = STACK) -> list[str]:
+    """Physical names of this stack (`hokusai-development...`, `hokusai-<service>-development...` for each
+    service it deploys) that its rendering does not have: a typo here sends on-call to a resource that
+    does not exist. (A service of the live estate the stack does not deploy yet is not the stack's.)"""
     found = set()
-    for token in re.findall(r"hokusai-(?:api-)?development[A-Za-z0-9.-]*", runbook):
+    services = "|".join(re.escape(service.key) for service in stack_settings(stack).services)
+    for token in re.findall(rf"hokusai-(?:(?:{services})-)?{re.escape(stack)}[A-Za-z0-9.-]*", runbook):
         found.add(token.rstrip(".-"))
     return sorted(found - names)
 
@@ -296,20 +327,46 @@ def test_every_internal_link_resolves(runbook):
     assert broken_anchors(runbook) == []
 
 
+def test_the_runbooks_stack_is_a_stack_file():
+    assert STACK in STACKS
+
+
 def test_every_estate_name_is_real(runbook):
-    assert unknown_estate_names(runbook, snapshot_names()) == []
+    assert unknown_estate_names(runbook, rendered_names()) == []
 
 
-def test_every_alarm_is_in_the_runbook(runbook):
-    alarms = snapshot_alarm_names()
-    assert len(alarms) >= 6
-    assert sorted(a for a in alarms if f"`{a}`" not in runbook) == []
+def test_every_kind_of_alarm_has_a_row_in_the_alarm_table(runbook):
+    """Whatever service raises it, on-call finds what an alarm means by its kind."""
+    kinds = alarm_kinds()
+    assert kinds  # the extraction found alarms at all
+    missing = {kind: sorted(names) for kind, names in kinds.items() if kind not in alarm_table_kinds(runbook)}
+    assert missing == {}
+
+
+def test_the_alarm_table_check_finds_a_kind_without_a_row(runbook):
+    alarm = naming.alarm_name(INCIDENT_SERVICE, STACK, CONTRACTS[INCIDENT_SERVICE].error_signatures[0].key)
+    kind = alarm.removeprefix(naming.service_name(INCIDENT_SERVICE, STACK) + "-")
+    row = next(line for line in runbook.splitlines() if line.startswith(f"| `{alarm}`"))
+    assert kind in alarm_table_kinds(runbook)
+    assert kind not in alarm_table_kinds(runbook.replace(row + "\n", ""))
 
 
 def test_every_secret_name_is_the_contracts(runbook):
     assert unknown_secret_names(runbook) == []
-    for secret in CONTRACTS["api"].secrets:
-        assert secret.secret_name_for(STACK) in runbook
+
+
+def test_the_secret_of_the_incident_is_named_and_every_other_is_a_link_away(runbook):
+    """The runbook walks through the incident's secret; the full list per service is
+    generated (docs/ENVIRONMENT.md), so a new contract secret needs no runbook edit."""
+    incident = [
+        CONTRACTS[INCIDENT_SERVICE].secret(s.missing_secret)
+        for s in CONTRACTS[INCIDENT_SERVICE].error_signatures
+        if s.missing_secret
+    ]
+    for secret in incident:
+        assert secret.env_var in runbook and secret.secret_name_for(STACK) in runbook
+    glance = section_body(runbook, "The estate at a glance")
+    assert "(docs/ENVIRONMENT.md)" in glance
 
 
 def test_runbook_holds_no_credential(runbook):
@@ -318,10 +375,11 @@ def test_runbook_holds_no_credential(runbook):
 
 def test_emergency_rollback_commands_are_spelled_out(runbook):
     rolling_back = section_body(runbook, "Rolling back")
+    cluster, service = naming.cluster_name(STACK), naming.service_name(INCIDENT_SERVICE, STACK)
     for command in (
-        "aws ecs update-service --cluster hokusai-development --service hokusai-api-development",
-        "--task-definition hokusai-api-development:<previous revision>",
-        "aws ecs list-task-definitions --family-prefix hokusai-api-development --sort DESC --max-items 5",
+        f"aws ecs update-service --cluster {cluster} --service {service}",
+        f"--task-definition {service}:<previous revision>",
+        f"aws ecs list-task-definitions --family-prefix {service} --sort DESC --max-items 5",
         "git revert",
     ):
         assert command in rolling_back
@@ -370,10 +428,12 @@ def test_checker_reports_a_broken_link_and_an_unknown_module():
 
 
 def test_checker_reports_an_estate_name_or_secret_that_does_not_exist():
-    names = snapshot_names()
-    text = "alarm `hokusai-api-development-huggingface-tokens`, log `/ecs/hokusai-api-development`"
-    assert unknown_estate_names(text, names) == ["hokusai-api-development-huggingface-tokens"]
-    assert unknown_secret_names("`hokusai/development/huggingface/token`") == ["hokusai/development/huggingface/token"]
+    names = rendered_names()
+    alarm = naming.alarm_name(INCIDENT_SERVICE, STACK, CONTRACTS[INCIDENT_SERVICE].error_signatures[0].key)
+    text = f"alarm `{alarm}s`, log `{naming.log_group_name(INCIDENT_SERVICE, STACK)}`"
+    assert unknown_estate_names(text, names) == [f"{alarm}s"]
+    secret = CONTRACTS[INCIDENT_SERVICE].secrets[0].secret_name_for(STACK)
+    assert unknown_secret_names(f"`{secret}-typo`") == [f"{secret}-typo"]
 
 
 def test_checker_reports_a_heading_the_code_points_at_that_is_gone():

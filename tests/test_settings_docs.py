@@ -25,6 +25,9 @@ from tests.settings_samples import (
     sample_with,
 )
 
+# Reads the stack files or the contract: run in every variant copy (tests/test_variants.py).
+pytestmark = pytest.mark.reads_config
+
 ROW = re.compile(r"^\| `([^`]+)` \|", re.MULTILINE)
 
 

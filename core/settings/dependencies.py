@@ -20,7 +20,7 @@ from core.contract import DEFAULT_PORTS, HTTPS_PORT, DependencyAttribute, Servic
 from core.settings.declarations import declared
 from core.settings.fields import NAMESPACE
 from core.settings.model import Dependency
-from core.settings.reader import Reader
+from core.settings.reader import MISSING, Reader
 
 _SCHEME_PORTS = {"http": 80, "https": HTTPS_PORT}
 # What another service of the stack offers as a dependency: where Cloud Map finds it.
@@ -81,7 +81,13 @@ def _read_one(reader: Reader, name: str, raw: Any, path: str) -> DeclaredDepende
     url = texts[DependencyAttribute.URL]
     url_port = _url_port(url) if url else None
     # Declared, else the usual one: the declaration's default is derived, so it is given here.
-    port = section.read("port", default=None) if section.given("port") else DEFAULT_PORTS.get(name, url_port)
+    # Any value the stack writes is read (and an empty text refused, as for every whole number);
+    # only an absent key takes the usual port.
+    port = (
+        section.read("port", default=None)
+        if section.raw("port") not in (MISSING, None)
+        else DEFAULT_PORTS.get(name, url_port)
+    )
     consumers = _extra_consumers(reader, section.raw("extra_consumers"), f"{path}.extra_consumers")
     if len(reader.problems) != before or consumers is None:
         return None

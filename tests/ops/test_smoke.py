@@ -333,7 +333,7 @@ def test_a_missing_hugging_face_token_is_named_with_its_fix_on_every_check(check
     result = PREDICTION_JUDGES[check](reply(500, HF_MISSING_BODY), estate)
     assert (result.check, result.status) == (check, Status.FAIL)
     assert HUGGINGFACE_TOKEN.message in result.finding and "incident" in result.finding
-    assert API.secret("HUGGINGFACE_API_KEY").secret_name_for(stack) in result.fix
+    assert API.secret(HUGGINGFACE_TOKEN.missing_secret).secret_name_for(stack) in result.fix
     assert f"make verify STACK={stack}" in result.fix and "--force-new-deployment" in result.fix
 
 
@@ -347,7 +347,7 @@ def test_a_refused_hugging_face_token_is_named_with_its_fix_on_every_check(check
     assert (result.check, result.status) == (check, Status.FAIL)
     assert "token is present but the Hub refuses it" in result.finding
     assert "Failed to load model: 401 Client Error" in result.finding  # the evidence
-    assert API.secret("HUGGINGFACE_API_KEY").secret_name_for(stack) in result.fix
+    assert API.secret(HUGGINGFACE_TOKEN.missing_secret).secret_name_for(stack) in result.fix
     assert estate.force_new_deployment in result.fix and HUGGINGFACE_TOKEN.refused_log in result.fix
     assert log_group_name(API.key, stack) in result.fix
 
@@ -794,9 +794,9 @@ def test_the_missing_hugging_face_token_incident(monkeypatch, capsys, api):
     assert outcome.failed() == ["predict.x-api-key", "predict.bearer", "predict.malformed-values", "predict.latency"]
     for check in ("predict.x-api-key", "predict.bearer", "predict.malformed-values"):
         result = outcome.results()[check]
-        assert "HuggingFace token not configured" in result["finding"]
+        assert HUGGINGFACE_TOKEN.message in result["finding"]
         assert (
-            "hokusai/production/huggingface/api-key" in result["fix"]
+            API.secret(HUGGINGFACE_TOKEN.missing_secret).secret_name_for("production") in result["fix"]
             and "make verify STACK=production" in result["fix"]
         )
 

@@ -9,38 +9,49 @@ from pathlib import Path
 
 import pytest
 
+from core import naming
+from core.contract import CONTRACTS
 from ops import verify as verify_tool
 from ops.aws import Aws
 from ops.report import Status
 from synth.fake_estate import FAILURES
+from tests.helpers import INCIDENT, INCIDENT_SERVICE
+
+# The fake estate is a copy of the development stack; its failures are the incident's service's.
+FAMILY = naming.service_name(INCIDENT_SERVICE, "development")
 
 # failure -> (checks that must FAIL and nothing else, words the finding or fix must contain)
 EXPECTED = {
-    "secret-missing-from-task-definition": ({"taskdef.secret"}, "HuggingFace token not configured"),
+    "secret-missing-from-task-definition": ({"taskdef.secret"}, INCIDENT.message),
     "secret-deleted": ({"secret.exists"}, "restore-secret"),
     "secret-empty": ({"secret.value"}, "put-secret-value"),
+    # fake_estate points the incident's secret at the database password's ARN
     "value-from-wrong-secret": ({"taskdef.secret"}, "database/password"),
     "secret-json-key-wrong": ({"taskdef.secret"}, "JSON key"),
-    "stale-revision": ({"service.rollout"}, "not the declared hokusai-api-development:2"),
+    "stale-revision": ({"service.rollout"}, f"not the declared {FAMILY}:2"),
     "rolled-back": ({"service.rollout"}, "was rolled back"),
     "revision-deployed-by-hand": ({"service.rollout"}, "was registered outside the stack"),
     "running-below-desired": ({"service.running", "service.rollout"}, "2 of 3 desired tasks run"),
     "redis-rule-removed": ({"dependency.access"}, "redis_from_data_pipeline_ecs"),
-    "postgres-rule-removed": ({"dependency.access"}, "postgres_from_api"),
-    "metric-filter-removed": ({"logs.filter"}, "HuggingFace token not configured"),
-    "alarm-removed": ({"alarms.exists"}, "hokusai-api-development-huggingface-token"),
+    # fake_estate removes the rule admitting the incident's service into PostgreSQL
+    "postgres-rule-removed": ({"dependency.access"}, f"postgres_from_{INCIDENT_SERVICE}"),
+    "metric-filter-removed": ({"logs.filter"}, INCIDENT.message),
+    "alarm-removed": ({"alarms.exists"}, naming.alarm_name(INCIDENT_SERVICE, "development", INCIDENT.key)),
     "alarm-firing": ({"alarms.state"}, "Threshold Crossed"),
-    "health-check-path-changed": ({"lb.health_check"}, "declared '/health'"),
+    "health-check-path-changed": (
+        {"lb.health_check"},
+        f"declared {CONTRACTS[INCIDENT_SERVICE].health_check_path!r}",
+    ),
     "plaintext-secret-in-environment": ({"taskdef.plaintext"}, "rotate"),
     "execution-role-without-grant": ({"iam.grant"}, "ResourceInitializationError"),
-    "old-revision-still-running": ({"service.old_revisions"}, "hokusai-api-development:2"),
-    "huggingface-errors-logged": ({"logs.recent"}, "HuggingFace token not configured"),
+    "old-revision-still-running": ({"service.old_revisions"}, f"{FAMILY}:2"),
+    "huggingface-errors-logged": ({"logs.recent"}, INCIDENT.message),
 }
 
 
 # failure -> (checks that must WARN, with nothing failing; words the warning must contain)
 WARNED = {
-    "revision-registered-outside-the-stack": ({"taskdef.outside_stack"}, "hokusai-api-development:2"),
+    "revision-registered-outside-the-stack": ({"taskdef.outside_stack"}, f"{FAMILY}:2"),
 }
 
 
@@ -71,10 +82,10 @@ def test_a_healthy_copy_of_the_development_estate_passes(fake, tmp_path, boto_se
         "logs.filter",
         "alarms.state",
     } <= checks
-    (api,) = fake.estate["services"]
+    services = fake.estate["services"]
     assert report.notes == [
-        f"{aws.call_count} AWS API calls for 1 service(s)",
-        f"dashboard api: {api['dashboard_url']}",
+        f"{aws.call_count} AWS API calls for {len(services)} service(s)",
+        *(f"dashboard {s['key']}: {s['dashboard_url']}" for s in services),
     ]
 
 
@@ -113,8 +124,8 @@ def test_a_revision_deployed_by_hand_is_named_as_such_and_never_called_a_rollbac
     report, _ = run_verify(fake, tmp_path, boto_session)
     (rollout,) = [r for r in report.results if r.check == "service.rollout"]
     assert rollout.finding.startswith(
-        "the service runs revision hokusai-api-development:2, not the declared hokusai-api-development:1; "
-        "hokusai-api-development:2 was registered outside the stack ("
+        f"the service runs revision {FAMILY}:2, not the declared {FAMILY}:1; "
+        f"{FAMILY}:2 was registered outside the stack ("
     )
     assert "make repair STACK=development" in rollout.fix and "A revision deployed by hand" in rollout.fix
     everything = " ".join(f"{r.check} {r.finding} {r.fix}" for r in report.results).lower()
@@ -154,7 +165,7 @@ def test_the_command_line_prints_json_and_a_step_summary(fake, tmp_path, monkeyp
 
 def test_missing_outputs_cannot_be_checked(tmp_path, capsys):
     assert verify_tool.main(["--stack", "development", "--outputs", str(tmp_path / "nope.json")]) == 2
-    assert "cannot read the stack outputs file" in capsys.readouterr().err
+    assert "nope.json does not exist: pass the path of the stack outputs file" in capsys.readouterr().err
 
 
 def test_outputs_of_another_stack_are_refused(fake, tmp_path, capsys):

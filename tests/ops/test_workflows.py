@@ -496,7 +496,76 @@ def problems_drift(wf: Workflow) -> list[str]:
     return found
 
 
-PURPOSE_CHECKS = {PULL_REQUEST: problems_pull_request, DEPLOY: problems_deploy, DRIFT: problems_drift}
+# --- the flags that make a check fail -------------------------------------------------
+
+MAKEFILE = ROOT / "Makefile"
+
+
+def make_recipe(makefile: str, target: str) -> str:
+    """The recipe lines of `target` in a Makefile's text (tab-indented lines after `target:`)."""
+    match = re.search(rf"^{re.escape(target)}:[^\n]*\n((?:\t[^\n]*\n?)*)", makefile, re.M)
+    return match.group(1) if match else ""
+
+
+def problems_drift_preview(wf: Workflow, makefile: str) -> list[str]:
+    """Code vs cloud: `pulumi preview --refresh --expect-no-changes` of the stack, run directly or
+    through `make drift`. Without --expect-no-changes the preview exits 0 on drift (only shows it);
+    without --refresh it compares the code with the state, not with AWS."""
+    found: list[str] = []
+    direct = find(wf, lambda s: runs_cli(s, "pulumi preview"))
+    through_make = find(wf, lambda s: runs_make(s, "drift"))
+    step = one(direct + through_make, "runs pulumi preview --refresh --expect-no-changes (or make drift)", found)
+    if step is None:
+        return found
+    text = script(step[2])
+    if through_make:
+        if f"STACK={STACK}" not in text:
+            found.append(f"make drift is not given STACK={STACK}")
+        text = make_recipe(makefile, "drift")
+        if not re.search(r"(^|\s|@)pulumi preview\b", text):
+            found.append("the Makefile's drift target does not run pulumi preview")
+    elif f"--stack {STACK}" not in text:
+        found.append(f"pulumi preview without --stack {STACK}")
+    for flag in ("--refresh", "--expect-no-changes"):
+        if not re.search(rf"{re.escape(flag)}(\s|$)", text):
+            found.append(f"the code-vs-cloud preview runs without {flag}")
+    return found
+
+
+def effective_shell(wf: Workflow, job: dict[str, Any], step: Step) -> str | None:
+    """The shell a run step gets: its own, its job's default, the workflow's default; None: GitHub's."""
+    for source in (step, (job.get("defaults") or {}).get("run") or {}, (wf.get("defaults") or {}).get("run") or {}):
+        if source.get("shell"):
+            return str(source["shell"])
+    return None
+
+
+def fails_a_pipe(shell: str | None) -> bool:
+    """GitHub runs `shell: bash` as `bash -eo pipefail {0}`; its implicit default is `bash -e {0}`
+    (no pipefail), and `sh` has none. A custom command must say -e and pipefail itself."""
+    if shell == "bash":
+        return True
+    return shell is not None and "pipefail" in shell and re.search(r"(^|\s)-[a-z]*e", shell) is not None
+
+
+def problems_pipefail(wf: Workflow) -> list[str]:
+    """A step that pipes a command (`pulumi ... | tee log`) fails only if the shell has pipefail:
+    otherwise the pipe's status is tee's, and a failed check passes."""
+    found = []
+    for job_id, job in jobs(wf).items():
+        for index, step in enumerate(steps(job)):
+            piped = re.search(r"[^|]\|[^|]", script(step))
+            if piped and not fails_a_pipe(effective_shell(wf, job, step)):
+                shell = effective_shell(wf, job, step) or "(GitHub's default: bash -e, no pipefail)"
+                found.append(f"{job_id} step {index} pipes a command under {shell}: a failure before the pipe passes")
+    return found
+
+
+PURPOSE_CHECKS = {
+    PULL_REQUEST: problems_pull_request,
+    DEPLOY: problems_deploy,
+    DRIFT: lambda wf: problems_drift(wf) + problems_drift_preview(wf, MAKEFILE.read_text()),
+}
 
 
 # --- the real workflows ---------------------------------------------------------------
@@ -519,6 +588,11 @@ def test_workflow_is_valid_against_the_github_workflow_schema(name):
 @pytest.mark.parametrize("name", sorted(WORKFLOWS))
 def test_workflow_keeps_the_rules_every_workflow_keeps(name):
     assert generic_problems(WORKFLOWS[name]) == []
+
+
+@pytest.mark.parametrize("name", sorted(WORKFLOWS))
+def test_every_piped_step_fails_when_the_command_before_the_pipe_fails(name):
+    assert problems_pipefail(WORKFLOWS[name]) == []
 
 
 @pytest.mark.parametrize("name", sorted(PURPOSE_CHECKS))
@@ -745,6 +819,53 @@ def test_a_refresh_without_its_flag_is_found(flag):
     refresh = step_where(wf, lambda s: runs_cli(s, "pulumi refresh"))
     refresh["run"] = refresh["run"].replace(flag, "")
     noticed(problems_drift(wf), f"pulumi refresh without {flag}")
+
+
+@pytest.mark.parametrize("flag", ["--expect-no-changes", "--refresh"])
+def test_a_drift_preview_that_lost_its_flag_in_the_makefile_is_found(flag):
+    makefile = MAKEFILE.read_text()
+    recipe = make_recipe(makefile, "drift")
+    assert flag in recipe  # the real Makefile has it
+    weakened = makefile.replace(recipe, recipe.replace(f" {flag}", ""))
+    noticed(problems_drift_preview(workflow(DRIFT), weakened), f"runs without {flag}")
+
+
+def test_a_drift_preview_that_lost_its_flag_in_the_workflow_is_found():
+    wf = workflow(DRIFT)
+    step = step_where(wf, lambda s: runs_make(s, "drift"))
+    step["run"] = step["run"].replace(f"make drift STACK={STACK}", f"pulumi preview --stack {STACK} --refresh --diff")
+    noticed(problems_drift_preview(wf, MAKEFILE.read_text()), "runs without --expect-no-changes")
+
+
+@pytest.mark.parametrize("replacement", ["make preview", "echo skipped: make drift"])
+def test_a_drift_workflow_that_no_longer_runs_the_drift_preview_is_found(replacement):
+    wf = workflow(DRIFT)
+    step = step_where(wf, lambda s: runs_make(s, "drift"))
+    step["run"] = re.sub(r"make drift", replacement, step["run"], count=1)
+    noticed(problems_drift_preview(wf, MAKEFILE.read_text()), "make drift")
+
+
+@pytest.mark.parametrize(
+    "weaken",
+    [
+        lambda wf: wf.pop("defaults"),  # GitHub's implicit bash -e: no pipefail
+        lambda wf: wf["defaults"]["run"].update(shell="sh"),
+        lambda wf: wf["defaults"]["run"].update(shell="bash -e {0}"),
+        lambda wf: wf["jobs"]["drift"].update(defaults={"run": {"shell": "bash --noprofile --norc {0}"}}),
+        lambda wf: step_where(wf, lambda s: runs_cli(s, "pulumi refresh")).update(shell="sh -e {0}"),
+    ],
+    ids=["no-default-shell", "sh", "bash-e", "job-default-without-flags", "step-shell"],
+)
+def test_a_piped_check_that_lost_pipefail_is_found(weaken):
+    wf = workflow(DRIFT)
+    weaken(wf)
+    noticed(problems_pipefail(wf), "a failure before the pipe passes")
+
+
+def test_a_strict_custom_shell_keeps_a_pipe_failing():
+    wf = workflow(DRIFT)
+    wf["defaults"]["run"]["shell"] = "bash --noprofile --norc -eo pipefail {0}"
+    assert problems_pipefail(wf) == []
 
 
 def test_a_state_writing_refresh_through_the_action_is_found():
