@@ -19,11 +19,12 @@ import pytest
 from core.dashboard import DashboardSpec, LogMetric, WatchingAlarm, dashboard_body, dashboard_url, metrics_of
 from core.naming import dashboard_name
 from synth.mocks import Registered, of_type
-from synth.program import Run, run_stack
+from synth.program import Run
 from tests.five_services import extra_contracts, five_service_values
-from tests.helpers import PROJECT_DIR, run
+from tests.helpers import STACKS, reads_config, rendered, run
 
-STACKS = sorted(path.name.split(".")[1] for path in PROJECT_DIR.glob("Pulumi.*.yaml"))
+# Every stack file, and the development stack grown to five services.
+FIVE_SERVICES = "five services"
 DASHBOARD = "aws:cloudwatch/dashboard:Dashboard"
 
 # PutDashboard: "a DashboardBody ... can include an array of between 0 and 500 widget objects";
@@ -318,32 +319,31 @@ def dashboards(run_: Run) -> Iterator[tuple[Registered, dict[str, Any]]]:
 # --------------------------------------------------------------------------- #
 
 
-@pytest.fixture(scope="module", params=STACKS)
-def stack_run(request) -> Run:
-    return run_stack(request.param)
-
-
 @pytest.fixture(scope="module")
 def five_run() -> Run:
     with extra_contracts():
         return run(five_service_values())
 
 
-@pytest.fixture(params=["stack file", "five services"])
-def rendered(request, stack_run, five_run) -> Run:
-    return stack_run if request.param == "stack file" else five_run
+@pytest.fixture(params=[*STACKS, FIVE_SERVICES])
+def rendered_run(request) -> Run:
+    if request.param == FIVE_SERVICES:
+        return request.getfixturevalue("five_run")
+    return rendered(request.param)
 
 
-def test_every_service_has_one_dashboard_named_after_it(rendered):
-    boards = {d.inputs["dashboardName"] for d in of_type(rendered, DASHBOARD)}
-    services = rendered.outputs["services"]
-    stack = rendered.outputs["stack"]
+@reads_config
+def test_every_service_has_one_dashboard_named_after_it(rendered_run):
+    boards = {d.inputs["dashboardName"] for d in of_type(rendered_run, DASHBOARD)}
+    services = rendered_run.outputs["services"]
+    stack = rendered_run.outputs["stack"]
     assert boards == {dashboard_name(s["key"], stack) for s in services}
-    assert len(of_type(rendered, DASHBOARD)) == len(services)
+    assert len(of_type(rendered_run, DASHBOARD)) == len(services)
 
 
-def test_each_body_has_the_shape_cloudwatch_accepts(rendered):
-    for dashboard, body in dashboards(rendered):
+@reads_config
+def test_each_body_has_the_shape_cloudwatch_accepts(rendered_run):
+    for dashboard, body in dashboards(rendered_run):
         errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in VALIDATOR.iter_errors(body)]
         assert errors == [], dashboard.inputs["dashboardName"]
         assert len(dashboard.inputs["dashboardBody"].encode()) <= MAX_BODY_BYTES
@@ -355,16 +355,18 @@ def test_each_body_has_the_shape_cloudwatch_accepts(rendered):
         assert len(cells) == len(set(cells)) and all(x < 24 for x, _ in cells)
 
 
-def test_every_graph_line_and_alarm_is_one_the_stack_declares(rendered):
-    stack = declared(rendered.resources)
-    for dashboard, body in dashboards(rendered):
+@reads_config
+def test_every_graph_line_and_alarm_is_one_the_stack_declares(rendered_run):
+    stack = declared(rendered_run.resources)
+    for dashboard, body in dashboards(rendered_run):
         assert foreign_references(body, stack) == [], dashboard.inputs["dashboardName"]
 
 
-def test_each_service_dashboard_shows_its_own_service_only(rendered):
+@reads_config
+def test_each_service_dashboard_shows_its_own_service_only(rendered_run):
     """api's dashboard graphs api's target group and ECS service, not another's."""
-    by_name = {s["service_name"]: s for s in rendered.outputs["services"]}
-    for dashboard, body in dashboards(rendered):
+    by_name = {s["service_name"]: s for s in rendered_run.outputs["services"]}
+    for dashboard, body in dashboards(rendered_run):
         service = by_name[dashboard.inputs["dashboardName"]]
         target_group = service["target_group_arn"].split(":", 5)[5]
         for widget in body["widgets"]:
@@ -375,10 +377,11 @@ def test_each_service_dashboard_shows_its_own_service_only(rendered):
                     assert row[row.index("ServiceName") + 1] == service["service_name"]
 
 
-def test_every_alarm_of_a_service_is_on_its_dashboard_and_every_signature_has_a_graph(rendered):
-    stack = declared(rendered.resources)
-    by_name = {s["service_name"]: s for s in rendered.outputs["services"]}
-    for dashboard, body in dashboards(rendered):
+@reads_config
+def test_every_alarm_of_a_service_is_on_its_dashboard_and_every_signature_has_a_graph(rendered_run):
+    stack = declared(rendered_run.resources)
+    by_name = {s["service_name"]: s for s in rendered_run.outputs["services"]}
+    for dashboard, body in dashboards(rendered_run):
         service = by_name[dashboard.inputs["dashboardName"]]
         graphs = [w["properties"] for w in body["widgets"] if w["type"] == "metric"]
         lines = {line["label"] for g in graphs for line in g.get("annotations", {}).get("horizontal", [])}
@@ -403,10 +406,11 @@ def test_every_alarm_of_a_service_is_on_its_dashboard_and_every_signature_has_a_
         assert percentiles == {"p50", "p95", "p99"}
 
 
-def test_the_dashboard_url_is_in_the_estate_output(rendered):
-    region = rendered.outputs["region"]
-    for service in rendered.outputs["services"]:
-        name = dashboard_name(service["key"], rendered.outputs["stack"])
+@reads_config
+def test_the_dashboard_url_is_in_the_estate_output(rendered_run):
+    region = rendered_run.outputs["region"]
+    for service in rendered_run.outputs["services"]:
+        name = dashboard_name(service["key"], rendered_run.outputs["stack"])
         assert service["dashboard_url"] == (
             f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}#dashboards/dashboard/{name}"
         )
@@ -418,9 +422,9 @@ def test_the_dashboard_url_is_in_the_estate_output(rendered):
 
 
 @pytest.fixture(scope="module")
-def dev_board(stack_run) -> tuple[dict[str, Any], dict[str, Any]]:
-    (_dashboard, body), *_ = dashboards(stack_run)
-    return body, declared(stack_run.resources)
+def dev_board() -> tuple[dict[str, Any], dict[str, Any]]:
+    (_dashboard, body), *_ = dashboards(rendered(STACKS[0]))
+    return body, declared(rendered(STACKS[0]).resources)
 
 
 @pytest.mark.parametrize(
