@@ -117,8 +117,11 @@ _CONFIG: dict[str, dict[str, Any]] = {
 
 
 def five_service_values() -> dict[str, Any]:
-    """The development config with mlflow and the three made-up services (use inside extra_contracts())."""
-    values = with_mlflow(copy.deepcopy(DEV_VALUES))
+    """The development config with mlflow (as the stack file has it, else as with_mlflow adds it) and
+    the three made-up services (use inside extra_contracts()): everything the stack file has, and more."""
+    values = copy.deepcopy(DEV_VALUES)
+    if "mlflow" not in values["hokusai:services"]:
+        with_mlflow(values)
     for index, (key, extra) in enumerate(_CONFIG.items()):
         values["hokusai:services"][key] = {
             "image": f"123456789012.dkr.ecr.us-east-1.amazonaws.com/hokusai/{key}:1.{index}",

@@ -67,8 +67,8 @@ def problems(picture: Architecture, settings: Settings, run_: Run) -> list[str]:
             if edge is None:
                 found.append(f"{spec.key}: reaches {name}, not drawn")
                 continue
-            rule = f"{name}_from_{spec.key}".replace("-", "_")
-            expected = rule if dependency.has_security_group else "HTTPS, no rule"
+            admitting = f"{name}_from_{spec.key}".replace("-", "_")
+            expected = admitting if dependency.has_security_group else "HTTPS, no rule"
             if f":{dependency.port}" not in edge.label or expected not in edge.label:
                 found.append(f"{spec.key} -> {name}: label {edge.label!r}, wanted :{dependency.port} and {expected}")
         # Secrets: by variable and secret name; never a value, never an ARN.
