@@ -124,7 +124,8 @@ def base_picture(ref: str, stack: str, *, repository: Path = PROJECT_DIR) -> Arc
                 capture_output=True,
                 text=True,
                 timeout=BASE_RENDER_TIMEOUT_SECONDS,
-                env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+                # The base's own code only: nothing of this checkout on its import path.
+                env={**os.environ, "PYTHONPATH": str(checkout), "PYTHONDONTWRITEBYTECODE": "1"},
             )
         except subprocess.TimeoutExpired:
             raise CannotDraw(f"rendering {stack} at {ref} took over {BASE_RENDER_TIMEOUT_SECONDS} s") from None
