@@ -32,7 +32,12 @@ alarm_topic = AlarmTopic(
     "alarms",
     AlarmTopicArgs(topic_name=naming.alarm_topic_name(environment), emails=settings.alarm_emails, tags=tags),
 ).result
-cluster = Cluster("cluster", ClusterArgs(cluster_name=settings.cluster_name, tags=tags)).result
+cluster = Cluster(
+    "cluster",
+    ClusterArgs(
+        cluster_name=settings.cluster_name, ecs_exec=any(spec.ecs_exec for spec in settings.services), tags=tags
+    ),
+).result
 namespace = DiscoveryNamespace(
     "discovery", DiscoveryNamespaceArgs(environment=environment, vpc_id=network.vpc_id, tags=tags)
 ).result

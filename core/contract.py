@@ -151,6 +151,9 @@ class ServiceContract:
     # Variables the application's `.env.example` lists that the infrastructure
     # deliberately does not provide (see NotProvided); empty unless reviewed.
     not_provided: tuple[NotProvided, ...] = ()
+    # Where the application writes: each path is a task volume (Fargate ephemeral storage)
+    # mounted read-write, and the rest of the root filesystem is read-only.
+    writable_paths: tuple[str, ...] = ()
 
     @property
     def secret_names(self) -> tuple[str, ...]:
@@ -355,6 +358,10 @@ API = ServiceContract(
         NotProvided("HOKUSAI_API_KEY", "a client's key, used by the SDK examples and scripts, not by the server"),
         NotProvided("LINEAR_API_KEY", "developer tooling (issue tracker), not used by the running service"),
     ),
+    # Models download into a fresh tempfile.TemporaryDirectory under Python's default temporary
+    # directory, with huggingface_hub's cache_dir set to it (the record: application.model_download_dir),
+    # so /tmp is the one place it writes; HF_HOME (~/.cache) is never used and needs no volume.
+    writable_paths=("/tmp",),
 )
 
 MLFLOW = ServiceContract(
@@ -387,6 +394,9 @@ MLFLOW = ServiceContract(
         ),
     ),
     error_signatures=(ERROR_LINES, HTTP_5XX),
+    # `mlflow server` with a remote backend and artifact store writes little to disk, but gunicorn
+    # needs a writable temporary directory for its worker heartbeat files (it uses /tmp by default).
+    writable_paths=("/tmp",),
 )
 
 CONTRACTS: Mapping[str, ServiceContract] = {c.key: c for c in (API, MLFLOW)}

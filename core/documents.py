@@ -43,6 +43,20 @@ def container_health_check(port: int, path: str) -> dict[str, Any]:
     }
 
 
+def volume_name(path: str) -> str:
+    """The task volume mounted at `path`: `/tmp` -> `tmp`, `/home/app/.cache` -> `home-app-cache`
+    (ECS volume names: letters, digits, hyphens and underscores)."""
+    name = re.sub(r"[^A-Za-z0-9_-]+", "-", path).strip("-")
+    return name or "root"
+
+
+def task_volumes(service: ServiceSettings) -> list[dict[str, Any]]:
+    """The task's volumes, one per writable path of the contract. A volume with no host and no
+    EFS configuration is Fargate task ephemeral storage: writable, private to the task, and gone
+    when it stops. https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-task-storage.html"""
+    return [{"name": volume_name(path)} for path in service.writable_paths]
+
+
 def container_definitions(
     service: ServiceSettings,
     *,
@@ -84,9 +98,18 @@ def container_definitions(
                 },
             },
             "healthCheck": container_health_check(service.container_port, service.health_check_path),
-            # ECS Exec's SSM agent runs beside the app; an init process reaps its children.
+            # An init process reaps the app's orphaned children (and ECS Exec's agent, when on).
             "linuxParameters": {"initProcessEnabled": True},
             "stopTimeout": STOP_TIMEOUT_SECONDS,
+            # A compromised process cannot change the image's code or plant anything outside the
+            # writable paths; those are task volumes (task_volumes), mounted read-write.
+            "readonlyRootFilesystem": service.read_only_root_filesystem,
+            "mountPoints": [
+                {"sourceVolume": volume_name(path), "containerPath": path, "readOnly": False}
+                for path in service.writable_paths
+            ],
+            # Not root, unless the stack says why (exceptions.run_as_root): the image's own user then.
+            **({"user": service.container_user} if service.container_user else {}),
         }
     ]
 

@@ -66,6 +66,9 @@ class ServiceEstate:
     dependencies: tuple[str, ...]
     # the console page of the service's CloudWatch dashboard (core/dashboard.py)
     dashboard_url: str
+    # secure defaults the stack relaxed on purpose, exception -> reason (core/settings/exception_names.py);
+    # the invariants read them here, so a relaxed default is a finding unless its reason is on record
+    exceptions: Mapping[str, str]
 
 
 @dataclass(frozen=True)

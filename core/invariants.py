@@ -27,6 +27,7 @@ Pure: no Pulumi, no boto3.
 from __future__ import annotations
 
 import operator
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -54,6 +55,7 @@ from core.resource_graph import (
     is_unknown,
     may_equal,
 )
+from core.settings.exception_names import ServiceException
 from core.value_from import SecretValueFrom
 
 WORLD = ("0.0.0.0/0", "::/0")
@@ -194,8 +196,11 @@ def execution_role_reads_exactly_its_secrets(graph: Graph) -> list[Finding]:
 
 
 def task_role_allows_ecs_exec(graph: Graph) -> list[Finding]:
+    """Where a service allows ECS Exec, its task role may open the channels (or exec fails)."""
     findings = []
-    for task, _contract, _container in graph.task_containers():
+    for task, contract, _container in graph.task_containers():
+        if not any(is_on(s.record.inputs.get("enableExecuteCommand")) for s in _services_of(graph, contract.key)):
+            continue
         roles = graph.roles_for_arn(task.inputs.get("taskRoleArn"))
         if roles is None:
             continue
@@ -205,6 +210,127 @@ def task_role_allows_ecs_exec(graph: Graph) -> list[Finding]:
         # ssmmessages has no resource-level permissions: granted on "*" or not at all.
         if not roles or decide(documents, ECS_EXEC, "*") is not Decision.ALLOWED:
             findings.append(Finding("ecs-exec", task.name, "the task role does not allow ECS Exec (ssmmessages)"))
+    return findings
+
+
+def ecs_exec_only_where_declared(graph: Graph) -> list[Finding]:
+    """ECS Exec is on only for a service whose stack says why (exceptions.ecs_exec), and a task
+    role may open its channels only when its service has it on."""
+    findings = []
+    for service in graph.services():
+        exceptions = graph.exceptions_of(service.contract.key)
+        if (
+            exceptions is not None
+            and ServiceException.ECS_EXEC not in exceptions
+            and is_on(service.record.inputs.get("enableExecuteCommand"))
+        ):
+            findings.append(
+                Finding(
+                    "ecs-exec",
+                    service.record.name,
+                    "ECS Exec is on but the stack gives no reason: a shell into every task for whoever may call "
+                    f"ecs:ExecuteCommand; turn it off, or declare exceptions.{ServiceException.ECS_EXEC} with the reason",
+                )
+            )
+    for task, contract, _container in graph.task_containers():
+        switches = [s.record.inputs.get("enableExecuteCommand") for s in _services_of(graph, contract.key)]
+        if any(not is_off(switch) for switch in switches):
+            continue  # on, or not known to be off
+        roles = graph.roles_for_arn(task.inputs.get("taskRoleArn"))
+        if not roles:
+            continue
+        documents = graph.policies_of(roles[0])
+        if documents is not None and decide(documents, ECS_EXEC, "*") is Decision.ALLOWED:
+            findings.append(
+                Finding("ecs-exec", roles[0].name, "may open ECS Exec channels, but its service has ECS Exec off")
+            )
+    return findings
+
+
+def _services_of(graph: Graph, key: str) -> list[Any]:
+    return [s for s in graph.services() if s.contract.key == key]
+
+
+# --------------------------------------------------------------------------- #
+# Containers
+# --------------------------------------------------------------------------- #
+
+
+def containers_have_read_only_root_filesystem(graph: Graph) -> list[Finding]:
+    """Each contract container's root filesystem is read-only, unless the stack says why
+    (exceptions.writable_root_filesystem); each path its contract writes to is a task volume
+    mounted read-write there."""
+    findings = []
+    for task, contract, container in graph.task_containers():
+        exceptions = graph.exceptions_of(contract.key)
+        read_only = container.get("readonlyRootFilesystem")
+        if (
+            exceptions is not None
+            and ServiceException.WRITABLE_ROOT_FILESYSTEM not in exceptions
+            and not is_unknown(read_only)
+            and read_only is not True
+        ):
+            findings.append(
+                Finding(
+                    "container",
+                    task.name,
+                    f"container {contract.container_name}'s root filesystem is writable (readonlyRootFilesystem "
+                    f"is {read_only!r}); set it, or declare exceptions.{ServiceException.WRITABLE_ROOT_FILESYSTEM} "
+                    "with the reason",
+                )
+            )
+        volumes = task.inputs.get("volumes")
+        mounts = container.get("mountPoints")
+        if has_unknown((volumes, mounts)):
+            continue
+        declared = {field_of(v, "name") for v in volumes or []}
+        for path in contract.writable_paths:
+            at_path = [m for m in mounts or [] if isinstance(m, Mapping) and m.get("containerPath") == path]
+            if not at_path:
+                findings.append(
+                    Finding(
+                        "container",
+                        task.name,
+                        f"{path} is not mounted: the {contract.key} service writes there and the root filesystem "
+                        "is read-only",
+                    )
+                )
+            elif any(m.get("readOnly") for m in at_path):
+                findings.append(Finding("container", task.name, f"{path} is mounted read-only"))
+            elif any(m.get("sourceVolume") not in declared for m in at_path):
+                findings.append(
+                    Finding("container", task.name, f"{path} is mounted from a volume the task does not declare")
+                )
+    return findings
+
+
+# uid 0 by number or by name: root, whatever the group.
+_ROOT_USER = re.compile(r"^(0+|root)(:.*)?\Z")
+
+
+def containers_run_as_non_root(graph: Graph) -> list[Finding]:
+    """Each contract container runs as a user that is not root, unless the stack says why
+    (exceptions.run_as_root)."""
+    findings = []
+    for task, contract, container in graph.task_containers():
+        exceptions = graph.exceptions_of(contract.key)
+        user = container.get("user")
+        if exceptions is None or ServiceException.RUN_AS_ROOT in exceptions or is_unknown(user):
+            continue
+        if not user:
+            what = "sets no user, so it runs as the image's (root, for an image without USER)"
+        elif _ROOT_USER.match(str(user)):
+            what = f"runs as root (user {user!r})"
+        else:
+            continue
+        findings.append(
+            Finding(
+                "container",
+                task.name,
+                f"container {contract.container_name} {what}; set a numeric non-root user, or declare "
+                f"exceptions.{ServiceException.RUN_AS_ROOT} with the reason",
+            )
+        )
     return findings
 
 
@@ -566,15 +692,13 @@ def deployments_roll_back(graph: Graph) -> list[Finding]:
 
 
 def deployments_are_tuned(graph: Graph) -> list[Finding]:
-    """Deploys replace tasks without losing capacity, and tasks can be entered (ECS Exec)."""
+    """Deploys replace tasks without losing capacity."""
     findings = []
     for service in graph.of_type(ECS_SERVICE):
         inputs = service.inputs
         percents = (inputs.get("deploymentMinimumHealthyPercent"), inputs.get("deploymentMaximumPercent"))
         if not has_unknown(percents) and percents != (100, 200):
             findings.append(Finding("deploy", service.name, "min healthy / max percent are not 100 / 200"))
-        if is_off(inputs.get("enableExecuteCommand")):
-            findings.append(Finding("deploy", service.name, "ECS Exec is off"))
     return findings
 
 
@@ -790,17 +914,41 @@ INVARIANTS: tuple[Invariant, ...] = (
     ),
     Invariant(
         "deployments-are-tuned",
-        "Deployments keep full capacity (100 % / 200 %) and tasks allow ECS Exec.",
+        "Deployments keep full capacity (100 % / 200 %).",
         Enforcement.ADVISORY,
-        "capacity during a deploy and a shell into a task are operator comfort, not safety",
+        "capacity during a deploy is operator comfort, not safety",
         deployments_are_tuned,
     ),
     Invariant(
         "task-role-allows-ecs-exec",
-        "Each task role allows ECS Exec's channels.",
+        "Where a service has ECS Exec on, its task role allows ECS Exec's channels.",
         Enforcement.ADVISORY,
         "without it `aws ecs execute-command` fails; the service itself is unaffected",
         task_role_allows_ecs_exec,
+    ),
+    Invariant(
+        "ecs-exec-only-where-declared",
+        "ECS Exec is on only where the stack gives the reason (exceptions.ecs_exec), and a task role may open its "
+        "channels only when its service has it on.",
+        Enforcement.MANDATORY,
+        "ECS Exec is a shell in every task, with its secrets, for whoever may call ecs:ExecuteCommand",
+        ecs_exec_only_where_declared,
+    ),
+    Invariant(
+        "containers-have-read-only-root-filesystem",
+        "Each container's root filesystem is read-only (unless exceptions.writable_root_filesystem says why), and "
+        "each path its contract writes to is a task volume mounted read-write.",
+        Enforcement.MANDATORY,
+        "a writable image lets a compromised process rewrite the application; a writable path not mounted "
+        "stops the application at its first write",
+        containers_have_read_only_root_filesystem,
+    ),
+    Invariant(
+        "containers-run-as-non-root",
+        "Each container runs as a non-root user (unless exceptions.run_as_root says why).",
+        Enforcement.MANDATORY,
+        "root in the container is root over everything the task can touch, and one step from the host",
+        containers_run_as_non_root,
     ),
     Invariant(
         "logs-have-retention",

@@ -170,6 +170,26 @@ class Graph:
             return estate
         return UNKNOWN
 
+    def exceptions_of(self, service_key: str) -> Mapping[str, Any] | None:
+        """The secure defaults the stack relaxed for `service_key` (exception -> reason), as the
+        `estate` output carries them; {} without an estate output (nothing is excused); None when
+        they are not known (a finding could be excused by them)."""
+        estate = self.estate
+        if estate is None:
+            return {}
+        if not isinstance(estate, Mapping):
+            return None
+        services = estate.get("services")
+        if not isinstance(services, (list, tuple)):
+            return None
+        for service in services:
+            if isinstance(service, Mapping) and service.get("key") == service_key:
+                exceptions = service.get("exceptions")
+                if exceptions is None:
+                    return {}
+                return exceptions if isinstance(exceptions, Mapping) and not has_unknown(exceptions) else None
+        return None if any(not isinstance(s, Mapping) or is_unknown(s.get("key")) for s in services) else {}
+
     def by_output(self, type_: str, key: str, value: object) -> list[Record] | None:
         """The resources of `type_` whose output `key` is `value`; None (cannot tell)
         when `value` is unknown, or when none matches and some have it unknown."""

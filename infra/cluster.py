@@ -12,6 +12,8 @@ import pulumi_aws as aws
 @dataclass(frozen=True)
 class ClusterArgs:
     cluster_name: str
+    # Whether any service allows ECS Exec: only then does the cluster log exec sessions.
+    ecs_exec: bool
     tags: Mapping[str, str]
 
 
@@ -32,10 +34,14 @@ class Cluster(pulumi.ComponentResource):
             # Container Insights publishes RunningTaskCount/DesiredTaskCount, which
             # the "running < desired" alarm watches.
             settings=[aws.ecs.ClusterSettingArgs(name="containerInsights", value="enabled")],
-            configuration=aws.ecs.ClusterConfigurationArgs(
-                execute_command_configuration=aws.ecs.ClusterConfigurationExecuteCommandConfigurationArgs(
-                    logging="DEFAULT",
-                ),
+            configuration=(
+                aws.ecs.ClusterConfigurationArgs(
+                    execute_command_configuration=aws.ecs.ClusterConfigurationExecuteCommandConfigurationArgs(
+                        logging="DEFAULT",
+                    ),
+                )
+                if args.ecs_exec
+                else None
             ),
             tags=args.tags,
             opts=pulumi.ResourceOptions(parent=self),

@@ -68,6 +68,7 @@ def _service(service: ServiceResult) -> dict[str, object]:
         discovery_name=service.discovery_name,
         dependencies=service.dependencies,
         dashboard_url=service.dashboard_url,
+        exceptions=dict(service.exceptions),
     )
 
 

@@ -114,6 +114,8 @@ class ServiceResult:
     dependencies: tuple[str, ...]
     # The console page of its CloudWatch dashboard (infra/dashboard.py).
     dashboard_url: pulumi.Output[str]
+    # Secure defaults relaxed on purpose: exception -> reason.
+    exceptions: Mapping[str, str]
 
 
 class Service(pulumi.ComponentResource):
@@ -202,10 +204,14 @@ class Service(pulumi.ComponentResource):
                 secret_arns=args.secret_arns,
                 secrets_kms_key_arn=args.secrets_kms_key_arn,
                 log_group_arn=observability.result.log_group_arn,
+                ecs_exec=service.ecs_exec,
                 tags=tags,
             ),
             opts=child,
         )
+        # A relaxed default is visible at every preview, with the reason the stack gives for it.
+        for exception, reason in service.exceptions:
+            pulumi.log.warn(f"service {service.key}: secure default relaxed ({exception}): {reason}", self)
 
         env_vars = sorted(args.secret_arns)
         task_definition = aws.ecs.TaskDefinition(
@@ -220,6 +226,8 @@ class Service(pulumi.ComponentResource):
             ),
             execution_role_arn=roles.result.execution_role_arn,
             task_role_arn=roles.result.task_role_arn,
+            # Where the container may write (its contract's writable paths): the root filesystem is read-only.
+            volumes=[aws.ecs.TaskDefinitionVolumeArgs(name=v["name"]) for v in documents.task_volumes(service)],
             container_definitions=pulumi.Output.all(*[args.secret_arns[v] for v in env_vars]).apply(
                 lambda arns: json.dumps(
                     documents.container_definitions(
@@ -290,7 +298,8 @@ class Service(pulumi.ComponentResource):
                 enable=True,
                 rollback=True,
             ),
-            enable_execute_command=True,
+            # A shell into a running task only where the stack says why (exceptions.ecs_exec).
+            enable_execute_command=service.ecs_exec,
             propagate_tags="SERVICE",
             enable_ecs_managed_tags=True,
             # Block `pulumi up` until the deployment settles. It does not notice a
@@ -378,6 +387,7 @@ class Service(pulumi.ComponentResource):
             discovery_name=discovery_name,
             dependencies=service.contract.dependency_names,
             dashboard_url=dashboard.result.url,
+            exceptions=dict(service.exceptions),
         )
         self.register_outputs({"service_arn": ecs_service.id, "task_definition_arn": task_definition.arn})
 

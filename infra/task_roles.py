@@ -2,7 +2,7 @@
 
 Execution role: used by ECS itself to start the task (pull the image, create log
 streams, fetch the secrets). Task role: what the application's own code may do
-(ECS Exec, plus any managed policies the stack lists).
+(ECS Exec when the service allows it, plus any managed policies the stack lists).
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ class TaskRolesArgs:
     # The key declared secrets are encrypted with (None: the AWS-managed key, no grant needed).
     secrets_kms_key_arn: str | None
     log_group_arn: pulumi.Output[str]
+    # Whether the service allows ECS Exec: only then may the task role open its channels.
+    ecs_exec: bool
     tags: Mapping[str, str]
 
 
@@ -85,12 +87,13 @@ class TaskRoles(pulumi.ComponentResource):
             tags=args.tags,
             opts=child,
         )
-        aws.iam.RolePolicy(
-            f"{name}-ecs-exec",
-            role=task_role.id,
-            policy=args.log_group_arn.apply(lambda arn: json.dumps(documents.ecs_exec_policy(arn))),
-            opts=child,
-        )
+        if args.ecs_exec:
+            aws.iam.RolePolicy(
+                f"{name}-ecs-exec",
+                role=task_role.id,
+                policy=args.log_group_arn.apply(lambda arn: json.dumps(documents.ecs_exec_policy(arn))),
+                opts=child,
+            )
         for index, policy_arn in enumerate(args.task_role_policy_arns):
             aws.iam.RolePolicyAttachment(
                 f"{name}-task-policy-{index}",

@@ -58,6 +58,7 @@ def register_task_definition_params(task: Registered | Record) -> dict[str, Any]
         "memory": inputs.get("memory"),
         "executionRoleArn": inputs.get("executionRoleArn"),
         "taskRoleArn": inputs.get("taskRoleArn"),
+        "volumes": inputs.get("volumes"),
     }
     platform = inputs.get("runtimePlatform")
     if platform:

@@ -86,6 +86,11 @@ def summary(stack: str, run: Run, findings: list) -> str:
             f"    logs     {service['log_group_name']}: {len(service['metric_filters'])} metric filters, "
             f"{len(service['alarm_names'])} alarms ({len(service['deployment_alarm_names'])} roll deployments back)",
         ]
+        exceptions = service.get("exceptions") or {}
+        lines.append(
+            "    relaxed  "
+            + ("; ".join(f"{name}: {reason}" for name, reason in sorted(exceptions.items())) or "no secure default")
+        )
         gate = next(
             (
                 r

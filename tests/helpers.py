@@ -174,6 +174,19 @@ def run_as(stack: str, values: dict[str, Any]) -> Run:
     return run(values, secret_keys=stack_secret_keys(stack), stack=stack)
 
 
+def with_exception(values: dict[str, Any], service: str, exception: str, reason: str = "a test's reason"):
+    """A copy of a stack's config in which `service` relaxes `exception` (core/settings/exception_names.py)."""
+    changed = copy.deepcopy(values)
+    changed["hokusai:services"][service].setdefault("exceptions", {})[exception] = reason
+    return changed
+
+
+def without_exception(values: dict[str, Any], service: str, exception: str) -> dict[str, Any]:
+    changed = copy.deepcopy(values)
+    (changed["hokusai:services"][service].get("exceptions") or {}).pop(exception, None)
+    return changed
+
+
 def service_output(run_: Run, service: str) -> dict[str, Any]:
     """One service's entry of the rendered `estate` output."""
     (found,) = [s for s in run_.outputs["services"] if s["key"] == service]

@@ -63,12 +63,14 @@ def _everything() -> Sample:
     values = with_new_load_balancer(with_mlflow(copy.deepcopy(DEV_VALUES)))
     account = values["hokusai:account_id"]
     values["hokusai:load_balancer"]["ssl_policy"] = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+    values["hokusai:load_balancer"]["exceptions"] = {"tls_policy_not_allowed": "a sample reason"}
     dependency = values["hokusai:dependencies"][DEPENDENCY]
     dependency["port"] = int(dependency.get("port") or DEFAULT_PORTS[DEPENDENCY]) + 1
     dependency["extra_consumers"] = {"data-pipeline-ecs": "sg-0a1b2c3d4e5f60799"}
     values["hokusai:alarm_emails"] = ["oncall@hokus.ai"]
     values["hokusai:secrets_kms_key_arn"] = f"arn:aws:kms:us-east-1:{account}:key/0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9"
     service = values["hokusai:services"][SERVICE]
+    service["user"] = "1001:1001"
     service["task_role_policy_arns"] = [f"arn:aws:iam::{account}:policy/hokusai-{SERVICE}-models-read"]
     name = CONTRACTS[SERVICE].secret(CREATED_SECRET).secret_name_for("development")
     for other in values["hokusai:services"].values():

@@ -137,7 +137,7 @@ def test_2_3_task_definition_takes_every_secret_by_arn_and_settings_as_environme
 
 
 @each_stack
-def test_4_execution_role_reads_exactly_the_referenced_secrets_and_task_role_has_ecs_exec(stack):
+def test_4_execution_role_reads_exactly_the_referenced_secrets_and_task_role_ecs_exec_only_when_on(stack):
     settings = stack_settings(stack)
     role_ids = {
         f"id-{logical}": inputs["name"] for typ, logical, inputs in created(stack) if typ.endswith("iam/role:Role")
@@ -150,7 +150,8 @@ def test_4_execution_role_reads_exactly_the_referenced_secrets_and_task_role_has
         reads = [s for s in execution["Statement"] if s["Action"] == "secretsmanager:GetSecretValue"]
         assert [s["Resource"] for s in reads] == [referenced]
         assert ("Decrypt" in json.dumps(execution)) is bool(settings.secrets_kms_key_arn)
-        assert "ssmmessages:OpenDataChannel" in json.dumps(policies[f"{spec.name}-task"])
+        # ECS Exec's channels only for a service that has ECS Exec on (exceptions.ecs_exec)
+        assert ("ssmmessages:OpenDataChannel" in json.dumps(policies.get(f"{spec.name}-task", {}))) is spec.ecs_exec
 
 
 @each_stack
@@ -166,7 +167,7 @@ def test_5_service_private_safe_deploys_exec_discovery_and_scaling(stack):
         assert service["alarms"]["rollback"] is True and service["alarms"]["alarmNames"] == signature_alarms
         assert (service["deploymentMinimumHealthyPercent"], service["deploymentMaximumPercent"]) == (100, 200)
         assert service["healthCheckGracePeriodSeconds"] == spec.health_check_grace_seconds
-        assert service["enableExecuteCommand"] is True
+        assert service["enableExecuteCommand"] is spec.ecs_exec
         assert find(stack, "servicediscovery/service:Service", name=spec.key)
         (target,) = find(stack, "appautoscaling/target:Target", resourceId=naming.ecs_resource_id(spec.key, stack))
         assert (target["minCapacity"], target["maxCapacity"]) == (

@@ -134,4 +134,4 @@ def test_policies_of_a_role_cannot_tell_when_a_policy_or_its_owner_is_unknown(re
     role = next(r for r in graph.of_type(ROLE) if r.name == "api-roles-execution")
     assert graph.policies_of(role)
     assert Graph(replaced(records, "api-roles-execution-policy", policy=UNKNOWN)).policies_of(role) is None
-    assert Graph(replaced(records, "api-roles-ecs-exec", role=UNKNOWN)).policies_of(role) is None
+    assert Graph(replaced(records, "api-roles-execution-policy", role=UNKNOWN)).policies_of(role) is None

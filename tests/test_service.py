@@ -93,11 +93,12 @@ def test_the_service_deploys_safely(stack, service):
 
 
 @each_service
-def test_the_service_runs_privately_with_ecs_exec(stack, service):
+def test_the_service_runs_privately_with_ecs_exec_only_where_the_stack_says_why(stack, service):
     result, settings = rendered(stack), stack_settings(stack)
     inputs = ecs_service(result, service).inputs
     assert inputs["name"] == naming.service_name(service, stack)
-    assert inputs["launchType"] == "FARGATE" and inputs["enableExecuteCommand"] is True
+    assert inputs["launchType"] == "FARGATE"
+    assert inputs["enableExecuteCommand"] is settings.service(service).ecs_exec
     network = inputs["networkConfiguration"]
     assert network["assignPublicIp"] is False
     assert network["subnets"] == list(settings.network.private_subnet_ids)

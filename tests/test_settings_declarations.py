@@ -65,6 +65,9 @@ LOADED: dict[str, Callable[[Settings], Any]] = {
     "services.<service>.routes[].hosts": lambda s: s.service(SERVICE).routes[1].hosts,
     "services.<service>.routes[].paths": lambda s: s.service(SERVICE).routes[1].paths,
     "services.<service>.task_role_policy_arns": lambda s: s.service(SERVICE).task_role_policy_arns,
+    "services.<service>.user": lambda s: s.service(SERVICE).user,
+    "services.<service>.exceptions": lambda s: dict(s.service(SERVICE).exceptions),
+    "load_balancer.exceptions": lambda s: dict(s.load_balancer.exceptions),
 }
 
 
@@ -177,6 +180,8 @@ _NAME_REFUSALS = {
     "dependencies.<dependency>.extra_consumers": f"label {_NOT_A_NAME!r} cannot be used in a resource name",
     "services.<service>.environment": "is not a valid environment variable name",
     "services.<service>.secrets": "is not a valid environment variable name",
+    "services.<service>.exceptions": "is not a default that can be relaxed",
+    "load_balancer.exceptions": "is not a default that can be relaxed",
 }
 
 

@@ -1,4 +1,4 @@
-"""IAM: the execution role reads exactly the referenced secrets; the task role has ECS Exec."""
+"""IAM: the execution role reads exactly the referenced secrets; the task role has ECS Exec only when it is on."""
 
 from __future__ import annotations
 
@@ -13,10 +13,13 @@ from tests.helpers import (
     container,
     each_service,
     each_stack,
+    ecs_service,
     rendered,
     run_as,
     stack_settings,
     stack_values,
+    with_exception,
+    without_exception,
 )
 
 
@@ -92,15 +95,55 @@ def test_kms_decrypt_is_granted_only_for_the_configured_key(stack, service):
     assert created.inputs["kmsKeyId"] == key
 
 
+ECS_EXEC_CHANNELS = {
+    "ssmmessages:CreateControlChannel",
+    "ssmmessages:CreateDataChannel",
+    "ssmmessages:OpenControlChannel",
+    "ssmmessages:OpenDataChannel",
+}
+
+
+def cluster_logs_exec_sessions(result) -> bool:
+    (cluster,) = by_type(result, "aws:ecs/cluster:Cluster")
+    return (cluster.inputs.get("configuration") or {}).get("executeCommandConfiguration", {}).get(
+        "logging"
+    ) == "DEFAULT"
+
+
 @each_service
-def test_the_task_role_allows_ecs_exec(stack, service):
-    exec_statement = statements(rendered(stack), f"{naming.service_name(service, stack)}-task")["EcsExec"]
-    assert set(exec_statement["Action"]) == {
-        "ssmmessages:CreateControlChannel",
-        "ssmmessages:CreateDataChannel",
-        "ssmmessages:OpenControlChannel",
-        "ssmmessages:OpenDataChannel",
-    }
+def test_ecs_exec_is_off_and_ungranted_unless_the_stack_says_why(stack, service):
+    # GIVEN the stack as configured, and the same stack without the service's ecs_exec reason
+    values = without_exception(stack_values(stack), service, "ecs_exec")
+    for result in (rendered(stack), run_as(stack, values)):
+        on = stack_settings(stack).service(service).ecs_exec if result is rendered(stack) else False
+        task_role = f"{naming.service_name(service, stack)}-task"
+        # THEN the task role may open the channels exactly when the service has ECS Exec on
+        assert ("EcsExec" in statements(result, task_role)) is on
+    # AND with no service allowing it, the cluster logs no exec sessions
+    assert not cluster_logs_exec_sessions(
+        run_as(
+            stack,
+            {
+                **values,
+                "hokusai:services": {
+                    key: {
+                        **body,
+                        "exceptions": {k: v for k, v in (body.get("exceptions") or {}).items() if k != "ecs_exec"},
+                    }
+                    for key, body in values["hokusai:services"].items()
+                },
+            },
+        )
+    )
+
+
+@each_service
+def test_ecs_exec_with_its_reason_is_on_granted_and_logged(stack, service):
+    result = run_as(stack, with_exception(stack_values(stack), service, "ecs_exec"))
+    task_role = f"{naming.service_name(service, stack)}-task"
+    assert set(statements(result, task_role)["EcsExec"]["Action"]) == ECS_EXEC_CHANNELS
+    assert ecs_service(result, service).inputs["enableExecuteCommand"] is True
+    assert cluster_logs_exec_sessions(result)
 
 
 @each_stack

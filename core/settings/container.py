@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from core.fargate import describe_valid_memory, is_valid_size
 from core.settings.reader import Section
 
 
-def read_image(service: Section) -> str | None:
+def read_image(service: Section, exceptions: Mapping[str, str]) -> str | None:
     image: str | None = service.read("image")  # TEXT: text or None
     if image is not None and image.rsplit("/", 1)[-1].endswith(":latest"):
         service.reader.problem(

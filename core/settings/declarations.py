@@ -18,6 +18,7 @@ from typing import Any
 
 from core.contract import CONTRACTS, DEFAULT_PORTS, dependency_names
 from core.fargate import VALID_SIZES
+from core.settings.exception_names import REASON, REASON_SHAPE, LoadBalancerException, ServiceException
 from core.settings.fields import (
     EMPTY_MAPPING,
     NAMESPACE,
@@ -66,6 +67,9 @@ SECRET_VERSION_STAGE = re.compile(r"^[A-Za-z0-9_+=.@-]{1,256}\Z")
 # Version ids: what Secrets Manager generates is a UUID; one given at put-secret-value is 32-64 characters.
 SECRET_VERSION_ID = re.compile(r"^[A-Za-z0-9-]{32,64}\Z")
 CONFIG_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+# The Linux user a container runs as: a numeric uid, or uid:gid. Numeric, because a name must
+# exist in the image's /etc/passwd; uid 0 is root, which `exceptions.run_as_root` says instead.
+CONTAINER_USER = re.compile(r"^(?!0+(:|\Z))\d{1,10}(:\d{1,10})?\Z")
 
 # An ALB rule takes at most 5 condition values (hosts and paths together).
 MAX_RULE_VALUES = 5
@@ -239,6 +243,18 @@ _SETTINGS = (
         default="ELBSecurityPolicy-TLS13-1-2-2021-06",
         pattern=SSL_POLICY,
         shape="an ELB security policy name",
+    ),
+    Setting(
+        "load_balancer.exceptions",
+        Kind.TEXT_MAPPING,
+        "load-balancer defaults relaxed on purpose, `name: reason` (the reason is required, and shown at every "
+        "preview): " + "; ".join(f"`{e.value}`" for e in LoadBalancerException),
+        default=EMPTY_MAPPING,
+        names=re.compile("^(" + "|".join(e.value for e in LoadBalancerException) + ")$"),
+        names_shape="one of " + ", ".join(e.value for e in LoadBalancerException),
+        pattern=REASON,
+        shape=REASON_SHAPE,
+        example="{tls_policy_not_allowed: <why>}",
     ),
     # -- dependencies -----------------------------------------------------------
     Setting(
@@ -524,6 +540,35 @@ _SETTINGS = (
         default=UNSET,
         pattern=SECRET_VERSION_ID,
         shape="a version id (a UUID, 32-64 letters, digits and dashes)",
+    ),
+    Setting(
+        "services.<service>.user",
+        Kind.TEXT,
+        "the Linux user the container runs as (`uid` or `uid:gid`, never 0); ignored with exceptions.run_as_root",
+        default="1000:1000",
+        pattern=CONTAINER_USER,
+        shape="a numeric uid or uid:gid other than 0, e.g. 1000:1000",
+        refused="{value!r} is not a numeric non-root uid or uid:gid",
+        refused_fix="use a numeric uid:gid such as 1000:1000; to run as root, declare exceptions.run_as_root "
+        "with the reason instead",
+    ),
+    Setting(
+        "services.<service>.exceptions",
+        Kind.TEXT_MAPPING,
+        "secure defaults relaxed on purpose, `name: reason`; each holds unless named here, and the reason is "
+        "required, shown at every preview, by `make synth` and in the estate output. "
+        "`run_as_root`: the image's own user instead of `user`; "
+        "`writable_root_filesystem`: the root filesystem is writable (otherwise only the contract's writable "
+        "paths are, each a task volume); "
+        "`ecs_exec`: ECS Exec on, with its grant on the task role and session logging on the cluster; "
+        "`mutable_image_tag`: an image pinned by tag, not digest (development only); "
+        "`immutable_tags`: the image's ECR repository has tag immutability, which the program cannot see offline",
+        default=EMPTY_MAPPING,
+        names=re.compile("^(" + "|".join(e.value for e in ServiceException) + ")$"),
+        names_shape="one of " + ", ".join(e.value for e in ServiceException),
+        pattern=REASON,
+        shape=REASON_SHAPE,
+        example='{run_as_root: "the image sets no USER yet"}',
     ),
     Setting(
         "services.<service>.task_role_policy_arns",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.settings.declarations import declared_default
+from core.settings.exceptions import read_exceptions
 from core.settings.model import LoadBalancerSettings
 from core.settings.reader import Reader
 
@@ -40,11 +41,15 @@ def read_load_balancer(
                 )
     certificate = load_balancer.read("certificate_arn", region=region, account=account) if create else None
     ssl_policy = load_balancer.read("ssl_policy")
-    if has_listener and listener is None:
+    exceptions = read_exceptions(
+        reader, "load_balancer.exceptions", load_balancer.raw("exceptions"), load_balancer.path_of("exceptions")
+    )
+    if (has_listener and listener is None) or exceptions is None:
         return None
     return LoadBalancerSettings(
         listener_arn=listener,
         certificate_arn=certificate,
         # A refused policy is already a problem; the default keeps the other checks going.
         ssl_policy=ssl_policy or declared_default("load_balancer.ssl_policy"),
+        exceptions=exceptions,
     )

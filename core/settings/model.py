@@ -12,6 +12,7 @@ from enum import StrEnum
 from core import naming
 from core.contract import ServiceContract
 from core.settings.declarations import declared_default
+from core.settings.exception_names import LoadBalancerException, ServiceException
 from core.value_from import SecretValueFrom
 
 
@@ -97,6 +98,30 @@ class ServiceSettings:
     name: str
     log_group_name: str
     target_group_name: str
+    # The Linux user the container runs as, unless exceptions.run_as_root.
+    user: str = declared_default("services.<service>.user")
+    # Secure defaults relaxed on purpose: (name, reason), sorted (core/settings/exception_names.py).
+    exceptions: tuple[tuple[str, str], ...] = ()
+
+    def relaxes(self, exception: ServiceException) -> bool:
+        return exception.value in dict(self.exceptions)
+
+    @property
+    def container_user(self) -> str | None:
+        """The container's `user`; None leaves the image's own (root, for the live images)."""
+        return None if self.relaxes(ServiceException.RUN_AS_ROOT) else self.user
+
+    @property
+    def read_only_root_filesystem(self) -> bool:
+        return not self.relaxes(ServiceException.WRITABLE_ROOT_FILESYSTEM)
+
+    @property
+    def ecs_exec(self) -> bool:
+        return self.relaxes(ServiceException.ECS_EXEC)
+
+    @property
+    def writable_paths(self) -> tuple[str, ...]:
+        return self.contract.writable_paths
 
     @property
     def container_name(self) -> str:
@@ -125,6 +150,11 @@ class LoadBalancerSettings:
     listener_arn: str | None = None
     certificate_arn: str | None = None
     ssl_policy: str = declared_default("load_balancer.ssl_policy")
+    # Load-balancer defaults relaxed on purpose: (name, reason), sorted.
+    exceptions: tuple[tuple[str, str], ...] = ()
+
+    def relaxes(self, exception: LoadBalancerException) -> bool:
+        return exception.value in dict(self.exceptions)
 
     @property
     def creates_load_balancer(self) -> bool:

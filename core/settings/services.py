@@ -13,6 +13,7 @@ from core.settings.container import read_image, read_task_size
 from core.settings.declarations import declared
 from core.settings.dependencies import derived_settings
 from core.settings.environment import read_environment
+from core.settings.exceptions import read_exceptions
 from core.settings.model import Dependency, Network, ServiceSettings
 from core.settings.reader import Reader, present
 from core.settings.routes import check_routes_across_services, read_route
@@ -85,7 +86,14 @@ def _service(
         return None
     problems_before = len(reader.problems)
 
-    image = read_image(service)
+    exceptions = read_exceptions(
+        reader,
+        "services.<service>.exceptions",
+        service.raw("exceptions"),
+        service.path_of("exceptions"),
+    )
+    image = read_image(service, dict(exceptions or ()))
+    user = service.read("user")
     cpu, memory = read_task_size(service)
     desired = service.read("desired_count")
     autoscaling = read_autoscaling(reader, service.raw("autoscaling"), service.path_of("autoscaling"), desired)
@@ -128,6 +136,8 @@ def _service(
         environment=present(environment, f"{base}.environment"),
         secrets=present(secrets, f"{base}.secrets"),
         task_role_policy_arns=policies,
+        user=present(user, f"{base}.user"),
+        exceptions=present(exceptions, f"{base}.exceptions"),
         name=naming.service_name(key, stack),
         log_group_name=naming.log_group_name(key, stack),
         target_group_name=naming.target_group_name(key, stack, port=contract.container_port, vpc_id=network.vpc_id),

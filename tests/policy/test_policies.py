@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 from pulumi_policy import EnforcementLevel, StackValidationPolicy
 
+from core.documents import ecs_exec_policy
 from core.invariants import INVARIANTS
 from core.resource_graph import Graph
 from policy.policies import POLICIES, policy_for
@@ -86,6 +87,21 @@ def attach_managed_policy(resources: list[Registered]) -> None:
             True,
         )
     )
+
+
+def grant_ecs_exec(resources: list[Registered]) -> None:
+    """The task role given ECS Exec's channels while its service keeps ECS Exec off."""
+    role = first(resources, "aws:iam/role:Role", "api-roles-task")
+    document = ecs_exec_policy("arn:aws:logs:us-east-1:123456789012:log-group:/ecs/hokusai-api-development")
+    resources.append(
+        Registered(ROLE_POLICY, "api-roles-ecs-exec", {"role": role.id, "policy": json.dumps(document)}, {}, "x", True)
+    )
+
+
+def unexcused(estate: dict[str, Any], exception: str, resources: list[Registered], change: Callable[[dict], Any]):
+    """The estate output without the API's reason for `exception`, and its container changed."""
+    next(s for s in estate["services"] if s["key"] == "api")["exceptions"].pop(exception, None)
+    edit_container(resources, change)
 
 
 # (policy, what breaks it, words its violation must contain). Each invariant is removed and
@@ -237,11 +253,41 @@ BREAKAGES: list[tuple[str, Callable[[list[Registered], dict[str, Any]], Any], st
         "min healthy / max percent are not 100 / 200",
     ),
     (
-        "deployments-are-tuned",
-        lambda r, e: first(r, SERVICE).inputs.update(enableExecuteCommand=False),
-        "ECS Exec is off",
+        "task-role-allows-ecs-exec",
+        lambda r, e: first(r, SERVICE).inputs.update(enableExecuteCommand=True),
+        "does not allow ECS Exec",
     ),
-    ("task-role-allows-ecs-exec", lambda r, e: remove(r, ROLE_POLICY, "api-roles-ecs-exec"), "does not allow ECS Exec"),
+    (
+        "ecs-exec-only-where-declared",
+        lambda r, e: first(r, SERVICE).inputs.update(enableExecuteCommand=True),
+        "ECS Exec is on but the stack gives no reason",
+    ),
+    ("ecs-exec-only-where-declared", lambda r, e: grant_ecs_exec(r), "its service has ECS Exec off"),
+    (
+        "containers-have-read-only-root-filesystem",
+        lambda r, e: edit_container(r, lambda c: c.update(readonlyRootFilesystem=False)),
+        "root filesystem is writable",
+    ),
+    (
+        "containers-have-read-only-root-filesystem",
+        lambda r, e: edit_container(r, lambda c: c.update(mountPoints=[])),
+        "/tmp is not mounted",
+    ),
+    (
+        "containers-have-read-only-root-filesystem",
+        lambda r, e: first(r, TASK).inputs.update(volumes=[]),
+        "/tmp is mounted from a volume the task does not declare",
+    ),
+    (
+        "containers-run-as-non-root",
+        lambda r, e: unexcused(e, "run_as_root", r, lambda c: c.pop("user", None)),
+        "sets no user",
+    ),
+    (
+        "containers-run-as-non-root",
+        lambda r, e: unexcused(e, "run_as_root", r, lambda c: c.update(user="0:1000")),
+        "runs as root (user '0:1000')",
+    ),
     (
         "logs-have-retention",
         lambda r, e: drop(first(r, "aws:cloudwatch/logGroup:LogGroup"), "retentionInDays"),

@@ -25,6 +25,7 @@ from tests.helpers import (
     run_as,
     stack_settings,
     stack_values,
+    with_exception,
 )
 
 # Reads the stack files or the contract: run in every variant copy (tests/test_variants.py).
@@ -186,9 +187,83 @@ def test_a_grant_under_a_condition_the_check_cannot_evaluate_is_found(graph):
     only(graph.findings(), "cannot tell whether it may read", "aws:SourceVpce")
 
 
-def test_a_task_role_without_ecs_exec_is_found(graph):
-    graph.resources.remove(graph.named(ROLE_POLICY, "roles-ecs-exec"))
-    only(graph.findings(), "does not allow ECS Exec")
+def exec_graph(graph: Graph) -> Graph:
+    """The graph's stack rendered with ECS Exec on for the service, with its reason."""
+    result = run_as(graph.stack, with_exception(stack_values(graph.stack), graph.service, "ecs_exec"))
+    return Graph(graph.stack, graph.service, result.resources, result.outputs)
+
+
+def test_ecs_exec_on_with_its_reason_holds_and_without_its_grant_is_found(graph):
+    with_exec = exec_graph(graph)
+    assert with_exec.findings() == []
+    with_exec.resources.remove(with_exec.named(ROLE_POLICY, "roles-ecs-exec"))
+    only(with_exec.findings(), "does not allow ECS Exec")
+
+
+def test_ecs_exec_on_without_a_reason_is_found(graph):
+    with_exec = exec_graph(graph)
+    with_exec.output["exceptions"].pop("ecs_exec")
+    only(with_exec.findings(), "ECS Exec is on but the stack gives no reason")
+
+
+def test_an_ecs_exec_grant_without_ecs_exec_is_found(graph):
+    with_exec = exec_graph(graph)
+    service = with_exec.one("aws:ecs/service:Service", lambda r: r.inputs["name"] == with_exec.output["service_name"])
+    service.inputs["enableExecuteCommand"] = False
+    only(with_exec.findings(), "may open ECS Exec channels, but its service has ECS Exec off")
+
+
+# --------------------------------------------------------------------------- #
+# Containers: read-only root filesystem, writable paths mounted, not root
+# --------------------------------------------------------------------------- #
+
+
+def test_a_writable_root_filesystem_without_a_reason_is_found(graph):
+    if "writable_root_filesystem" in graph.output["exceptions"]:
+        graph.output["exceptions"].pop("writable_root_filesystem")
+    edit_container(graph, lambda c: c.pop("readonlyRootFilesystem"))
+    only(graph.findings(), "root filesystem is writable (readonlyRootFilesystem is None)")
+
+
+def test_a_writable_root_filesystem_with_its_reason_is_not_a_finding(graph):
+    graph.output["exceptions"]["writable_root_filesystem"] = "a test's reason"
+    edit_container(graph, lambda c: c.update(readonlyRootFilesystem=False))
+    assert not [f for f in graph.findings() if "root filesystem" in f]
+
+
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        (lambda c: c.update(mountPoints=[]), "is not mounted"),
+        (lambda c: [m.update(readOnly=True) for m in c["mountPoints"]], "is mounted read-only"),
+        (
+            lambda c: [m.update(sourceVolume="elsewhere") for m in c["mountPoints"]],
+            "is mounted from a volume the task does not declare",
+        ),
+    ],
+    ids=["not mounted", "read-only", "undeclared volume"],
+)
+def test_each_writable_path_not_mounted_read_write_is_found(graph, change, expected):
+    if not graph.contract.writable_paths:
+        pytest.skip(f"the {graph.service} contract writes nowhere")
+    edit_container(graph, change)
+    only(graph.findings(), *(f"{path} {expected}" for path in graph.contract.writable_paths))
+
+
+@pytest.mark.parametrize("user", ["0", "0:0", "root", "0:1000", "000", None])
+def test_root_without_a_reason_is_found(graph, user):
+    graph.output["exceptions"].pop("run_as_root", None)
+    edit_container(graph, lambda c: c.update(user=user) if user else c.pop("user", None))
+    only(graph.findings(), "sets no user" if user is None else f"runs as root (user {user!r})")
+
+
+def test_root_with_its_reason_and_a_non_root_user_are_not_findings(graph):
+    graph.output["exceptions"]["run_as_root"] = "a test's reason"
+    edit_container(graph, lambda c: c.pop("user", None))
+    assert not [f for f in graph.findings() if "root" in f]
+    graph.output["exceptions"].pop("run_as_root")
+    edit_container(graph, lambda c: c.update(user="1000:0"))
+    assert not [f for f in graph.findings() if "root" in f]
 
 
 # --------------------------------------------------------------------------- #
@@ -288,7 +363,6 @@ def test_a_dependency_rule_open_on_a_range_is_found(graph):
         (lambda s: s["alarms"]["alarmNames"].append(s["name"] + "-typo"), "is not declared"),
         (lambda s: s.update(deploymentMinimumHealthyPercent=50), "100 / 200"),
         (lambda s: s.update(deploymentMaximumPercent=100), "100 / 200"),
-        (lambda s: s.update(enableExecuteCommand=False), "ECS Exec is off"),
         (lambda s: s["networkConfiguration"].update(assignPublicIp=True), "public IPs"),
     ],
 )
