@@ -14,7 +14,8 @@ BASE_URL ?=
 ENV_EXAMPLE ?=
 # appcheck: the application's source directory (e.g. ../hokusai-data-pipeline/src)
 APP_SRC ?=
-# verify: LOGS=1 also searches recent logs for the failure signatures; synth, verify, appcheck: JSON=1 prints JSON
+# verify: LOGS=1 also searches recent logs for the failure signatures; synth, verify, appcheck, import-plan,
+# import-diff: JSON=1 prints JSON
 LOGS ?=
 JSON ?=
 # fake-estate: moto_server's port on 127.0.0.1, and where its pid file, log and outputs live
@@ -28,7 +29,7 @@ PULUMI_INSTALL := https://www.pulumi.com/docs/iac/download-install/
 
 .DEFAULT_GOAL := help
 .PHONY: help synth render test lint envcheck appcheck docs docs-check preview up repair drift verify smoke \
-	fake-estate fake-estate-reset fake-estate-stop break clean
+	import-plan import-diff fake-estate fake-estate-reset fake-estate-stop break clean
 
 # --- exit codes: the tool's own, through make ----------------------------------
 # The tools exit 0 (ok), 1 (findings) or 2 (could not check), and so does
@@ -41,7 +42,7 @@ PULUMI_INSTALL := https://www.pulumi.com/docs/iac/download-install/
 # line is the tool itself, or exits 2 when it fails, so 1 only ever means
 # findings. Mixed with other goals (`make test docs`) it is plain make, where
 # any failure exits 2. tests/test_makefile.py holds every line to this.
-EXIT_CODE_TARGETS := synth render test lint envcheck appcheck verify smoke
+EXIT_CODE_TARGETS := synth render test lint envcheck appcheck verify smoke import-plan import-diff
 MAKE_LETTERS := $(firstword $(MAKEFLAGS))
 MAKE_LETTERS := $(if $(filter -% %=%,$(MAKE_LETTERS)),,$(MAKE_LETTERS))
 ifneq ($(MAKECMDGOALS),)
@@ -141,6 +142,12 @@ docs-check: $(VENV)/.installed ## offline: fail if a generated doc (ENVIRONMENT.
 	$(PYTHON) -m ops.envdoc --check
 	$(PYTHON) -m core.settings.docs --check
 	$(PYTHON) -m core.live_estate_docs --check
+
+import-plan: $(VENV)/.installed ## offline: write build/import-<STACK>.json for pulumi import --file (exit 1: ids to fill in)
+	$(RUN)@$(PYTHON) -m synth.import_plan --stack $(STACK) $(if $(JSON),--json)
+
+import-diff: $(VENV)/.installed ## offline: what the first preview after the import changes on live resources (exit 1: a replacement)
+	$(RUN)@$(PYTHON) -m synth.import_diff --stack $(STACK) $(if $(JSON),--json)
 
 preview: $(VENV)/.installed $(POLICY_VENV)/.installed ## Pulumi CLI: pulumi preview --diff of STACK, with the policy pack
 	pulumi preview --stack $(STACK) --diff --policy-pack policy

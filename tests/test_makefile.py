@@ -322,6 +322,19 @@ def test_synth_of_a_stack_it_cannot_render_exits_2():
     assert ran.code == 2 and "cannot render stack 'no-such-stack'" in ran.stderr, ran
 
 
+def test_import_plan_json_is_the_import_file_alone_and_its_exit_code_passes_through(tmp_path):
+    ran = make("import-plan", "JSON=1")
+    direct = tool("synth.import_plan", "--json", "--out", str(tmp_path / "import.json"), env=clean_env())
+    assert ran.code == direct.code and ran.code in (0, 1), (ran, direct)
+    assert json.loads(ran.stdout) == json.loads(direct.stdout)  # the file, and nothing else, on stdout
+    assert "pulumi import --file" in ran.stderr
+
+
+def test_import_diff_of_a_stack_it_cannot_render_exits_2():
+    ran = make("import-diff", "STACK=no-such-stack")
+    assert ran.code == 2 and "cannot compare stack 'no-such-stack'" in ran.stderr, ran
+
+
 def test_a_dry_run_runs_nothing_and_mixed_goals_are_plain_make(env_with_gaps):
     # -n prints the command without running it (question mode stays off) ...
     dry = make("-n", "envcheck", f"ENV_EXAMPLE={env_with_gaps}")
