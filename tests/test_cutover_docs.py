@@ -17,6 +17,9 @@ import pytest
 from core.live_estate import DEPLOY_WORKFLOW, LIVE, LiveEstate, lookup
 from tests.test_runbook import credential_like, section_body
 
+# Reads the runbook and the record: run in every variant copy (tests/test_variants.py).
+pytestmark = pytest.mark.reads_config
+
 ROOT = Path(__file__).resolve().parent.parent
 RUNBOOK = (ROOT / "RUNBOOK.md").read_text()
 CUTOVER_DOC = (ROOT / "docs" / "CUTOVER.md").read_text()
