@@ -497,7 +497,8 @@ def compare(
         changes=tuple(change for _, change in changes),
         uncompared=tuple(uncompared),
         ignored=tuple(ignored),
-        mismatches=_mismatches(account_id, region, estate),
+        # Only a stack that is the record's estate has to be where the estate is.
+        mismatches=_mismatches(account_id, region, estate) if plan.is_live_estate else (),
         left_alone=left_alone,
     )
 

@@ -369,6 +369,13 @@ def test_a_stack_in_another_account_is_a_mismatch():
     assert [(m.what, m.stack, m.live) for m in result.mismatches] == [("account", "000000000000", ACCOUNT)]
 
 
+def test_a_stack_that_is_not_the_estate_may_be_anywhere():
+    """Its cluster is not the record's: nothing of the record is its, wherever it deploys."""
+    nodes = changed(faithful(), "cluster-cluster", name="hokusai-elsewhere")
+    plan, result = diff(nodes, account="000000000000")
+    assert not plan.is_live_estate and result.mismatches == () and result.changes == ()
+
+
 # --------------------------------------------------------------------------- #
 # Every stack file
 # --------------------------------------------------------------------------- #
