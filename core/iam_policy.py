@@ -2,8 +2,8 @@
 
 verify asks it whether the execution role may read each secret the running task
 references; the synth checks whether the rendered roles grant what their tasks
-need; the deployer-policy tests whether docs/deployer-policy.json allows every
-call the provider makes, and nothing outside the stack. IAM's policy simulator
+need; the pipeline-policy tests whether each stack's generated policies
+(docs/policies/) allow every call the provider makes, and nothing outside the stack. IAM's policy simulator
 would also do, but not every endpoint the tools run against offers it (moto),
 and the documents the program writes are what it controls.
 
