@@ -27,7 +27,7 @@ HELP_VARIABLES := STACK SERVICE MODEL_ID OUTPUTS BASE_URL ENV_EXAMPLE APP_SRC LO
 PULUMI_INSTALL := https://www.pulumi.com/docs/iac/download-install/
 
 .DEFAULT_GOAL := help
-.PHONY: help synth render test lint envcheck appcheck docs docs-check policies preview up repair drift verify smoke \
+.PHONY: help synth render diagram test lint envcheck appcheck docs docs-check policies preview up repair drift verify smoke \
 	fake-estate fake-estate-reset fake-estate-stop break clean
 
 # --- exit codes: the tool's own, through make ----------------------------------
@@ -113,6 +113,9 @@ synth: $(VENV)/.installed ## offline: render the stack under Pulumi mocks, check
 
 render: synth ## the same as synth
 
+diagram: $(VENV)/.installed ## offline: a picture of each stack: docs/ARCHITECTURE.md (Mermaid), build/architecture-<stack>.{dot,svg,png} (SVG/PNG with Graphviz)
+	@$(PYTHON) -m synth.diagram
+
 test: $(VENV)/.installed ## offline: the test suite
 	$(RUN)@$(PYTHON) -m pytest
 
@@ -132,16 +135,18 @@ envcheck: $(VENV)/.installed ## offline: an app's .env.example (ENV_EXAMPLE=) ag
 appcheck: $(VENV)/.installed ## offline: every env var an app's source (APP_SRC=) reads, against the contract (docs/APPCHECK.md)
 	$(RUN)@$(PYTHON) -m ops.appcheck $(APP_SRC) --service $(SERVICE) --stack $(STACK) $(if $(JSON),--json)
 
-docs: $(VENV)/.installed ## offline: regenerate the generated docs (ENVIRONMENT.md, SETTINGS.md, ESTATE.md, policies/)
+docs: $(VENV)/.installed ## offline: regenerate the generated docs (ENVIRONMENT.md, SETTINGS.md, ESTATE.md, ARCHITECTURE.md, policies/)
 	$(PYTHON) -m ops.envdoc --write
 	$(PYTHON) -m core.settings.docs --write
 	$(PYTHON) -m core.live_estate_docs --write
+	$(PYTHON) -m synth.architecture_doc --write
 	$(PYTHON) -m core.pipeline_policies --write
 
-docs-check: $(VENV)/.installed ## offline: fail if a generated doc (ENVIRONMENT.md, SETTINGS.md, ESTATE.md, policies/) is stale
+docs-check: $(VENV)/.installed ## offline: fail if a generated doc (ENVIRONMENT.md, SETTINGS.md, ESTATE.md, ARCHITECTURE.md, policies/) is stale
 	$(PYTHON) -m ops.envdoc --check
 	$(PYTHON) -m core.settings.docs --check
 	$(PYTHON) -m core.live_estate_docs --check
+	$(PYTHON) -m synth.architecture_doc --check
 	$(PYTHON) -m core.pipeline_policies --check
 
 policies: $(VENV)/.installed ## offline: regenerate docs/policies/, each stack's IAM policies for the pipeline (README.md, "IAM permissions")

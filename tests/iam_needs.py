@@ -248,6 +248,10 @@ ARNS: dict[str, ArnsOf] = {
     "aws:cloudwatch/logGroup:LogGroup": lambda i, at: _log_group(at, i["name"]),
     "aws:cloudwatch/logMetricFilter:LogMetricFilter": lambda i, at: _log_group(at, i["logGroupName"]),
     "aws:cloudwatch/metricAlarm:MetricAlarm": lambda i, at: {"alarm": at.arn("cloudwatch", f"alarm:{i['name']}")},
+    # Dashboards are global: their ARN has no region.
+    "aws:cloudwatch/dashboard:Dashboard": lambda i, at: {
+        "dashboard": f"arn:aws:cloudwatch::{at.account}:dashboard/{i['dashboardName']}"
+    },
     "aws:sns/topic:Topic": lambda i, at: {"topic": at.arn("sns", i["name"])},
     "aws:sns/topicSubscription:TopicSubscription": lambda i, at: {"topic": i["topic"]},
     "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace": lambda i, at: {
@@ -345,6 +349,7 @@ REQUIREMENTS: dict[str, dict[str, list[Need]]] = {
             "hokusai:network:DependencyAccess",
             "hokusai:network:ServiceSecurityGroup",
             "hokusai:observability:AlarmTopic",
+            "hokusai:observability:ServiceDashboard",
             "hokusai:observability:ServiceObservability",
             "hokusai:secrets:Secrets",
         )
@@ -664,6 +669,14 @@ REQUIREMENTS: dict[str, dict[str, list[Need]]] = {
             N("cloudwatch:UntagResource", "alarm"),
         ],
         "delete": [N("cloudwatch:DeleteAlarms", "alarm")],
+    },
+    # internal/service/cloudwatch/dashboard.go: PutDashboard creates and updates, each read back
+    # with GetDashboard; no tags (dashboards take none).
+    "aws:cloudwatch/dashboard:Dashboard": {
+        "create": [N("cloudwatch:PutDashboard", "dashboard"), N("cloudwatch:GetDashboard", "dashboard")],
+        "read": [N("cloudwatch:GetDashboard", "dashboard")],
+        "update": [N("cloudwatch:PutDashboard", "dashboard"), N("cloudwatch:GetDashboard", "dashboard")],
+        "delete": [N("cloudwatch:DeleteDashboards", "dashboard")],
     },
     "aws:sns/topic:Topic": {
         "create": [

@@ -292,6 +292,16 @@ def attempts(settings: Settings) -> list[Attempt]:
             at.arn("cloudwatch", f"alarm:{naming.service_name(first.key, longer)}-alb-5xx"),
             tagged(longer),
         ),
+        Attempt(
+            "overwrite another stack's dashboard",
+            "cloudwatch:PutDashboard",
+            f"arn:aws:cloudwatch::{settings.account_id}:dashboard/{naming.dashboard_name(first.key, other)}",
+        ),
+        Attempt(
+            "delete a dashboard outside the stack",
+            "cloudwatch:DeleteDashboards",
+            f"arn:aws:cloudwatch::{settings.account_id}:dashboard/prod-overview",
+        ),
         Attempt("delete another stack's topic", "sns:DeleteTopic", at.arn("sns", naming.alarm_topic_name(other))),
         Attempt(
             "delete the target group of a stack named like this one and more",

@@ -2,7 +2,7 @@
 the deploy gate, and `make verify` without `LOGS=1` (.github/workflows/deploy.yml). Pure.
 
 What it may change is the stack's own: its cluster, services, task-definition families,
-roles, log groups, alarms, topic, target groups and secrets by their exact names
+roles, log groups, alarms, dashboards, topic, target groups and secrets by their exact names
 (scope.py); security groups, listener rules, Cloud Map and scalable targets, whose ARNs
 carry ids, by the `environment` tag the program puts on them (or, for the dependency
 groups it writes rules on, by the ids the stack file declares).
@@ -470,6 +470,11 @@ def observability(scope: StackScope) -> list[Statement]:
         ),
         allow("AlarmTags", "cloudwatch:ListTagsForResource", scope.alarms),
         allow("AlarmLookupsReadOnly", "cloudwatch:DescribeAlarms", "*"),
+        allow(
+            "DashboardsOfTheStacksServices",
+            ["cloudwatch:DeleteDashboards", "cloudwatch:GetDashboard", "cloudwatch:PutDashboard"],
+            scope.dashboards,
+        ),
         allow(
             "AlarmTopicOfTheStack",
             [

@@ -39,6 +39,7 @@ def readonly_statements(scope: StackScope) -> list[Statement]:
             scope.log_groups,
         ),
         allow("AlarmsOfTheStackTags", "cloudwatch:ListTagsForResource", scope.alarms),
+        allow("DashboardsOfTheStacksServices", "cloudwatch:GetDashboard", scope.dashboards),
         allow("AlarmTopicOfTheStack", ["sns:GetTopicAttributes", "sns:ListTagsForResource"], scope.alarm_topic),
         allow(
             "CloudMapReads",

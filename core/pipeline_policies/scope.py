@@ -257,6 +257,14 @@ class StackScope:
         ]
 
     @property
+    def dashboards(self) -> list[str]:
+        """Each service's dashboard, by its exact name; dashboards are global, so their ARN has no region."""
+        return [
+            self.arn("cloudwatch", f"dashboard/{naming.dashboard_name(s.key, self.environment)}", regional=False)
+            for s in self.settings.services
+        ]
+
+    @property
     def alarm_topic(self) -> str:
         return self.arn("sns", naming.alarm_topic_name(self.environment))
 
