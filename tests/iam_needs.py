@@ -823,6 +823,11 @@ DATA_SOURCES: dict[str, list[Need]] = {
         N("elasticloadbalancing:DescribeListenerAttributes"),
         N("elasticloadbalancing:DescribeTags"),
     ],
+    # A rule already at a route's priority on the adopted listener (whose it is: its tags).
+    "aws:lb/getListenerRule:getListenerRule": [
+        N("elasticloadbalancing:DescribeRules"),
+        N("elasticloadbalancing:DescribeTags"),
+    ],
     "aws:lb/getLoadBalancer:getLoadBalancer": [
         N("elasticloadbalancing:DescribeLoadBalancers"),
         N("elasticloadbalancing:DescribeLoadBalancerAttributes"),
@@ -1054,6 +1059,7 @@ def lookup_problems(
             policies, "getListener", DATA_SOURCES["aws:lb/getListener:getListener"], {"listener": listener}
         )
         problems += shortfalls(policies, "getLoadBalancer", DATA_SOURCES["aws:lb/getLoadBalancer:getLoadBalancer"], {})
+        problems += shortfalls(policies, "getListenerRule", DATA_SOURCES["aws:lb/getListenerRule:getListenerRule"], {})
     return problems
 
 

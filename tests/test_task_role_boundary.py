@@ -62,7 +62,12 @@ def test_the_boundary_takes_nothing_away_from_what_the_program_grants_its_roles(
     problems = []
     for role, document in role_policies(found):
         for statement in document["Statement"]:
-            context = {key: value for block in statement.get("Condition", {}).values() for key, value in block.items()}
+            # A request the statement's own conditions admit: one value per key (the first it names).
+            context = {
+                key: listed(value)[0] if isinstance(value, list | str) else value
+                for block in statement.get("Condition", {}).values()
+                for key, value in block.items()
+            }
             for action in listed(statement["Action"]):
                 for resource in listed(statement["Resource"]):
                     decided = decide_within_boundary(document, limit, action, resource, context)
@@ -143,10 +148,11 @@ def test_the_artifact_bucket_a_service_names_is_usable_and_no_other(stack):
     assert decide(limit, "s3:ListBucket", bucket) is Decision.ALLOWED
     assert decide(limit, "s3:GetObject", f"arn:aws:s3:::hokusai-artifacts-{stack}-other/x") is Decision.NOT_ALLOWED
     assert decide(limit, "s3:DeleteBucket", bucket) is Decision.NOT_ALLOWED
-    # Without such a setting, no S3 at all.
-    assert "s3:" not in json.dumps(boundary(stack_settings(stack))) or any(
-        value.startswith("s3://") for service in stack_settings(stack).services for _, value in service.environment
+    # A stack whose settings name no bucket gets no S3 at all.
+    names_a_bucket = any(
+        v.startswith("s3://") for service in stack_settings(stack).services for _, v in service.environment
     )
+    assert names_a_bucket or "s3:" not in json.dumps(boundary(stack_settings(stack)))
 
 
 def test_removing_or_weakening_the_iam_deny_is_noticed():
