@@ -28,7 +28,7 @@ HELP_VARIABLES := STACK SERVICE MODEL_ID OUTPUTS BASE_URL ENV_EXAMPLE APP_SRC LO
 PULUMI_INSTALL := https://www.pulumi.com/docs/iac/download-install/
 
 .DEFAULT_GOAL := help
-.PHONY: help synth render diagram test lint envcheck appcheck docs docs-check preview up repair drift verify smoke \
+.PHONY: help synth render diagram test lint envcheck appcheck docs docs-check policies preview up repair drift verify smoke \
 	import-plan import-diff fake-estate fake-estate-reset fake-estate-stop break clean
 
 # --- exit codes: the tool's own, through make ----------------------------------
@@ -136,17 +136,22 @@ envcheck: $(VENV)/.installed ## offline: an app's .env.example (ENV_EXAMPLE=) ag
 appcheck: $(VENV)/.installed ## offline: every env var an app's source (APP_SRC=) reads, against the contract (docs/APPCHECK.md)
 	$(RUN)@$(PYTHON) -m ops.appcheck $(APP_SRC) --service $(SERVICE) --stack $(STACK) $(if $(JSON),--json)
 
-docs: $(VENV)/.installed ## offline: regenerate the generated docs (ENVIRONMENT.md, SETTINGS.md, ESTATE.md, ARCHITECTURE.md)
+docs: $(VENV)/.installed ## offline: regenerate the generated docs (ENVIRONMENT.md, SETTINGS.md, ESTATE.md, ARCHITECTURE.md, policies/)
 	$(PYTHON) -m ops.envdoc --write
 	$(PYTHON) -m core.settings.docs --write
 	$(PYTHON) -m core.live_estate_docs --write
 	$(PYTHON) -m synth.architecture_doc --write
+	$(PYTHON) -m core.pipeline_policies --write
 
-docs-check: $(VENV)/.installed ## offline: fail if a generated doc (ENVIRONMENT.md, SETTINGS.md, ESTATE.md, ARCHITECTURE.md) is stale
+docs-check: $(VENV)/.installed ## offline: fail if a generated doc (ENVIRONMENT.md, SETTINGS.md, ESTATE.md, ARCHITECTURE.md, policies/) is stale
 	$(PYTHON) -m ops.envdoc --check
 	$(PYTHON) -m core.settings.docs --check
 	$(PYTHON) -m core.live_estate_docs --check
 	$(PYTHON) -m synth.architecture_doc --check
+	$(PYTHON) -m core.pipeline_policies --check
+
+policies: $(VENV)/.installed ## offline: regenerate docs/policies/, each stack's IAM policies for the pipeline (README.md, "IAM permissions")
+	$(PYTHON) -m core.pipeline_policies --write
 
 import-plan: $(VENV)/.installed ## offline: write build/import-<STACK>.json for pulumi import --file (exit 1: ids to fill in)
 	$(RUN)@$(PYTHON) -m synth.import_plan --stack $(STACK) $(if $(JSON),--json)
