@@ -760,8 +760,8 @@ def problems_deploy(wf: Workflow) -> list[str]:
     if "stack" not in choice_inputs(wf):
         found.append("cannot be started by hand for one stack (the Redeploy: workflow_dispatch, input stack)")
     found += problems_stacks_job(wf)
-    (stacks_list,) = in_job(wf, "stacks", lambda s: s.get("id") == "list") or [(None, 0, {})]
-    if "REQUESTED" not in (stacks_list[2].get("env") or {}) or "--only" not in script(stacks_list[2]):
+    listing = next((s for _, _, s in in_job(wf, "stacks", lambda s: s.get("id") == "list")), {})
+    if "REQUESTED" not in (listing.get("env") or {}) or "--only" not in script(listing):
         found.append("a redeploy does not deploy just the stack asked for (ops.stack_matrix --only)")
     up = one(find(wf, lambda s: pulumi_action(s, "up")), "runs pulumi up (pulumi/actions)", found)
     if up:
