@@ -32,7 +32,7 @@ HELP_VARIABLES := STACK SERVICE MODEL_ID OUTPUTS BASE_URL ENV_EXAMPLE APP_SRC LO
 PULUMI_INSTALL := https://www.pulumi.com/docs/iac/download-install/
 
 .DEFAULT_GOAL := help
-.PHONY: help synth render test lint envcheck appcheck docs docs-check preview up repair drift verify smoke \
+.PHONY: help synth render diagram test lint envcheck appcheck docs docs-check preview up repair drift verify smoke \
 	logs stopped-tasks task-env fake-estate fake-estate-reset fake-estate-stop break clean
 
 # --- exit codes: the tool's own, through make ----------------------------------
@@ -120,6 +120,9 @@ synth: $(VENV)/.installed ## offline: render the stack under Pulumi mocks, check
 
 render: synth ## the same as synth
 
+diagram: $(VENV)/.installed ## offline: a picture of each stack: docs/ARCHITECTURE.md (Mermaid), build/architecture-<stack>.{dot,svg,png} (SVG/PNG with Graphviz)
+	@$(PYTHON) -m synth.diagram
+
 test: $(VENV)/.installed ## offline: the test suite
 	$(RUN)@$(PYTHON) -m pytest
 
@@ -139,15 +142,17 @@ envcheck: $(VENV)/.installed ## offline: an app's .env.example (ENV_EXAMPLE=) ag
 appcheck: $(VENV)/.installed ## offline: every env var an app's source (APP_SRC=) reads, against the contract (docs/APPCHECK.md)
 	$(RUN)@$(PYTHON) -m ops.appcheck $(APP_SRC) --service $(SERVICE) --stack $(STACK) $(if $(JSON),--json)
 
-docs: $(VENV)/.installed ## offline: regenerate the generated docs (ENVIRONMENT.md, SETTINGS.md, ESTATE.md)
+docs: $(VENV)/.installed ## offline: regenerate the generated docs (ENVIRONMENT.md, SETTINGS.md, ESTATE.md, ARCHITECTURE.md)
 	$(PYTHON) -m ops.envdoc --write
 	$(PYTHON) -m core.settings.docs --write
 	$(PYTHON) -m core.live_estate_docs --write
+	$(PYTHON) -m synth.architecture_doc --write
 
-docs-check: $(VENV)/.installed ## offline: fail if a generated doc (ENVIRONMENT.md, SETTINGS.md, ESTATE.md) is stale
+docs-check: $(VENV)/.installed ## offline: fail if a generated doc (ENVIRONMENT.md, SETTINGS.md, ESTATE.md, ARCHITECTURE.md) is stale
 	$(PYTHON) -m ops.envdoc --check
 	$(PYTHON) -m core.settings.docs --check
 	$(PYTHON) -m core.live_estate_docs --check
+	$(PYTHON) -m synth.architecture_doc --check
 
 preview: $(VENV)/.installed $(POLICY_VENV)/.installed ## Pulumi CLI: pulumi preview --diff of STACK, with the policy pack
 	pulumi preview --stack $(STACK) --diff --policy-pack policy
