@@ -232,8 +232,10 @@ def changes_stack(step: Step) -> bool:
 
 
 def pushes(step: Step) -> bool:
-    """The step runs `git ... push` (a command continued over lines counts as one line)."""
-    return re.search(r"\bgit\b[^\n]*\bpush\b", script(step).replace("\\\n", " ")) is not None
+    """The step pushes: `git ... push`, or a push of HEAD through a wrapper (`with_token push ... HEAD:...`);
+    a command continued over lines counts as one line."""
+    text = script(step).replace("\\\n", " ")
+    return re.search(r"\bgit\b[^\n]*\bpush\b|\bpush\b[^\n]*\bHEAD:", text) is not None
 
 
 def privileged(job: dict[str, Any]) -> bool:
@@ -792,6 +794,10 @@ def problems_deploy_image(wf: Workflow) -> list[str]:
         found.append("the checked request is not what the request job passes on ($GITHUB_OUTPUT)")
     if request.get("permissions") != {"contents": "read"} or SECRET_EXPR.search(json.dumps(request)):
         found.append("the request job checks untrusted input: contents: read and no secret, nothing more")
+    # An event without a stack means the same stack as the form's default.
+    default = (choice_inputs(wf).get("stack") or {}).get("default")
+    if check and not str((check[2].get("env") or {}).get("STACK", "")).endswith(f"|| '{default}' }}}}"):
+        found.append(f"an event without a stack does not default to the form's stack ({default!r})")
     up = one(find(wf, lambda s: pulumi_action(s, "up")), "runs pulumi up (pulumi/actions)", found)
     if not up:
         return found
@@ -1590,6 +1596,13 @@ def test_an_image_deploy_on_the_dispatched_commit_is_found():
     wf = workflow(DEPLOY_IMAGE)
     del step_where(wf, lambda s: action(s) == "actions/checkout" and (s.get("with") or {}).get("ref"))["with"]["ref"]
     noticed(problems_deploy_image(wf), "checkout ref: main")
+
+
+def test_an_event_whose_default_stack_differs_from_the_forms_is_found():
+    wf = workflow(DEPLOY_IMAGE)
+    check = step_where(wf, lambda s: "ops.image_request --check" in script(s))
+    check["env"]["STACK"] = check["env"]["STACK"].replace("'development'", "'staging'")
+    noticed(problems_deploy_image(wf), "does not default to the form's stack")
 
 
 def test_an_image_deploy_whose_stack_is_not_the_checked_one_is_found():
