@@ -18,18 +18,23 @@ APP_SRC ?=
 # import-diff: JSON=1 prints JSON
 LOGS ?=
 JSON ?=
+# logs: how far back (30s, 15m, 2h, 1d), and a CloudWatch filter pattern (MATCH='"HuggingFace token not configured"')
+SINCE ?= 15m
+MATCH ?=
+# task-env: a revision number of the service's family (empty: the one the service runs)
+REVISION ?=
 # fake-estate: moto_server's port on 127.0.0.1, and where its pid file, log and outputs live
 MOTO_PORT ?= 5555
 FAKE_DIR  ?= build
 # break: the failure to inject (without it, the list)
 FAILURE ?=
-HELP_VARIABLES := STACK SERVICE MODEL_ID OUTPUTS BASE_URL ENV_EXAMPLE APP_SRC LOGS JSON MOTO_PORT FAKE_DIR FAILURE VENV
+HELP_VARIABLES := STACK SERVICE MODEL_ID OUTPUTS BASE_URL ENV_EXAMPLE APP_SRC LOGS JSON SINCE MATCH REVISION MOTO_PORT FAKE_DIR FAILURE VENV
 
 PULUMI_INSTALL := https://www.pulumi.com/docs/iac/download-install/
 
 .DEFAULT_GOAL := help
 .PHONY: help synth render diagram test lint envcheck appcheck docs docs-check policies preview up repair drift verify smoke \
-	import-plan import-diff fake-estate fake-estate-reset fake-estate-stop break clean
+	import-plan import-diff logs stopped-tasks task-env fake-estate fake-estate-reset fake-estate-stop break clean
 
 # --- exit codes: the tool's own, through make ----------------------------------
 # The tools exit 0 (ok), 1 (findings) or 2 (could not check), and so does
@@ -42,7 +47,7 @@ PULUMI_INSTALL := https://www.pulumi.com/docs/iac/download-install/
 # line is the tool itself, or exits 2 when it fails, so 1 only ever means
 # findings. Mixed with other goals (`make test docs`) it is plain make, where
 # any failure exits 2. tests/test_makefile.py holds every line to this.
-EXIT_CODE_TARGETS := synth render test lint envcheck appcheck verify smoke import-plan import-diff
+EXIT_CODE_TARGETS := synth render test lint envcheck appcheck verify smoke import-plan import-diff logs stopped-tasks task-env
 MAKE_LETTERS := $(firstword $(MAKEFLAGS))
 MAKE_LETTERS := $(if $(filter -% %=%,$(MAKE_LETTERS)),,$(MAKE_LETTERS))
 ifneq ($(MAKECMDGOALS),)
@@ -59,12 +64,14 @@ endif
 MAKEFLAGS += --no-print-directory
 
 # --- checks before anything is installed ---------------------------------------
-PULUMI_TARGETS := preview up repair drift $(if $(OUTPUTS),,verify)
+# The live tools find the estate in the stack's outputs: from OUTPUTS=, else from the Pulumi CLI.
+OUTPUTS_TARGETS := verify logs stopped-tasks task-env
+PULUMI_TARGETS := preview up repair drift $(if $(OUTPUTS),,$(OUTPUTS_TARGETS))
 ifneq ($(filter $(PULUMI_TARGETS),$(MAKECMDGOALS)),)
 ifeq ($(shell command -v pulumi 2>/dev/null),)
 $(error `make $(filter $(PULUMI_TARGETS),$(MAKECMDGOALS))` needs the Pulumi CLI, and there is no `pulumi` on PATH. \
-Install it ($(PULUMI_INSTALL)), then run make again$(if $(filter verify,$(MAKECMDGOALS)),; \
-or give verify the outputs: make verify OUTPUTS=<file written by `pulumi stack output --json`>))
+Install it ($(PULUMI_INSTALL)), then run make again$(if $(filter $(OUTPUTS_TARGETS),$(MAKECMDGOALS)),; \
+or give it the outputs: make $(firstword $(filter $(OUTPUTS_TARGETS),$(MAKECMDGOALS))) OUTPUTS=<file written by `pulumi stack output --json`>))
 endif
 endif
 ifneq ($(filter smoke,$(MAKECMDGOALS)),)
@@ -176,6 +183,17 @@ verify: $(VENV)/.installed ## live: the estate against the stack (OUTPUTS=file, 
 
 smoke: $(VENV)/.installed ## live: HTTP checks of the API at BASE_URL (key from $HOKUSAI_API_KEY only; MODEL_ID=21)
 	$(RUN)@$(PYTHON) -m ops.smoke --base-url $(BASE_URL) --model-id $(MODEL_ID) --stack $(STACK) $(if $(JSON),--json)
+
+# The three on-call views of one service (SERVICE=api), named from the stack's outputs like verify.
+# MATCH reaches the tool through the environment ("$$MATCH"): a pattern's quotes stay its own.
+logs: $(VENV)/.installed ## live: SERVICE's newest log lines from the last SINCE (15m); MATCH=<CloudWatch filter pattern>
+	$(RUN)@$(PYTHON) -m ops.logs --stack $(STACK) --service $(SERVICE) --since $(SINCE) $(if $(OUTPUTS),--outputs $(OUTPUTS)) $(if $(MATCH),--match "$$MATCH") $(if $(JSON),--json)
+
+stopped-tasks: $(VENV)/.installed ## live: why SERVICE's tasks stopped in the last hour, and what to do (exit 1: a failure)
+	$(RUN)@$(PYTHON) -m ops.stopped_tasks --stack $(STACK) --service $(SERVICE) $(if $(OUTPUTS),--outputs $(OUTPUTS)) $(if $(JSON),--json)
+
+task-env: $(VENV)/.installed ## live: the secrets and setting NAMES a revision (REVISION=, else the running one) gives SERVICE, judged
+	$(RUN)@$(PYTHON) -m ops.task_env --stack $(STACK) --service $(SERVICE) $(if $(REVISION),--revision $(REVISION)) $(if $(OUTPUTS),--outputs $(OUTPUTS)) $(if $(JSON),--json)
 
 fake-estate: $(VENV)/.installed ## offline: moto_server on 127.0.0.1:MOTO_PORT holding a copy of the stack (again: reseeds it)
 	@$(PYTHON) -m synth.fake_server --dir $(FAKE_DIR) start --port $(MOTO_PORT) --stack $(STACK)
