@@ -3,6 +3,10 @@
 Execution role: used by ECS itself to start the task (pull the image, create log
 streams, fetch the secrets). Task role: what the application's own code may do
 (ECS Exec when the service allows it, plus any managed policies the stack lists).
+
+Both carry the stack's permissions boundary (core/pipeline_policies/boundary.py): the
+deploy role may create them, and write or attach their policies, only with it, so
+nothing it writes into them can reach beyond what the stack's tasks may ever do.
 """
 
 from __future__ import annotations
@@ -35,6 +39,8 @@ class TaskRolesArgs:
     log_group_arn: pulumi.Output[str]
     # Whether the service allows ECS Exec: only then may the task role open its channels.
     ecs_exec: bool
+    # The managed policy both roles carry as their permissions boundary (Settings.task_role_boundary_arn).
+    permissions_boundary_arn: str
     tags: Mapping[str, str]
 
 
@@ -58,6 +64,7 @@ class TaskRoles(pulumi.ComponentResource):
             name=f"{service_name}-execution",
             description=f"ECS starts {service_name} tasks with this role: image pull, logs, declared secrets",
             assume_role_policy=trust,
+            permissions_boundary=args.permissions_boundary_arn,
             tags=args.tags,
             opts=child,
         )
@@ -84,6 +91,7 @@ class TaskRoles(pulumi.ComponentResource):
             name=f"{service_name}-task",
             description=f"The {service_name} application runs with this role",
             assume_role_policy=trust,
+            permissions_boundary=args.permissions_boundary_arn,
             tags=args.tags,
             opts=child,
         )
