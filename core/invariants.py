@@ -304,6 +304,36 @@ def containers_have_read_only_root_filesystem(graph: Graph) -> list[Finding]:
     return findings
 
 
+# A tag stands in for a digest only with one of these (core/settings/container.py says why).
+_TAG_EXCUSES = (ServiceException.MUTABLE_IMAGE_TAG, ServiceException.IMMUTABLE_TAGS)
+
+
+def images_are_pinned(graph: Graph) -> list[Finding]:
+    """Each contract container's image is pinned by digest, unless the stack says why a tag will do
+    (exceptions.immutable_tags or exceptions.mutable_image_tag); `latest` never."""
+    findings = []
+    for task, contract, container in graph.task_containers():
+        image = container.get("image")
+        if is_unknown(image) or not isinstance(image, str):
+            continue
+        if image.rsplit("/", 1)[-1].endswith(":latest"):
+            findings.append(Finding("image", task.name, f"{image} uses the mutable tag 'latest'"))
+            continue
+        exceptions = graph.exceptions_of(contract.key)
+        if "@sha256:" in image or exceptions is None or any(e in exceptions for e in _TAG_EXCUSES):
+            continue
+        findings.append(
+            Finding(
+                "image",
+                task.name,
+                f"{image} is pinned by a tag, which can be pushed again; pin its digest, or declare "
+                f"exceptions.{ServiceException.IMMUTABLE_TAGS} / exceptions.{ServiceException.MUTABLE_IMAGE_TAG} "
+                "with the reason",
+            )
+        )
+    return findings
+
+
 # uid 0 by number or by name: root, whatever the group.
 _ROOT_USER = re.compile(r"^(0+|root)(:.*)?\Z")
 
@@ -942,6 +972,14 @@ INVARIANTS: tuple[Invariant, ...] = (
         "a writable image lets a compromised process rewrite the application; a writable path not mounted "
         "stops the application at its first write",
         containers_have_read_only_root_filesystem,
+    ),
+    Invariant(
+        "images-are-pinned",
+        "Each container's image is pinned by digest (a tag only where exceptions.immutable_tags or "
+        "exceptions.mutable_image_tag says why), never `latest`.",
+        Enforcement.MANDATORY,
+        "a tag pushed again changes what runs at the next task start, with no deploy and no review",
+        images_are_pinned,
     ),
     Invariant(
         "containers-run-as-non-root",

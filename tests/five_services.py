@@ -28,7 +28,7 @@ from core.contract import (
     ServiceContract,
     SettingRequirement,
 )
-from tests.helpers import DEV_VALUES, with_mlflow
+from tests.helpers import DEV_VALUES, pinned_image, with_mlflow
 
 _ENVIRONMENT = SettingRequirement("ENVIRONMENT", "deployment environment name", derived_from=DerivedFrom.ENVIRONMENT)
 
@@ -124,7 +124,7 @@ def five_service_values() -> dict[str, Any]:
         with_mlflow(values)
     for index, (key, extra) in enumerate(_CONFIG.items()):
         values["hokusai:services"][key] = {
-            "image": f"123456789012.dkr.ecr.us-east-1.amazonaws.com/hokusai/{key}:1.{index}",
+            "image": pinned_image(f"hokusai/{key}"),
             "cpu": 256 * 2**index,
             "memory": 1024 * 2**index,
             "desired_count": index + 1,

@@ -58,11 +58,18 @@ def container(run_: Run, service: str) -> dict[str, Any]:
     return definition
 
 
+def pinned_image(repository: str, account: str = "123456789012", region: str = REGION) -> str:
+    """An ECR image pinned by digest (made up, stable per repository): what the settings take without
+    an exception (a tag needs exceptions.immutable_tags or exceptions.mutable_image_tag)."""
+    digest = hashlib.sha256(repository.encode()).hexdigest()
+    return f"{account}.dkr.ecr.{region}.amazonaws.com/{repository}@sha256:{digest}"
+
+
 def with_mlflow(values: dict[str, Any]) -> dict[str, Any]:
     """Adds the mlflow service (a second contract) to a stack config. The api's mlflow dependency
     becomes this service (its Cloud Map name, port and group), so the stack no longer declares it."""
     values["hokusai:services"]["mlflow"] = {
-        "image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/hokusai/mlflow:2.17.2",
+        "image": pinned_image("hokusai/mlflow"),
         "cpu": 1024,
         "memory": 2048,
         "desired_count": 1,
@@ -216,7 +223,7 @@ def service_config(contract: ServiceContract, stack: str, values: dict[str, Any]
     account = values.get("hokusai:account_id", "123456789012")
     region = values.get("aws:region", REGION)
     return {
-        "image": f"{account}.dkr.ecr.{region}.amazonaws.com/hokusai/{contract.key}:1.0.0",
+        "image": pinned_image(f"hokusai/{contract.key}", account, region),
         "cpu": 256,
         "memory": 512,
         "desired_count": 1,

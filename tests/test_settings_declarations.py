@@ -76,8 +76,22 @@ def has_value_default(setting: Setting) -> bool:
     return not isinstance(setting.default, (Marker, DerivedDefault)) and setting.kind is not Kind.SECTION
 
 
+def _pin_by_digest(values: dict[str, Any]) -> None:
+    image = values[f"{NAMESPACE}:services"][SERVICE]["image"]
+    values[f"{NAMESPACE}:services"][SERVICE]["image"] = image.split("@")[0].rsplit(":", 1)[0] + "@sha256:" + "ab" * 32
+
+
+# What else a key's absence needs for the sample to load: without its exceptions, the service's
+# image must be pinned by digest (a tag needs exceptions.mutable_image_tag or .immutable_tags).
+_ABSENCE_NEEDS: dict[str, Callable[[dict[str, Any]], None]] = {
+    f"services.{SERVICE}.exceptions": _pin_by_digest,
+}
+
+
 def without(path: str) -> dict[str, Any]:
     values = DEVELOPMENT.fresh()
+    if path in _ABSENCE_NEEDS:
+        _ABSENCE_NEEDS[path](values)
     return remove(values, path) if has(values, path) else values
 
 

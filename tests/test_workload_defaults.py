@@ -154,3 +154,61 @@ def test_each_exception_is_a_preview_warning_and_a_synth_line_with_its_reason(mo
     ):
         assert any(exception in w and reason in w and service in w for w in warned), (exception, warned)
         assert f"{exception}: {reason}" in summary(stack, result, [])
+
+
+# --------------------------------------------------------------------------- #
+# Images: a digest, or a tag with the reason it will do
+# --------------------------------------------------------------------------- #
+
+TAG_EXCUSES = (ServiceException.MUTABLE_IMAGE_TAG, ServiceException.IMMUTABLE_TAGS)
+
+
+def tagged(stack: str, service: str, *, excuse: str | None = None) -> dict:
+    """The stack with the service's image pinned by a tag, and only `excuse` (if any) to explain it."""
+    values = stack_values(stack)
+    for exception in TAG_EXCUSES:
+        values = without_exception(values, service, exception)
+    image = values["hokusai:services"][service]["image"]
+    values["hokusai:services"][service]["image"] = image.split("@", 1)[0].rsplit(":", 1)[0] + ":2025-10-07-5c68714"
+    return with_exception(values, service, excuse) if excuse else values
+
+
+@each_service
+def test_an_image_pinned_by_tag_without_a_reason_is_refused(stack, service):
+    message = problems(stack, tagged(stack, service))[f"{NAMESPACE}:services.{service}.image"]
+    assert "is pinned by a tag, which can be pushed again" in message
+    assert "immutable_tags" in message and "mutable_image_tag" in message and "@sha256:" in message
+
+
+@each_service
+@pytest.mark.parametrize("excuse", TAG_EXCUSES)
+def test_an_image_pinned_by_tag_with_a_reason_is_taken(stack, service, excuse):
+    values = tagged(stack, service, excuse=excuse)
+    image = values["hokusai:services"][service]["image"]
+    assert load(values, stack=stack, secret_keys=stack_secret_keys(stack)).service(service).image == image
+
+
+@each_service
+@pytest.mark.parametrize("excuse", [None, *TAG_EXCUSES])
+def test_latest_is_refused_whatever_the_exceptions(stack, service, excuse):
+    values = tagged(stack, service, excuse=excuse)
+    image = values["hokusai:services"][service]["image"]
+    values["hokusai:services"][service]["image"] = image.rsplit(":", 1)[0] + ":latest"
+    assert "uses the mutable tag 'latest'" in problems(stack, values)[f"{NAMESPACE}:services.{service}.image"]
+
+
+@each_service
+def test_an_image_pinned_by_digest_needs_no_exception(stack, service):
+    values = tagged(stack, service)
+    image = values["hokusai:services"][service]["image"].rsplit(":", 1)[0] + "@sha256:" + "ab" * 32
+    values["hokusai:services"][service]["image"] = image
+    assert load(values, stack=stack, secret_keys=stack_secret_keys(stack)).service(service).image == image
+
+
+@each_stack
+def test_a_weakened_digest_check_lets_a_tag_through(monkeypatch, stack):
+    from core.settings import container as container_module
+
+    service = stack_settings(stack).services[0].key
+    monkeypatch.setattr(container_module, "DIGEST_MARK", ":")
+    load(tagged(stack, service), stack=stack, secret_keys=stack_secret_keys(stack))  # no SettingsError

@@ -361,7 +361,9 @@ _SETTINGS = (
     Setting(
         "services.<service>.image",
         Kind.TEXT,
-        "the image to run, pinned by tag or digest; `latest` is refused (a deploy would register no new revision)",
+        "the image to run, pinned by digest (`repo@sha256:...`); a tag only with exceptions.immutable_tags or "
+        "exceptions.mutable_image_tag (a tag can be pushed again); `latest` is refused in any case (a deploy would "
+        "register no new revision)",
         pattern=IMAGE,
         shape="a container image with a tag or digest",
         fix="set {path} to the image to run, e.g. <account>.dkr.ecr.<region>.amazonaws.com/hokusai/{service}:<git sha>",

@@ -279,6 +279,16 @@ BREAKAGES: list[tuple[str, Callable[[list[Registered], dict[str, Any]], Any], st
         "/tmp is mounted from a volume the task does not declare",
     ),
     (
+        "images-are-pinned",
+        lambda r, e: unexcused(e, "mutable_image_tag", r, lambda c: None),
+        "is pinned by a tag, which can be pushed again",
+    ),
+    (
+        "images-are-pinned",
+        lambda r, e: edit_container(r, lambda c: c.update(image=c["image"].rsplit(":", 1)[0] + ":latest")),
+        "uses the mutable tag 'latest'",
+    ),
+    (
         "containers-run-as-non-root",
         lambda r, e: unexcused(e, "run_as_root", r, lambda c: c.pop("user", None)),
         "sets no user",

@@ -520,3 +520,36 @@ def test_a_program_whose_grant_drifts_from_the_secrets_list_is_caught(monkeypatc
     monkeypatch.setattr(documents, "execution_role_policy", forgetful)
     result = run_as(stack, stack_values(stack))
     only([str(f) for f in check_graph(result.resources, result.outputs)], "may not read", forgotten)
+
+
+# --------------------------------------------------------------------------- #
+# Images
+# --------------------------------------------------------------------------- #
+
+
+def retag(image: str, suffix: str) -> str:
+    return image.split("@", 1)[0].rsplit(":", 1)[0] + suffix
+
+
+@pytest.mark.parametrize("excuse", [None, "mutable_image_tag", "immutable_tags"])
+def test_an_image_pinned_by_tag_is_found_unless_the_stack_says_why(graph, excuse):
+    for name in ("mutable_image_tag", "immutable_tags"):
+        graph.output["exceptions"].pop(name, None)
+    if excuse:
+        graph.output["exceptions"][excuse] = "a test's reason"
+    edit_container(graph, lambda c: c.update(image=retag(c["image"], ":2025-10-07")))
+    found = [f for f in graph.findings() if "pinned by a tag" in f]
+    assert bool(found) is (excuse is None), found
+
+
+def test_latest_is_found_whatever_the_exceptions(graph):
+    graph.output["exceptions"]["mutable_image_tag"] = "a test's reason"
+    edit_container(graph, lambda c: c.update(image=retag(c["image"], ":latest")))
+    only(graph.findings(), "uses the mutable tag 'latest'")
+
+
+def test_an_image_pinned_by_digest_is_not_a_finding(graph):
+    for name in ("mutable_image_tag", "immutable_tags"):
+        graph.output["exceptions"].pop(name, None)
+    edit_container(graph, lambda c: c.update(image=retag(c["image"], "@sha256:" + "ab" * 32)))
+    assert not [f for f in graph.findings() if "[image]" in f]
