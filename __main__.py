@@ -50,7 +50,12 @@ new_load_balancer = NewLoadBalancer(
     ssl_policy=settings.load_balancer.ssl_policy,
 )
 load_balancer = LoadBalancer(
-    "lb", LoadBalancerArgs(adopt_or_create=existing.listener or new_load_balancer, tags=tags)
+    "lb",
+    LoadBalancerArgs(
+        adopt_or_create=existing.listener or new_load_balancer,
+        tags=tags,
+        exceptions=dict(settings.load_balancer.exceptions),
+    ),
 ).result
 secrets = Secrets(
     "secrets",
@@ -134,5 +139,6 @@ pulumi.export(
         alarm_topic=alarm_topic,
         services=services,
         dependencies=dependencies,
+        load_balancer=load_balancer,
     ),
 )

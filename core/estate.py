@@ -93,6 +93,8 @@ class Estate:
     alarm_topic_arn: str
     services: tuple[ServiceEstate, ...]
     dependencies: tuple[DependencyEstate, ...]
+    # load-balancer defaults the stack relaxed on purpose, exception -> reason (tls_policy_not_allowed)
+    load_balancer_exceptions: Mapping[str, str]
 
     def service(self, key: str) -> ServiceEstate:
         for service in self.services:

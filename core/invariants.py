@@ -40,6 +40,7 @@ from core.resource_graph import (
     ECS_SERVICE,
     EGRESS_RULE,
     INGRESS_RULE,
+    LISTENER,
     LOG_GROUP,
     METRIC_ALARM,
     METRIC_FILTER,
@@ -55,7 +56,8 @@ from core.resource_graph import (
     is_unknown,
     may_equal,
 )
-from core.settings.exception_names import ServiceException
+from core.settings.exception_names import LoadBalancerException, ServiceException
+from core.tls_policies import is_allowed
 from core.value_from import SecretValueFrom
 
 WORLD = ("0.0.0.0/0", "::/0")
@@ -694,6 +696,29 @@ def _admits(rule: Record, into: object, port: object, sources: tuple[Any, ...], 
 # --------------------------------------------------------------------------- #
 
 
+def https_listeners_use_an_allowed_tls_policy(graph: Graph) -> list[Finding]:
+    """Each HTTPS listener the stack creates uses a TLS 1.2+ policy of core/tls_policies.py, unless the
+    stack says why not (load_balancer.exceptions.tls_policy_not_allowed). (An adopted listener is not
+    the stack's resource: infra/existing.py refuses it at preview when it is HTTP or off the list.)"""
+    exceptions = graph.load_balancer_exceptions()
+    if exceptions is None or LoadBalancerException.TLS_POLICY_NOT_ALLOWED in exceptions:
+        return []
+    findings = []
+    for listener in graph.of_type(LISTENER):
+        protocol, policy = listener.inputs.get("protocol"), listener.inputs.get("sslPolicy")
+        if has_unknown((protocol, policy)) or str(protocol).upper() != "HTTPS" or is_allowed(policy):
+            continue
+        findings.append(
+            Finding(
+                "lb",
+                listener.name,
+                f"TLS policy {policy or '(none: the API default, ELBSecurityPolicy-2016-08)'} is not on the "
+                "allow-list of TLS 1.2+ policies; clients could negotiate TLS 1.0 or 1.1",
+            )
+        )
+    return findings
+
+
 def deployments_roll_back(graph: Graph) -> list[Finding]:
     """A failing deployment rolls back (circuit breaker, and the declared deployment alarms)."""
     findings = []
@@ -918,6 +943,14 @@ INVARIANTS: tuple[Invariant, ...] = (
         Enforcement.MANDATORY,
         "open egress lets a compromised task reach anything; no HTTPS out stops every task at start",
         service_egress_is_narrow,
+    ),
+    Invariant(
+        "https-listeners-use-an-allowed-tls-policy",
+        "Each HTTPS listener the stack creates uses a TLS 1.2+ policy of core/tls_policies.py (unless "
+        "load_balancer.exceptions.tls_policy_not_allowed says why).",
+        Enforcement.MANDATORY,
+        "TLS 1.0/1.1 lets a client be downgraded to ciphers with known attacks, on the internet-facing listener",
+        https_listeners_use_an_allowed_tls_policy,
     ),
     Invariant(
         "deployments-roll-back",

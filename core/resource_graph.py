@@ -40,6 +40,7 @@ LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 METRIC_FILTER = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
 METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 SNS_TOPIC = "aws:sns/topic:Topic"
+LISTENER = "aws:lb/listener:Listener"
 
 # The stack output the program writes (core/estate.py: OUTPUT_NAME); repeated here
 # as a literal so this module does not depend on the live tools' reader.
@@ -169,6 +170,19 @@ class Graph:
         if estate is None or is_unknown(estate) or isinstance(estate, Mapping):
             return estate
         return UNKNOWN
+
+    def load_balancer_exceptions(self) -> Mapping[str, Any] | None:
+        """The load-balancer defaults the stack relaxed (exception -> reason), as the `estate` output
+        carries them; {} without an estate output; None when they are not known."""
+        estate = self.estate
+        if estate is None:
+            return {}
+        if not isinstance(estate, Mapping):
+            return None
+        exceptions = estate.get("load_balancer_exceptions")
+        if exceptions is None:
+            return {}
+        return exceptions if isinstance(exceptions, Mapping) and not has_unknown(exceptions) else None
 
     def exceptions_of(self, service_key: str) -> Mapping[str, Any] | None:
         """The secure defaults the stack relaxed for `service_key` (exception -> reason), as the

@@ -18,6 +18,8 @@ import pulumi
 import pulumi_aws as aws
 
 from core.settings import NAMESPACE, SecretMode, SecretSource, Settings
+from core.settings.exception_names import LoadBalancerException
+from core.tls_policies import is_allowed, refusal
 
 T = TypeVar("T")
 
@@ -29,6 +31,8 @@ class AdoptedListener:
     load_balancer_arn_suffix: str
     security_group_ids: tuple[str, ...]
     dns_name: str
+    # The listener's TLS policy (an HTTP listener is refused, so there always is one).
+    ssl_policy: str = ""
 
 
 @dataclass(frozen=True)
@@ -79,7 +83,11 @@ def look_up_existing(settings: Settings) -> Existing:
             f"load balancer listener {listener_arn}",
             f"check {NAMESPACE}:load_balancer.listener_arn (aws elbv2 describe-listeners --listener-arns <arn>), "
             f"or set {NAMESPACE}:load_balancer.create: true",
-            partial(_get_listener, listener_arn),
+            partial(
+                _get_listener,
+                listener_arn,
+                any_tls_policy=settings.load_balancer.relaxes(LoadBalancerException.TLS_POLICY_NOT_ALLOWED),
+            ),
         )
 
     if failures:
@@ -96,8 +104,21 @@ def _get_secret(name_or_arn: str) -> aws.secretsmanager.GetSecretResult:
     return aws.secretsmanager.get_secret(name=name_or_arn)
 
 
-def _get_listener(listener_arn: str) -> AdoptedListener:
+def _get_listener(listener_arn: str, *, any_tls_policy: bool) -> AdoptedListener:
+    """The adopted listener and its load balancer; ValueError when the listener is not HTTPS, or (unless
+    `any_tls_policy`) its TLS policy is not on the allow-list: the services' routes would serve plain
+    HTTP, or TLS 1.0/1.1, to the internet."""
     listener = aws.lb.get_listener(arn=listener_arn)
+    if (listener.protocol or "").upper() != "HTTPS":
+        raise ValueError(
+            f"it is an {listener.protocol or 'unknown-protocol'} listener, not HTTPS: the services' routes would "
+            "serve plain HTTP; adopt the load balancer's HTTPS listener (port 443) instead"
+        )
+    if not any_tls_policy and not is_allowed(listener.ssl_policy):
+        what, fix = refusal(listener.ssl_policy)
+        raise ValueError(
+            f"{what}; change it (aws elbv2 modify-listener --ssl-policy ...), or {fix.split(', or ', 1)[1]}"
+        )
     balancer = aws.lb.get_load_balancer(arn=listener.load_balancer_arn)
     if balancer.load_balancer_type not in (None, "", "application"):
         raise ValueError(f"the listener belongs to a {balancer.load_balancer_type} load balancer, not an ALB")
@@ -109,6 +130,7 @@ def _get_listener(listener_arn: str) -> AdoptedListener:
         load_balancer_arn_suffix=balancer.arn_suffix,
         security_group_ids=tuple(sorted(balancer.security_groups or ())),
         dns_name=balancer.dns_name,
+        ssl_policy=listener.ssl_policy or "",
     )
 
 

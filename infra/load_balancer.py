@@ -9,8 +9,9 @@ to admit, and the ARN suffix CloudWatch metrics are dimensioned by.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
@@ -38,6 +39,8 @@ class LoadBalancerArgs:
     # The listener the stack adopts (looked up in infra/existing.py), or the ALB to create.
     adopt_or_create: AdoptedListener | NewLoadBalancer
     tags: Mapping[str, str]
+    # Load-balancer defaults the stack relaxed on purpose: exception -> reason (warned at every preview).
+    exceptions: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,8 @@ class LoadBalancerResult:
     # The ALB security group this stack owns (None when the ALB is adopted):
     # services add their egress rule to it.
     owned_security_group_id: pulumi.Output[str] | None
+    # The defaults relaxed for it, exception -> reason (the estate output carries them for the invariants).
+    exceptions: Mapping[str, str] = field(default_factory=dict)
 
 
 class LoadBalancer(pulumi.ComponentResource):
@@ -69,6 +74,9 @@ class LoadBalancer(pulumi.ComponentResource):
             )
         else:
             self.result = self._create(name, args.adopt_or_create, args.tags)
+        self.result = dataclasses.replace(self.result, exceptions=dict(args.exceptions))
+        for exception, reason in sorted(args.exceptions.items()):
+            pulumi.log.warn(f"load balancer: secure default relaxed ({exception}): {reason}", self)
         self.register_outputs({"listener_arn": self.result.listener_arn, "arn_suffix": self.result.arn_suffix})
 
     def _create(self, name: str, new: NewLoadBalancer, tags: Mapping[str, str]) -> LoadBalancerResult:

@@ -16,6 +16,7 @@ from core.estate import DependencyEstate, Estate, MetricFilterEstate, ServiceEst
 from infra.alarm_topic import AlarmTopicResult
 from infra.cluster import ClusterResult
 from infra.dependency_access import DependencyAccessResult
+from infra.load_balancer import LoadBalancerResult
 from infra.observability import MetricFilterResult
 from infra.service import ServiceResult
 
@@ -29,6 +30,7 @@ def estate_output(
     alarm_topic: AlarmTopicResult,
     services: Sequence[ServiceResult],
     dependencies: Sequence[DependencyAccessResult],
+    load_balancer: LoadBalancerResult,
 ) -> dict[str, Any]:
     return output_of(
         Estate,
@@ -40,6 +42,7 @@ def estate_output(
         alarm_topic_arn=alarm_topic.arn,
         services=[_service(s) for s in services],
         dependencies=[_dependency(d) for d in dependencies],
+        load_balancer_exceptions=dict(load_balancer.exceptions),
     )
 
 

@@ -48,6 +48,9 @@ class AdoptedWorld:
     listeners: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
     # the account the caller's credentials belong to (None: same as account_id)
     caller_account_id: str | None = None
+    # what every adopted listener is: its protocol and TLS policy
+    listener_protocol: str = "HTTPS"
+    listener_ssl_policy: str | None = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 
     def secret_arn(self, name: str) -> str:
         return f"arn:aws:secretsmanager:{self.region}:{self.account_id}:secret:{name}-{_suffix6(name)}"
@@ -185,8 +188,9 @@ class RecordingMocks(pulumi.runtime.Mocks):
                 "arn": listener_arn,
                 "id": listener_arn,
                 "loadBalancerArn": self._lb_arn(lb_name),
-                "port": 443,
-                "protocol": "HTTPS",
+                "port": 443 if world.listener_protocol == "HTTPS" else 80,
+                "protocol": world.listener_protocol,
+                "sslPolicy": world.listener_ssl_policy,
             }, []
         if args.token == "aws:lb/getLoadBalancer:getLoadBalancer":
             lb_arn = args.args.get("arn")

@@ -48,7 +48,13 @@ class PlainMocks(pulumi.runtime.Mocks):
             name = args.args.get("name") or args.args["arn"]
             return {"arn": f"arn:aws:secretsmanager:{region}:{account}:secret:{name}-{SECRET_SUFFIX}", "name": name}
         if args.token.endswith("getListener"):
-            return {"arn": args.args["arn"], "loadBalancerArn": "arn:aws:elasticloadbalancing:lb"}
+            # An HTTPS listener with a TLS 1.2+ policy: infra/existing.py refuses any other.
+            return {
+                "arn": args.args["arn"],
+                "loadBalancerArn": "arn:aws:elasticloadbalancing:lb",
+                "protocol": "HTTPS",
+                "sslPolicy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
+            }
         if args.token.endswith("getLoadBalancer"):
             return {
                 "arn": args.args["arn"],

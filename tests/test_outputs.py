@@ -13,6 +13,7 @@ from infra import outputs
 from infra.alarm_topic import AlarmTopicResult
 from infra.cluster import ClusterResult
 from infra.dependency_access import DependencyAccessResult
+from infra.load_balancer import LoadBalancerResult
 from infra.observability import MetricFilterResult
 from infra.service import ServiceResult
 from tests.helpers import PROJECT_DIR
@@ -101,6 +102,13 @@ def test_the_estate_is_built_from_the_results_alone():
         alarm_topic=AlarmTopicResult(arn="arn:aws:sns:us-east-1:123456789012:hokusai-development-alarms"),
         services=[api],
         dependencies=[redis, auth],
+        load_balancer=LoadBalancerResult(
+            listener_arn="arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/x/1/2",
+            security_group_ids=(),
+            arn_suffix="app/x/1",
+            dns_name="x.elb.amazonaws.com",
+            owned_security_group_id=None,
+        ),
     )
     # THEN the live tools read back exactly what the results said
     estate = Estate.from_outputs(built)
@@ -126,6 +134,13 @@ def test_a_stack_whose_services_reach_nothing_has_no_dependencies_in_its_estate(
         alarm_topic=AlarmTopicResult(arn="arn:t"),
         services=[api_result(dependencies=())],
         dependencies=[],
+        load_balancer=LoadBalancerResult(
+            listener_arn="arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/x/1/2",
+            security_group_ids=(),
+            arn_suffix="app/x/1",
+            dns_name="x.elb.amazonaws.com",
+            owned_security_group_id=None,
+        ),
     )
     assert Estate.from_outputs(built).dependencies == ()
 

@@ -28,6 +28,7 @@ from core.settings.fields import (
     Kind,
     Setting,
 )
+from core.tls_policies import RECOMMENDED as RECOMMENDED_TLS_POLICY
 
 # --------------------------------------------------------------------------- #
 # What values look like
@@ -239,8 +240,10 @@ _SETTINGS = (
     Setting(
         "load_balancer.ssl_policy",
         Kind.TEXT,
-        "TLS policy of the created ALB's HTTPS listener (with create and a certificate)",
-        default="ELBSecurityPolicy-TLS13-1-2-2021-06",
+        "TLS policy of the created ALB's HTTPS listener (with create and a certificate); one of the TLS 1.2+ "
+        "policies in core/tls_policies.py unless load_balancer.exceptions.tls_policy_not_allowed says why. "
+        "An adopted listener's own policy is held to the same list at preview, and it must be HTTPS",
+        default=RECOMMENDED_TLS_POLICY,
         pattern=SSL_POLICY,
         shape="an ELB security policy name",
     ),

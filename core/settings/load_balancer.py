@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from core.settings.declarations import declared_default
+from core.settings.exception_names import LoadBalancerException
 from core.settings.exceptions import read_exceptions
 from core.settings.model import LoadBalancerSettings
 from core.settings.reader import Reader
+from core.tls_policies import is_allowed, refusal
 
 
 def read_load_balancer(
@@ -46,6 +48,9 @@ def read_load_balancer(
     )
     if (has_listener and listener is None) or exceptions is None:
         return None
+    excused = LoadBalancerException.TLS_POLICY_NOT_ALLOWED.value in dict(exceptions)
+    if create and ssl_policy is not None and not is_allowed(ssl_policy) and not excused:
+        reader.problem("load_balancer.ssl_policy", *refusal(ssl_policy))
     return LoadBalancerSettings(
         listener_arn=listener,
         certificate_arn=certificate,

@@ -279,6 +279,20 @@ BREAKAGES: list[tuple[str, Callable[[list[Registered], dict[str, Any]], Any], st
         "/tmp is mounted from a volume the task does not declare",
     ),
     (
+        "https-listeners-use-an-allowed-tls-policy",
+        lambda r, e: r.append(
+            Registered(
+                "aws:lb/listener:Listener",
+                "lb-https",
+                {"protocol": "HTTPS", "port": 443, "sslPolicy": "ELBSecurityPolicy-2016-08"},
+                {},
+                "listener",
+                True,
+            )
+        ),
+        "TLS policy ELBSecurityPolicy-2016-08 is not on the allow-list",
+    ),
+    (
         "images-are-pinned",
         lambda r, e: unexcused(e, "mutable_image_tag", r, lambda c: None),
         "is pinned by a tag, which can be pushed again",
