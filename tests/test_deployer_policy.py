@@ -652,6 +652,12 @@ DATA_SOURCES: dict[str, list[Need]] = {
         N("elasticloadbalancing:DescribeListenerAttributes"),
         N("elasticloadbalancing:DescribeTags"),
     ],
+    # The rule at a route's priority (infra/existing.py): the provider pages through the listener's
+    # rules for the priority, then reads the rule's tags (listener_rule_data_source.go).
+    "aws:lb/getListenerRule:getListenerRule": [
+        N("elasticloadbalancing:DescribeRules"),
+        N("elasticloadbalancing:DescribeTags"),
+    ],
     "aws:lb/getLoadBalancer:getLoadBalancer": [
         N("elasticloadbalancing:DescribeLoadBalancers"),
         N("elasticloadbalancing:DescribeLoadBalancerAttributes"),
@@ -884,6 +890,7 @@ def test_the_policy_allows_the_lookups_at_preview(stack):
             POLICY, "getListener", DATA_SOURCES["aws:lb/getListener:getListener"], {"listener": listener}
         )
         problems += shortfalls(POLICY, "getLoadBalancer", DATA_SOURCES["aws:lb/getLoadBalancer:getLoadBalancer"], {})
+        problems += shortfalls(POLICY, "getListenerRule", DATA_SOURCES["aws:lb/getListenerRule:getListenerRule"], {})
     assert problems == []
 
 
