@@ -18,6 +18,7 @@ import pulumi_aws as aws
 
 from core import documents, naming, service_discovery
 from core.aws_provider import AwsProvider
+from core.dashboard import LogMetric
 from core.deployment_key import deployment_key
 from core.settings import DeployGateSettings, ServiceSettings
 from core.target_group import (
@@ -27,6 +28,7 @@ from core.target_group import (
     HEALTHY_THRESHOLD,
     UNHEALTHY_THRESHOLD,
 )
+from infra.dashboard import ServiceDashboard, ServiceDashboardArgs
 from infra.deploy_gate import DeployGate, DeployGateArgs
 from infra.load_balancer import LoadBalancerResult
 from infra.observability import MetricFilterResult, ServiceObservability, ServiceObservabilityArgs
@@ -65,6 +67,8 @@ class ServiceArgs:
     secret_arns: Mapping[str, pulumi.Output[str]]
     # The key declared secrets are encrypted with (None: the AWS-managed key).
     secrets_kms_key_arn: str | None
+    # The permissions boundary both task roles carry (Settings.task_role_boundary_arn).
+    task_role_boundary_arn: str
     namespace_id: pulumi.Output[str]
     alarm_topic_arn: pulumi.Output[str]
     log_retention_days: int
@@ -103,6 +107,8 @@ class ServiceResult:
     discovery_name: str
     # What the service reaches (core/contract.py: its dependencies), by name.
     dependencies: tuple[str, ...]
+    # The console page of its CloudWatch dashboard (infra/dashboard.py).
+    dashboard_url: pulumi.Output[str]
 
 
 class Service(pulumi.ComponentResource):
@@ -166,6 +172,23 @@ class Service(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        dashboard = ServiceDashboard(
+            f"{name}-dashboard",
+            ServiceDashboardArgs(
+                dashboard_name=naming.dashboard_name(service.key, args.environment),
+                region=args.region,
+                service_name=service.name,
+                cluster_name=args.cluster_name,
+                load_balancer_arn_suffix=args.load_balancer.arn_suffix,
+                target_group_arn_suffix=target_group.arn_suffix,
+                log_metrics=tuple(
+                    LogMetric(service.contract.metric_namespace, signature.metric_name, signature.meaning)
+                    for signature in service.contract.error_signatures
+                ),
+                alarms=observability.result.alarms,
+            ),
+            opts=child,
+        )
         roles = TaskRoles(
             f"{name}-roles",
             TaskRolesArgs(
@@ -178,6 +201,7 @@ class Service(pulumi.ComponentResource):
                 secret_arns=args.secret_arns,
                 secrets_kms_key_arn=args.secrets_kms_key_arn,
                 log_group_arn=observability.result.log_group_arn,
+                permissions_boundary_arn=args.task_role_boundary_arn,
                 tags=tags,
             ),
             opts=child,
@@ -361,6 +385,7 @@ class Service(pulumi.ComponentResource):
             environment_names=tuple(env_name for env_name, _ in service.environment),
             discovery_name=discovery_name,
             dependencies=service.contract.dependency_names,
+            dashboard_url=dashboard.result.url,
         )
         self.register_outputs({"service_arn": ecs_service.id, "task_definition_arn": task_definition.arn})
 
