@@ -44,6 +44,7 @@ from core.resource_graph import (
     LOG_GROUP,
     METRIC_ALARM,
     METRIC_FILTER,
+    SECRET,
     SECURITY_GROUP,
     SNS_TOPIC,
     TARGET_GROUP,
@@ -886,6 +887,21 @@ def logs_have_retention(graph: Graph) -> list[Finding]:
     ]
 
 
+def logs_and_secrets_are_protected(graph: Graph) -> list[Finding]:
+    """Every log group and every declared secret carries the `protect` resource option (where the
+    runner says; infra/ also sets retain_on_delete, which only the engine sees)."""
+    return [
+        Finding(
+            "protect",
+            record.name,
+            "is not protected: `pulumi destroy` or a replacement would delete it "
+            + ("(an incident's logs)" if record.type == LOG_GROUP else "(every task reading it stops)"),
+        )
+        for record in graph.of_type(LOG_GROUP) + graph.of_type(SECRET)
+        if record.protect is False
+    ]
+
+
 # --------------------------------------------------------------------------- #
 # The registry: what synth/checks.py and the pack both run
 # --------------------------------------------------------------------------- #
@@ -1020,6 +1036,13 @@ INVARIANTS: tuple[Invariant, ...] = (
         Enforcement.MANDATORY,
         "root in the container is root over everything the task can touch, and one step from the host",
         containers_run_as_non_root,
+    ),
+    Invariant(
+        "logs-and-secrets-are-protected",
+        "Every log group and declared secret is protected from deletion by the engine.",
+        Enforcement.MANDATORY,
+        "a deleted log group loses an incident's evidence; a deleted secret stops every task that reads it",
+        logs_and_secrets_are_protected,
     ),
     Invariant(
         "logs-have-retention",

@@ -41,6 +41,7 @@ METRIC_FILTER = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
 METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 SNS_TOPIC = "aws:sns/topic:Topic"
 LISTENER = "aws:lb/listener:Listener"
+SECRET = "aws:secretsmanager/secret:Secret"
 
 # The stack output the program writes (core/estate.py: OUTPUT_NAME); repeated here
 # as a literal so this module does not depend on the live tools' reader.
@@ -112,6 +113,9 @@ class Record:
     name: str
     inputs: Mapping[str, Any]
     outputs: Mapping[str, Any] = field(default_factory=dict)
+    # The `protect` resource option (the engine keeps the resource when the stack is destroyed);
+    # None when the runner does not say.
+    protect: bool | None = None
 
 
 def stack_record(name: str, stack_outputs: Mapping[str, Any]) -> Record:

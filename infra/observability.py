@@ -101,7 +101,9 @@ class ServiceObservability(pulumi.ComponentResource):
             # Finite by default: logs hold request data and cost money forever otherwise.
             retention_in_days=args.log_retention_days,
             tags=args.tags,
-            opts=self._child,
+            # The logs are the evidence of an incident: `pulumi destroy` or a replacement must not delete
+            # them (protect refuses the delete; retain_on_delete keeps the group if it is forced).
+            opts=pulumi.ResourceOptions.merge(self._child, pulumi.ResourceOptions(protect=True, retain_on_delete=True)),
         )
 
         metric_filters: dict[str, aws.cloudwatch.LogMetricFilter] = {}

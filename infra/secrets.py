@@ -63,7 +63,9 @@ class Secrets(pulumi.ComponentResource):
                 # would block re-creating the stack under the same name for a month.
                 recovery_window_in_days=7,
                 tags=args.tags,
-                opts=child,
+                # A deleted secret stops every task that reads it: `pulumi destroy` or a replacement must
+                # not delete it (protect refuses the delete; retain_on_delete keeps it if it is forced).
+                opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(protect=True, retain_on_delete=True)),
             )
             if not source.value_from:
                 # The incident's other face: a secret that exists without a value

@@ -59,7 +59,8 @@ def plain(value: Any) -> Any:
 def record_of(resource: PolicyResource) -> Record:
     # serialize_properties reads through the SDK's proxies without tripping on unknowns.
     props = plain(serialize_properties(resource.props))
-    return Record(resource.resource_type, resource.name, props, props)
+    options = getattr(resource, "opts", None)
+    return Record(resource.resource_type, resource.name, props, props, protect=getattr(options, "protect", None))
 
 
 def records_of(resources: Iterable[PolicyResource]) -> list[Record]:

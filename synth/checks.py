@@ -30,7 +30,7 @@ __all__ = ["CHECKS", "SYNTH_ONLY_CHECKS", "Finding", "check_graph", "records_of"
 def records_of(resources: Sequence[Registered], estate: Mapping[str, Any]) -> list[Record]:
     """The recorded resources as the core's records, and the stack's own resource with its
     `estate` output. A mock's id rides in the outputs, where the provider puts it."""
-    records = [Record(r.type, r.name, r.inputs, {**r.outputs, "id": r.id}) for r in resources]
+    records = [Record(r.type, r.name, r.inputs, {**r.outputs, "id": r.id}, protect=r.protect) for r in resources]
     stack = estate.get("stack") if isinstance(estate, Mapping) else None
     return [*records, stack_record(f"{PROJECT}-{stack}", {"estate": estate})]
 

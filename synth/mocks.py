@@ -126,6 +126,9 @@ class Registered:
     urn: str = ""
     parent_urn: str = ""
     ignore_changes: tuple[str, ...] = ()
+    # The resource options that keep it when the stack is destroyed or it is replaced.
+    protect: bool = False
+    retain_on_delete: bool = False
 
 
 class Recorded(Protocol):
@@ -181,7 +184,13 @@ class RecordingMocks(pulumi.runtime.Mocks):
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
         resource_id, computed = self._computed(args.typ, args.name, dict(args.inputs))
         outputs = {**args.inputs, **computed}
-        urn, parent_urn, ignore_changes = getattr(self.registering, "options", None) or ("", "", ())
+        urn, parent_urn, ignore_changes, protect, retain = getattr(self.registering, "options", None) or (
+            "",
+            "",
+            (),
+            False,
+            False,
+        )
         self.resources.append(
             Registered(
                 args.typ,
@@ -193,6 +202,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
                 urn=urn,
                 parent_urn=parent_urn,
                 ignore_changes=ignore_changes,
+                protect=protect,
+                retain_on_delete=retain,
             )
         )
         return resource_id, outputs
@@ -400,7 +411,7 @@ class RecordingMonitor(MockMonitor):
 
     The mocks learn a resource's type, name and inputs; the engine also learns its parent
     and its options. The import plan (synth/import_plan.py) needs the parent chain (the
-    URN `pulumi import` must reproduce) and the diff needs `ignore_changes`. The monitor
+    URN `pulumi import` must reproduce) the diff needs `ignore_changes`, the checks `protect` and `retain_on_delete`. The monitor
     calls `new_resource` synchronously on the registering thread, so a thread-local hands
     them over without mixing up resources registered concurrently.
     """
@@ -411,7 +422,13 @@ class RecordingMonitor(MockMonitor):
 
     def RegisterResource(self, request):  # noqa: N802 (the gRPC method's name)
         urn = self.make_urn(request.parent, request.type, request.name)
-        self.recording.registering.options = (urn, request.parent, tuple(request.ignoreChanges))
+        self.recording.registering.options = (
+            urn,
+            request.parent,
+            tuple(request.ignoreChanges),
+            bool(request.protect),
+            bool(request.retainOnDelete),
+        )
         try:
             return super().RegisterResource(request)
         finally:

@@ -54,8 +54,8 @@ def drop(resource: Registered, key: str) -> None:
     resource.outputs.pop(key, None)
 
 
-def policy_resource(type_: str, name: str, props: Mapping[str, Any]) -> PolicyResource:
-    options = PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [])
+def policy_resource(type_: str, name: str, props: Mapping[str, Any], protect: bool = False) -> PolicyResource:
+    options = PolicyResourceOptions(protect, [], None, [], PolicyCustomTimeouts(0, 0, 0), [])
     return PolicyResource(
         type_, unknown_checking_proxy(dict(props)), urn(type_, name), name, options, None, None, [], {}
     )
@@ -65,7 +65,7 @@ def engine_resources(
     resources: Iterable[Registered], estate: Mapping[str, Any], props: Callable[[Registered], dict[str, Any]] = props_of
 ) -> list[PolicyResource]:
     stack = policy_resource(STACK, f"{PROJECT}-{STACK_NAME}", {"estate": copy.deepcopy(dict(estate))})
-    return [stack, *(policy_resource(r.type, r.name, props(r)) for r in resources)]
+    return [stack, *(policy_resource(r.type, r.name, props(r), r.protect) for r in resources)]
 
 
 def violations(resources: Sequence[PolicyResource], policies=POLICIES) -> list[tuple[str, str, str | None]]:

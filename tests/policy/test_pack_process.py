@@ -82,7 +82,12 @@ def analyzer_resources(resources) -> list[analyzer_pb2.AnalyzerResource]:
         properties.update(serialize_properties(resource.props))
         items.append(
             analyzer_pb2.AnalyzerResource(
-                type=resource.resource_type, properties=properties, urn=resource.urn, name=resource.name
+                type=resource.resource_type,
+                properties=properties,
+                urn=resource.urn,
+                name=resource.name,
+                # The resource options the engine sends too (`protect` is an invariant's business).
+                options=analyzer_pb2.AnalyzerResourceOptions(protect=resource.opts.protect),
             )
         )
     return items

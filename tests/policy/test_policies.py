@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 from pulumi_policy import EnforcementLevel, StackValidationPolicy
 
+from core.contract import API
 from core.documents import ecs_exec_policy
 from core.invariants import INVARIANTS
 from core.resource_graph import Graph
@@ -49,8 +50,17 @@ def first(resources: list[Registered], type_: str, name: str | None = None) -> R
     return next(r for r in resources if r.type == type_ and (name is None or r.name == name))
 
 
+def api_task(resources: list[Registered]) -> Registered:
+    """The API's task definition (by its container), whatever order the engine registered them in."""
+    return next(
+        r
+        for r in resources
+        if r.type == TASK and json.loads(r.inputs["containerDefinitions"])[0]["name"] == API.container_name
+    )
+
+
 def edit_container(resources: list[Registered], change: Callable[[dict], Any]) -> None:
-    task = first(resources, TASK)
+    task = api_task(resources)
     definitions = json.loads(task.inputs["containerDefinitions"])
     change(definitions[0])
     task.inputs["containerDefinitions"] = json.dumps(definitions)
@@ -277,7 +287,7 @@ BREAKAGES: list[tuple[str, Callable[[list[Registered], dict[str, Any]], Any], st
     ),
     (
         "containers-have-read-only-root-filesystem",
-        lambda r, e: first(r, TASK).inputs.update(volumes=[]),
+        lambda r, e: api_task(r).inputs.update(volumes=[]),
         "/tmp is mounted from a volume the task does not declare",
     ),
     (
@@ -313,6 +323,11 @@ BREAKAGES: list[tuple[str, Callable[[list[Registered], dict[str, Any]], Any], st
         "containers-run-as-non-root",
         lambda r, e: unexcused(e, "run_as_root", r, lambda c: c.update(user="0:1000")),
         "runs as root (user '0:1000')",
+    ),
+    (
+        "logs-and-secrets-are-protected",
+        lambda r, e: setattr(first(r, "aws:cloudwatch/logGroup:LogGroup"), "protect", False),
+        "is not protected",
     ),
     (
         "logs-have-retention",
