@@ -22,6 +22,9 @@ def test_a_test_that_returns_a_value_fails_under_the_projects_pytest_config(tmp_
             "-q",
             "-p",
             "no:cacheprovider",
+            # The project's addopts start worker processes: for one test, run it in this one.
+            "-n",
+            "0",
             "-c",
             str(PROJECT_DIR / "pyproject.toml"),
             "--rootdir",
