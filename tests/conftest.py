@@ -97,12 +97,18 @@ def boto_session() -> boto3.Session:
     return boto3.Session(region_name=REGION)
 
 
+@pytest.fixture(scope="session")
+def seeded_copies():
+    """The development estate seeded into moto once per process, copied for each test (tests/moto_snapshot.py)."""
+    from tests.moto_snapshot import SeededCopies
+
+    return SeededCopies()
+
+
 @pytest.fixture
-def fake(aws_env, dev_run, boto_session) -> FakeEstate:
+def fake(aws_env, dev_run, boto_session, seeded_copies) -> FakeEstate:
     """A moto account holding a healthy copy of the development estate."""
     from moto import mock_aws
 
-    from synth.fake_estate import seed
-
     with mock_aws():
-        yield seed(dev_run, session=boto_session)
+        yield seeded_copies.fake(dev_run, boto_session)
