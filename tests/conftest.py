@@ -112,3 +112,34 @@ def fake(aws_env, dev_run, boto_session, seeded_copies) -> FakeEstate:
 
     with mock_aws():
         yield seeded_copies.fake(dev_run, boto_session)
+
+
+# --------------------------------------------------------------------------- #
+# The fake estate end to end: moto_server and the make targets, once per session
+# (tests/fake_estate_scenario.py).
+# --------------------------------------------------------------------------- #
+
+SCENARIO_FIXTURE = "fake_estate_scenario"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fake_estate_in_the_background(request, tmp_path_factory):
+    """Starts the fake-estate scenario before the first test, if any test of the session
+    reads it, so that it runs beside the other tests rather than in front of one of them."""
+    if not any(SCENARIO_FIXTURE in getattr(item, "fixturenames", ()) for item in request.session.items):
+        yield None
+        return
+    from tests.fake_estate_scenario import SharedRun
+
+    # Under xdist each worker's base temp is <the session's>/gwN: share the session's.
+    base = tmp_path_factory.getbasetemp()
+    shared = SharedRun(base.parent if hasattr(request.config, "workerinput") else base)
+    shared.start()
+    yield shared
+    shared.finish()  # a run this process started stops its server before the session ends
+
+
+@pytest.fixture(scope="session")
+def fake_estate_scenario(fake_estate_in_the_background):
+    """The record of the session's one run of the fake estate, from `make fake-estate` to `make fake-estate-stop`."""
+    return fake_estate_in_the_background.result()
