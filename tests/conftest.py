@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import gc
+import os
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -19,10 +20,13 @@ if TYPE_CHECKING:
     from synth.fake_estate import FakeEstate
     from synth.program import Run
 
-# Property tests run on every `make test`: enough examples to find the edge
-# cases, few enough to keep the suite in seconds on two cores.
-hypothesis_settings.register_profile("default", max_examples=150, deadline=None)
-hypothesis_settings.load_profile("default")
+# Property tests run on every `make test`: enough examples to find the edge cases
+# (each failure found is kept in .hypothesis/ and replayed first next time), few
+# enough to keep the suite within its 20 s on two cores (bench/README.md: "Test suite").
+# `HYPOTHESIS_PROFILE=deep make test` searches twenty times as far.
+hypothesis_settings.register_profile("default", max_examples=50, deadline=None)
+hypothesis_settings.register_profile("deep", max_examples=1000, deadline=None)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 # The heap of a test process is large (pulumi_aws's modules, botocore's models, moto's
 # backends), and with Python's default thresholds a full collection, which walks all
