@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import gc
 import os
+import sys
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -42,6 +43,20 @@ def pytest_collection_finish(session):
     # process: take it out of every later collection's walk.
     gc.collect()
     gc.freeze()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_unconfigure(config):
+    # An xdist worker has sent everything it has to say ("workerfinished", after every
+    # pytest_sessionfinish hook). What would follow is a full collection of its heap and
+    # the interpreter's teardown, 2-4 s during which the controller waits for it, and
+    # nothing of which reaches the controller any more (it has marked the worker down:
+    # an unraisable exception found now would be dropped). So a worker leaves here.
+    workeroutput = getattr(config, "workeroutput", None)
+    if workeroutput is not None:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(workeroutput.get("exitstatus", 0))
 
 
 @pytest.fixture
