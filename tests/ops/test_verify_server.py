@@ -16,7 +16,9 @@ import json
 
 import pytest
 
-pytestmark = pytest.mark.server
+from tests.commands import MAKE
+
+pytestmark = [pytest.mark.server, pytest.mark.skipif(MAKE is None, reason="no make on this machine")]
 
 
 def test_seed_builds_the_copy_in_the_server_at_the_endpoint(fake_estate_scenario):
