@@ -162,6 +162,12 @@ def fake_estate_in_the_background(request, tmp_path_factory):
     shared.finish()  # a run this process started stops its server before the session ends
 
 
+def pytest_collection_modifyitems(config, items):
+    # The scenario is one chain of processes (one CPU at most): a worker that reaches a
+    # test reading it before it is done waits. So those tests go last, in their order.
+    items.sort(key=lambda item: SCENARIO_FIXTURE in getattr(item, "fixturenames", ()))
+
+
 @pytest.fixture(scope="session")
 def fake_estate_scenario(fake_estate_in_the_background):
     """The record of the session's one run of the fake estate, from `make fake-estate` to `make fake-estate-stop`."""

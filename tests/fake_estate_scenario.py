@@ -16,13 +16,19 @@ AWS_ENDPOINT_URL: nothing is mocked inside the commands. Two test files read the
 record: tests/ops/test_verify_server.py (what verify prints over HTTP) and
 tests/test_makefile.py (the make lifecycle: exit codes, pid file, reuse, reset, stop).
 
-It is about 10 s of CPU (moto_server, three seeds of which the first renders the stack,
-four verify runs), so it runs once per session, not once per xdist worker, and beside
-the other tests rather than in front of one: `SharedRun` lets the first process that
-needs it run it in a thread of its own (the steps are subprocesses, so that process goes
-on with other tests); the others wait for its record, a JSON file in the session's
-temporary directory. (pytest-xdist's `--dist loadgroup` would keep the tests on one
-worker, but with pytest 9.2 it silently stops grouping: pytest-xdist issue #1386.)
+It is about 8 s of CPU (moto_server, three seeds, four verify runs), so it runs once per
+session, not once per xdist worker, and beside the other tests rather than in front of
+one: `SharedRun` lets the first process that needs it run it in a thread of its own (the
+steps are subprocesses, so that process goes on with other tests); the others wait for
+its record, a JSON file in the session's temporary directory. (pytest-xdist's
+`--dist loadgroup` would keep the tests on one worker, but with pytest 9.2 it silently
+stops grouping: pytest-xdist issue #1386.)
+
+FAKE_DIR starts with the render cached, as after an earlier session in the same checkout
+(`seed` keeps it there): the process that runs the scenario renders the stack itself
+first, in its main thread, in a fraction of the 3 s a seed's own render takes (pulumi and
+the program are loaded there already). A seed without a cached render is
+tests/synth/test_fake_estate.py's to check.
 """
 
 from __future__ import annotations
@@ -187,6 +193,7 @@ class SharedRun:
         self.shared_dir = shared_dir
         self.record = shared_dir / "fake-estate-scenario.json"
         self.lock = shared_dir / "fake-estate-scenario.lock"
+        self.directory = shared_dir / "fake-estate"  # FAKE_DIR
         # Taken now, before any test runs: a test's monkeypatched variable (PULUMI_CONFIG,
         # AWS_ENDPOINT_URL, ...) must not leak into the commands of a thread running beside it.
         self.base_env = dict(os.environ)
@@ -194,6 +201,8 @@ class SharedRun:
 
     def start(self) -> None:
         """Run it in the background, unless this or another process already does or did."""
+        from synth.fake_estate import rendering
+
         if self.thread is not None:
             return
         lock = os.open(self.lock, os.O_CREAT | os.O_RDWR, 0o644)
@@ -205,13 +214,19 @@ class SharedRun:
         if self.record.exists():
             os.close(lock)  # another process ran it
             return
+        try:
+            # Here, not in the thread: the Pulumi runtime's state is global to the process.
+            rendering("development", self.directory / "render-development.json")
+        except BaseException:
+            os.close(lock)
+            raise
         self.thread = threading.Thread(target=self._run, args=(lock,), name="fake-estate-scenario", daemon=True)
         self.thread.start()
 
     def _run(self, lock: int) -> None:
         try:
             try:
-                text = run_scenario(self.shared_dir / "fake-estate", self.base_env).to_json()
+                text = run_scenario(self.directory, self.base_env).to_json()
             except BaseException:  # a timeout, say: every reader must see why, not wait or rerun
                 text = json.dumps({"error": traceback.format_exc()})
             partial = self.record.with_suffix(".partial")
