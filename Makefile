@@ -14,21 +14,27 @@ BASE_URL ?=
 ENV_EXAMPLE ?=
 # appcheck: the application's source directory (e.g. ../hokusai-data-pipeline/src)
 APP_SRC ?=
-# verify: LOGS=1 also searches recent logs for the failure signatures; synth, verify, appcheck: JSON=1 prints JSON
+# verify: LOGS=1 also searches recent logs for the failure signatures; synth, verify, appcheck, import-plan,
+# import-diff: JSON=1 prints JSON
 LOGS ?=
 JSON ?=
+# logs: how far back (30s, 15m, 2h, 1d), and a CloudWatch filter pattern (MATCH='"HuggingFace token not configured"')
+SINCE ?= 15m
+MATCH ?=
+# task-env: a revision number of the service's family (empty: the one the service runs)
+REVISION ?=
 # fake-estate: moto_server's port on 127.0.0.1, and where its pid file, log and outputs live
 MOTO_PORT ?= 5555
 FAKE_DIR  ?= build
 # break: the failure to inject (without it, the list)
 FAILURE ?=
-HELP_VARIABLES := STACK SERVICE MODEL_ID OUTPUTS BASE_URL ENV_EXAMPLE APP_SRC LOGS JSON MOTO_PORT FAKE_DIR FAILURE VENV
+HELP_VARIABLES := STACK SERVICE MODEL_ID OUTPUTS BASE_URL ENV_EXAMPLE APP_SRC LOGS JSON SINCE MATCH REVISION MOTO_PORT FAKE_DIR FAILURE VENV
 
 PULUMI_INSTALL := https://www.pulumi.com/docs/iac/download-install/
 
 .DEFAULT_GOAL := help
-.PHONY: help synth render test envcheck appcheck docs docs-check preview up repair drift verify smoke \
-	fake-estate fake-estate-reset fake-estate-stop break clean
+.PHONY: help synth render diagram test lint envcheck appcheck docs docs-check policies preview up repair drift verify smoke \
+	import-plan import-diff logs stopped-tasks task-env fake-estate fake-estate-reset fake-estate-stop break clean
 
 # --- exit codes: the tool's own, through make ----------------------------------
 # The tools exit 0 (ok), 1 (findings) or 2 (could not check), and so does
@@ -41,7 +47,7 @@ PULUMI_INSTALL := https://www.pulumi.com/docs/iac/download-install/
 # line is the tool itself, or exits 2 when it fails, so 1 only ever means
 # findings. Mixed with other goals (`make test docs`) it is plain make, where
 # any failure exits 2. tests/test_makefile.py holds every line to this.
-EXIT_CODE_TARGETS := synth render test envcheck appcheck verify smoke
+EXIT_CODE_TARGETS := synth render test lint envcheck appcheck verify smoke import-plan import-diff logs stopped-tasks task-env
 MAKE_LETTERS := $(firstword $(MAKEFLAGS))
 MAKE_LETTERS := $(if $(filter -% %=%,$(MAKE_LETTERS)),,$(MAKE_LETTERS))
 ifneq ($(MAKECMDGOALS),)
@@ -58,12 +64,14 @@ endif
 MAKEFLAGS += --no-print-directory
 
 # --- checks before anything is installed ---------------------------------------
-PULUMI_TARGETS := preview up repair drift $(if $(OUTPUTS),,verify)
+# The live tools find the estate in the stack's outputs: from OUTPUTS=, else from the Pulumi CLI.
+OUTPUTS_TARGETS := verify logs stopped-tasks task-env
+PULUMI_TARGETS := preview up repair drift $(if $(OUTPUTS),,$(OUTPUTS_TARGETS))
 ifneq ($(filter $(PULUMI_TARGETS),$(MAKECMDGOALS)),)
 ifeq ($(shell command -v pulumi 2>/dev/null),)
 $(error `make $(filter $(PULUMI_TARGETS),$(MAKECMDGOALS))` needs the Pulumi CLI, and there is no `pulumi` on PATH. \
-Install it ($(PULUMI_INSTALL)), then run make again$(if $(filter verify,$(MAKECMDGOALS)),; \
-or give verify the outputs: make verify OUTPUTS=<file written by `pulumi stack output --json`>))
+Install it ($(PULUMI_INSTALL)), then run make again$(if $(filter $(OUTPUTS_TARGETS),$(MAKECMDGOALS)),; \
+or give it the outputs: make $(firstword $(filter $(OUTPUTS_TARGETS),$(MAKECMDGOALS))) OUTPUTS=<file written by `pulumi stack output --json`>))
 endif
 endif
 ifneq ($(filter smoke,$(MAKECMDGOALS)),)
@@ -90,6 +98,15 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(RUN)@$(PYTHON) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt >&2 || { echo "make: pip install -r requirements-dev.txt failed (above)" >&2; exit 2; }
 	$(RUN)@touch $@ && echo "make: $(VENV) is ready" >&2 || exit 2
 
+# --- setup: policy/venv, the policy pack's own virtualenv (policy/PulumiPolicy.yaml) ---
+# `pulumi preview/up --policy-pack policy` runs the pack with it (CI makes it the same way).
+POLICY_VENV := policy/venv
+$(POLICY_VENV)/.installed: policy/requirements.txt
+	@echo "make: setting up $(POLICY_VENV) for the policy pack: pip install -r policy/requirements.txt ..." >&2; \
+	python3 -m venv $(POLICY_VENV) >&2 || { echo "make: python3 -m venv $(POLICY_VENV) failed" >&2; exit 2; }
+	@$(POLICY_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r policy/requirements.txt >&2 || { echo "make: pip install -r policy/requirements.txt failed (above)" >&2; exit 2; }
+	@touch $@
+
 # --- targets: `name: prerequisites ## one line for make help` -------------------
 help: ## this list (the default goal)
 	@echo "usage: make <target> [VARIABLE=value ...]"
@@ -104,8 +121,21 @@ synth: $(VENV)/.installed ## offline: render the stack under Pulumi mocks, check
 
 render: synth ## the same as synth
 
+diagram: $(VENV)/.installed ## offline: a picture of each stack: docs/ARCHITECTURE.md (Mermaid), build/architecture-<stack>.{dot,svg,png} (SVG/PNG with Graphviz)
+	@$(PYTHON) -m synth.diagram
+
 test: $(VENV)/.installed ## offline: the test suite
 	$(RUN)@$(PYTHON) -m pytest
+
+# All three run even when one finds something, so one run shows every finding; make
+# exits with the worst of their codes (each is 0 clean, 1 findings, 2 could not check).
+LINT_CHECKS := "ruff check ." "ruff format --check ." "mypy"
+lint: $(VENV)/.installed ## offline: ruff (lint, format check) and mypy (strict on core/), configured in pyproject.toml
+	$(RUN)@worst=0; for check in $(LINT_CHECKS); do \
+		$(PYTHON) -m $$check; code=$$?; \
+		if [ $$code -gt 2 ]; then code=2; fi; \
+		if [ $$code -gt $$worst ]; then worst=$$code; fi; \
+	done; exit $$worst
 
 envcheck: $(VENV)/.installed ## offline: an app's .env.example (ENV_EXAMPLE=) against the contract and the stack
 	$(RUN)@$(PYTHON) -m ops.envcheck $(ENV_EXAMPLE) --service $(SERVICE) --stack $(STACK) $(if $(JSON),--json)
@@ -113,22 +143,37 @@ envcheck: $(VENV)/.installed ## offline: an app's .env.example (ENV_EXAMPLE=) ag
 appcheck: $(VENV)/.installed ## offline: every env var an app's source (APP_SRC=) reads, against the contract (docs/APPCHECK.md)
 	$(RUN)@$(PYTHON) -m ops.appcheck $(APP_SRC) --service $(SERVICE) --stack $(STACK) $(if $(JSON),--json)
 
-docs: $(VENV)/.installed ## offline: regenerate docs/ENVIRONMENT.md (from the contract) and docs/SETTINGS.md (from the settings declarations)
+docs: $(VENV)/.installed ## offline: regenerate the generated docs (ENVIRONMENT.md, SETTINGS.md, ESTATE.md, ARCHITECTURE.md, policies/)
 	$(PYTHON) -m ops.envdoc --write
 	$(PYTHON) -m core.settings.docs --write
+	$(PYTHON) -m core.live_estate_docs --write
+	$(PYTHON) -m synth.architecture_doc --write
+	$(PYTHON) -m core.pipeline_policies --write
 
-docs-check: $(VENV)/.installed ## offline: fail if docs/ENVIRONMENT.md or docs/SETTINGS.md is stale
+docs-check: $(VENV)/.installed ## offline: fail if a generated doc (ENVIRONMENT.md, SETTINGS.md, ESTATE.md, ARCHITECTURE.md, policies/) is stale
 	$(PYTHON) -m ops.envdoc --check
 	$(PYTHON) -m core.settings.docs --check
+	$(PYTHON) -m core.live_estate_docs --check
+	$(PYTHON) -m synth.architecture_doc --check
+	$(PYTHON) -m core.pipeline_policies --check
 
-preview: $(VENV)/.installed ## Pulumi CLI: pulumi preview --diff of STACK
-	pulumi preview --stack $(STACK) --diff
+policies: $(VENV)/.installed ## offline: regenerate docs/policies/, each stack's IAM policies for the pipeline (README.md, "IAM permissions")
+	$(PYTHON) -m core.pipeline_policies --write
 
-up: $(VENV)/.installed ## Pulumi CLI: pulumi up (the deploy gate fails it if the deployment rolls back)
-	pulumi up --stack $(STACK)
+import-plan: $(VENV)/.installed ## offline: write build/import-<STACK>.json for pulumi import --file (exit 1: ids to fill in)
+	$(RUN)@$(PYTHON) -m synth.import_plan --stack $(STACK) $(if $(JSON),--json)
 
-repair: $(VENV)/.installed ## Pulumi CLI: put back what changed outside the stack (pulumi up --refresh)
-	pulumi up --stack $(STACK) --refresh
+import-diff: $(VENV)/.installed ## offline: what the first preview after the import changes on live resources (exit 1: a replacement)
+	$(RUN)@$(PYTHON) -m synth.import_diff --stack $(STACK) $(if $(JSON),--json)
+
+preview: $(VENV)/.installed $(POLICY_VENV)/.installed ## Pulumi CLI: pulumi preview --diff of STACK, with the policy pack
+	pulumi preview --stack $(STACK) --diff --policy-pack policy
+
+up: $(VENV)/.installed $(POLICY_VENV)/.installed ## Pulumi CLI: pulumi up with the policy pack (the deploy gate fails it if the deployment rolls back)
+	pulumi up --stack $(STACK) --policy-pack policy
+
+repair: $(VENV)/.installed $(POLICY_VENV)/.installed ## Pulumi CLI: put back what changed outside the stack (pulumi up --refresh)
+	pulumi up --stack $(STACK) --refresh --policy-pack policy
 
 drift: $(VENV)/.installed ## Pulumi CLI: fail if AWS differs from the code (pulumi preview --refresh --expect-no-changes)
 	pulumi preview --stack $(STACK) --refresh --expect-no-changes --diff
@@ -137,7 +182,18 @@ verify: $(VENV)/.installed ## live: the estate against the stack (OUTPUTS=file, 
 	$(RUN)@$(PYTHON) -m ops.verify --stack $(STACK) $(if $(OUTPUTS),--outputs $(OUTPUTS)) $(if $(LOGS),--logs) $(if $(JSON),--json)
 
 smoke: $(VENV)/.installed ## live: HTTP checks of the API at BASE_URL (key from $HOKUSAI_API_KEY only; MODEL_ID=21)
-	$(RUN)@$(PYTHON) -m ops.smoke --base-url $(BASE_URL) --model-id $(MODEL_ID) $(if $(JSON),--json)
+	$(RUN)@$(PYTHON) -m ops.smoke --base-url $(BASE_URL) --model-id $(MODEL_ID) --stack $(STACK) $(if $(JSON),--json)
+
+# The three on-call views of one service (SERVICE=api), named from the stack's outputs like verify.
+# MATCH reaches the tool through the environment ("$$MATCH"): a pattern's quotes stay its own.
+logs: $(VENV)/.installed ## live: SERVICE's newest log lines from the last SINCE (15m); MATCH=<CloudWatch filter pattern>
+	$(RUN)@$(PYTHON) -m ops.logs --stack $(STACK) --service $(SERVICE) --since $(SINCE) $(if $(OUTPUTS),--outputs $(OUTPUTS)) $(if $(MATCH),--match "$$MATCH") $(if $(JSON),--json)
+
+stopped-tasks: $(VENV)/.installed ## live: why SERVICE's tasks stopped in the last hour, and what to do (exit 1: a failure)
+	$(RUN)@$(PYTHON) -m ops.stopped_tasks --stack $(STACK) --service $(SERVICE) $(if $(OUTPUTS),--outputs $(OUTPUTS)) $(if $(JSON),--json)
+
+task-env: $(VENV)/.installed ## live: the secrets and setting NAMES a revision (REVISION=, else the running one) gives SERVICE, judged
+	$(RUN)@$(PYTHON) -m ops.task_env --stack $(STACK) --service $(SERVICE) $(if $(REVISION),--revision $(REVISION)) $(if $(OUTPUTS),--outputs $(OUTPUTS)) $(if $(JSON),--json)
 
 fake-estate: $(VENV)/.installed ## offline: moto_server on 127.0.0.1:MOTO_PORT holding a copy of the stack (again: reseeds it)
 	@$(PYTHON) -m synth.fake_server --dir $(FAKE_DIR) start --port $(MOTO_PORT) --stack $(STACK)

@@ -11,18 +11,21 @@ from core import naming
 from core.estate import OUTPUT_NAME
 from infra.alarm_topic import AlarmTopic, AlarmTopicArgs
 from infra.cluster import Cluster, ClusterArgs
+from infra.dependency_access import DependencyAccess, DependencyAccessArgs
 from infra.discovery import DiscoveryNamespace, DiscoveryNamespaceArgs
 from infra.existing import look_up_existing
 from infra.load_balancer import LoadBalancer, LoadBalancerArgs, NewLoadBalancer
 from infra.outputs import estate_output
-from infra.redis_access import RedisAccess, RedisAccessArgs, redis_consumers
 from infra.secrets import Secrets, SecretsArgs
+from infra.security_group import ServiceSecurityGroup, ServiceSecurityGroupArgs
 from infra.service import Service, ServiceArgs
-from infra.stack_config import read_settings, secret_values
+from infra.stack_config import aws_provider, read_settings, secret_values
 
 # Both stop the program with a readable message before any resource exists.
 settings = read_settings()
 existing = look_up_existing(settings)
+# How the stack's AWS provider authenticates, so the deploy gate looks the same way.
+gate_access = aws_provider(settings)
 environment, network, tags = settings.environment, settings.network, settings.resource_tags
 
 alarm_topic = AlarmTopic(
@@ -55,6 +58,38 @@ secrets = Secrets(
     ),
 ).result
 
+# Every service's group first: the dependency rules reference them (a dependency may be
+# another service of the stack), and each ECS service waits for its rules.
+security_groups = {
+    spec.key: ServiceSecurityGroup(
+        spec.key,
+        ServiceSecurityGroupArgs(
+            service_name=spec.name,
+            container_port=spec.container_port,
+            vpc_id=network.vpc_id,
+            load_balancer=load_balancer,
+            tags=tags,
+        ),
+    ).result.security_group_id
+    for spec in settings.services
+}
+dependencies = [
+    DependencyAccess(
+        dependency.name,
+        DependencyAccessArgs(
+            dependency=dependency.name,
+            security_group_id=(
+                security_groups[dependency.service] if dependency.service else dependency.security_group_id
+            ),
+            port=dependency.port,
+            services={key: security_groups[key] for key in dependency.consumers},
+            extra_consumers=dict(dependency.extra_consumers),
+            tags=tags,
+        ),
+    ).result
+    for dependency in settings.dependencies
+]
+
 services = [
     Service(
         spec.key,
@@ -68,29 +103,21 @@ services = [
             cluster_name=settings.cluster_name,
             cluster_arn=cluster.arn,
             load_balancer=load_balancer,
+            security_group_id=security_groups[spec.key],
+            dependency_rules=[rule for access in dependencies for rule in access.rules_for(spec.key)],
             secret_arns=secrets.arns_for(spec.secrets),
             secrets_kms_key_arn=settings.secrets_kms_key_arn,
+            task_role_boundary_arn=settings.task_role_boundary_arn,
             namespace_id=namespace.id,
             alarm_topic_arn=alarm_topic.arn,
             log_retention_days=settings.log_retention_days,
             deploy_gate=settings.deploy_gate,
+            aws_provider=gate_access,
             tags=tags,
         ),
     ).result
     for spec in settings.services
 ]
-
-redis = None
-if settings.redis is not None:
-    redis = RedisAccess(
-        "redis",
-        RedisAccessArgs(
-            security_group_id=settings.redis.security_group_id,
-            port=settings.redis.port,
-            consumers=redis_consumers(services, settings.redis.extra_consumers),
-            tags=tags,
-        ),
-    ).result
 
 pulumi.export(
     OUTPUT_NAME,
@@ -101,6 +128,6 @@ pulumi.export(
         cluster=cluster,
         alarm_topic=alarm_topic,
         services=services,
-        redis=redis,
+        dependencies=dependencies,
     ),
 )

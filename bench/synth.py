@@ -72,6 +72,7 @@ import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 from collections.abc import Callable  # noqa: E402
+from functools import partial  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
@@ -164,6 +165,10 @@ def _timed(phases: list[Phase], label: str, step: Callable[[], Any]) -> Any:
     return result
 
 
+def _first_access(aws: Any, module: str, cls: str) -> Any:
+    return getattr(getattr(aws, module), cls)
+
+
 def import_phases() -> list[Phase]:
     """Import what the render imports, in the order it does, one timed phase each."""
     phases: list[Phase] = []
@@ -180,9 +185,7 @@ def import_phases() -> list[Phase]:
     _timed(phases, "ECS API model (RegisterTaskDefinition shape) + synth.checks", ecs_model)
     aws = _timed(phases, "import pulumi_aws (package: lazy module stubs)", lambda: __import__("pulumi_aws"))
     for module, cls in AWS_MODULES:
-        _timed(
-            phases, f"pulumi_aws.{module} (first access: {cls})", lambda m=module, c=cls: getattr(getattr(aws, m), c)
-        )
+        _timed(phases, f"pulumi_aws.{module} (first access: {cls})", partial(_first_access, aws, module, cls))
     return phases
 
 

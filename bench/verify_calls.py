@@ -103,6 +103,8 @@ class Shape:
     target_groups: int
     alarms: int
     secrets: int
+    # the groups verify reads the rules of: each dependency's, and each service reaching one
+    security_groups: int
 
 
 # Operations counted in something other than services: the calls expected for a shape.
@@ -117,6 +119,10 @@ BY_ITEMS: dict[str, tuple[str, Callable[[Shape], int]]] = {
     "cloudwatch:DescribeAlarms": ("batched: 100 alarm names per call", lambda s: math.ceil(s.alarms / 100)),
     # No batch API describes secrets (BatchGetSecretValue reads values, which verify never does).
     "secretsmanager:DescribeSecret": ("one per distinct secret (here 4, shared by every service)", lambda s: s.secrets),
+    "ec2:DescribeSecurityGroupRules": (
+        "batched: 100 security groups per call (the dependencies' and their consumers')",
+        lambda s: math.ceil(s.security_groups / 100),
+    ),
 }
 
 
@@ -141,6 +147,14 @@ def shape_of(estate: Estate, ecs: Any) -> Shape:
         target_groups=len({s.target_group_arn for s in estate.services}),
         alarms=len({name for s in estate.services for name in s.alarm_names}),
         secrets=len({arn for s in estate.services for arn in s.secret_arns.values()}),
+        security_groups=len(
+            {d.security_group_id for d in estate.dependencies if d.security_group_id}
+            | {
+                s.security_group_id
+                for s in estate.services
+                if any(d.security_group_id and d.name in s.dependencies for d in estate.dependencies)
+            }
+        ),
     )
 
 

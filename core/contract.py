@@ -57,6 +57,42 @@ class SettingRequirement:
     derived_from: DerivedFrom | None = None
 
 
+class DependencyAttribute(StrEnum):
+    """What a service may read about something it reaches; the value is the key the stack
+    declares it under (`dependencies.<dependency>.<attribute>`)."""
+
+    HOST = "host"
+    PORT = "port"
+    # "true" or "false": whether the connection uses TLS
+    TLS = "tls"
+    DATABASE = "database"
+    USER = "user"
+    URL = "url"
+
+
+@dataclass(frozen=True)
+class DependencyRequirement:
+    """Something a service reaches over the network (Redis, PostgreSQL, MLflow, the auth service),
+    and the plain settings the application reads its address from.
+
+    The stack declares each dependency once (`dependencies.<name>`), or it is another service of
+    the same stack; the program derives the settings from that declaration and, when the
+    dependency has a security group, writes the rule on it that admits this service on its port.
+    The settings cannot be set by hand, so the address a service dials and the rule that lets it
+    through come from one place: the missing `redis_from_data_pipeline_ecs` rule of the incident
+    was a consumer written down in one place and forgotten in the other.
+    """
+
+    dependency: str
+    purpose: str
+    # env var -> the attribute of the dependency it carries, as the application reads it
+    settings: tuple[tuple[str, DependencyAttribute], ...]
+
+    @property
+    def env_vars(self) -> tuple[str, ...]:
+        return tuple(env_var for env_var, _ in self.settings)
+
+
 @dataclass(frozen=True)
 class NotProvided:
     """A variable the application's `.env.example` lists but the infrastructure
@@ -91,6 +127,11 @@ class ErrorSignature:
     message: str = ""
     # The secret whose absence makes the application write it (smoke names it in its fix).
     missing_secret: str = ""
+    # The text of the application's HTTP 5xx body, and of the line it logs, when that
+    # secret HAS a value the provider refuses: the same failure family, fixed in the
+    # same secret (smoke names it; it looks for the body text, its fix quotes the log line).
+    refused_message: str = ""
+    refused_log: str = ""
 
 
 @dataclass(frozen=True)
@@ -104,11 +145,9 @@ class ServiceContract:
     secrets: tuple[SecretRequirement, ...]
     settings: tuple[SettingRequirement, ...]
     error_signatures: tuple[ErrorSignature, ...]
-    # True when the application opens connections to Redis: the Redis security
-    # group must then admit this service's security group on the Redis port.
-    # The missing `redis_from_data_pipeline_ecs` rule of the incident is the
-    # reason this is a contract fact and not a per-stack choice.
-    uses_redis: bool = False
+    # What the service reaches over the network (see DependencyRequirement). A contract
+    # fact, not a per-stack choice: the rules that let a service through follow from it.
+    dependencies: tuple[DependencyRequirement, ...] = ()
     # Variables the application's `.env.example` lists that the infrastructure
     # deliberately does not provide (see NotProvided); empty unless reviewed.
     not_provided: tuple[NotProvided, ...] = ()
@@ -119,7 +158,24 @@ class ServiceContract:
 
     @property
     def setting_names(self) -> tuple[str, ...]:
-        return tuple(s.env_var for s in self.settings)
+        """Every plain setting the service gets: its own, then those derived from its dependencies."""
+        return tuple(s.env_var for s in self.settings) + self.dependency_setting_names
+
+    @property
+    def dependency_names(self) -> tuple[str, ...]:
+        return tuple(d.dependency for d in self.dependencies)
+
+    @property
+    def dependency_setting_names(self) -> tuple[str, ...]:
+        return tuple(env_var for d in self.dependencies for env_var in d.env_vars)
+
+    def dependency_setting(self, env_var: str) -> tuple[DependencyRequirement, DependencyAttribute] | None:
+        """The dependency `env_var` is derived from, and which attribute of it; None for any other name."""
+        for requirement in self.dependencies:
+            for name, attribute in requirement.settings:
+                if name == env_var:
+                    return requirement, attribute
+        return None
 
     def must_be_secret(self, env_var: str) -> bool:
         """Whether `env_var` must never travel as a plain `environment` value: any
@@ -179,6 +235,10 @@ HUGGINGFACE_TOKEN = ErrorSignature(
     metric_name="HuggingFaceTokenError",
     message=_HUGGINGFACE_TOKEN_MESSAGE,
     missing_secret=_HUGGINGFACE_API_KEY,
+    # huggingface_hub's HTTPError for a token the Hub refuses, as the API wraps and logs it
+    # (model_serving.py at a9ef708; recorded in docs/SMOKE.md).
+    refused_message="Failed to load model: 401",
+    refused_log="Failed to load model from HuggingFace: 401 Client Error",
     # A quoted term matches the exact phrase.
     filter_pattern=f'"{_HUGGINGFACE_TOKEN_MESSAGE}"',
     sample=f"ERROR:src.api.endpoints.model_serving:{_HUGGINGFACE_TOKEN_MESSAGE}",
@@ -190,6 +250,19 @@ HUGGINGFACE_TOKEN = ErrorSignature(
     ),
 )
 
+# What the services reach: the names a stack declares them under (`dependencies.<name>`).
+# A dependency named like a service of the contract is that service when the stack runs it.
+REDIS = "redis"
+POSTGRES = "postgres"
+MLFLOW_SERVER = "mlflow"
+AUTH_SERVICE = "auth"
+
+# The port a dependency listens on when the stack does not say (ElastiCache's and RDS's defaults).
+DEFAULT_PORTS: Mapping[str, int] = {REDIS: 6379, POSTGRES: 5432}
+# The one port a service's tasks may reach at any address (infra/security_group.py): a dependency
+# without a security group is reachable on it only.
+HTTPS_PORT = 443
+
 _TASK_ROLE_CREDENTIALS = "the task role provides AWS credentials; static keys are for local development only"
 
 API = ServiceContract(
@@ -199,7 +272,6 @@ API = ServiceContract(
     container_port=8001,
     health_check_path="/health",
     metric_namespace="Hokusai/API",
-    uses_redis=True,
     secrets=(
         SecretRequirement(
             env_var=_HUGGINGFACE_API_KEY,
@@ -228,16 +300,52 @@ API = ServiceContract(
     settings=(
         SettingRequirement("ENVIRONMENT", "deployment environment name", derived_from=DerivedFrom.ENVIRONMENT),
         SettingRequirement("API_PORT", "port uvicorn listens on", derived_from=DerivedFrom.CONTAINER_PORT),
-        SettingRequirement("DATABASE_HOST", "PostgreSQL host of the registry database"),
-        SettingRequirement("DATABASE_NAME", "PostgreSQL database name"),
-        SettingRequirement("DATABASE_USER", "PostgreSQL user"),
-        SettingRequirement("MLFLOW_SERVER_URL", "MLflow tracking server the /api/mlflow proxy forwards to"),
-        SettingRequirement("MLFLOW_TRACKING_URI", "MLflow tracking URI used by the model loader"),
-        SettingRequirement("HOKUSAI_AUTH_SERVICE_URL", "auth service that validates API keys"),
-        SettingRequirement("REDIS_URL", "Redis endpoint of the auth cache (no credentials in it)"),
+    ),
+    dependencies=(
+        DependencyRequirement(
+            REDIS,
+            "the auth cache and the event queue",
+            (
+                ("REDIS_HOST", DependencyAttribute.HOST),
+                ("REDIS_PORT", DependencyAttribute.PORT),
+                ("REDIS_TLS_ENABLED", DependencyAttribute.TLS),
+            ),
+        ),
+        DependencyRequirement(
+            POSTGRES,
+            "the registry database (models, API keys)",
+            (
+                ("DATABASE_HOST", DependencyAttribute.HOST),
+                ("DATABASE_PORT", DependencyAttribute.PORT),
+                ("DATABASE_NAME", DependencyAttribute.DATABASE),
+                ("DATABASE_USER", DependencyAttribute.USER),
+            ),
+        ),
+        DependencyRequirement(
+            MLFLOW_SERVER,
+            "the MLflow tracking server: the /api/mlflow proxy forwards to it, the model loader tracks with it",
+            (
+                ("MLFLOW_SERVER_URL", DependencyAttribute.URL),
+                ("MLFLOW_TRACKING_URI", DependencyAttribute.URL),
+            ),
+        ),
+        DependencyRequirement(
+            AUTH_SERVICE,
+            "the auth service that validates API keys",
+            (("HOKUSAI_AUTH_SERVICE_URL", DependencyAttribute.URL),),
+        ),
     ),
     error_signatures=(HUGGINGFACE_TOKEN, ERROR_LINES, HTTP_5XX),
     not_provided=(
+        # The auth middleware uses a REDIS_URL that has a scheme verbatim and never adds
+        # REDIS_AUTH_TOKEN to it (core/live_estate.py: application.auth_cache_redis_url); with
+        # REDIS_URL unset, both of the application's readers build the authenticated URL from
+        # REDIS_HOST, REDIS_PORT, REDIS_TLS_ENABLED and the token.
+        NotProvided(
+            "REDIS_URL",
+            "a REDIS_URL with a scheme is used as given, without REDIS_AUTH_TOKEN: Redis authentication would be "
+            "off; the application builds its URL from REDIS_HOST, REDIS_PORT, REDIS_TLS_ENABLED and the token",
+        ),
         # Static keys in a container are the credential leak the task role exists to prevent;
         # boto3 finds the task role's credentials through AWS_CONTAINER_CREDENTIALS_RELATIVE_URI.
         NotProvided("AWS_ACCESS_KEY_ID", _TASK_ROLE_CREDENTIALS),
@@ -256,7 +364,6 @@ MLFLOW = ServiceContract(
     container_port=5000,
     health_check_path="/health",
     metric_namespace="Hokusai/MLflow",
-    uses_redis=False,
     secrets=(
         SecretRequirement(
             env_var="DB_PASSWORD",
@@ -266,12 +373,26 @@ MLFLOW = ServiceContract(
     ),
     settings=(
         SettingRequirement("ENVIRONMENT", "deployment environment name", derived_from=DerivedFrom.ENVIRONMENT),
-        SettingRequirement("DATABASE_HOST", "PostgreSQL host of the MLflow backend store"),
-        SettingRequirement("DATABASE_NAME", "PostgreSQL database of the MLflow backend store"),
-        SettingRequirement("DATABASE_USER", "PostgreSQL user of the MLflow backend store"),
         SettingRequirement("MLFLOW_ARTIFACT_ROOT", "S3 URI where MLflow stores artifacts"),
+    ),
+    dependencies=(
+        DependencyRequirement(
+            POSTGRES,
+            "the MLflow backend store",
+            (
+                ("DATABASE_HOST", DependencyAttribute.HOST),
+                ("DATABASE_NAME", DependencyAttribute.DATABASE),
+                ("DATABASE_USER", DependencyAttribute.USER),
+            ),
+        ),
     ),
     error_signatures=(ERROR_LINES, HTTP_5XX),
 )
 
 CONTRACTS: Mapping[str, ServiceContract] = {c.key: c for c in (API, MLFLOW)}
+
+
+def dependency_names(contracts: Mapping[str, ServiceContract] | None = None) -> tuple[str, ...]:
+    """Every dependency a contract names, sorted: the names a stack may declare."""
+    contracts = CONTRACTS if contracts is None else contracts
+    return tuple(sorted({d for contract in contracts.values() for d in contract.dependency_names}))

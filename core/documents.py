@@ -53,7 +53,8 @@ def container_definitions(
 
     `secret_arns` maps each of the service's secret variables to the ARN of the
     Secrets Manager secret holding it. Every variable the service declares as a
-    secret must be there: a secret is never silently dropped.
+    secret must be there: a secret is never silently dropped. Each `valueFrom` is
+    that ARN, followed by the JSON key and version the stack names (core/value_from.py).
     """
     missing = sorted({s.env_var for s in service.secrets} - set(secret_arns))
     if missing:
@@ -71,7 +72,8 @@ def container_definitions(
             # Credentials only travel as references: ECS fetches each value with the
             # execution role when the task starts; it never appears in the task definition.
             "secrets": [
-                {"name": source.env_var, "valueFrom": secret_arns[source.env_var]} for source in service.secrets
+                {"name": source.env_var, "valueFrom": source.container_value_from(secret_arns[source.env_var])}
+                for source in service.secrets
             ],
             "logConfiguration": {
                 "logDriver": "awslogs",

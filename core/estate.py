@@ -10,9 +10,15 @@ Pure: no Pulumi, no boto3.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from core import dataclass_reader
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 OUTPUT_NAME = "estate"
 
@@ -47,19 +53,30 @@ class ServiceEstate:
     metric_filters: tuple[MetricFilterEstate, ...]
     alarm_names: tuple[str, ...]
     deployment_alarm_names: tuple[str, ...]
-    # env var -> ARN of the Secrets Manager secret the container reads it from
+    # env var -> ARN of the Secrets Manager secret the container reads it from: what the
+    # execution role must be allowed to read, and what verify describes
     secret_arns: Mapping[str, str]
+    # env var -> the container's exact valueFrom (core/value_from.py): the ARN, then the JSON
+    # key and version when the stack names them; verify holds the task definition to it
+    secret_value_froms: Mapping[str, str]
     # plain settings the task definition sets (names only: values are in the task definition)
     environment_names: tuple[str, ...]
     discovery_name: str
-    uses_redis: bool
+    # what the service reaches (its contract's dependencies), by name: see Estate.dependencies
+    dependencies: tuple[str, ...]
+    # the console page of the service's CloudWatch dashboard (core/dashboard.py)
+    dashboard_url: str
 
 
 @dataclass(frozen=True)
-class RedisEstate:
-    security_group_id: str
+class DependencyEstate:
+    """Something the services reach, and the rules that admit them."""
+
+    name: str
+    # The group the rules are on; None for a dependency reached over HTTPS without a rule.
+    security_group_id: str | None
     port: int
-    # label -> security group admitted on the Redis port
+    # label -> security group admitted on the port (the stack's services by key, extra consumers by label)
     consumer_security_group_ids: Mapping[str, str]
 
 
@@ -72,7 +89,7 @@ class Estate:
     cluster_arn: str
     alarm_topic_arn: str
     services: tuple[ServiceEstate, ...]
-    redis: RedisEstate | None
+    dependencies: tuple[DependencyEstate, ...]
 
     def service(self, key: str) -> ServiceEstate:
         for service in self.services:
@@ -80,66 +97,66 @@ class Estate:
                 return service
         raise KeyError(key)
 
+    def dependency(self, name: str) -> DependencyEstate:
+        for dependency in self.dependencies:
+            if dependency.name == name:
+                return dependency
+        raise KeyError(name)
+
     @classmethod
     def from_outputs(cls, outputs: Any) -> Estate:
-        """Read `pulumi stack output --json` (the whole object, or its `estate` value)."""
+        """Read `pulumi stack output --json` (the whole object, or its `estate` value).
+
+        Every field is checked against its declared type (core/dataclass_reader.py), so the
+        live tools never meet a null, a number or a list where they expect text."""
         if isinstance(outputs, Mapping) and OUTPUT_NAME in outputs:
             outputs = outputs[OUTPUT_NAME]
         if not isinstance(outputs, Mapping):
             raise EstateError(
                 f"the stack outputs have no '{OUTPUT_NAME}' object; was the stack deployed by this program (pulumi up)?"
             )
-        estate = _build(cls, outputs, OUTPUT_NAME)
+        try:
+            estate = dataclass_reader.read(cls, outputs, OUTPUT_NAME)
+        except dataclass_reader.ShapeError as error:
+            raise EstateError(f"{error}; redeploy with this program's version (pulumi up)") from None
+        # The settings refuse a stack without services, so no deployed stack has none: these
+        # outputs are not (or no longer) this program's, and there would be nothing to check.
+        if not estate.services:
+            raise EstateError(
+                f"{OUTPUT_NAME}.services is empty: the outputs describe no service to check; "
+                "pass the outputs of a stack this program deployed (pulumi stack output --json)"
+            )
+        repeated = sorted(key for key, count in Counter(s.key for s in estate.services).items() if count > 1)
+        if repeated:
+            raise EstateError(
+                f"{OUTPUT_NAME}.services names {', '.join(repeated)} more than once; "
+                "pass the outputs as `pulumi stack output --json` wrote them"
+            )
         return estate
 
 
-def to_outputs(value: Any) -> Any:
-    """Dataclasses -> plain dicts, shallowly per level (the values may be Pulumi Outputs,
-    which must not be deep-copied the way dataclasses.asdict does)."""
-    if hasattr(value, "__dataclass_fields__"):
-        return {f.name: to_outputs(getattr(value, f.name)) for f in fields(value)}
+def output_of(shape: type[DataclassInstance], **values: object) -> dict[str, object]:
+    """The stack output the program writes for `shape` (one of the dataclasses above): its
+    fields, in its order, with `values`. A dict, not the dataclass: the dataclasses type what
+    the live tools read back (text), while the program's values are mostly Pulumi Outputs,
+    text only once deployed. Tuples become lists, as JSON has them. A field `values` lacks,
+    or a name `shape` does not have, is a bug in the program: TypeError, naming them."""
+    names = [f.name for f in fields(shape)]
+    missing = [name for name in names if name not in values]
+    unknown = sorted(set(values) - set(names))
+    if missing or unknown:
+        wrong = ([f"lacks {', '.join(missing)}"] if missing else []) + (
+            [f"has {', '.join(unknown)}, which it does not declare"] if unknown else []
+        )
+        raise TypeError(f"the {shape.__name__} output {' and '.join(wrong)}")
+    return {name: _plain(values[name]) for name in names}
+
+
+def _plain(value: object) -> object:
+    """Mappings -> dicts and tuples -> lists, per level; anything else (a Pulumi Output, a
+    number) as it is: an Output must not be deep-copied or looked into."""
     if isinstance(value, Mapping):
-        return {k: to_outputs(v) for k, v in value.items()}
+        return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [to_outputs(v) for v in value]
+        return [_plain(v) for v in value]
     return value
-
-
-_NESTED = {
-    "services": ServiceEstate,
-    "metric_filters": MetricFilterEstate,
-    "redis": RedisEstate,
-}
-
-
-def _build(cls: type, data: Mapping[str, Any], where: str) -> Any:
-    missing = [f.name for f in fields(cls) if f.name not in data]
-    if missing:
-        raise EstateError(f"{where} lacks {', '.join(missing)}; redeploy with this program's version (pulumi up)")
-    values: dict[str, Any] = {}
-    for f in fields(cls):
-        raw = data[f.name]
-        nested = _NESTED.get(f.name)
-        if nested is not None and raw is None and f.name == "redis":
-            values[f.name] = None
-        elif nested is not None and isinstance(raw, list):
-            values[f.name] = tuple(
-                _build(nested, item, f"{where}.{f.name}[{i}]")
-                for i, item in enumerate(raw)
-                if _is_mapping(item, f"{where}.{f.name}[{i}]")
-            )
-        elif nested is not None and isinstance(raw, Mapping):
-            values[f.name] = _build(nested, raw, f"{where}.{f.name}")
-        elif nested is not None:
-            raise EstateError(f"{where}.{f.name} is malformed")
-        elif isinstance(raw, list):
-            values[f.name] = tuple(raw)
-        else:
-            values[f.name] = raw
-    return cls(**values)
-
-
-def _is_mapping(item: Any, where: str) -> bool:
-    if not isinstance(item, Mapping):
-        raise EstateError(f"{where} is malformed")
-    return True

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TypeVar
 
 import pulumi
@@ -66,18 +67,19 @@ def look_up_existing(settings: Settings) -> Existing:
         found = attempt(
             f"secret {source.name_or_arn} ({_users(settings, source)})",
             _missing_secret_fix(settings, source),
-            lambda s=source: _get_secret(s.name_or_arn),
+            partial(_get_secret, source.name_or_arn),
         )
         if found is not None:
             secret_arns[source.identity] = found.arn
 
     listener = None
-    if settings.load_balancer.listener_arn:
+    listener_arn = settings.load_balancer.listener_arn
+    if listener_arn:
         listener = attempt(
-            f"load balancer listener {settings.load_balancer.listener_arn}",
+            f"load balancer listener {listener_arn}",
             f"check {NAMESPACE}:load_balancer.listener_arn (aws elbv2 describe-listeners --listener-arns <arn>), "
             f"or set {NAMESPACE}:load_balancer.create: true",
-            lambda: _get_listener(settings.load_balancer.listener_arn),
+            partial(_get_listener, listener_arn),
         )
 
     if failures:

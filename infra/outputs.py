@@ -3,6 +3,8 @@
 Only the typed results (ClusterResult, ServiceResult, ...) are read here, never a
 component's children: what the live tools rely on is exactly what each
 component says it created (tests/test_outputs.py holds this file to that).
+The values are mostly Pulumi Outputs, so each level is laid out by
+`output_of`, which holds its names to the dataclass the live tools read it back into.
 """
 
 from __future__ import annotations
@@ -10,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from core.estate import Estate, MetricFilterEstate, RedisEstate, ServiceEstate, to_outputs
+from core.estate import DependencyEstate, Estate, MetricFilterEstate, ServiceEstate, output_of
 from infra.alarm_topic import AlarmTopicResult
 from infra.cluster import ClusterResult
-from infra.redis_access import RedisAccessResult
+from infra.dependency_access import DependencyAccessResult
+from infra.observability import MetricFilterResult
 from infra.service import ServiceResult
 
 
@@ -25,29 +28,24 @@ def estate_output(
     cluster: ClusterResult,
     alarm_topic: AlarmTopicResult,
     services: Sequence[ServiceResult],
-    redis: RedisAccessResult | None,
+    dependencies: Sequence[DependencyAccessResult],
 ) -> dict[str, Any]:
-    estate = Estate(
+    return output_of(
+        Estate,
         stack=stack,
         region=region,
         account_id=account_id,
         cluster_name=cluster.name,
         cluster_arn=cluster.arn,
         alarm_topic_arn=alarm_topic.arn,
-        services=tuple(_service(s) for s in services),
-        redis=None
-        if redis is None
-        else RedisEstate(
-            security_group_id=redis.security_group_id,
-            port=redis.port,
-            consumer_security_group_ids=dict(redis.consumer_security_group_ids),
-        ),
+        services=[_service(s) for s in services],
+        dependencies=[_dependency(d) for d in dependencies],
     )
-    return to_outputs(estate)
 
 
-def _service(service: ServiceResult) -> ServiceEstate:
-    return ServiceEstate(
+def _service(service: ServiceResult) -> dict[str, object]:
+    return output_of(
+        ServiceEstate,
         key=service.key,
         service_name=service.service_name,
         service_arn=service.service_arn,
@@ -61,16 +59,33 @@ def _service(service: ServiceResult) -> ServiceEstate:
         execution_role_arn=service.execution_role_arn,
         task_role_arn=service.task_role_arn,
         log_group_name=service.log_group_name,
-        metric_filters=tuple(
-            MetricFilterEstate(
-                name=f.name, pattern=f.pattern, metric_name=f.metric_name, metric_namespace=f.metric_namespace
-            )
-            for f in service.metric_filters
-        ),
+        metric_filters=[_metric_filter(f) for f in service.metric_filters],
         alarm_names=service.alarm_names,
         deployment_alarm_names=service.deployment_alarm_names,
         secret_arns=dict(service.secret_arns),
+        secret_value_froms=dict(service.secret_value_froms),
         environment_names=service.environment_names,
         discovery_name=service.discovery_name,
-        uses_redis=service.uses_redis,
+        dependencies=service.dependencies,
+        dashboard_url=service.dashboard_url,
+    )
+
+
+def _dependency(dependency: DependencyAccessResult) -> dict[str, object]:
+    return output_of(
+        DependencyEstate,
+        name=dependency.dependency,
+        security_group_id=dependency.security_group_id,
+        port=dependency.port,
+        consumer_security_group_ids=dict(dependency.consumer_security_group_ids),
+    )
+
+
+def _metric_filter(metric_filter: MetricFilterResult) -> dict[str, object]:
+    return output_of(
+        MetricFilterEstate,
+        name=metric_filter.name,
+        pattern=metric_filter.pattern,
+        metric_name=metric_filter.metric_name,
+        metric_namespace=metric_filter.metric_namespace,
     )

@@ -1,6 +1,9 @@
 """One ECS Fargate service, generic over the contract: task definition, service,
-its security group, target group and listener rules, Cloud Map registration,
-autoscaling, and (as children) its IAM roles and its observability.
+target group and listener rules, Cloud Map registration, autoscaling, and (as
+children) its IAM roles and its observability.
+
+Its security group is made first (infra/security_group.py), because the rules that let
+it reach its dependencies reference that group and the ECS service waits for them.
 """
 
 from __future__ import annotations
@@ -8,12 +11,17 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
 from core import documents, naming
+from core.aws_provider import AwsProvider
+from core.dashboard import LogMetric
+from core.deployment_key import deployment_key
 from core.settings import DeployGateSettings, ServiceSettings
+from infra.dashboard import ServiceDashboard, ServiceDashboardArgs
 from infra.deploy_gate import DeployGate, DeployGateArgs
 from infra.load_balancer import LoadBalancerResult
 from infra.observability import MetricFilterResult, ServiceObservability, ServiceObservabilityArgs
@@ -57,20 +65,29 @@ class ServiceArgs:
     cluster_name: str
     cluster_arn: pulumi.Output[str]
     load_balancer: LoadBalancerResult
+    # The tasks' security group (infra/security_group.py).
+    security_group_id: pulumi.Output[str]
+    # The rules the tasks need to reach their dependencies (infra/dependency_access.py): the ECS
+    # service waits for them, as its tasks dial Redis and PostgreSQL the moment they start.
+    dependency_rules: Sequence[pulumi.Resource]
     # env var -> secret ARN, exactly the service's declared secrets
     secret_arns: Mapping[str, pulumi.Output[str]]
     # The key declared secrets are encrypted with (None: the AWS-managed key).
     secrets_kms_key_arn: str | None
+    # The permissions boundary both task roles carry (Settings.task_role_boundary_arn).
+    task_role_boundary_arn: str
     namespace_id: pulumi.Output[str]
     alarm_topic_arn: pulumi.Output[str]
     log_retention_days: int
     deploy_gate: DeployGateSettings
+    # How the stack's AWS provider authenticates: the deploy gate looks the same way.
+    aws_provider: AwsProvider
     tags: Mapping[str, str]
 
 
 @dataclass(frozen=True)
 class ServiceResult:
-    """What the service is, for the estate output and the Redis rules."""
+    """What the service is, for the estate output."""
 
     key: str
     service_name: pulumi.Output[str]
@@ -88,12 +105,17 @@ class ServiceResult:
     metric_filters: tuple[MetricFilterResult, ...]
     alarm_names: tuple[pulumi.Output[str], ...]
     deployment_alarm_names: pulumi.Output[list[str]]
-    # env var -> ARN of the secret the container reads it from
+    # env var -> ARN of the secret the container reads it from (what the execution role may read)
     secret_arns: Mapping[str, pulumi.Output[str]]
+    # env var -> the container's exact valueFrom: the ARN, then the JSON key and version when named
+    secret_value_froms: Mapping[str, pulumi.Output[str]]
     # The plain settings the container gets (names only; values are in the task definition).
     environment_names: tuple[str, ...]
     discovery_name: str
-    uses_redis: bool
+    # What the service reaches (core/contract.py: its dependencies), by name.
+    dependencies: tuple[str, ...]
+    # The console page of its CloudWatch dashboard (infra/dashboard.py).
+    dashboard_url: pulumi.Output[str]
 
 
 class Service(pulumi.ComponentResource):
@@ -104,8 +126,6 @@ class Service(pulumi.ComponentResource):
         service = args.service
         child = pulumi.ResourceOptions(parent=self)
         tags = args.tags
-
-        security_group = self._security_group(name, args)
 
         target_group = aws.lb.TargetGroup(
             f"{name}-tg",
@@ -156,6 +176,23 @@ class Service(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        dashboard = ServiceDashboard(
+            f"{name}-dashboard",
+            ServiceDashboardArgs(
+                dashboard_name=naming.dashboard_name(service.key, args.environment),
+                region=args.region,
+                service_name=service.name,
+                cluster_name=args.cluster_name,
+                load_balancer_arn_suffix=args.load_balancer.arn_suffix,
+                target_group_arn_suffix=target_group.arn_suffix,
+                log_metrics=tuple(
+                    LogMetric(service.contract.metric_namespace, signature.metric_name, signature.meaning)
+                    for signature in service.contract.error_signatures
+                ),
+                alarms=observability.result.alarms,
+            ),
+            opts=child,
+        )
         roles = TaskRoles(
             f"{name}-roles",
             TaskRolesArgs(
@@ -167,6 +204,7 @@ class Service(pulumi.ComponentResource):
                 secret_arns=args.secret_arns,
                 secrets_kms_key_arn=args.secrets_kms_key_arn,
                 log_group_arn=observability.result.log_group_arn,
+                permissions_boundary_arn=args.task_role_boundary_arn,
                 tags=tags,
             ),
             opts=child,
@@ -216,17 +254,17 @@ class Service(pulumi.ComponentResource):
             opts=child,
         )
 
-        ecs_service = aws.ecs.Service(
-            f"{name}-service",
-            name=service.name,
-            cluster=args.cluster_arn,
+        # Everything that makes ECS start a new deployment when it changes, in one place:
+        # the service gets these arguments, and the deploy gate reruns when their digest
+        # changes (core/deployment_key.py). A new input of that kind (force_new_deployment,
+        # triggers, capacity_provider_strategies, ...) belongs here, not below.
+        deployment_inputs: dict[str, Any] = dict(
             task_definition=task_definition.arn,
-            desired_count=service.desired_count,
             launch_type="FARGATE",
             platform_version="LATEST",
             network_configuration=aws.ecs.ServiceNetworkConfigurationArgs(
                 subnets=list(args.subnet_ids),
-                security_groups=[security_group.id],
+                security_groups=[args.security_group_id],
                 assign_public_ip=False,
             ),
             load_balancers=[
@@ -236,6 +274,14 @@ class Service(pulumi.ComponentResource):
                     container_port=service.container_port,
                 )
             ],
+            service_registries=aws.ecs.ServiceServiceRegistriesArgs(registry_arn=discovery.arn),
+        )
+        ecs_service = aws.ecs.Service(
+            f"{name}-service",
+            name=service.name,
+            cluster=args.cluster_arn,
+            desired_count=service.desired_count,
+            **deployment_inputs,
             health_check_grace_period_seconds=service.health_check_grace_seconds,
             deployment_minimum_healthy_percent=MIN_HEALTHY_PERCENT,
             deployment_maximum_percent=MAX_PERCENT,
@@ -248,7 +294,6 @@ class Service(pulumi.ComponentResource):
                 rollback=True,
             ),
             enable_execute_command=True,
-            service_registries=aws.ecs.ServiceServiceRegistriesArgs(registry_arn=discovery.arn),
             propagate_tags="SERVICE",
             enable_ecs_managed_tags=True,
             # Block `pulumi up` until the deployment settles. It does not notice a
@@ -257,8 +302,9 @@ class Service(pulumi.ComponentResource):
             tags=tags,
             opts=pulumi.ResourceOptions(
                 parent=self,
-                # Tasks need the grant to read their secrets the moment they start.
-                depends_on=[roles, *listener_rules],
+                # Tasks need the grant to read their secrets, and the rules to reach their
+                # dependencies, the moment they start.
+                depends_on=[roles, *listener_rules, *args.dependency_rules],
                 # Autoscaling owns the running count after the first deploy.
                 ignore_changes=["desiredCount"],
             ),
@@ -301,7 +347,9 @@ class Service(pulumi.ComponentResource):
                     cluster=args.cluster_name,
                     service_name=ecs_service.name,
                     task_definition_arn=task_definition.arn,
+                    deployment_key=_deployment_key(deployment_inputs),
                     timeout_seconds=args.deploy_gate.timeout_seconds,
+                    aws=args.aws_provider,
                 ),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[ecs_service]),
             )
@@ -317,7 +365,7 @@ class Service(pulumi.ComponentResource):
             container_port=service.container_port,
             target_group_arn=target_group.arn,
             health_check_path=service.health_check_path,
-            security_group_id=security_group.id,
+            security_group_id=args.security_group_id,
             execution_role_arn=roles.result.execution_role_arn,
             task_role_arn=roles.result.task_role_arn,
             log_group_name=observability.result.log_group_name,
@@ -325,60 +373,32 @@ class Service(pulumi.ComponentResource):
             alarm_names=observability.result.alarm_names,
             deployment_alarm_names=observability.result.deployment_alarm_names,
             secret_arns=dict(args.secret_arns),
+            secret_value_froms={
+                source.env_var: args.secret_arns[source.env_var].apply(source.container_value_from)
+                for source in service.secrets
+            },
             environment_names=tuple(env_name for env_name, _ in service.environment),
             discovery_name=discovery_name,
-            uses_redis=service.contract.uses_redis,
+            dependencies=service.contract.dependency_names,
+            dashboard_url=dashboard.result.url,
         )
         self.register_outputs({"service_arn": ecs_service.id, "task_definition_arn": task_definition.arn})
 
-    def _security_group(self, name: str, args: ServiceArgs) -> aws.ec2.SecurityGroup:
-        service = args.service
-        child = pulumi.ResourceOptions(parent=self)
-        group = aws.ec2.SecurityGroup(
-            f"{name}-sg",
-            name=service.name,
-            description=f"{service.name} tasks: the load balancer on {service.container_port} only",
-            vpc_id=args.vpc_id,
-            tags=args.tags,
-            opts=child,
-        )
-        # Rules are separate resources that reference security groups, never CIDRs,
-        # so `pulumi preview --refresh` sees a rule added or removed by hand.
-        for index, alb_group in enumerate(args.load_balancer.security_group_ids):
-            aws.vpc.SecurityGroupIngressRule(
-                f"{name}-from-alb-{index}",
-                security_group_id=group.id,
-                referenced_security_group_id=alb_group,
-                ip_protocol="tcp",
-                from_port=service.container_port,
-                to_port=service.container_port,
-                description="from the load balancer",
-                tags=args.tags,
-                opts=child,
-            )
-        if args.load_balancer.owned_security_group_id is not None:
-            aws.vpc.SecurityGroupEgressRule(
-                f"{name}-alb-egress",
-                security_group_id=args.load_balancer.owned_security_group_id,
-                referenced_security_group_id=group.id,
-                ip_protocol="tcp",
-                from_port=service.container_port,
-                to_port=service.container_port,
-                description=f"to {service.name}",
-                tags=args.tags,
-                opts=child,
-            )
-        # Tasks call out: ECR through the NAT gateway, Hugging Face, the auth service, Redis.
-        aws.vpc.SecurityGroupEgressRule(
-            f"{name}-egress",
-            security_group_id=group.id,
-            cidr_ipv4="0.0.0.0/0",
-            ip_protocol="-1",
-            description="outbound: image pulls, Hugging Face, auth service, Redis",
-            tags=args.tags,
-            opts=child,
-        )
-        return group
+
+def _deployment_key(deployment_inputs: dict[str, Any]) -> pulumi.Output[str]:
+    """core.deployment_key of the service's deployment arguments, once they are known."""
+    return pulumi.Output.from_input(deployment_inputs).apply(lambda resolved: deployment_key(_plain(resolved)))
+
+
+def _plain(value: Any) -> Any:
+    """Resolved Pulumi arguments as plain data: an `...Args` object becomes the dict of its fields."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if hasattr(value, "__dict__") and not isinstance(value, type):
+        return {k: _plain(v) for k, v in vars(value).items()}
+    return value
 
 
 def _conditions(hosts: tuple[str, ...], paths: tuple[str, ...]) -> list[aws.lb.ListenerRuleConditionArgs]:

@@ -2,7 +2,8 @@
 
 Calls that accept many identifiers are made once for all services
 (DescribeServices, DescribeTargetGroups, DescribeAlarms, ListTasks on the
-cluster, DescribeTasks, the Redis security-group rules); the rest are one per
+cluster, DescribeTasks, the security-group rules of every dependency and of the
+services that reach them); the rest are one per
 service or per secret. The count therefore grows linearly with the number of
 services, not with checks x services (bench/verify_calls.py records it).
 
@@ -31,6 +32,8 @@ class ServiceSnapshot:
     service: dict[str, Any] | None = None
     # every task definition verify needs: the declared one and the ones deployments run
     task_definitions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # the newest ACTIVE revision of the service's family, wherever it came from (None: no such family)
+    latest_task_definition: dict[str, Any] | None = None
     running_tasks: list[dict[str, Any]] = field(default_factory=list)
     stopped_tasks: list[dict[str, Any]] = field(default_factory=list)
     target_group: dict[str, Any] | None = None
@@ -49,7 +52,9 @@ class Snapshot:
     # secret ARN -> DescribeSecret response, or None when it does not exist
     secrets: dict[str, dict[str, Any] | None]
     alarms: dict[str, dict[str, Any]]
-    redis_rules: list[dict[str, Any]] | None
+    # security group id -> its rules (DescribeSecurityGroupRules), for every dependency with a
+    # group and every service that reaches one; None when no dependency has a group
+    security_group_rules: dict[str, list[dict[str, Any]]] | None
     cluster_found: bool = True
 
 
@@ -69,15 +74,19 @@ def collect(aws: Aws, estate: Estate, *, scan_logs: bool = False) -> Snapshot:
             services[service.key].execution_role_policies = _role_policies(aws, service.execution_role_arn)
     with translate_errors("describing the target groups"):
         _load_balancing(aws, estate, services)
-    with translate_errors("describing the Redis security group rules"):
-        redis_rules = _redis_rules(aws, estate)
+    with translate_errors("describing the dependencies' security group rules"):
+        group_rules = _security_group_rules(aws, estate)
     with translate_errors("describing the log groups and metric filters"):
         for service in estate.services:
             _logs(aws, service, services[service.key], scan_logs)
     with translate_errors("describing the alarms"):
         alarms = _alarms(aws, estate)
     return Snapshot(
-        services=services, secrets=secrets, alarms=alarms, redis_rules=redis_rules, cluster_found=cluster_found
+        services=services,
+        secrets=secrets,
+        alarms=alarms,
+        security_group_rules=group_rules,
+        cluster_found=cluster_found,
     )
 
 
@@ -94,38 +103,48 @@ def _ecs(aws: Aws, estate: Estate, snapshots: dict[str, ServiceSnapshot]) -> boo
             return False
         raise
 
-    # Task definitions: the declared ones and whatever the deployments run.
-    wanted: dict[str, set[str]] = {}
-    for service in estate.services:
-        snapshot = snapshots[service.key]
-        arns = {service.task_definition_arn}
-        for deployment in (snapshot.service or {}).get("deployments", []):
-            arns.add(deployment.get("taskDefinition", ""))
-        for arn in filter(None, arns):
-            wanted.setdefault(arn, set()).add(service.key)
-    for arn, keys in wanted.items():
+    # Task definitions: the newest of each family first (DescribeTaskDefinition by family
+    # name gives the latest ACTIVE revision: one a deploy workflow registered outside the
+    # stack shows up here), then the declared ones and whatever the deployments run, each
+    # described once. On a healthy estate all three are the same revision: one call.
+    described: dict[str, dict[str, Any] | None] = {}
+
+    def describe(name_or_arn: str) -> dict[str, Any] | None:
         try:
-            definition = ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"]
+            definition: dict[str, Any] = ecs.describe_task_definition(taskDefinition=name_or_arn)["taskDefinition"]
         except Exception as error:
             if error_code(error) in ("ClientException", "InvalidParameterException"):
-                continue  # deregistered or never registered: reported by the checks
+                return None  # deregistered or never registered: reported by the checks
             raise
-        for key in keys:
-            snapshots[key].task_definitions[arn] = definition
+        described[definition["taskDefinitionArn"]] = definition
+        return definition
+
+    for service in estate.services:
+        snapshots[service.key].latest_task_definition = describe(service.task_family)
+    for service in estate.services:
+        snapshot = snapshots[service.key]
+        definition_arns = {service.task_definition_arn}
+        for deployment in (snapshot.service or {}).get("deployments", []):
+            definition_arns.add(deployment.get("taskDefinition", ""))
+        for arn in sorted(filter(None, definition_arns)):
+            definition = described[arn] if arn in described else describe(arn)
+            described.setdefault(arn, None)  # asked once, found or not
+            if definition is not None:
+                snapshot.task_definitions[arn] = definition
 
     # Tasks: one listing per status for the whole cluster, grouped by service.
     groups = {task_group(s.service_name): s.key for s in estate.services}
     for status, attribute in (("RUNNING", "running_tasks"), ("STOPPED", "stopped_tasks")):
-        arns = [
+        task_arns = [
             arn
             for page in ecs.get_paginator("list_tasks").paginate(cluster=estate.cluster_name, desiredStatus=status)
             for arn in page.get("taskArns", [])
         ]
-        for batch in chunks(arns, 100):  # DescribeTasks takes 100 at a time
+        for batch in chunks(task_arns, 100):  # DescribeTasks takes 100 at a time
             for task in ecs.describe_tasks(cluster=estate.cluster_name, tasks=batch).get("tasks", []):
-                key = groups.get(task.get("group", ""))
-                if key is not None:
-                    getattr(snapshots[key], attribute).append(task)
+                service_key = groups.get(task.get("group", ""))
+                if service_key is not None:
+                    getattr(snapshots[service_key], attribute).append(task)
     return True
 
 
@@ -197,14 +216,25 @@ def _one_target_group(elbv2: Any, arn: str) -> list[dict[str, Any]]:
         raise
 
 
-def _redis_rules(aws: Aws, estate: Estate) -> list[dict[str, Any]] | None:
-    if estate.redis is None:
+def _security_group_rules(aws: Aws, estate: Estate) -> dict[str, list[dict[str, Any]]] | None:
+    """The rules of every dependency's group (ingress) and of the services reaching one (egress),
+    in one paginated call per 100 groups: EC2 does not document how many values one filter
+    takes, and 100 stays well inside what it accepts."""
+    reached = [d for d in estate.dependencies if d.security_group_id]
+    if not reached:
         return None
+    groups = {d.security_group_id for d in reached if d.security_group_id}
+    groups |= {s.security_group_id for s in estate.services if any(d.name in s.dependencies for d in reached)}
     ec2 = aws.client("ec2")
-    pages = ec2.get_paginator("describe_security_group_rules").paginate(
-        Filters=[{"Name": "group-id", "Values": [estate.redis.security_group_id]}]
-    )
-    return [rule for page in pages for rule in page.get("SecurityGroupRules", [])]
+    found: dict[str, list[dict[str, Any]]] = {group: [] for group in groups}
+    for batch in chunks(sorted(groups), 100):
+        pages = ec2.get_paginator("describe_security_group_rules").paginate(
+            Filters=[{"Name": "group-id", "Values": batch}]
+        )
+        for page in pages:
+            for rule in page.get("SecurityGroupRules", []):
+                found.setdefault(rule.get("GroupId", ""), []).append(rule)
+    return found
 
 
 def _logs(aws: Aws, service: ServiceEstate, snapshot: ServiceSnapshot, scan_logs: bool) -> None:

@@ -32,23 +32,25 @@ from __future__ import annotations
 
 import argparse
 import io
-import logging
 import re
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from dotenv import dotenv_values
+from dotenv.parser import parse_stream
 
 from core.contract import CONTRACTS, ServiceContract, looks_secret
 from core.settings import NAMESPACE, ServiceSettings, SettingsError, load_settings
 from core.stack_file import PROJECT_DIR, StackFileError, read_stack_file, settings_input
+from core.text_file import ByteOrderMark, TextFileError, read_text
 from ops.envdoc import (
     DERIVED,
     PLAIN,
     SECRET,
     conventional_secret_name,
+    dependency_config_key,
+    dependency_source,
     derived_source,
     secret_config_key,
     setting_config_key,
@@ -58,8 +60,18 @@ from ops.report import CannotCheck, Report, Result, Status, emit, fail, ok, run_
 # `# NAME=value`, `#NAME=`, `# export NAME=value`: a documented, optional variable.
 # Prose comments ("# Set DEBUG=true to ...") do not match: the name must come first.
 _COMMENTED_ASSIGNMENT = re.compile(r"^\s*#+\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=")
-# Pulumi stack names; anything else must not become part of a file path.
-_STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+# A real .env.example is a few KiB; a file over this is not one. (python-dotenv reads 10 000
+# to 30 000 lines a second, so this also bounds the time: about a second at worst.)
+ENV_EXAMPLE_LIMIT = 64 * 1024
+# python-dotenv strips an inline comment from an unquoted value with re.sub(r"\s+#.*", ...),
+# which takes time quadratic in the length of a run of whitespace: each start in the run
+# scans to its end. 200 KiB of blanks in one value (or of form feeds, which splitlines()
+# counts as lines) took minutes. Runs are cut to WHITESPACE_RUN before dotenv sees the text:
+# only names are read here, and how a line splits into name, `=`, value and comment depends
+# on whether there is whitespace, never on how much (a quoted 'name' with a longer run would
+# lose the rest of it, which no real name has).
+WHITESPACE_RUN = 64
+_LONG_WHITESPACE = re.compile(rf"[^\S\r\n]{{{WHITESPACE_RUN + 1},}}")
 
 
 # --------------------------------------------------------------------------- #
@@ -81,13 +93,8 @@ class EnvExample:
         return self.active | self.commented
 
 
-class _Collect(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
+# Unreadable statements reported one row each; past this, one row says how many more.
+UNPARSED_SHOWN = 20
 
 
 def parse_env_example(text: str) -> EnvExample:
@@ -98,20 +105,23 @@ def parse_env_example(text: str) -> EnvExample:
     values mean here what they mean there. dotenv skips comments, so commented
     assignments are found line by line.
     """
-    # dotenv reports a line it cannot parse as a log warning and goes on; collect
-    # those so they become report rows instead of stray stderr.
-    dotenv_log = logging.getLogger("dotenv.main")
-    collector, propagate = _Collect(), dotenv_log.propagate
-    dotenv_log.addHandler(collector)
-    dotenv_log.propagate = False
-    try:
-        # interpolate=False: `${OTHER}` in an example value must not read this machine's environment.
-        active = frozenset(dotenv_values(stream=io.StringIO(text), interpolate=False))
-    finally:
-        dotenv_log.removeHandler(collector)
-        dotenv_log.propagate = propagate
+    text = _LONG_WHITESPACE.sub(lambda run: run.group()[:WHITESPACE_RUN], text)
+    # parse_stream is what dotenv_values runs (its keys are dotenv_values' names; with
+    # interpolate=False nothing else happens to them). Used directly because dotenv
+    # reports a statement it cannot read only as a log warning: a logging round trip
+    # per bad line, and a handler to swap in and out to turn them into report rows.
+    active: dict[str, None] = {}
+    unparsed: list[str] = []
+    for binding in parse_stream(io.StringIO(text)):
+        if binding.error:
+            unparsed.append(f"python-dotenv could not parse statement starting at line {binding.original.line}")
+        elif binding.key is not None:
+            active[binding.key] = None
+    if len(unparsed) > UNPARSED_SHOWN:
+        unparsed[UNPARSED_SHOWN:] = [f"... and {len(unparsed) - UNPARSED_SHOWN} more statements it could not parse"]
+    names = frozenset(active)
     commented = frozenset(match.group(1) for line in text.splitlines() if (match := _COMMENTED_ASSIGNMENT.match(line)))
-    return EnvExample(active=active, commented=commented - active, unparsed=tuple(collector.messages))
+    return EnvExample(active=names, commented=commented - names, unparsed=tuple(unparsed))
 
 
 # --------------------------------------------------------------------------- #
@@ -147,6 +157,15 @@ def provided_by_contract(contract: ServiceContract) -> dict[str, Provision]:
                 setting.env_var, PLAIN, f"stack config {setting_config_key(contract.key, setting.env_var)}", "contract"
             )
         provided[setting.env_var] = provision
+    for dependency in contract.dependencies:
+        for env_var, attribute in dependency.settings:
+            provided[env_var] = Provision(
+                env_var,
+                DERIVED,
+                f"derived from {dependency_source(dependency, attribute)} "
+                f"({dependency_config_key(dependency.dependency, attribute)})",
+                "contract",
+            )
     return provided
 
 
@@ -307,13 +326,10 @@ def _missing_fix(name: str, svc: str, stack: str | None) -> str:
 
 def read_env_example(path: Path) -> str:
     try:
-        return path.read_text(encoding="utf-8-sig")  # an editor's BOM must not become part of a name
-    except FileNotFoundError:
-        raise CannotCheck(f"{path} does not exist: pass the path of the application's .env.example") from None
-    except IsADirectoryError:
-        raise CannotCheck(f"{path} is a directory: pass the path of the application's .env.example") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise CannotCheck(f"cannot read {path}: {error}") from None
+        # An editor's BOM must not become part of the first name.
+        return read_text(path, limit=ENV_EXAMPLE_LIMIT, what="the application's .env.example", bom=ByteOrderMark.STRIP)
+    except TextFileError as error:
+        raise CannotCheck(str(error)) from None
 
 
 def stack_service_settings(stack: str, service: str, project_dir: Path | None = None) -> ServiceSettings:
@@ -322,14 +338,10 @@ def stack_service_settings(stack: str, service: str, project_dir: Path | None = 
     Reads `Pulumi.<stack>.yaml` with core/stack_file.py (PyYAML only): live
     tools never import the Pulumi program.
     """
-    if not _STACK_NAME.match(stack):
-        raise CannotCheck(f"{stack!r} is not a stack name (letters, digits, '-', '_', '.')")
     try:
         values, secret_keys = read_stack_file(stack, project_dir or PROJECT_DIR)
-    except StackFileError as error:
+    except StackFileError as error:  # any file, name or content: core/stack_file.py says what
         raise CannotCheck(str(error)) from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise CannotCheck(f"cannot read Pulumi.{stack}.yaml: {error}") from None
     try:
         settings = load_settings(**settings_input(values, secret_keys), stack=stack)
     except SettingsError as error:

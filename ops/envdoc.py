@@ -19,13 +19,22 @@ Pure generation (`render`) apart from the command line (`main`). The phrasing of
 from __future__ import annotations
 
 import argparse
-import difflib
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.contract import CONTRACTS, DerivedFrom, SecretRequirement, ServiceContract, SettingRequirement
+from core.contract import (
+    CONTRACTS,
+    DependencyAttribute,
+    DependencyRequirement,
+    DerivedFrom,
+    SecretRequirement,
+    ServiceContract,
+    SettingRequirement,
+)
+from core.generated_doc import CannotCheck as DocCannotCheck
+from core.generated_doc import GeneratedDoc
 from core.settings import NAMESPACE
 from core.stack_file import PROJECT_DIR
 from ops.report import CannotCheck, Report, emit, fail, ok, run_tool
@@ -34,7 +43,6 @@ DOC_NAME = "docs/ENVIRONMENT.md"
 DOC_PATH = PROJECT_DIR / DOC_NAME
 REGENERATE = "python -m ops.envdoc --write"
 
-_DIFF_LINES_SHOWN = 40
 
 # Shown where a secret's conventional name contains the stack (`{environment}`).
 STACK_PLACEHOLDER = "<stack>"
@@ -63,11 +71,35 @@ def conventional_secret_name(requirement: SecretRequirement) -> str:
 
 def derived_source(requirement: SettingRequirement, contract: ServiceContract) -> str:
     """What the program derives a setting from, in words (see SettingRequirement.derived_from)."""
+    if requirement.derived_from is None:
+        raise ValueError(f"{requirement.env_var} is a plain setting: the program derives it from nothing")
     sources = {
         DerivedFrom.ENVIRONMENT: "the stack name",
         DerivedFrom.CONTAINER_PORT: f"the contract's container port ({contract.container_port})",
     }
     return sources[requirement.derived_from]
+
+
+def dependency_source(requirement: DependencyRequirement, attribute: DependencyAttribute) -> str:
+    """Where a dependency-derived setting comes from, in words: "dependency redis: host"."""
+    return f"dependency {requirement.dependency}: {attribute.value}"
+
+
+def dependency_config_key(dependency: str, attribute: DependencyAttribute) -> str:
+    return f"{NAMESPACE}:dependencies.{dependency}.{attribute.value}"
+
+
+def dependency_where(requirement: DependencyRequirement, attribute: DependencyAttribute) -> str:
+    """The whole of where a dependency-derived setting's value lives (envdoc's column, envcheck's row)."""
+    also = (
+        f", or from the stack's own `{requirement.dependency}` service (its Cloud Map name and port)"
+        if requirement.dependency in CONTRACTS
+        else ""
+    )
+    return (
+        f"derived from {dependency_source(requirement, attribute)}: stack config "
+        f"`{dependency_config_key(requirement.dependency, attribute)}`{also}; not settable by hand"
+    )
 
 
 def setting_kind(requirement: SettingRequirement) -> str:
@@ -118,6 +150,16 @@ def needs_by_variable(contracts: Mapping[str, ServiceContract]) -> dict[str, lis
             needs.setdefault(setting.env_var, []).append(
                 Need(service=key, kind=setting_kind(setting), where=where, purpose=setting.purpose)
             )
+        for dependency in contract.dependencies:
+            for env_var, attribute in dependency.settings:
+                needs.setdefault(env_var, []).append(
+                    Need(
+                        service=key,
+                        kind=DERIVED,
+                        where=dependency_where(dependency, attribute),
+                        purpose=f"{attribute.value} of {dependency.dependency}: {dependency.purpose}",
+                    )
+                )
     return {name: needs[name] for name in sorted(needs)}
 
 
@@ -152,13 +194,16 @@ def render(contracts: Mapping[str, ServiceContract] | None = None) -> str:
         f"- **{SECRET}**: the value lives in AWS Secrets Manager. Each stack names the secret at",
         f"  `{NAMESPACE}:services.<service>.secrets.<NAME>` (`existing:` to adopt it, `create:` to have the",
         "  program declare it); the task definition lists it in the container's `secrets` (`valueFrom` =",
-        "  the secret's ARN) and the execution role may read exactly those secrets. The value is never in",
-        "  code, stack config or the task definition.",
+        "  the secret's ARN, followed by `:<json_key>:<version_stage>:<version_id>` when the stack names a",
+        "  JSON key or a version) and the execution role may read exactly those secrets (by ARN). The value",
+        "  is never in code, stack config or the task definition.",
         f"- **{PLAIN}**: the value is in the stack config, `{NAMESPACE}:services.<service>.environment.<NAME>` in",
         "  `Pulumi.<stack>.yaml`, and reaches the container through the task definition's `environment`.",
         "  A stack may set further plain settings there; the ones below are required.",
         f"- **{DERIVED}**: the program sets the value from the stack itself, so it cannot disagree with the",
-        "  infrastructure; the stack config may not set it.",
+        "  infrastructure; the stack config may not set it. Most are derived from a dependency: what the",
+        f"  service reaches is declared once under `{NAMESPACE}:dependencies.<name>` (or is another service of",
+        "  the stack), and the same declaration gives the security-group rule that lets the service reach it.",
         "",
         "Check an application against this list:",
         "`python -m ops.envcheck path/to/.env.example --service <service> --stack <stack>`.",
@@ -219,43 +264,25 @@ def render(contracts: Mapping[str, ServiceContract] | None = None) -> str:
 # --------------------------------------------------------------------------- #
 
 
+DOC = GeneratedDoc(name=DOC_NAME, path=DOC_PATH, source="core/contract.py", regenerate=REGENERATE, render=render)
+
+
 def check_fresh(path: Path, expected: str) -> Report:
     """One-row report: does the committed file equal what the contract generates?"""
     report = Report(title=f"envdoc: {DOC_NAME}")
     try:
-        current = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        report.extend([fail("docs.fresh", DOC_NAME, f"{path} does not exist", f"{REGENERATE} and commit the file")])
-        return report
-    except (OSError, UnicodeDecodeError) as error:
-        raise CannotCheck(f"cannot read {path}: {error}") from None
-    if current == expected:
+        state = DOC.staleness(path, expected)
+    except DocCannotCheck as error:
+        raise CannotCheck(str(error)) from None
+    fix = f"{REGENERATE} and commit the file"
+    if state.missing:
+        report.extend([fail("docs.fresh", DOC_NAME, f"{path} does not exist", fix)])
+    elif state.fresh:
         report.extend([ok("docs.fresh", DOC_NAME, "matches core/contract.py")])
-        return report
-    diff = list(
-        difflib.unified_diff(
-            current.splitlines(),
-            expected.splitlines(),
-            f"{DOC_NAME} (committed)",
-            f"{DOC_NAME} (from core/contract.py)",
-            lineterm="",
-        )
-    )
-    changed = sum(1 for line in diff if line[:1] in "+-" and not line.startswith(("+++", "---")))
-    report.extend(
-        [
-            fail(
-                "docs.fresh",
-                DOC_NAME,
-                f"is stale: {changed} lines differ from what core/contract.py generates",
-                f"{REGENERATE} and commit the file",
-            )
-        ]
-    )
-    # Enough of the diff to see what changed in a CI log, not the whole file.
-    report.notes.extend(diff[:_DIFF_LINES_SHOWN])
-    if len(diff) > _DIFF_LINES_SHOWN:
-        report.notes.append(f"... {len(diff) - _DIFF_LINES_SHOWN} more diff lines")
+    else:
+        finding = f"is stale: {state.changed_lines} lines differ from what core/contract.py generates"
+        report.extend([fail("docs.fresh", DOC_NAME, finding, fix)])
+        report.notes.extend(state.shown_diff())
     return report
 
 
@@ -274,10 +301,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return emit(check_fresh(args.file, text), as_json=args.json)
         if args.write:
             try:
-                args.file.parent.mkdir(parents=True, exist_ok=True)
-                args.file.write_text(text, encoding="utf-8")
-            except OSError as error:
-                raise CannotCheck(f"cannot write {args.file}: {error}") from None
+                DOC.write(args.file, text)
+            except DocCannotCheck as error:
+                raise CannotCheck(str(error)) from None
             print(f"wrote {args.file}", file=sys.stderr)
             return 0
         sys.stdout.write(text)

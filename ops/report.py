@@ -16,7 +16,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from typing import TextIO
 
@@ -101,7 +101,10 @@ class Report:
                 "title": self.title,
                 "passed": not self.failures,
                 "exit_code": self.exit_code,
-                "results": [{**asdict(r), "status": r.status.value} for r in self.results],
+                # Field by field, not asdict(): that deep-copies each row, seconds for thousands of them.
+                "results": [
+                    {**{f.name: getattr(r, f.name) for f in fields(r)}, "status": r.status.value} for r in self.results
+                ],
                 "notes": self.notes,
             },
             indent=2,

@@ -15,6 +15,7 @@ from core.contract import CONTRACTS, ServiceContract
 from core.documents import READ_SECRET_ACTION
 from core.estate import Estate, ServiceEstate
 from core.iam_policy import Decision, evaluate
+from core.value_from import SecretValueFrom
 from ops.collect import ServiceSnapshot, Snapshot
 from ops.report import Result, fail, ok, warn
 
@@ -29,7 +30,7 @@ ServiceCheck = Callable[[ServiceEstate, ServiceContract, ServiceSnapshot, Snapsh
 def running_task_definition(declared: ServiceEstate, snap: ServiceSnapshot) -> dict[str, Any] | None:
     """The task definition customers are served by: the PRIMARY deployment's, else the declared one."""
     primary = rollout.primary_deployment(snap.service)
-    arn = primary.get("taskDefinition") if primary else declared.task_definition_arn
+    arn = primary.get("taskDefinition", "") if primary else declared.task_definition_arn
     return snap.task_definitions.get(arn)
 
 
@@ -69,11 +70,22 @@ def check_service(
     yield ok("service.active", name, "the service is ACTIVE")
 
     stopped = rollout.stopped_tasks_from(snap.stopped_tasks)
-    assessment = rollout.assess(service, declared.task_definition_arn, stopped)
+    primary_arn = _primary_arn(service)
+    assessment = rollout.assess(
+        service,
+        declared.task_definition_arn,
+        stopped,
+        snap.task_definitions.get(primary_arn),
+        snap.task_definitions.get(declared.task_definition_arn),
+    )
+    declared_revision = rollout.revision_of(declared.task_definition_arn)
     fixes = {
         rollout.Rollout.ROLLED_BACK: f"fix the cause named by the stopped tasks, then {REPAIR}; "
         'runbook: "A deployment rolled back"',
         rollout.Rollout.FAILED: f"fix the cause named by the stopped tasks, then {REPAIR}",
+        rollout.Rollout.HAND_DEPLOYED: f"{REPAIR} puts the declared {declared_revision} back; to keep the change "
+        "instead, make it in the stack (config or code) and deploy it with pulumi up; "
+        'runbook: "A revision deployed by hand"',
         rollout.Rollout.STALE: f"{REPAIR} redeploys the declared revision; if it keeps "
         "reverting, a deployment is rolling back: see the stopped tasks",
         rollout.Rollout.IN_PROGRESS: "wait for the deployment, then verify again",
@@ -82,8 +94,8 @@ def check_service(
         yield ok("service.rollout", name, assessment.summary)
     else:
         yield fail("service.rollout", name, assessment.summary, fixes.get(assessment.state, REPAIR))
+    yield from _revisions_outside_the_stack(declared, snap, primary_arn)
 
-    primary_arn = _primary_arn(service)
     old = sorted(
         {
             rollout.revision_of(t.get("taskDefinitionArn", ""))
@@ -122,6 +134,39 @@ def check_service(
         )
 
 
+def _revisions_outside_the_stack(declared: ServiceEstate, snap: ServiceSnapshot, primary_arn: str) -> Iterable[Result]:
+    """A newer revision of the family that the stack did not register and that does not run.
+
+    This is how the incident began: the application's deploy workflow registered
+    task definitions of its own, outside the infrastructure code. One that runs is
+    reported by service.rollout; one that does not is the next deploy waiting to
+    bypass the stack.
+    """
+    latest = snap.latest_task_definition
+    latest_arn = (latest or {}).get("taskDefinitionArn", "")
+    outside = bool(latest_arn) and rollout.registered_outside_the_stack(latest_arn, declared.task_definition_arn)
+    if outside and latest_arn != primary_arn:
+        revision = rollout.revision_of(latest_arn)
+        yield warn(
+            "taskdef.outside_stack",
+            revision,
+            f"{revision} was registered outside the stack "
+            f"({rollout.provenance(latest, snap.task_definitions.get(declared.task_definition_arn))}) and does not "
+            "run; the "
+            f"stack declares {rollout.revision_of(declared.task_definition_arn)}. Whatever registered it (a deploy "
+            "workflow, a console edit) bypasses the stack, as the application's workflow did before the incident",
+            "if it holds a change you need, make that change in the stack and deploy it with pulumi up; then "
+            f"deregister it (aws ecs deregister-task-definition --task-definition {revision}) and stop whatever "
+            'registers task definitions outside the stack; runbook: "A revision deployed by hand"',
+        )
+    elif not outside:
+        yield ok(
+            "taskdef.outside_stack",
+            declared.task_family,
+            f"no revision newer than the declared {rollout.revision_of(declared.task_definition_arn)} is registered",
+        )
+
+
 def _primary_arn(service: dict[str, Any]) -> str:
     primary = rollout.primary_deployment(service)
     return primary.get("taskDefinition", "") if primary else service.get("taskDefinition", "")
@@ -150,7 +195,7 @@ def check_task_definition(
     environment = {e.get("name"): e.get("value") for e in container.get("environment") or []}
 
     for requirement in contract.secrets:
-        name, expected = requirement.env_var, declared.secret_arns.get(requirement.env_var)
+        name, expected = requirement.env_var, declared.secret_value_froms.get(requirement.env_var)
         actual = secrets.get(name)
         if actual is None:
             yield fail(
@@ -160,17 +205,18 @@ def check_task_definition(
                 f"{REPAIR}: the program always declares it; if {subject} is not the declared revision, "
                 "the service runs an old one",
             )
-        elif expected and actual != expected and not expected.startswith(actual):
+        elif actual != expected:
+            # Exactly: a shorter ARN, another JSON key or another version is another value.
             yield fail(
                 "taskdef.secret",
                 subject,
-                f"{name} reads {actual}, but the stack declares {expected}",
+                f"{name} reads {actual}, but the stack declares {expected}{_what_differs(actual, expected)}",
                 f"{REPAIR}; someone edited the task definition by hand",
             )
         else:
             yield ok("taskdef.secret", subject, f"{name} comes from {actual}")
 
-    missing = [s.env_var for s in contract.settings if s.env_var not in environment]
+    missing = [env_var for env_var in contract.setting_names if env_var not in environment]
     if missing:
         yield fail(
             "taskdef.settings",
@@ -179,7 +225,7 @@ def check_task_definition(
             f"{REPAIR}: the program always sets them",
         )
     else:
-        yield ok("taskdef.settings", subject, f"all {len(contract.settings)} required settings are set")
+        yield ok("taskdef.settings", subject, f"all {len(contract.setting_names)} required settings are set")
 
     plaintext = sorted(n for n in environment if contract.must_be_secret(n))
     if plaintext:
@@ -193,6 +239,21 @@ def check_task_definition(
         )
     else:
         yield ok("taskdef.plaintext", subject, "no credential-like name in plain environment")
+
+
+def _what_differs(actual: str, expected: str | None) -> str:
+    """Which part of a secret's valueFrom differs, in words (empty when it cannot be told)."""
+    ours, theirs = SecretValueFrom.parse(expected), SecretValueFrom.parse(actual)
+    if ours is None or theirs is None:
+        return ""
+    if ours.secret_arn != theirs.secret_arn:
+        return " (another secret)"
+    parts = [
+        f"{what} {getattr(theirs, field) or '(none)'!r} instead of {getattr(ours, field) or '(none)'!r}"
+        for field, what in (("json_key", "JSON key"), ("version_stage", "version stage"), ("version_id", "version id"))
+        if getattr(ours, field) != getattr(theirs, field)
+    ]
+    return f" ({'; '.join(parts)})" if parts else ""
 
 
 # --------------------------------------------------------------------------- #
@@ -222,11 +283,12 @@ def check_secrets(
                 f"the secret {description.get('Name')} is scheduled for deletion on {description['DeletedDate']}",
                 f"aws secretsmanager restore-secret --secret-id {description.get('Name')}",
             )
-        elif not any("AWSCURRENT" in stages for stages in (description.get("VersionIdsToStages") or {}).values()):
+        elif not _has_version(description, SecretValueFrom.parse(declared.secret_value_froms.get(env_var))):
             yield fail(
                 "secret.value",
                 env_var,
-                f"the secret {description.get('Name')} has no value (no AWSCURRENT version): tasks cannot start",
+                f"the secret {description.get('Name')} has no value (no {_version_read(declared, env_var)}): "
+                "tasks cannot start",
                 f"aws secretsmanager put-secret-value --secret-id {description.get('Name')} "
                 "--secret-string file://<file>, then force a new deployment",
             )
@@ -238,7 +300,10 @@ def check_secrets(
     if documents is None:
         yield fail("iam.grant", role, "the execution role does not exist", REPAIR)
         return
-    for env_var, arn in sorted(referenced.items()):
+    for env_var, value_from in sorted(referenced.items()):
+        # GetSecretValue is authorised against the secret, whatever key or version the task takes.
+        parsed = SecretValueFrom.parse(value_from)
+        arn = parsed.secret_arn if parsed else value_from
         verdict = evaluate(
             documents,
             READ_SECRET_ACTION,
@@ -247,7 +312,7 @@ def check_secrets(
             context_is_complete=False,
         )
         if verdict.decision is Decision.ALLOWED:
-            yield ok("iam.grant", role, f"may read {env_var} ({arn.rsplit(':', 1)[-1]})")
+            yield ok("iam.grant", role, f"may read {env_var} ({parsed.secret_name if parsed else arn})")
         elif verdict.decision is Decision.CANNOT_TELL:
             yield warn(
                 "iam.grant",
@@ -263,6 +328,22 @@ def check_secrets(
                 f"may not read {env_var} ({arn}): {how}; tasks fail with ResourceInitializationError",
                 f"{REPAIR} restores the grant derived from the task's secrets",
             )
+
+
+def _has_version(description: dict[str, Any], reads: SecretValueFrom | None) -> bool:
+    """Whether the version the task reads exists: AWSCURRENT, or the stage or id its valueFrom names."""
+    versions = description.get("VersionIdsToStages") or {}
+    if reads is not None and reads.version_id:
+        return reads.version_id in versions
+    stage = (reads.version_stage if reads is not None else "") or "AWSCURRENT"
+    return any(stage in stages for stages in versions.values())
+
+
+def _version_read(declared: ServiceEstate, env_var: str) -> str:
+    reads = SecretValueFrom.parse(declared.secret_value_froms.get(env_var))
+    if reads is not None and reads.version_id:
+        return f"version {reads.version_id}"
+    return f"{(reads.version_stage if reads is not None else '') or 'AWSCURRENT'} version"
 
 
 def secret_read_context(execution_role_arn: str, secret_arn: str) -> dict[str, str]:
@@ -330,33 +411,69 @@ def check_target_group(
 
 
 # --------------------------------------------------------------------------- #
-# Redis access
+# Dependencies: each consumer's rules, live
 # --------------------------------------------------------------------------- #
 
 
-def check_redis(estate: Estate, world: Snapshot) -> Iterable[Result]:
-    if estate.redis is None:
-        return
-    redis = estate.redis
-    rules = world.redis_rules or []
-    admitted = {
-        (rule.get("ReferencedGroupInfo") or {}).get("GroupId")
-        for rule in rules
-        if not rule.get("IsEgress")
-        and rule.get("IpProtocol") in ("tcp", "-1")
-        and (rule.get("IpProtocol") == "-1" or rule.get("FromPort", 0) <= redis.port <= rule.get("ToPort", -1))
-    }
-    for label, group in sorted(redis.consumer_security_group_ids.items()):
-        if group in admitted:
-            yield ok("redis.access", label, f"{group} may reach Redis ({redis.security_group_id}) on {redis.port}")
-        else:
-            yield fail(
-                "redis.access",
-                label,
-                f"{group} may not reach Redis ({redis.security_group_id}) on {redis.port}: the auth cache is "
-                "unreachable (the missing redis_from_data_pipeline_ecs rule of the incident)",
-                f"{REPAIR} restores the rule; someone removed it outside the stack",
+def check_dependencies(estate: Estate, world: Snapshot) -> Iterable[Result]:
+    """Each consumer of each dependency with a security group is admitted on its port, and each
+    service of the stack among them may leave for it (its egress is otherwise HTTPS only)."""
+    rules = world.security_group_rules or {}
+    services = {s.key: s for s in estate.services}
+    for dependency in estate.dependencies:
+        if dependency.security_group_id is None:
+            continue
+        admitted = _groups_reached(rules.get(dependency.security_group_id, []), dependency.port, egress=False)
+        for label, group in sorted(dependency.consumer_security_group_ids.items()):
+            subject = f"{dependency.name} <- {label}"
+            rule_name = f"{dependency.name}_from_{label.replace('-', '_')}"
+            if group not in admitted:
+                yield fail(
+                    "dependency.access",
+                    subject,
+                    f"{group} may not reach {dependency.name} ({dependency.security_group_id}) on {dependency.port}: "
+                    f"the rule {rule_name} is missing (a consumer without its rule: the missing "
+                    "redis_from_data_pipeline_ecs of the incident)",
+                    f"{REPAIR} restores the rule; someone removed it outside the stack",
+                )
+                continue
+            service = services.get(label)
+            if service is not None and dependency.name in service.dependencies:
+                out = _groups_reached(rules.get(group, []), dependency.port, egress=True)
+                if dependency.security_group_id not in out and ANYWHERE not in out:
+                    yield fail(
+                        "dependency.access",
+                        subject,
+                        f"{label}'s group {group} lets nothing out to {dependency.name} "
+                        f"({dependency.security_group_id}) on {dependency.port}",
+                        f"{REPAIR} restores the egress rule; someone removed it outside the stack",
+                    )
+                    continue
+            yield ok(
+                "dependency.access",
+                subject,
+                f"{group} may reach {dependency.name} ({dependency.security_group_id}) on {dependency.port}",
             )
+
+
+# A rule open to any IPv4 address (the egress AWS adds to a group it creates, unless revoked).
+ANYWHERE = "0.0.0.0/0"
+
+
+def _groups_reached(rules: Iterable[dict[str, Any]], port: int, *, egress: bool) -> set[str]:
+    """The peers the rules of one direction let through on `port`: referenced groups, or ANYWHERE."""
+    peers = set()
+    for rule in rules:
+        if bool(rule.get("IsEgress")) != egress or rule.get("IpProtocol") not in ("tcp", "-1"):
+            continue
+        if rule.get("IpProtocol") != "-1" and not rule.get("FromPort", 0) <= port <= rule.get("ToPort", -1):
+            continue
+        group = (rule.get("ReferencedGroupInfo") or {}).get("GroupId")
+        if group:
+            peers.add(group)
+        elif rule.get("CidrIpv4") == ANYWHERE:
+            peers.add(ANYWHERE)
+    return peers
 
 
 # --------------------------------------------------------------------------- #
@@ -456,5 +573,5 @@ def run_checks(estate: Estate, snapshot: Snapshot, only: str | None = None) -> l
             continue
         for check in SERVICE_CHECKS:
             results.extend(check(declared, contract, snapshot.services[declared.key], snapshot))
-    results.extend(check_redis(estate, snapshot))
+    results.extend(check_dependencies(estate, snapshot))
     return results

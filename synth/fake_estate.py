@@ -14,13 +14,13 @@ would deploy, created through the AWS APIs of whatever endpoint boto3 talks to
 by the ones moto hands out, and the stack outputs are written as
 `pulumi stack output --json` would print them.
 
-`seed` keeps the render next to the outputs (`render-<stack>.json`) and uses it
-again while neither the stack file nor the program changed: rendering is most of
-a seed's time, and `make fake-estate-reset` seeds again.
-
 moto quirks this works around, each noted where it happens: services report
 `MOTO_ECS_SERVICE_RUNNING` running tasks, tasks need a container memory, and
 task ENIs need DNS hostnames on the VPC.
+
+`seed` keeps the render next to the outputs (`render-<stack>.json`) and uses it
+again while neither the stack file nor the program changed: rendering is most of
+a seed's time, and `make fake-estate-reset` seeds again.
 """
 
 from __future__ import annotations
@@ -35,18 +35,30 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from core.contract import HUGGINGFACE_TOKEN
-from core.estate import OUTPUT_NAME
+from core import bounded_json
+from core.contract import HUGGINGFACE_TOKEN, POSTGRES, REDIS
+from core.estate import OUTPUT_NAME, Estate, EstateError
 from core.naming import task_group
-from core.stack_file import PROJECT_DIR
+from core.stack_file import PROJECT_DIR, StackFileError, stack_file_path
+from core.text_file import TextFileError, read_text, write_text
+from core.value_from import SecretValueFrom
 
 if TYPE_CHECKING:
     import boto3
 
     from synth.program import Run
 
+# As ops/outputs.py bounds `pulumi stack output --json` (synth/ may not import ops/).
+OUTPUTS_LIMIT = 1024 * 1024
+
 # The secret whose absence caused the incident; the injections use it.
 INCIDENT_SECRET = HUGGINGFACE_TOKEN.missing_secret
+_INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+_EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
+
+
+class CannotInject(Exception):
+    """The outputs lack what a failure breaks (another stack's, or not `seed`'s)."""
 
 
 @dataclass
@@ -70,11 +82,13 @@ class FakeEstate:
 
     @property
     def api(self) -> dict[str, Any]:
-        return next(s for s in self.estate["services"] if s["key"] == "api")
+        for service in self.estate["services"]:
+            if service["key"] == "api":
+                return service
+        raise CannotInject("the outputs have no api service, which every failure is injected into")
 
     def write(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(self.outputs, indent=2) + "\n")
+        write_text(path, json.dumps(self.outputs, indent=2) + "\n", what="the fake estate's outputs")
 
 
 @dataclass(frozen=True)
@@ -99,38 +113,58 @@ class Rendering:
 # What a render depends on: the stack file, the program and the mocks it runs under,
 # and the pinned Pulumi packages. A change to any of them renders again.
 RENDER_INPUTS = ("Pulumi.yaml", "__main__.py", "requirements.txt", "core/**/*.py", "infra/**/*.py", "synth/*.py")
+# A cached render of the development stack is well under 1 MiB; this bounds what reading a
+# stray file in the cache's place costs (it is then rendered again).
+RENDER_CACHE_LIMIT = 32 * 1024 * 1024
 
 
 def render_key(stack: str, project_dir: Path = PROJECT_DIR) -> str:
+    """A digest of every input of the stack's render; a name that is not a stack name is
+    refused first (StackFileError), before it becomes part of a path."""
     digest = hashlib.sha256()
-    files = [project_dir / f"Pulumi.{stack}.yaml"]
+    files = [stack_file_path(stack, project_dir)]
     files += sorted(path for pattern in RENDER_INPUTS for path in project_dir.glob(pattern))
     for path in files:
         digest.update(f"{path.relative_to(project_dir)}\0".encode())
+        # is_file: a regular file (a FIFO or a directory in the stack file's place is
+        # refused by the render itself, which runs since no cache holds this key).
         digest.update(path.read_bytes() if path.is_file() else b"(missing)")
     return digest.hexdigest()
 
 
+def run_stack(stack: str) -> Run:
+    """synth.program.run_stack, imported when a render is needed: it imports pulumi, which
+    seeding from a cached rendering and `break` do without."""
+    from synth.program import run_stack as render
+
+    return render(stack)
+
+
 def rendering(stack: str, cache: Path) -> Run | Rendering:
     """The stack rendered under the mocks, or the rendering `cache` holds if it was made
-    from the same inputs (render_key); a new render is written to `cache`."""
+    from the same inputs (render_key); a new render is written to `cache` if it can be
+    (a cache that cannot be read or written is only slower)."""
     key = render_key(stack)
     try:
-        cached = json.loads(cache.read_text())
+        cached = json.loads(read_text(cache, limit=RENDER_CACHE_LIMIT, what="a cached render"))
         if cached["key"] == key:
             return Rendering(cached["outputs"], [Resource(**r) for r in cached["resources"]])
-    except (OSError, ValueError, KeyError, TypeError):
+    except (TextFileError, ValueError, KeyError, TypeError):
         pass  # none yet, or unreadable: render
-    from synth.program import run_stack
-
     run = run_stack(stack)
     resources = [
         {"type": r.type, "name": r.name, "inputs": r.inputs, "outputs": r.outputs, "id": r.id} for r in run.resources
     ]
-    cache.parent.mkdir(parents=True, exist_ok=True)
     partial_file = cache.with_name(cache.name + ".partial")
-    partial_file.write_text(json.dumps({"key": key, "outputs": run.outputs, "resources": resources}))
-    partial_file.replace(cache)
+    try:
+        write_text(
+            partial_file,
+            json.dumps({"key": key, "outputs": run.outputs, "resources": resources}),
+            what="a cached render",
+        )
+        partial_file.replace(cache)
+    except (TextFileError, OSError):
+        pass  # seeding does not need the cache; writing the outputs beside it reports the directory
     return run
 
 
@@ -155,8 +189,7 @@ class _Seeder:
 
     def of_type(self, type_: str) -> list[Any]:
         """synth.mocks.of_type, which this module does not import: it imports pulumi, which
-        seeding from a cached rendering and `break` do without (and `list` needs neither it
-        nor boto3, imported where a session is made: `list` starts in 0.1 s instead of 0.6)."""
+        seeding from a cached rendering and `break` do without."""
         return [r for r in self.run.resources if r.type == type_]
 
     def mapped(self, value: Any) -> Any:
@@ -186,54 +219,71 @@ class _Seeder:
 
     def secrets(self) -> None:
         client = self.fake.client("secretsmanager")
+        # secret ARN -> the JSON keys the containers read from it (none: the whole value)
+        keys: dict[str, set[str]] = {}
         for service in self.estate["services"]:
-            for arn in service["secret_arns"].values():
-                if arn in self.ids:
-                    continue
-                name = arn.split(":secret:", 1)[1][:-7]  # drop the random "-AbCdEf"
-                # A throwaway value made up now: the copy needs values, the repository holds none.
-                created = client.create_secret(Name=name, SecretString=f"fake-{token_source.token_hex(8)}")
-                self.ids[arn] = created["ARN"]
+            for env_var, arn in service["secret_arns"].items():
+                reads = SecretValueFrom.parse(service["secret_value_froms"].get(env_var))
+                keys.setdefault(arn, set()).update([reads.json_key] if reads and reads.json_key else [])
+        for arn, json_keys in keys.items():
+            name = arn.split(":secret:", 1)[1][:-7]  # drop the random "-AbCdEf"
+            # Throwaway values made up now: the copy needs values, the repository holds none.
+            value = (
+                json.dumps({key: f"fake-{token_source.token_hex(8)}" for key in sorted(json_keys)})
+                if json_keys
+                else f"fake-{token_source.token_hex(8)}"
+            )
+            self.ids[arn] = client.create_secret(Name=name, SecretString=value)["ARN"]
 
     def security_groups(self) -> None:
         ec2 = self.fake.client("ec2")
+        created = []
         for group in self.of_type("aws:ec2/securityGroup:SecurityGroup"):
             self.ids[group.id] = ec2.create_security_group(
                 GroupName=group.inputs["name"], Description=group.inputs.get("description", group.name), VpcId=self.vpc
             )["GroupId"]
-        # Groups the stack adopts rather than creates: Redis's and the existing ALB's.
-        adopted = set()
-        if self.estate.get("redis"):
-            adopted.add(self.estate["redis"]["security_group_id"])
-        for rule in self.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"):
+            created.append(self.ids[group.id])
+        # Groups the stack adopts rather than creates: the dependencies' and the existing ALB's.
+        adopted = {d["security_group_id"] for d in self.estate.get("dependencies", []) if d["security_group_id"]}
+        for rule in [*self.of_type(_INGRESS), *self.of_type(_EGRESS)]:
             adopted.update(
                 g
                 for g in (rule.inputs.get("securityGroupId"), rule.inputs.get("referencedSecurityGroupId"))
                 if g and g not in self.ids
             )
-        for index, group in enumerate(sorted(adopted)):
-            self.ids[group] = ec2.create_security_group(
+        # (A dependency that is a service of the stack has the group just created for it.)
+        for index, group_id in enumerate(sorted(adopted - set(self.ids))):
+            self.ids[group_id] = ec2.create_security_group(
                 GroupName=f"adopted-{index}", Description="exists outside the stack", VpcId=self.vpc
             )["GroupId"]
-        for rule in self.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"):
-            inputs = rule.inputs
-            permission: dict[str, Any] = {
-                "IpProtocol": inputs["ipProtocol"],
-                "FromPort": int(inputs["fromPort"]),
-                "ToPort": int(inputs["toPort"]),
-            }
-            if inputs.get("referencedSecurityGroupId"):
-                permission["UserIdGroupPairs"] = [
-                    {
-                        "GroupId": self.ids[inputs["referencedSecurityGroupId"]],
-                        "Description": inputs.get("description", ""),
-                    }
-                ]
-            else:
-                permission["IpRanges"] = [{"CidrIp": inputs.get("cidrIpv4", "0.0.0.0/0")}]
-            ec2.authorize_security_group_ingress(
-                GroupId=self.ids[inputs["securityGroupId"]], IpPermissions=[permission]
+        # The provider revokes the allow-all egress AWS (and moto) gives a new group: the
+        # stack's groups let out exactly their egress rules.
+        for group_id in created:
+            ec2.revoke_security_group_egress(
+                GroupId=group_id, IpPermissions=[{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]
             )
+        for rule in self.of_type(_INGRESS):
+            ec2.authorize_security_group_ingress(
+                GroupId=self.ids[rule.inputs["securityGroupId"]], IpPermissions=[self._permission(rule.inputs)]
+            )
+        for rule in self.of_type(_EGRESS):
+            ec2.authorize_security_group_egress(
+                GroupId=self.ids[rule.inputs["securityGroupId"]], IpPermissions=[self._permission(rule.inputs)]
+            )
+
+    def _permission(self, inputs: dict[str, Any]) -> dict[str, Any]:
+        permission: dict[str, Any] = {
+            "IpProtocol": inputs["ipProtocol"],
+            "FromPort": int(inputs["fromPort"]),
+            "ToPort": int(inputs["toPort"]),
+        }
+        if inputs.get("referencedSecurityGroupId"):
+            permission["UserIdGroupPairs"] = [
+                {"GroupId": self.ids[inputs["referencedSecurityGroupId"]], "Description": inputs.get("description", "")}
+            ]
+        else:
+            permission["IpRanges"] = [{"CidrIp": inputs.get("cidrIpv4", "0.0.0.0/0")}]
+        return permission
 
     def iam(self) -> None:
         iam = self.fake.client("iam")
@@ -503,6 +553,17 @@ def _new_revision(fake: FakeEstate, change: Callable[[dict[str, Any]], None] | N
     return register_like(fake.client("ecs"), _task_inputs(fake, fake.api["task_definition_arn"]), {}, change)
 
 
+def _incident_secret_from(secret_arn: str) -> Callable[[dict[str, Any]], None]:
+    """A change to a container definition: the incident's secret read from `secret_arn`."""
+
+    def change(container: dict[str, Any]) -> None:
+        for secret in container["secrets"]:
+            if secret["name"] == INCIDENT_SECRET:
+                secret["valueFrom"] = secret_arn
+
+    return change
+
+
 def secret_missing_from_task_definition(fake: FakeEstate) -> None:
     """The incident: a revision without HUGGINGFACE_API_KEY is what runs."""
     revision = _new_revision(
@@ -522,20 +583,46 @@ def secret_empty(fake: FakeEstate) -> None:
     client = fake.client("secretsmanager")
     name = fake.api["secret_arns"][INCIDENT_SECRET].split(":secret:", 1)[1][:-7] + "-never-filled"
     empty = client.create_secret(Name=name)["ARN"]
-    revision = _new_revision(
-        fake, lambda c: [s.update(valueFrom=empty) for s in c["secrets"] if s["name"] == INCIDENT_SECRET]
-    )
+    declared = SecretValueFrom.parse(fake.api["secret_value_froms"][INCIDENT_SECRET]) or SecretValueFrom(empty)
+    value_from = str(SecretValueFrom(empty, declared.json_key, declared.version_stage, declared.version_id))
+    revision = _new_revision(fake, _incident_secret_from(value_from))
     _grant_also(fake, empty)
     repoint_service(fake, revision)
     fake.api["secret_arns"][INCIDENT_SECRET] = empty
+    fake.api["secret_value_froms"][INCIDENT_SECRET] = value_from
 
 
 def value_from_wrong_secret(fake: FakeEstate) -> None:
     wrong = fake.api["secret_arns"]["DB_PASSWORD"]
-    revision = _new_revision(
-        fake, lambda c: [s.update(valueFrom=wrong) for s in c["secrets"] if s["name"] == INCIDENT_SECRET]
-    )
+    revision = _new_revision(fake, _incident_secret_from(wrong))
     repoint_service(fake, revision)
+
+
+def secret_json_key_wrong(fake: FakeEstate) -> None:
+    """A revision reads another JSON key of a secret than the stack declares (a typo, a renamed key)."""
+    value_froms = fake.api["secret_value_froms"]
+    # A secret read by JSON key if the stack has one, else the database password's.
+    env_var = next(
+        (v for v, text in sorted(value_froms.items()) if (p := SecretValueFrom.parse(text)) and p.json_key),
+        "DB_PASSWORD" if "DB_PASSWORD" in value_froms else sorted(value_froms)[0],
+    )
+    declared = SecretValueFrom.parse(value_froms[env_var])
+    assert declared is not None, f"{env_var} is not read from Secrets Manager"
+    wrong = str(
+        SecretValueFrom(
+            declared.secret_arn,
+            json_key=f"{declared.json_key}_old" if declared.json_key else "password",
+            version_stage=declared.version_stage,
+            version_id=declared.version_id,
+        )
+    )
+
+    def change(container: dict[str, Any]) -> None:
+        for secret in container["secrets"]:
+            if secret["name"] == env_var:
+                secret["valueFrom"] = wrong
+
+    repoint_service(fake, _new_revision(fake, change))
 
 
 def stale_revision(fake: FakeEstate) -> None:
@@ -562,6 +649,22 @@ def rolled_back(fake: FakeEstate) -> None:
     fake.api["task_definition_arn"] = revision
 
 
+def _changed_by_hand(container: dict[str, Any]) -> None:
+    """What an engineer changes in a revision registered by hand: the image tag, say."""
+    container["image"] = container["image"].rsplit(":", 1)[0] + ":hotfix-by-hand"
+
+
+def revision_deployed_by_hand(fake: FakeEstate) -> None:
+    """A revision registered outside the stack runs: the service was pointed at it by hand."""
+    revision = _new_revision(fake, _changed_by_hand)
+    repoint_service(fake, revision, declare=False)
+
+
+def revision_registered_outside_the_stack(fake: FakeEstate) -> None:
+    """A deploy workflow registered a newer revision outside the stack; it does not run (yet)."""
+    _new_revision(fake, _changed_by_hand)
+
+
 def running_below_desired(fake: FakeEstate) -> None:
     current = _service_config(fake)
     repoint_service(fake, current["taskDefinition"], desired=current["desiredCount"] + 1, declare=False)
@@ -569,16 +672,28 @@ def running_below_desired(fake: FakeEstate) -> None:
 
 def redis_rule_removed(fake: FakeEstate) -> None:
     """The incident's second drift: the rule admitting the API into Redis is gone."""
-    ec2, redis = fake.client("ec2"), fake.estate["redis"]
-    rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [redis["security_group_id"]]}])[
-        "SecurityGroupRules"
-    ]
+    _rule_removed(fake, REDIS)
+
+
+def postgres_rule_removed(fake: FakeEstate) -> None:
+    """The rule admitting the API into PostgreSQL is gone: the registry database times out."""
+    _rule_removed(fake, POSTGRES)
+
+
+def _rule_removed(fake: FakeEstate, dependency: str) -> None:
+    ec2 = fake.client("ec2")
+    found = next((d for d in fake.estate["dependencies"] if d["name"] == dependency), None)
+    if found is None or found["security_group_id"] is None:
+        raise CannotInject(f"the stack has no {dependency} security group rule to remove")
+    group = found["security_group_id"]
+    rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [group]}])["SecurityGroupRules"]
     doomed = [
         r["SecurityGroupRuleId"]
         for r in rules
-        if (r.get("ReferencedGroupInfo") or {}).get("GroupId") == fake.api["security_group_id"]
+        if not r.get("IsEgress")
+        and (r.get("ReferencedGroupInfo") or {}).get("GroupId") == fake.api["security_group_id"]
     ]
-    ec2.revoke_security_group_ingress(GroupId=redis["security_group_id"], SecurityGroupRuleIds=doomed)
+    ec2.revoke_security_group_ingress(GroupId=group, SecurityGroupRuleIds=doomed)
 
 
 def metric_filter_removed(fake: FakeEstate) -> None:
@@ -664,10 +779,14 @@ FAILURES: dict[str, Callable[[FakeEstate], None]] = {
         secret_deleted,
         secret_empty,
         value_from_wrong_secret,
+        secret_json_key_wrong,
         stale_revision,
         rolled_back,
+        revision_deployed_by_hand,
+        revision_registered_outside_the_stack,
         running_below_desired,
         redis_rule_removed,
+        postgres_rule_removed,
         metric_filter_removed,
         alarm_removed,
         alarm_firing,
@@ -708,27 +827,68 @@ def main(argv: list[str] | None = None) -> int:
             summary = (inject.__doc__ or "").strip().split("\n")[0]
             print(f"{name:<{width}}  {summary}".rstrip())
         return 0
-    if args.command == "seed":
-        fake = seed(rendering(args.stack, args.outputs.parent / f"render-{args.stack}.json"))
-        ecs = fake.client("ecs")
-        names = [s["service_name"] for s in fake.estate["services"]]
-        for service in ecs.describe_services(cluster=fake.estate["cluster_name"], services=names)["services"]:
-            if service["runningCount"] < service["desiredCount"]:
-                print(
-                    f"warning: moto reports fewer running tasks than desired for {service['serviceName']}; "
-                    f"start moto_server with MOTO_ECS_SERVICE_RUNNING={service['desiredCount']}",
-                    file=sys.stderr,
-                )
-        fake.write(args.outputs)
-        print(f"seeded a copy of stack {args.stack}; outputs in {args.outputs}")
-        return 0
-    outputs = json.loads(args.outputs.read_text())
+    # Here, not at the top: `list` needs neither boto3 nor pulumi (it starts in 0.1 s instead of 0.6).
+    import botocore.exceptions
+
+    try:
+        return _seed(args.stack, args.outputs) if args.command == "seed" else _break(args.failure, args.outputs)
+    except _refused() as error:
+        print(f"fake_estate {args.command}: {error}", file=sys.stderr)
+        return 2
+    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
+        print(
+            f"fake_estate {args.command}: the AWS endpoint failed ({error}); is the fake estate running "
+            "(make fake-estate) and AWS_ENDPOINT_URL pointing at it?",
+            file=sys.stderr,
+        )
+        return 2
+
+
+def _refused() -> tuple[type[Exception], ...]:
+    """What a command reports as a sentence and exit 2. Called when an exception is being
+    handled, not before: pulumi.RunError (the program refused the stack's settings) is in it
+    only if pulumi was imported, and a seed from a cached render never imports it (so it
+    cannot have raised one)."""
+    refused: tuple[type[Exception], ...] = (
+        StackFileError,
+        TextFileError,
+        bounded_json.JsonRefused,
+        EstateError,
+        CannotInject,
+    )
+    pulumi = sys.modules.get("pulumi")
+    return refused + (pulumi.RunError,) if pulumi is not None else refused
+
+
+def _seed(stack: str, outputs: Path) -> int:
+    fake = seed(rendering(stack, outputs.parent / f"render-{stack}.json"))
+    ecs = fake.client("ecs")
+    names = [s["service_name"] for s in fake.estate["services"]]
+    for service in ecs.describe_services(cluster=fake.estate["cluster_name"], services=names)["services"]:
+        if service["runningCount"] < service["desiredCount"]:
+            print(
+                f"warning: moto reports fewer running tasks than desired for {service['serviceName']}; "
+                f"start moto_server with MOTO_ECS_SERVICE_RUNNING={service['desiredCount']}",
+                file=sys.stderr,
+            )
+    fake.write(outputs)
+    print(f"seeded a copy of stack {stack}; outputs in {outputs}")
+    return 0
+
+
+def _break(failure: str, path: Path) -> int:
+    text = read_text(path, limit=OUTPUTS_LIMIT, what="the outputs file `seed` wrote")
+    outputs = bounded_json.parse(text, max_bytes=OUTPUTS_LIMIT)
+    # The injections read the outputs by key: they must be an estate's, every field typed.
+    estate = Estate.from_outputs(outputs)
+    if isinstance(outputs, dict) and OUTPUT_NAME not in outputs:
+        outputs = {OUTPUT_NAME: outputs}
     import boto3
 
-    fake = FakeEstate(outputs=outputs, session=boto3.Session(), region=outputs[OUTPUT_NAME]["region"])
-    FAILURES[args.failure](fake)
-    fake.write(args.outputs)
-    print(f"injected {args.failure}; outputs updated in {args.outputs}")
+    fake = FakeEstate(outputs=outputs, session=boto3.Session(), region=estate.region)
+    FAILURES[failure](fake)
+    fake.write(path)
+    print(f"injected {failure}; outputs updated in {path}")
     return 0
 
 

@@ -24,6 +24,7 @@ from typing import Any
 import pulumi
 
 from core.naming import PROJECT
+from core.text_file import TextFileError, write_text
 from synth.checks import check_graph, register_task_definition_params
 from synth.key_properties import route_values, short_type, table
 from synth.mocks import of_type
@@ -102,11 +103,15 @@ def summary(stack: str, run: Run, findings: list) -> str:
                 else "deploy gate off"
             )
         )
-    redis = estate.get("redis")
-    if redis:
+    for dependency in estate.get("dependencies", []):
+        consumers = ", ".join(sorted(dependency["consumer_security_group_ids"]))
         lines.append(
-            f"  redis    {redis['security_group_id']}:{redis['port']} admits "
-            + ", ".join(sorted(redis["consumer_security_group_ids"]))
+            f"  reaches  {dependency['name']}: "
+            + (
+                f"{dependency['security_group_id']}:{dependency['port']} admits {consumers}"
+                if dependency["security_group_id"]
+                else f"over HTTPS ({dependency['port']}), no rule"
+            )
         )
     counts = Counter(r.type for r in run.resources if r.type.startswith("aws:"))
     lines.append("  resources: " + ", ".join(f"{n} {short_type(t)}" for t, n in sorted(counts.items())))
@@ -115,7 +120,8 @@ def summary(stack: str, run: Run, findings: list) -> str:
         lines += [f"  - {f}" for f in findings]
     else:
         lines.append(
-            "invariants: all hold (secrets, IAM grant, network, Redis, deploy safety, observability, ECS API shape)"
+            "invariants: all hold (secrets, IAM grant, network, dependencies, deploy safety, observability, "
+            "ECS API shape)"
         )
     return "\n".join(lines)
 
@@ -140,9 +146,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"cannot render stack '{args.stack}':\n{error}", file=sys.stderr)
         return 2
     out = args.out or PROJECT_DIR / "build" / f"{args.stack}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
     rendered = json.dumps(document(args.stack, run), indent=2, sort_keys=True) + "\n"
-    out.write_text(rendered)
+    try:
+        write_text(out, rendered, what="the rendering")
+    except TextFileError as error:
+        print(f"cannot render stack '{args.stack}': {error}", file=sys.stderr)
+        return 2
     if args.json:
         print(rendered, end="")
         for finding in findings:

@@ -10,6 +10,7 @@ import copy
 import gc
 import os
 import sys
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -24,9 +25,10 @@ if TYPE_CHECKING:
 # Property tests run on every `make test`: enough examples to find the edge cases
 # (each failure found is kept in .hypothesis/ and replayed first next time), few
 # enough to keep the suite within its 20 s on two cores (bench/README.md: "Test suite").
-# `HYPOTHESIS_PROFILE=deep make test` searches twenty times as far.
+# `HYPOTHESIS_PROFILE=deep make test` searches a hundred times as far (the input fuzzing
+# in tests/fuzz/, which sets its own counts for every run, takes minutes then: bench/README.md).
 hypothesis_settings.register_profile("default", max_examples=50, deadline=None)
-hypothesis_settings.register_profile("deep", max_examples=1000, deadline=None)
+hypothesis_settings.register_profile("deep", max_examples=5000, deadline=None)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 # The heap of a test process is large (pulumi_aws's modules, botocore's models, moto's
@@ -65,12 +67,6 @@ def dev_values() -> dict[str, Any]:
     from tests.helpers import DEV_VALUES
 
     return copy.deepcopy(DEV_VALUES)
-
-
-@pytest.fixture
-def api(dev_values) -> dict[str, Any]:
-    """The api service's config inside dev_values (mutate it to vary the stack)."""
-    return dev_values["hokusai:services"]["api"]
 
 
 @pytest.fixture(scope="session")
@@ -126,7 +122,7 @@ def seeded_copies():
 
 
 @pytest.fixture
-def fake(aws_env, dev_run, boto_session, seeded_copies) -> FakeEstate:
+def fake(aws_env, dev_run, boto_session, seeded_copies) -> Iterator[FakeEstate]:
     """A moto account holding a healthy copy of the development estate."""
     from moto import mock_aws
 

@@ -8,6 +8,9 @@ meets it (README: "Trying verify by hand, without AWS"):
     make verify OUTPUTS=...  (and JSON=1)       # exit 1, the finding and its fix
     make fake-estate-reset                      # a clean copy
     make verify OUTPUTS=...                     # exit 0 again
+    make break FAILURE=huggingface-errors-logged  # the incident's log lines
+    make logs OUTPUTS=... MATCH="..."           # the on-call views, through make
+    make task-env OUTPUTS=...
     make fake-estate-stop                       # the server is gone
     make break FAILURE=redis-rule-removed       # exit 2: no fake estate runs
 
@@ -49,6 +52,9 @@ from typing import Any
 from tests.commands import Ran, clean_env, command_of, estate_env, free_port, make
 
 FAILURE = "redis-rule-removed"
+# The on-call views' step: the incident's log lines, and a filter pattern with quotes and spaces.
+LOGGED_FAILURE = "huggingface-errors-logged"
+LOGGED_LINE = "HuggingFace token not configured"
 
 
 @dataclass(frozen=True)
@@ -70,6 +76,9 @@ class Scenario:
     broken_verify_json: Ran
     reset: Ran
     reset_verify: Ran
+    errors_logged: Ran  # make break FAILURE=huggingface-errors-logged, on the clean copy
+    logs: Ran  # make logs MATCH="HuggingFace token not configured"
+    task_env: Ran
     stopped: Ran
     pid_file_after_stop: bool
     server_command_after_stop: str
@@ -146,6 +155,9 @@ def run_scenario(directory: Path, base_env: Mapping[str, str]) -> Scenario:
         broken_verify_json = run("verify", outputs, "JSON=1", with_aws=True)
         reset = run("fake-estate-reset", f"FAKE_DIR={directory}")
         reset_verify = run("verify", outputs, with_aws=True)
+        errors_logged = run("break", f"FAILURE={LOGGED_FAILURE}", f"FAKE_DIR={directory}")
+        logs = run("logs", outputs, f'MATCH="{LOGGED_LINE}"', with_aws=True)
+        task_env = run("task-env", outputs, with_aws=True)
         stopped = run("fake-estate-stop", f"FAKE_DIR={directory}")
         return Scenario(
             port=port,
@@ -163,6 +175,9 @@ def run_scenario(directory: Path, base_env: Mapping[str, str]) -> Scenario:
             broken_verify_json=broken_verify_json,
             reset=reset,
             reset_verify=reset_verify,
+            errors_logged=errors_logged,
+            logs=logs,
+            task_env=task_env,
             stopped=stopped,
             pid_file_after_stop=(directory / "moto.pid").exists(),
             server_command_after_stop=command_of(pid) if pid else "",

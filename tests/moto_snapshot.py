@@ -41,7 +41,8 @@ class SeededCopies:
         if self._backends is None:
             fake = seed(run, session=session)
             # The registries that hold an account now are the ones the seed used.
-            self._registries = list(BackendDict._instances)
+            # (vars: moto declares the class-level list of every registry as an instance attribute.)
+            self._registries = list(vars(BackendDict)["_instances"])
             live = {
                 (index, account, region): backend
                 for index, registry in enumerate(self._registries)

@@ -5,15 +5,17 @@ Never a traceback."""
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable
 from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.settings import TOP_LEVEL_KEYS, SettingsError, load_settings
-from tests.helpers import DEV_VALUES, hokusai_raw
+from core.settings import SERVICE_KEYS, TOP_LEVEL_KEYS, SettingsError, load_settings
+from tests.helpers import STACK_SERVICES, STACKS, hokusai_raw, stack_values
 
-DEV_RAW = hokusai_raw(DEV_VALUES)
+# Every stack file's `hokusai:` keys, as the loader takes them.
+RAW = {stack: hokusai_raw(stack_values(stack)) for stack in STACKS}
 
 scalars = st.one_of(
     st.none(),
@@ -44,10 +46,11 @@ def paths(node: Any, prefix: tuple = ()) -> list[tuple]:
     return found
 
 
-ALL_PATHS = paths(DEV_RAW)
+# (stack, path) for every value of every stack file.
+ALL_PATHS = [(stack, path) for stack, raw in RAW.items() for path in paths(raw)]
 
 
-def assert_well_formed(error: SettingsError, extra_top_keys: set[str] = frozenset()) -> None:
+def assert_well_formed(error: SettingsError, extra_top_keys: Iterable[str] = frozenset()) -> None:
     assert error.problems, "a SettingsError must carry at least one problem"
     for problem in error.problems:
         assert problem.what.strip() and problem.fix.strip()
@@ -74,36 +77,35 @@ def test_any_input_gives_settings_or_a_named_error(raw, region, stack):
 
 
 @given(st.sampled_from(ALL_PATHS), values)
-def test_replacing_any_value_of_the_development_config_is_reported_or_accepted(path, replacement):
-    raw = copy.deepcopy(DEV_RAW)
+def test_replacing_any_value_of_any_stack_file_is_reported_or_accepted(stack_path, replacement):
+    stack, path = stack_path
+    raw = copy.deepcopy(RAW[stack])
     node = raw
     for step in path[:-1]:
         node = node[step]
     node[path[-1]] = replacement
-    load_or_error(raw)
+    load_or_error(raw, stack=stack)
 
 
 @given(st.sampled_from(ALL_PATHS))
-def test_removing_any_value_of_the_development_config_is_reported_or_accepted(path):
-    raw = copy.deepcopy(DEV_RAW)
+def test_removing_any_value_of_any_stack_file_is_reported_or_accepted(stack_path):
+    stack, path = stack_path
+    raw = copy.deepcopy(RAW[stack])
     node = raw
     for step in path[:-1]:
         node = node[step]
     del node[path[-1]]
-    load_or_error(raw)
+    load_or_error(raw, stack=stack)
 
 
-@given(st.dictionaries(st.text(min_size=1, max_size=20), values, max_size=3))
-def test_unknown_keys_anywhere_in_a_service_are_named(extra):
-    raw = copy.deepcopy(DEV_RAW)
-    raw["services"]["api"].update(extra)
-    result = load_or_error(raw)
-    unknown = (
-        set(extra)
-        - set(DEV_RAW["services"]["api"])
-        - {"cpu", "memory", "desired_count", "autoscaling", "health_check_grace_seconds", "task_role_policy_arns"}
-    )
+@given(st.sampled_from(STACK_SERVICES), st.dictionaries(st.text(min_size=1, max_size=20), values, max_size=3))
+def test_unknown_keys_anywhere_in_a_service_are_named(stack_service, extra):
+    stack, service = stack_service
+    raw = copy.deepcopy(RAW[stack])
+    raw["services"][service].update(extra)
+    result = load_or_error(raw, stack=stack)
+    unknown = set(extra) - set(SERVICE_KEYS)
     if unknown:
         assert isinstance(result, SettingsError)
         keys = {p.key for p in result.problems}
-        assert all(f"hokusai:services.api.{name}" in keys for name in unknown)
+        assert all(f"hokusai:services.{service}.{name}" in keys for name in unknown)

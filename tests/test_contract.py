@@ -5,19 +5,48 @@ import pytest
 from core.contract import API, CONTRACTS, HTTP_5XX, HUGGINGFACE_TOKEN, looks_secret
 from core.documents import filter_pattern_problems
 from tests.filter_patterns import matches
+from tests.helpers import INCIDENT, INCIDENT_SERVICE
+
+# Reads the stack files or the contract: run in every variant copy (tests/test_variants.py).
+pytestmark = pytest.mark.reads_config
 
 SIGNATURES = sorted({s for c in CONTRACTS.values() for s in c.error_signatures}, key=lambda s: s.key)
 
 
-def test_the_api_requires_the_secret_the_incident_was_missing():
-    requirement = API.secret("HUGGINGFACE_API_KEY")
+def test_the_incidents_service_requires_the_secret_the_incident_was_missing():
+    requirement = CONTRACTS[INCIDENT_SERVICE].secret(INCIDENT.missing_secret)
+    assert INCIDENT.message in requirement.breaks
+    # ... under the name the estate keeps it (DESIGN.md: hokusai/<stack>/huggingface/api-key)
     assert requirement.secret_name_for("development") == "hokusai/development/huggingface/api-key"
-    assert "HuggingFace token not configured" in requirement.breaks
 
 
 def test_the_api_listens_where_the_estate_expects():
     assert (API.container_name, API.container_port, API.health_check_path) == ("api", 8001, "/health")
-    assert API.uses_redis
+    # The incident's missing rule was the API's into Redis: the API reaches Redis by contract.
+    assert "redis" in API.dependency_names
+
+
+@pytest.mark.parametrize("contract", CONTRACTS.values(), ids=list(CONTRACTS))
+def test_a_variable_comes_from_one_place_only(contract):
+    """A setting is the stack's, derived, or a dependency's, never two of them; never also a secret."""
+    names = [s.env_var for s in contract.settings] + list(contract.dependency_setting_names)
+    # One attribute may be read under two names (MLFLOW_SERVER_URL, MLFLOW_TRACKING_URI); a name, once.
+    assert len(names) == len(set(names))
+    assert not set(names) & set(contract.secret_names)
+    assert not set(names) & {entry.env_var for entry in contract.not_provided}
+
+
+@pytest.mark.parametrize("contract", CONTRACTS.values(), ids=list(CONTRACTS))
+def test_every_dependency_setting_is_found_back(contract):
+    for requirement in contract.dependencies:
+        for env_var, attribute in requirement.settings:
+            assert contract.dependency_setting(env_var) == (requirement, attribute)
+    assert contract.dependency_setting("NOT_A_DEPENDENCY_SETTING") is None
+
+
+def test_a_dependency_named_like_a_service_is_that_service():
+    """Resolution by name (core/settings/dependencies.py): the API's MLflow is the mlflow service."""
+    assert "mlflow" in API.dependency_names and "mlflow" in CONTRACTS
 
 
 @pytest.mark.parametrize("contract", CONTRACTS.values(), ids=list(CONTRACTS))
@@ -87,9 +116,9 @@ def test_a_signature_with_a_message_watches_for_exactly_that_message(signature):
 
 
 def test_the_incident_message_is_the_one_the_api_answers_with():
-    """smoke reads it from here; a customer saw exactly this text."""
-    assert HUGGINGFACE_TOKEN.message == "HuggingFace token not configured"
-    assert HUGGINGFACE_TOKEN.message in API.secret("HUGGINGFACE_API_KEY").breaks
+    """smoke reads it from here; a customer saw exactly this text (the one place it is pinned)."""
+    assert INCIDENT is HUGGINGFACE_TOKEN and API.key == INCIDENT_SERVICE
+    assert INCIDENT.message == "HuggingFace token not configured"
 
 
 @pytest.mark.parametrize("contract", CONTRACTS.values(), ids=list(CONTRACTS))

@@ -8,8 +8,12 @@ import pytest
 from botocore.validate import ParamValidator
 
 from core import documents
-from tests.helpers import load
+from tests.helpers import STACK_SERVICES, stack_settings
 
+# Reads the stack files or the contract: run in every variant copy (tests/test_variants.py).
+pytestmark = pytest.mark.reads_config
+
+# For the execution-role policy builder, which takes any ARNs: an example set.
 SECRET_ARNS = {
     "HUGGINGFACE_API_KEY": "arn:aws:secretsmanager:us-east-1:123456789012:secret:hokusai/development/huggingface/api-key-AbCdEf",
     "DB_PASSWORD": "arn:aws:secretsmanager:us-east-1:123456789012:secret:hokusai/development/database/password-GhIjKl",
@@ -19,22 +23,36 @@ SECRET_ARNS = {
 LOG_GROUP_ARN = "arn:aws:logs:us-east-1:123456789012:log-group:/ecs/hokusai-api-development"
 
 
-@pytest.fixture
-def api_service(dev_values):
-    return load(dev_values).service("api")
+def secret_arns_of(spec, settings) -> dict[str, str]:
+    """An ARN, as Secrets Manager shapes it, for each secret the service's config names."""
+    prefix = f"arn:aws:secretsmanager:{settings.region}:{settings.account_id}:secret:"
+    return {
+        s.env_var: s.name_or_arn if s.name_or_arn.startswith("arn:") else f"{prefix}{s.name_or_arn}-AbCdEf"
+        for s in spec.secrets
+    }
+
+
+@pytest.fixture(params=STACK_SERVICES, ids=[f"{stack}-{service}" for stack, service in STACK_SERVICES])
+def service(request):
+    """(the service's settings, an ARN per secret, its container definitions) for every service of every stack."""
+    stack, key = request.param
+    settings = stack_settings(stack)
+    spec = settings.service(key)
+    arns = secret_arns_of(spec, settings)
+    return spec, arns, documents.container_definitions(spec, secret_arns=arns, region=settings.region)
 
 
 def register_task_definition_shape():
     return botocore.session.get_session().get_service_model("ecs").operation_model("RegisterTaskDefinition").input_shape
 
 
-def test_container_definitions_are_a_valid_register_task_definition_request(api_service):
-    definitions = documents.container_definitions(api_service, secret_arns=SECRET_ARNS, region="us-east-1")
+def test_container_definitions_are_a_valid_register_task_definition_request(service):
+    spec, _, definitions = service
     request = {
-        "family": api_service.name,
+        "family": spec.name,
         "containerDefinitions": definitions,
-        "cpu": "512",
-        "memory": "1024",
+        "cpu": str(spec.cpu),
+        "memory": str(spec.memory),
         "networkMode": "awsvpc",
         "requiresCompatibilities": ["FARGATE"],
     }
@@ -42,8 +60,8 @@ def test_container_definitions_are_a_valid_register_task_definition_request(api_
     assert not report.has_errors(), report.generate_report()
 
 
-def test_the_ecs_model_check_catches_a_misspelt_field(api_service):
-    definitions = documents.container_definitions(api_service, secret_arns=SECRET_ARNS, region="us-east-1")
+def test_the_ecs_model_check_catches_a_misspelt_field(service):
+    _, _, definitions = service
     definitions[0]["healthcheck"] = definitions[0].pop("healthCheck")
     report = ParamValidator().validate(
         {"family": "f", "containerDefinitions": definitions}, register_task_definition_shape()
@@ -51,26 +69,28 @@ def test_the_ecs_model_check_catches_a_misspelt_field(api_service):
     assert report.has_errors() and "healthcheck" in report.generate_report()
 
 
-def test_each_secret_is_referenced_by_its_arn_and_never_in_environment(api_service):
-    (container,) = documents.container_definitions(api_service, secret_arns=SECRET_ARNS, region="us-east-1")
-    assert {s["name"]: s["valueFrom"] for s in container["secrets"]} == SECRET_ARNS
-    assert not {e["name"] for e in container["environment"]} & set(SECRET_ARNS)
+def test_each_secret_is_referenced_by_its_arn_and_never_in_environment(service):
+    spec, arns, (container,) = service
+    assert {s["name"]: s["valueFrom"] for s in container["secrets"]} == arns
+    assert set(arns) == set(spec.contract.secret_names)
+    assert not {e["name"] for e in container["environment"]} & set(arns)
 
 
-def test_plain_settings_and_logs_are_configured(api_service):
-    (container,) = documents.container_definitions(api_service, secret_arns=SECRET_ARNS, region="us-east-1")
-    environment = {e["name"]: e["value"] for e in container["environment"]}
-    assert environment["MLFLOW_SERVER_URL"] == "http://mlflow.hokusai-development.local:5000"
-    assert container["logConfiguration"]["options"]["awslogs-group"] == "/ecs/hokusai-api-development"
-    assert container["portMappings"] == [{"containerPort": 8001, "hostPort": 8001, "protocol": "tcp"}]
-    assert "/health" in container["healthCheck"]["command"][1]
+def test_plain_settings_and_logs_are_configured(service):
+    spec, _, (container,) = service
+    assert {e["name"]: e["value"] for e in container["environment"]} == dict(spec.environment)
+    assert container["logConfiguration"]["options"]["awslogs-group"] == spec.log_group_name
+    port = spec.contract.container_port
+    assert container["portMappings"] == [{"containerPort": port, "hostPort": port, "protocol": "tcp"}]
+    assert spec.contract.health_check_path in container["healthCheck"]["command"][1]
 
 
-def test_a_secret_without_an_arn_is_never_dropped_silently(api_service):
-    partial = dict(SECRET_ARNS)
-    del partial["HUGGINGFACE_API_KEY"]
-    with pytest.raises(ValueError, match="HUGGINGFACE_API_KEY"):
-        documents.container_definitions(api_service, secret_arns=partial, region="us-east-1")
+def test_a_secret_without_an_arn_is_never_dropped_silently(service):
+    spec, arns, _ = service
+    for variable in arns:
+        partial = {k: v for k, v in arns.items() if k != variable}
+        with pytest.raises(ValueError, match=variable):
+            documents.container_definitions(spec, secret_arns=partial, region="us-east-1")
 
 
 def policy(**overrides):

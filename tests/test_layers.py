@@ -45,10 +45,16 @@ def imported_modules(path: Path) -> list[tuple[int, str]]:
     return found
 
 
+# A layer's own virtualenv (the policy pack's policy/venv) holds third-party code, not ours.
+VIRTUALENVS = {"venv", ".venv"}
+
+
 def back_edges(root: Path) -> list[str]:
     edges = []
     for layer, forbidden in FORBIDDEN.items():
         for path in sorted((root / layer).rglob("*.py")):
+            if VIRTUALENVS & set(path.relative_to(root).parts):
+                continue
             for line, module in imported_modules(path):
                 if module.split(".")[0] in forbidden:
                     edges.append(f"{path.relative_to(root)}:{line} imports {module} ({layer}/ must not)")
@@ -62,6 +68,14 @@ def test_no_module_imports_against_the_layers():
 def test_the_program_entry_point_composes_infra_and_core_only():
     modules = {m.split(".")[0] for _, m in imported_modules(PROJECT_DIR / "__main__.py")}
     assert modules <= {"pulumi", "infra", "core", "__future__"}, modules
+
+
+def test_a_virtualenv_inside_a_layer_is_not_the_layers_code(tmp_path):
+    (tmp_path / "policy" / "venv" / "lib").mkdir(parents=True)
+    (tmp_path / "policy" / "venv" / "lib" / "vendored.py").write_text("import boto3\n")
+    (tmp_path / "policy" / "pack.py").write_text("import botocore\n")
+    (edge,) = back_edges(tmp_path)
+    assert edge.startswith("policy/pack.py:1 imports botocore")
 
 
 @pytest.mark.parametrize(

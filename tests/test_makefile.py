@@ -175,10 +175,12 @@ def test_envcheck_exits_with_its_own_code(example, expected, env_with_gaps, tmp_
     assert ("check" in ran.stdout) == (expected != 2), ran  # the tool ran and printed its table (or could not)
 
 
-def test_verify_that_cannot_check_exits_2_with_the_reason(tmp_path):
-    ran = make("verify", f"OUTPUTS={tmp_path / 'no-outputs.json'}")
+@pytest.mark.parametrize("target", ["verify", "logs", "stopped-tasks", "task-env"])
+def test_a_live_tool_that_cannot_check_exits_2_with_the_reason(tmp_path, target):
+    ran = make(target, f"OUTPUTS={tmp_path / 'no-outputs.json'}")
     assert ran.code == 2, ran
-    assert "could not check: cannot read the stack outputs file" in ran.stderr and ran.stdout == "", ran
+    assert "no-outputs.json does not exist: pass the path of the stack outputs file" in ran.stderr, ran
+    assert ran.stderr.startswith("could not check: ") and ran.stdout == "", ran
 
 
 def test_usage_errors_are_2_before_anything_runs():
@@ -249,6 +251,19 @@ def test_synth_of_a_stack_it_cannot_render_exits_2():
     assert ran.code == 2 and "cannot render stack 'no-such-stack'" in ran.stderr, ran
 
 
+def test_import_plan_json_is_the_import_file_alone_and_its_exit_code_passes_through(tmp_path):
+    ran = make("import-plan", "JSON=1")
+    direct = tool("synth.import_plan", "--json", "--out", str(tmp_path / "import.json"), env=clean_env())
+    assert ran.code == direct.code and ran.code in (0, 1), (ran, direct)
+    assert json.loads(ran.stdout) == json.loads(direct.stdout)  # the file, and nothing else, on stdout
+    assert "pulumi import --file" in ran.stderr
+
+
+def test_import_diff_of_a_stack_it_cannot_render_exits_2():
+    ran = make("import-diff", "STACK=no-such-stack")
+    assert ran.code == 2 and "cannot compare stack 'no-such-stack'" in ran.stderr, ran
+
+
 def test_a_dry_run_runs_nothing_and_mixed_goals_are_plain_make(env_with_gaps):
     # -n prints the command without running it (question mode stays off) ...
     dry = make("-n", "envcheck", f"ENV_EXAMPLE={env_with_gaps}")
@@ -285,7 +300,7 @@ def empty_copy(tmp_path) -> tuple[Path, dict[str, str]]:
     return copy, env
 
 
-@pytest.mark.parametrize("target", [*PULUMI_TARGETS, "verify"])
+@pytest.mark.parametrize("target", [*PULUMI_TARGETS, "verify", "logs", "stopped-tasks", "task-env"])
 def test_a_pulumi_target_without_the_cli_says_how_to_install_it_and_installs_nothing(target, empty_copy):
     copy, env = empty_copy
     ran = make(target, cwd=copy, env=env, venv=False)
@@ -294,8 +309,8 @@ def test_a_pulumi_target_without_the_cli_says_how_to_install_it_and_installs_not
     assert ran.stdout == ""
     assert not (copy / ".venv").exists()
     assert not (copy.parent / "setup-began").exists(), "setup began before the Pulumi check"
-    if target == "verify":
-        assert "OUTPUTS=" in ran.stderr  # verify can do without the CLI, given the outputs
+    if target not in PULUMI_TARGETS:
+        assert f"make {target} OUTPUTS=" in ran.stderr  # a live tool can do without the CLI, given the outputs
 
 
 def test_with_the_cli_a_pulumi_target_goes_on_to_set_up_and_says_so(empty_copy):
@@ -388,11 +403,11 @@ def test_verify_through_make_passes_on_the_copy_and_exits_1_on_an_injected_failu
     assert broke.code == 0 and "injected redis-rule-removed" in broke.stdout, broke
     findings = fake_estate_scenario.broken_verify
     assert findings.code == 1, findings
-    assert re.search(r"^redis\.access +FAIL", findings.stdout, flags=re.M), findings
+    assert re.search(r"^dependency\.access +FAIL", findings.stdout, flags=re.M), findings
     as_json = fake_estate_scenario.broken_verify_json
     assert as_json.code == 1, as_json
     report = json.loads(as_json.stdout)
-    assert [r["check"] for r in report["results"] if r["status"] == "FAIL"] == ["redis.access"]
+    assert [r["check"] for r in report["results"] if r["status"] == "FAIL"] == ["dependency.access"]
 
 
 @pytest.mark.server
@@ -404,6 +419,19 @@ def test_fake_estate_reset_gives_a_clean_copy(fake_estate_scenario):
     assert reset.code == 0, reset
     assert "seeded a clean copy of stack development" in reset.stdout, reset
     assert fake_estate_scenario.reset_verify.code == 0, fake_estate_scenario.reset_verify
+
+
+@pytest.mark.server
+def test_the_on_call_views_read_the_copy_through_make(fake_estate_scenario):
+    # GIVEN the clean copy after the reset, with the incident's log lines injected
+    assert fake_estate_scenario.reset_verify.code == 0, fake_estate_scenario.reset_verify
+    assert fake_estate_scenario.errors_logged.code == 0, fake_estate_scenario.errors_logged
+    # THEN the on-call views read it through make: a filter pattern with quotes and spaces
+    # reaches the tool as it was typed; a healthy revision is exit 0
+    lines = fake_estate_scenario.logs
+    assert lines.code == 0 and "HuggingFace token not configured" in lines.stdout, lines
+    assert len(lines.stdout.splitlines()) == 1, lines
+    assert fake_estate_scenario.task_env.code == 0, fake_estate_scenario.task_env
 
 
 @pytest.mark.server

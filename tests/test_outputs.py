@@ -6,17 +6,18 @@ from __future__ import annotations
 import ast
 import dataclasses
 import typing
+from typing import Any
 
 from core.estate import Estate
 from infra import outputs
 from infra.alarm_topic import AlarmTopicResult
 from infra.cluster import ClusterResult
+from infra.dependency_access import DependencyAccessResult
 from infra.observability import MetricFilterResult
-from infra.redis_access import RedisAccessResult
 from infra.service import ServiceResult
 from tests.helpers import PROJECT_DIR
 
-RESULTS = (ClusterResult, AlarmTopicResult, ServiceResult, MetricFilterResult, RedisAccessResult)
+RESULTS = (ClusterResult, AlarmTopicResult, ServiceResult, MetricFilterResult, DependencyAccessResult)
 RESULT_FIELDS = {f.name for result in RESULTS for f in dataclasses.fields(result)}
 OUTPUTS_SOURCE = (PROJECT_DIR / "infra" / "outputs.py").read_text(encoding="utf-8")
 
@@ -39,7 +40,7 @@ def imports(source: str) -> dict[str, set[str]]:
 def api_result(**changes) -> ServiceResult:
     """A ServiceResult written by hand: plain values where the program has Outputs."""
     arn = "arn:aws:ecs:us-east-1:123456789012"
-    values = dict(
+    values: dict[str, Any] = dict(
         key="api",
         service_name="hokusai-api-development",
         service_arn=f"{arn}:service/hokusai-development/hokusai-api-development",
@@ -54,9 +55,10 @@ def api_result(**changes) -> ServiceResult:
         task_role_arn="arn:aws:iam::123456789012:role/hokusai-api-development-task",
         log_group_name="/ecs/hokusai-api-development",
         metric_filters=(
+            # Plain text where the program has Outputs: estate_output passes either on as it is.
             MetricFilterResult(
-                name="hokusai-api-development-HuggingFaceTokenError",
-                pattern='"HuggingFace token not configured"',
+                name="hokusai-api-development-HuggingFaceTokenError",  # type: ignore[arg-type]
+                pattern='"HuggingFace token not configured"',  # type: ignore[arg-type]
                 metric_name="HuggingFaceTokenError",
                 metric_namespace="Hokusai/API",
             ),
@@ -64,9 +66,13 @@ def api_result(**changes) -> ServiceResult:
         alarm_names=("hokusai-api-development-huggingface-token",),
         deployment_alarm_names=["hokusai-api-development-huggingface-token"],
         secret_arns={"HUGGINGFACE_API_KEY": "arn:aws:secretsmanager:us-east-1:123456789012:secret:hf-AbCdEf"},
+        secret_value_froms={
+            "HUGGINGFACE_API_KEY": "arn:aws:secretsmanager:us-east-1:123456789012:secret:hf-AbCdEf:token::"
+        },
         environment_names=("ENVIRONMENT",),
         discovery_name="api.hokusai-development.local",
-        uses_redis=True,
+        dependencies=("redis", "auth"),
+        dashboard_url="https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1#dashboards/dashboard/hokusai-api-development",
     )
     values.update(changes)
     return ServiceResult(**values)
@@ -75,11 +81,15 @@ def api_result(**changes) -> ServiceResult:
 def test_the_estate_is_built_from_the_results_alone():
     # GIVEN results written by hand: no program, no components, no settings
     api = api_result()
-    redis = RedisAccessResult(
+    redis = DependencyAccessResult(
+        dependency="redis",
         security_group_id="sg-0a1b2c3d4e5f60718",
         port=6379,
         consumer_security_group_ids={"api": api.security_group_id},
-        rule_ids={"api": "sgr-0123"},
+        service_rules={},
+    )
+    auth = DependencyAccessResult(
+        dependency="auth", security_group_id=None, port=443, consumer_security_group_ids={}, service_rules={}
     )
     # WHEN the estate output is built from them
     built = outputs.estate_output(
@@ -89,7 +99,7 @@ def test_the_estate_is_built_from_the_results_alone():
         cluster=ClusterResult(name="hokusai-development", arn="arn:aws:ecs:us-east-1:123456789012:cluster/x"),
         alarm_topic=AlarmTopicResult(arn="arn:aws:sns:us-east-1:123456789012:hokusai-development-alarms"),
         services=[api],
-        redis=redis,
+        dependencies=[redis, auth],
     )
     # THEN the live tools read back exactly what the results said
     estate = Estate.from_outputs(built)
@@ -98,20 +108,24 @@ def test_the_estate_is_built_from_the_results_alone():
     assert read.execution_role_arn == api.execution_role_arn
     assert read.metric_filters[0].metric_name == "HuggingFaceTokenError"
     assert read.deployment_alarm_names == ("hokusai-api-development-huggingface-token",)
-    assert estate.redis.consumer_security_group_ids == {"api": "sg-0123456789abcdef0"}
+    assert read.secret_value_froms == api.secret_value_froms
+    assert read.dependencies == ("redis", "auth")
+    assert read.dashboard_url == api.dashboard_url
+    assert estate.dependency("redis").consumer_security_group_ids == {"api": "sg-0123456789abcdef0"}
+    assert (estate.dependency("auth").security_group_id, estate.dependency("auth").port) == (None, 443)
 
 
-def test_a_stack_without_redis_has_no_redis_in_its_estate():
+def test_a_stack_whose_services_reach_nothing_has_no_dependencies_in_its_estate():
     built = outputs.estate_output(
         stack="development",
         region="us-east-1",
         account_id="123456789012",
         cluster=ClusterResult(name="c", arn="arn:c"),
         alarm_topic=AlarmTopicResult(arn="arn:t"),
-        services=[api_result(uses_redis=False)],
-        redis=None,
+        services=[api_result(dependencies=())],
+        dependencies=[],
     )
-    assert Estate.from_outputs(built).redis is None
+    assert Estate.from_outputs(built).dependencies == ()
 
 
 def test_estate_output_takes_only_results_and_the_stacks_identity():
@@ -122,7 +136,7 @@ def test_estate_output_takes_only_results_and_the_stacks_identity():
     for name, hint in hints.items():
         if name in scalars:
             continue
-        # ClusterResult, Sequence[ServiceResult], RedisAccessResult | None, ...
+        # ClusterResult, Sequence[ServiceResult], Sequence[DependencyAccessResult], ...
         named = {t for t in (hint, *typing.get_args(hint)) if isinstance(t, type)} - {type(None)}
         assert named and all(t.__name__.endswith("Result") for t in named), (name, hint)
 

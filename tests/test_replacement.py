@@ -19,7 +19,7 @@ from core.replacement import (
     may_force_replacement,
     replacement_paths_touched,
 )
-from tests.helpers import DEV_VALUES, by_type, run, with_new_load_balancer
+from tests.helpers import DEV_VALUES, by_type, each_stack, rendered, run, with_new_load_balancer
 
 NOT_AWS = "pulumi-python:dynamic:Resource"
 
@@ -35,18 +35,14 @@ def aws_types(resources) -> set[str]:
     return {r.type for r in resources if not r.type.startswith("hokusai:") and r.type != NOT_AWS}
 
 
-@pytest.fixture(scope="module")
-def dev():
-    return run(copy.deepcopy(DEV_VALUES))
-
-
 # --------------------------------------------------------------------------- #
 # Complete: every type the program registers is in the table.
 # --------------------------------------------------------------------------- #
 
 
-def test_every_type_the_development_stack_registers_is_known(dev):
-    registered = aws_types(dev.resources)
+@each_stack
+def test_every_type_every_stack_registers_is_known(stack):
+    registered = aws_types(rendered(stack).resources)
     assert registered, "the render registered no AWS resources"
     assert registered - KNOWN_TYPES == set()
 
@@ -362,11 +358,12 @@ def test_unknown_types_are_false_and_not_known():
 # --------------------------------------------------------------------------- #
 
 
-def test_the_target_group_name_digests_every_replace_only_input_the_program_sets(dev):
+@each_stack
+def test_the_target_group_name_digests_every_replace_only_input_the_program_sets(stack):
     # core/naming.py target_group_name gives a replacement a new name (create-before-delete would
     # otherwise collide) from port, vpc and the constants HTTP / ip. Any other replace-only input
     # the program starts setting must join that digest.
-    target_groups = by_type(dev, TARGET_GROUP)
+    target_groups = by_type(rendered(stack), TARGET_GROUP)
     assert target_groups
     for tg in target_groups:
         forcing = {key for key in tg.inputs if forces_replacement(TARGET_GROUP, key)}

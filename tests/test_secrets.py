@@ -1,68 +1,108 @@
-"""Secrets: adopted by lookup, or declared (value out of band or from encrypted config)."""
+"""Secrets: adopted by lookup, or declared (value out of band or from encrypted config),
+for every secret of every service of every stack file."""
 
 from __future__ import annotations
+
+from collections import Counter
 
 import pytest
 from pulumi.runtime import rpc
 
-from tests.helpers import by_type, container, run
+from core import naming
+from core.contract import CONTRACTS
+from core.settings import SecretMode
+from tests.helpers import (
+    by_type,
+    changes_config,
+    container,
+    each_service,
+    each_stack,
+    rendered,
+    run,
+    run_as,
+    stack_settings,
+    stack_values,
+    with_every_contract,
+)
 
 SECRET = "aws:secretsmanager/secret:Secret"
 VERSION = "aws:secretsmanager/secretVersion:SecretVersion"
+GET_SECRET = "aws:secretsmanager/getSecret:getSecret"
 
 
-def test_adopted_secrets_are_looked_up_not_created(dev_run):
-    looked_up = sorted(
-        args.get("name") for token, args in dev_run.mocks.calls if token == "aws:secretsmanager/getSecret:getSecret"
+@each_stack
+def test_adopted_secrets_are_looked_up_once_and_declared_ones_created(stack):
+    result, sources = rendered(stack), stack_settings(stack).secret_sources
+    looked_up = Counter(
+        args.get("name") or args.get("arn") for token, args in result.mocks.calls if token == GET_SECRET
     )
-    assert looked_up == [
-        "hokusai/development/api/secret-key",
-        "hokusai/development/database/password",
-        "hokusai/development/huggingface/api-key",
-        "hokusai/development/redis/auth-token",
-    ]
-    assert by_type(dev_run, SECRET) == []
+    adopted = {s.name_or_arn for s in sources if s.mode is SecretMode.EXISTING}
+    assert set(looked_up) == adopted and set(looked_up.values()) <= {1}
+    created = {r.inputs["name"] for r in by_type(result, SECRET)}
+    assert created == {s.name_or_arn for s in sources if s.mode is SecretMode.CREATE}
 
 
-@pytest.fixture
-def declared(dev_values):
-    """The development stack with API_SECRET_KEY declared by the program instead of adopted."""
-    dev_values["hokusai:services"]["api"]["secrets"]["API_SECRET_KEY"] = {
-        "create": "hokusai/development/api/secret-key"
-    }
-    return dev_values
+@each_service
+def test_the_container_references_each_secret_by_its_full_arn(stack, service):
+    result = rendered(stack)
+    secrets = {s["name"]: s["valueFrom"] for s in container(result, service)["secrets"]}
+    world = result.mocks.world
+    for source in stack_settings(stack).service(service).secrets:
+        assert secrets[source.env_var] == world.find_secret(source.name_or_arn)[1]
 
 
-def test_the_container_references_the_adopted_secret_by_its_full_arn(dev_run):
-    world = dev_run.mocks.world
-    secrets = {s["name"]: s["valueFrom"] for s in container(dev_run)["secrets"]}
-    assert secrets["HUGGINGFACE_API_KEY"] == world.secrets["hokusai/development/huggingface/api-key"]
+def declare_first_secret(stack: str, service: str, **extra) -> tuple[dict, str]:
+    """The stack with the service's first contract secret declared by the program instead of adopted."""
+    requirements = CONTRACTS[service].secrets
+    if not requirements:
+        pytest.skip(f"the {service} contract requires no secret")
+    variable = requirements[0].env_var
+    values = stack_values(stack)
+    for config in values["hokusai:services"].values():  # a shared secret is declared the same way everywhere
+        if variable in config["secrets"]:
+            config["secrets"][variable] = {"create": requirements[0].secret_name_for(stack), **extra}
+    return values, variable
 
 
-def test_a_declared_secret_has_no_value_in_the_program_and_preview_says_to_put_one(declared, caplog):
-    result = run(declared)
+@each_service
+@changes_config
+def test_a_declared_secret_has_no_value_in_the_program_and_preview_says_to_put_one(stack, service, caplog):
+    values, variable = declare_first_secret(stack, service)
+    result = run_as(stack, values)
     (secret,) = by_type(result, SECRET)
     assert secret.inputs["recoveryWindowInDays"] == 7
-    assert "API_SECRET_KEY of hokusai-api-development" in secret.inputs["description"]
+    assert f"{variable} of {naming.service_name(service, stack)}" in secret.inputs["description"]
     assert not by_type(result, VERSION)
     assert any(
         "declared without a value" in r.getMessage() and "put-secret-value" in r.getMessage() for r in caplog.records
     )
 
 
-def test_a_secret_adopted_by_partial_arn_is_referenced_by_its_full_arn(dev_values):
-    partial = "arn:aws:secretsmanager:us-east-1:123456789012:secret:hokusai/development/database/password"
-    dev_values["hokusai:services"]["api"]["secrets"]["DB_PASSWORD"] = {"existing": partial}
-    result = run(dev_values)
-    value_from = {s["name"]: s["valueFrom"] for s in container(result)["secrets"]}["DB_PASSWORD"]
+@each_service
+@changes_config
+def test_a_secret_adopted_by_partial_arn_is_referenced_by_its_full_arn(stack, service):
+    settings = stack_settings(stack)
+    values = stack_values(stack)
+    for variable, source in values["hokusai:services"][service]["secrets"].items():
+        name = source.get("existing", "")
+        if name and not name.startswith("arn:"):
+            partial = f"arn:aws:secretsmanager:{settings.region}:{settings.account_id}:secret:{name}"
+            for config in values["hokusai:services"].values():
+                if config["secrets"].get(variable) == source:
+                    config["secrets"][variable] = {"existing": partial}
+            break
+    else:
+        pytest.skip(f"{service} adopts no secret by name in {stack}")
+    value_from = {s["name"]: s["valueFrom"] for s in container(run_as(stack, values), service)["secrets"]}[variable]
     assert value_from.startswith(partial + "-") and len(value_from) == len(partial) + 7
 
 
-def test_a_declared_secret_may_take_its_value_from_encrypted_config(declared):
-    dev_values = declared
-    dev_values["hokusai:services"]["api"]["secrets"]["API_SECRET_KEY"]["value_from"] = "apiSecretKey"
-    dev_values["hokusai:apiSecretKey"] = "value-only-in-encrypted-config"
-    result = run(dev_values, secret_keys=["hokusai:apiSecretKey"])
+@each_service
+@changes_config
+def test_a_declared_secret_may_take_its_value_from_encrypted_config(stack, service):
+    values, _ = declare_first_secret(stack, service, value_from="declaredSecretValue")
+    values["hokusai:declaredSecretValue"] = "value-only-in-encrypted-config"
+    result = run(values, stack=stack, secret_keys=["hokusai:declaredSecretValue"])
     (version,) = by_type(result, VERSION)
     (secret,) = by_type(result, SECRET)
     assert version.inputs["secretId"] == secret.id
@@ -75,13 +115,15 @@ def test_a_declared_secret_may_take_its_value_from_encrypted_config(declared):
     assert sum("value-only-in-encrypted-config" in str(r.inputs) for r in result.resources) == 1
 
 
-def test_a_secret_shared_by_two_services_is_looked_up_once(dev_values):
-    from tests.helpers import with_mlflow
-
-    result = run(with_mlflow(dev_values))
-    lookups = [args.get("name") for token, args in result.mocks.calls if token.endswith("getSecret")]
-    assert lookups.count("hokusai/development/database/password") == 1
-    assert (
-        container(result, "hokusai-mlflow-development")["secrets"][0]["valueFrom"]
-        == {s["name"]: s["valueFrom"] for s in container(result)["secrets"]}["DB_PASSWORD"]
-    )
+def test_a_secret_shared_by_services_is_looked_up_once_and_referenced_alike(dev_values):
+    result = run(with_every_contract(dev_values))
+    lookups = Counter(args.get("name") for token, args in result.mocks.calls if token == GET_SECRET)
+    assert set(lookups.values()) == {1}
+    shared = Counter(variable for contract in CONTRACTS.values() for variable in contract.secret_names)
+    for variable in (v for v, users in shared.items() if users > 1):
+        references = {
+            {s["name"]: s["valueFrom"] for s in container(result, key)["secrets"]}[variable]
+            for key, contract in CONTRACTS.items()
+            if variable in contract.secret_names
+        }
+        assert len(references) == 1, (variable, references)

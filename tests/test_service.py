@@ -1,137 +1,209 @@
-"""The ECS service component: task definition, service, target group, routes, scaling."""
+"""The ECS service component: task definition, service, target group, routes, scaling.
+
+Every test holds for every service of every stack file, with what it expects
+read from that stack's settings and the service's contract.
+"""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.helpers import by_type, container, run, with_mlflow
+from core import naming
+from core.contract import CONTRACTS
+from tests.helpers import (
+    by_type,
+    container,
+    each_service,
+    ecs_service,
+    of_service,
+    rendered,
+    run,
+    service_output,
+    stack_settings,
+    task_definition,
+    with_every_contract,
+)
 
 
-def one(result, type_, name=None):
-    return result.mocks.one(type_, name)
-
-
-def test_each_contract_secret_reaches_the_container_only_through_secrets(dev_run):
-    definition = container(dev_run)
-    arns = dev_run.outputs["services"][0]["secret_arns"]
-    assert {s["name"]: s["valueFrom"] for s in definition["secrets"]} == arns
-    assert arns["HUGGINGFACE_API_KEY"].startswith(
-        "arn:aws:secretsmanager:us-east-1:123456789012:secret:hokusai/development/huggingface/api-key-"
-    )
+@each_service
+def test_each_contract_secret_reaches_the_container_only_through_secrets(stack, service):
+    result, spec = rendered(stack), stack_settings(stack).service(service)
+    definition = container(result, service)
+    written = service_output(result, service)
+    arns, value_froms = written["secret_arns"], written["secret_value_froms"]
+    assert {s["name"]: s["valueFrom"] for s in definition["secrets"]} == value_froms
+    assert set(arns) == set(value_froms) == set(spec.contract.secret_names)
+    # Each by the ARN of the secret the stack names for it, then the JSON key and version it names.
+    world = result.mocks.world
+    for source in spec.secrets:
+        assert arns[source.env_var] == world.find_secret(source.name_or_arn)[1]
+        assert value_froms[source.env_var] == source.container_value_from(arns[source.env_var])
     assert not {e["name"] for e in definition["environment"]} & set(arns)
 
 
-def test_plain_settings_reach_the_container_through_environment(dev_run):
-    environment = {e["name"]: e["value"] for e in container(dev_run)["environment"]}
-    for name in ("DATABASE_HOST", "MLFLOW_SERVER_URL", "HOKUSAI_AUTH_SERVICE_URL", "REDIS_URL"):
-        assert environment[name]
-    assert environment["ENVIRONMENT"] == "development"
+@each_service
+def test_plain_settings_reach_the_container_through_environment(stack, service):
+    spec = stack_settings(stack).service(service)
+    environment = {e["name"]: e["value"] for e in container(rendered(stack), service)["environment"]}
+    assert environment == dict(spec.environment)
+    assert set(spec.contract.setting_names) <= set(environment)
+    assert all(environment[name] for name in spec.contract.setting_names)
+    assert environment["ENVIRONMENT"] == stack
+    # What the contract deliberately does not provide never is: taken as given, a REDIS_URL would
+    # make the application connect without REDIS_AUTH_TOKEN.
+    assert not set(environment) & {entry.env_var for entry in spec.contract.not_provided}
 
 
-def test_the_task_definition_is_a_fargate_task_with_roles_and_logs(dev_run):
-    task = one(dev_run, "aws:ecs/taskDefinition:TaskDefinition")
-    assert task.inputs["requiresCompatibilities"] == ["FARGATE"] and task.inputs["networkMode"] == "awsvpc"
-    assert (task.inputs["cpu"], task.inputs["memory"]) == ("512", "1024")
-    assert task.inputs["executionRoleArn"] == "arn:aws:iam::123456789012:role/hokusai-api-development-execution"
-    assert task.inputs["taskRoleArn"] == "arn:aws:iam::123456789012:role/hokusai-api-development-task"
+@each_service
+def test_the_task_definition_is_a_fargate_task_with_roles_and_logs(stack, service):
+    result, settings = rendered(stack), stack_settings(stack)
+    spec, contract = settings.service(service), CONTRACTS[service]
+    task = task_definition(result, service).inputs
+    assert task["family"] == naming.service_name(service, stack)
+    assert task["requiresCompatibilities"] == ["FARGATE"] and task["networkMode"] == "awsvpc"
+    assert (task["cpu"], task["memory"]) == (str(spec.cpu), str(spec.memory))
+    roles = f"arn:aws:iam::{settings.account_id}:role/{naming.service_name(service, stack)}"
+    assert (task["executionRoleArn"], task["taskRoleArn"]) == (f"{roles}-execution", f"{roles}-task")
     # Replaced revisions stay ACTIVE, so a rollback (circuit breaker or by hand) has somewhere to go.
-    assert task.inputs["skipDestroy"] is True
-    definition = container(dev_run)
-    assert (definition["name"], definition["portMappings"][0]["containerPort"]) == ("api", 8001)
-    assert definition["logConfiguration"]["options"]["awslogs-group"] == "/ecs/hokusai-api-development"
+    assert task["skipDestroy"] is True
+    definition = container(result, service)
+    assert (definition["name"], definition["portMappings"][0]["containerPort"]) == (
+        contract.container_name,
+        contract.container_port,
+    )
+    assert definition["logConfiguration"]["options"]["awslogs-group"] == naming.log_group_name(service, stack)
 
 
-def test_the_service_deploys_safely(dev_run):
-    service = one(dev_run, "aws:ecs/service:Service").inputs
-    assert service["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
-    assert service["alarms"]["enable"] and service["alarms"]["rollback"]
-    assert service["alarms"]["alarmNames"] == [
-        "hokusai-api-development-huggingface-token",
-        "hokusai-api-development-error-lines",
-        "hokusai-api-development-http-5xx",
+@each_service
+def test_the_service_deploys_safely(stack, service):
+    result, spec = rendered(stack), stack_settings(stack).service(service)
+    inputs = ecs_service(result, service).inputs
+    assert inputs["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
+    assert inputs["alarms"]["enable"] and inputs["alarms"]["rollback"]
+    # Exactly the contract's deployment-alarm signatures, in the contract's order.
+    assert inputs["alarms"]["alarmNames"] == [
+        naming.alarm_name(service, stack, signature.key)
+        for signature in spec.contract.error_signatures
+        if signature.deployment_alarm
     ]
-    assert (service["deploymentMinimumHealthyPercent"], service["deploymentMaximumPercent"]) == (100, 200)
-    assert service["healthCheckGracePeriodSeconds"] == 60
-    assert service["waitForSteadyState"] is True
+    assert (inputs["deploymentMinimumHealthyPercent"], inputs["deploymentMaximumPercent"]) == (100, 200)
+    assert inputs["healthCheckGracePeriodSeconds"] == spec.health_check_grace_seconds
+    assert inputs["desiredCount"] == spec.desired_count
+    assert inputs["waitForSteadyState"] is True
 
 
-def test_the_service_runs_privately_with_ecs_exec(dev_run):
-    service = one(dev_run, "aws:ecs/service:Service").inputs
-    assert service["launchType"] == "FARGATE" and service["enableExecuteCommand"] is True
-    network = service["networkConfiguration"]
+@each_service
+def test_the_service_runs_privately_with_ecs_exec(stack, service):
+    result, settings = rendered(stack), stack_settings(stack)
+    inputs = ecs_service(result, service).inputs
+    assert inputs["name"] == naming.service_name(service, stack)
+    assert inputs["launchType"] == "FARGATE" and inputs["enableExecuteCommand"] is True
+    network = inputs["networkConfiguration"]
     assert network["assignPublicIp"] is False
-    assert network["subnets"] == ["subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002"]
-    assert network["securityGroups"] == [dev_run.outputs["services"][0]["security_group_id"]]
+    assert network["subnets"] == list(settings.network.private_subnet_ids)
+    assert network["securityGroups"] == [service_output(result, service)["security_group_id"]]
 
 
-def test_the_target_group_brings_tasks_into_service_quickly(dev_run):
-    group = one(dev_run, "aws:lb/targetGroup:TargetGroup").inputs
-    assert (group["port"], group["protocol"], group["targetType"]) == (8001, "HTTP", "ip")
-    assert group["deregistrationDelay"] == 30
-    check = group["healthCheck"]
-    assert (check["path"], check["matcher"], check["interval"], check["healthyThreshold"]) == ("/health", "200", 10, 2)
-    service = one(dev_run, "aws:ecs/service:Service").inputs
-    assert service["loadBalancers"] == [
+@each_service
+def test_the_target_group_brings_tasks_into_service_quickly(stack, service):
+    result, contract = rendered(stack), CONTRACTS[service]
+    (group,) = of_service(result, service, "aws:lb/targetGroup:TargetGroup")
+    assert group.outputs["arn"] == service_output(result, service)["target_group_arn"]
+    inputs = group.inputs
+    assert (inputs["port"], inputs["protocol"], inputs["targetType"]) == (contract.container_port, "HTTP", "ip")
+    assert inputs["deregistrationDelay"] == 30
+    check = inputs["healthCheck"]
+    assert (check["path"], check["matcher"], check["interval"], check["healthyThreshold"]) == (
+        contract.health_check_path,
+        "200",
+        10,
+        2,
+    )
+    assert ecs_service(result, service).inputs["loadBalancers"] == [
         {
-            "targetGroupArn": dev_run.outputs["services"][0]["target_group_arn"],
-            "containerName": "api",
-            "containerPort": 8001,
+            "targetGroupArn": group.outputs["arn"],
+            "containerName": contract.container_name,
+            "containerPort": contract.container_port,
         }
     ]
 
 
-def test_listener_rules_route_hosts_and_paths_to_the_api(dev_run):
-    rules = {int(r.inputs["priority"]): r.inputs for r in by_type(dev_run, "aws:lb/listenerRule:ListenerRule")}
-    listener = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/hokusai-main-development/"
-    assert set(rules) == {100, 110}
-    assert all(r["listenerArn"].startswith(listener) for r in rules.values())
-    assert rules[100]["conditions"] == [{"hostHeader": {"values": ["api.hokus.ai"]}}]
-    assert rules[110]["conditions"] == [
-        {"hostHeader": {"values": ["registry.hokus.ai"]}},
-        {"pathPattern": {"values": ["/api/mlflow/*"]}},
-    ]
-    target = dev_run.outputs["services"][0]["target_group_arn"]
-    assert all(r["actions"] == [{"type": "forward", "targetGroupArn": target}] for r in rules.values())
+@each_service
+def test_listener_rules_route_the_configured_hosts_and_paths_to_the_service(stack, service):
+    result, settings = rendered(stack), stack_settings(stack)
+    target = service_output(result, service)["target_group_arn"]
+    rules = {
+        int(r.inputs["priority"]): r.inputs
+        for r in by_type(result, "aws:lb/listenerRule:ListenerRule")
+        if r.inputs["actions"] == [{"type": "forward", "targetGroupArn": target}]
+    }
+    routes = settings.service(service).routes
+    assert set(rules) == {route.priority for route in routes}
+    for route in routes:
+        expected = [{"hostHeader": {"values": list(route.hosts)}}] if route.hosts else []
+        expected += [{"pathPattern": {"values": list(route.paths)}}] if route.paths else []
+        assert rules[route.priority]["conditions"] == expected
+    adopted = settings.load_balancer.listener_arn
+    assert all(r["listenerArn"] == adopted for r in rules.values()) if adopted else True
 
 
-def test_the_service_registers_in_cloud_map(dev_run):
-    discovery = one(dev_run, "aws:servicediscovery/service:Service")
-    namespace = one(dev_run, "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace")
+@each_service
+def test_the_service_registers_in_cloud_map(stack, service):
+    result = rendered(stack)
+    (discovery,) = of_service(result, service, "aws:servicediscovery/service:Service")
+    (namespace,) = by_type(result, "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace")
+    assert discovery.inputs["name"] == service
+    assert service_output(result, service)["discovery_name"] == naming.discovery_hostname(service, stack)
     assert discovery.inputs["dnsConfig"]["namespaceId"] == namespace.id
     assert discovery.inputs["dnsConfig"]["dnsRecords"] == [{"type": "A", "ttl": 10}]
-    service = one(dev_run, "aws:ecs/service:Service").inputs
-    assert service["serviceRegistries"] == {"registryArn": discovery.outputs["arn"]}
+    assert ecs_service(result, service).inputs["serviceRegistries"] == {"registryArn": discovery.outputs["arn"]}
 
 
-def test_cpu_autoscaling_uses_the_configured_bounds(dev_run):
-    target = one(dev_run, "aws:appautoscaling/target:Target").inputs
-    assert (target["minCapacity"], target["maxCapacity"]) == (2, 6)
-    assert target["resourceId"] == "service/hokusai-development/hokusai-api-development"
-    policy = one(dev_run, "aws:appautoscaling/policy:Policy").inputs
-    tracking = policy["targetTrackingScalingPolicyConfiguration"]
-    assert tracking["targetValue"] == 60
+@each_service
+def test_cpu_autoscaling_uses_the_configured_bounds(stack, service):
+    result, scaling = rendered(stack), stack_settings(stack).service(service).autoscaling
+    (target,) = of_service(result, service, "aws:appautoscaling/target:Target")
+    assert (target.inputs["minCapacity"], target.inputs["maxCapacity"]) == (scaling.min_count, scaling.max_count)
+    assert target.inputs["resourceId"] == naming.ecs_resource_id(service, stack)
+    (policy,) = of_service(result, service, "aws:appautoscaling/policy:Policy")
+    tracking = policy.inputs["targetTrackingScalingPolicyConfiguration"]
+    assert policy.inputs["resourceId"] == target.inputs["resourceId"]
+    assert tracking["targetValue"] == scaling.cpu_target_percent
     assert tracking["predefinedMetricSpecification"]["predefinedMetricType"] == "ECSServiceAverageCPUUtilization"
 
 
-def test_the_service_security_group_admits_only_the_load_balancer(dev_run):
-    service_group = dev_run.outputs["services"][0]["security_group_id"]
+@each_service
+def test_the_service_security_group_admits_only_the_load_balancer(stack, service):
+    result = rendered(stack)
+    service_group = service_output(result, service)["security_group_id"]
     rules = [
         r.inputs
-        for r in by_type(dev_run, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+        for r in by_type(result, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
         if r.inputs["securityGroupId"] == service_group
     ]
-    assert len(rules) == 1
-    (rule,) = rules
-    assert (rule["fromPort"], rule["toPort"], rule["ipProtocol"]) == (8001, 8001, "tcp")
-    assert rule["referencedSecurityGroupId"].startswith("sg-") and "cidrIpv4" not in rule
+    load_balancer_groups = {g for _, groups in result.mocks.world.listeners.values() for g in groups}
+    # ... and, when the service is another's dependency (mlflow), the services that reach it
+    consumers = {
+        group
+        for d in result.outputs["dependencies"]
+        if d["name"] == service
+        for group in d["consumer_security_group_ids"].values()
+    }
+    assert rules and {rule["referencedSecurityGroupId"] for rule in rules} <= load_balancer_groups | consumers
+    port = CONTRACTS[service].container_port
+    for rule in rules:
+        assert (rule["fromPort"], rule["toPort"], rule["ipProtocol"]) == (port, port, "tcp")
+        assert "cidrIpv4" not in rule and "cidrIpv6" not in rule
 
 
-@pytest.mark.parametrize("key", ["api", "mlflow"])
+@pytest.mark.parametrize("key", sorted(CONTRACTS))
 def test_the_component_is_generic_over_the_contract(dev_values, key):
-    result = run(with_mlflow(dev_values))
-    family = f"hokusai-{key}-development"
-    definition = container(result, family)
-    expected = {"api": ("api", 8001), "mlflow": ("mlflow", 5000)}[key]
-    assert (definition["name"], definition["portMappings"][0]["containerPort"]) == expected
-    mlflow_secrets = {s["name"] for s in container(result, "hokusai-mlflow-development")["secrets"]}
-    assert mlflow_secrets == {"DB_PASSWORD"}
+    """Every contract entry, deployed beside the others, gets its own container from its own contract."""
+    result = run(with_every_contract(dev_values))
+    contract = CONTRACTS[key]
+    definition = container(result, key)
+    assert (definition["name"], definition["portMappings"][0]["containerPort"]) == (
+        contract.container_name,
+        contract.container_port,
+    )
+    assert {s["name"] for s in definition["secrets"]} == set(contract.secret_names)

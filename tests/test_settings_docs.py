@@ -7,10 +7,11 @@ import re
 
 import pytest
 
+from core.generated_doc import EXIT_CANNOT_CHECK, EXIT_OK, EXIT_STALE
 from core.settings import SERVICE_KEYS, TOP_LEVEL_KEYS
 from core.settings import docs as settings_docs
 from core.settings.declarations import all_declared, child_names
-from core.settings.docs import DOC_PATH, EXIT_CANNOT_CHECK, EXIT_OK, EXIT_STALE, REGENERATE, render
+from core.settings.docs import DOC_PATH, REGENERATE, render
 from core.settings.fields import NAMESPACE, Kind
 from tests.settings_samples import (
     SAMPLES,
@@ -23,6 +24,9 @@ from tests.settings_samples import (
     put,
     sample_with,
 )
+
+# Reads the stack files or the contract: run in every variant copy (tests/test_variants.py).
+pytestmark = pytest.mark.reads_config
 
 ROW = re.compile(r"^\| `([^`]+)` \|", re.MULTILINE)
 

@@ -8,10 +8,11 @@ import pulumi
 import pytest
 from pulumi.runtime import config as runtime_config
 
+from core.contract import CONTRACTS
 from core.naming import PROJECT
 from infra import stack_config
 from synth.program import as_pulumi_config
-from tests.helpers import DEV_VALUES
+from tests.helpers import DEV_VALUES, each_stack, stack_secret_keys, stack_settings, stack_values
 
 
 @pytest.fixture
@@ -19,10 +20,10 @@ def language_host(monkeypatch):
     """Config as `pulumi preview` hands it to the program: PULUMI_CONFIG (JSON) and PULUMI_CONFIG_SECRET_KEYS."""
     runtime_config.set_all_config({}, [])
 
-    def give(values, secret_keys=()):
+    def give(values, secret_keys=(), stack="development"):
         monkeypatch.setenv("PULUMI_CONFIG", json.dumps(as_pulumi_config(values)))
         monkeypatch.setenv("PULUMI_CONFIG_SECRET_KEYS", json.dumps(list(secret_keys)))
-        pulumi.runtime.set_mocks(_NoMocks(), project=PROJECT, stack="development")
+        pulumi.runtime.set_mocks(_NoMocks(), project=PROJECT, stack=stack)
 
     yield give
     runtime_config.set_all_config({}, [])
@@ -36,11 +37,10 @@ class _NoMocks(pulumi.runtime.Mocks):
         raise AssertionError("reading settings must not call providers")
 
 
-def test_the_development_stack_is_read_from_the_language_host(language_host):
-    language_host(DEV_VALUES)
-    settings = stack_config.read_settings()
-    assert settings.service("api").name == "hokusai-api-development"
-    assert settings.region == "us-east-1"
+@each_stack
+def test_every_stack_is_read_from_the_language_host_as_the_offline_loader_reads_it(language_host, stack):
+    language_host(stack_values(stack), stack_secret_keys(stack), stack=stack)
+    assert stack_config.read_settings() == stack_settings(stack)
 
 
 def test_a_misspelt_key_is_caught_although_pulumi_config_could_not_list_it(language_host):
@@ -49,27 +49,28 @@ def test_a_misspelt_key_is_caught_although_pulumi_config_could_not_list_it(langu
         stack_config.read_settings()
 
 
+def with_a_declared_secret(value: str) -> dict:
+    """The development stack with one secret declared, its value from the config key `declaredValue`."""
+    values = stack_values("development")
+    service, config = next(iter(values["hokusai:services"].items()))
+    variable = next(iter(config["secrets"]))
+    name = CONTRACTS[service].secret(variable).secret_name_for("development")
+    for other in values["hokusai:services"].values():
+        if variable in other["secrets"]:
+            other["secrets"][variable] = {"create": name, "value_from": "declaredValue"}
+    values["hokusai:declaredValue"] = value
+    return values
+
+
 def test_encrypted_values_are_never_read_as_settings(language_host):
-    values = {**DEV_VALUES, "hokusai:apiSecretKey": "ciphertext"}
-    values["hokusai:services"] = json.loads(json.dumps(DEV_VALUES["hokusai:services"]))
-    values["hokusai:services"]["api"]["secrets"]["API_SECRET_KEY"] = {
-        "create": "hokusai/development/api/secret-key",
-        "value_from": "apiSecretKey",
-    }
-    language_host(values, secret_keys=["hokusai:apiSecretKey"])
+    language_host(with_a_declared_secret("ciphertext"), secret_keys=["hokusai:declaredValue"])
     raw, _, secret_keys = stack_config.raw_settings()
-    assert raw["apiSecretKey"] is None and secret_keys == {"apiSecretKey"}
+    assert raw["declaredValue"] is None and secret_keys == {"declaredValue"}
     assert stack_config.read_settings().secret_sources
 
 
 def test_a_plain_value_named_as_a_secret_source_is_refused(language_host):
-    values = {**DEV_VALUES, "hokusai:apiSecretKey": "plain text"}
-    values["hokusai:services"] = json.loads(json.dumps(DEV_VALUES["hokusai:services"]))
-    values["hokusai:services"]["api"]["secrets"]["API_SECRET_KEY"] = {
-        "create": "hokusai/development/api/secret-key",
-        "value_from": "apiSecretKey",
-    }
-    language_host(values)
+    language_host(with_a_declared_secret("plain text"))
     with pytest.raises(pulumi.RunError, match="not an encrypted config value"):
         stack_config.read_settings()
 

@@ -3,8 +3,22 @@
 from __future__ import annotations
 
 import json
+import re
 
-from tests.helpers import by_type, container, run
+from core import naming
+from core.contract import CONTRACTS
+from tests.helpers import (
+    by_type,
+    changes_config,
+    container,
+    each_service,
+    each_stack,
+    rendered,
+    run_as,
+    service_keys,
+    stack_settings,
+    stack_values,
+)
 
 
 def policies(result, role_name):
@@ -15,47 +29,73 @@ def policies(result, role_name):
     ]
 
 
+# <account>.dkr.ecr.<region>.amazonaws.com/<repository>[:tag | @digest]
+ECR_IMAGE = re.compile(r"^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com/([^:@]+)")
+
+
+def execution_role(stack, service):
+    return f"{naming.service_name(service, stack)}-execution"
+
+
 def statements(result, role_name):
     return {s["Sid"]: s for document in policies(result, role_name) for s in document["Statement"]}
 
 
-def test_the_execution_role_reads_exactly_the_secrets_the_container_references(dev_run):
-    referenced = sorted(s["valueFrom"] for s in container(dev_run)["secrets"])
-    granted = statements(dev_run, "hokusai-api-development-execution")["ReadDeclaredSecrets"]
+@each_service
+def test_the_execution_role_reads_exactly_the_secrets_the_container_references(stack, service):
+    result = rendered(stack)
+    referenced = sorted(s["valueFrom"] for s in container(result, service)["secrets"])
+    assert len(referenced) == len(CONTRACTS[service].secrets)
+    granted = statements(result, execution_role(stack, service))["ReadDeclaredSecrets"]
     assert granted["Action"] == "secretsmanager:GetSecretValue"
     assert granted["Resource"] == referenced
-    assert len(referenced) == 4
 
 
-def test_no_statement_of_the_execution_role_touches_secrets_by_wildcard(dev_run):
-    for statement in statements(dev_run, "hokusai-api-development-execution").values():
+@each_service
+def test_no_statement_of_the_execution_role_touches_secrets_by_wildcard(stack, service):
+    for statement in statements(rendered(stack), execution_role(stack, service)).values():
         actions = [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]
         if any(a.startswith("secretsmanager:") for a in actions):
             assert "*" not in json.dumps(statement["Resource"])
 
 
-def test_the_execution_role_writes_only_its_log_group_and_pulls_only_its_repository(dev_run):
-    found = statements(dev_run, "hokusai-api-development-execution")
-    group = "arn:aws:logs:us-east-1:123456789012:log-group:/ecs/hokusai-api-development"
+@each_service
+def test_the_execution_role_writes_only_its_log_group_and_pulls_only_its_repository(stack, service):
+    settings = stack_settings(stack)
+    spec = settings.service(service)
+    found = statements(rendered(stack), execution_role(stack, service))
+    group = f"arn:aws:logs:{settings.region}:{settings.account_id}:log-group:{naming.log_group_name(service, stack)}"
     assert found["WriteLogs"]["Resource"] == [group, f"{group}:*"]
-    assert found["PullImage"]["Resource"] == ["arn:aws:ecr:us-east-1:123456789012:repository/hokusai/api"]
-    assert "DecryptDeclaredSecrets" not in found
+    ecr = ECR_IMAGE.match(spec.image)
+    if ecr:
+        account, region, repository = ecr.groups()
+        assert found["PullImage"]["Resource"] == [f"arn:aws:ecr:{region}:{account}:repository/{repository}"]
+    else:
+        assert "PullImage" not in found
+    assert ("DecryptDeclaredSecrets" in found) is bool(settings.secrets_kms_key_arn)
 
 
-def test_kms_decrypt_is_granted_only_for_the_configured_key(dev_values):
-    key = "arn:aws:kms:us-east-1:123456789012:key/0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9"
-    dev_values["hokusai:secrets_kms_key_arn"] = key
-    dev_values["hokusai:services"]["api"]["secrets"]["API_SECRET_KEY"] = {
-        "create": "hokusai/development/api/secret-key"
-    }
-    result = run(dev_values)
-    assert statements(result, "hokusai-api-development-execution")["DecryptDeclaredSecrets"]["Resource"] == key
+@each_service
+@changes_config
+def test_kms_decrypt_is_granted_only_for_the_configured_key(stack, service):
+    settings = stack_settings(stack)
+    key = f"arn:aws:kms:{settings.region}:{settings.account_id}:key/0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9"
+    values = stack_values(stack)
+    values["hokusai:secrets_kms_key_arn"] = key
+    # One of the service's secrets declared by the program, so there is a secret to encrypt.
+    secret = CONTRACTS[service].secrets[0]
+    for config in values["hokusai:services"].values():
+        if secret.env_var in config["secrets"]:
+            config["secrets"][secret.env_var] = {"create": secret.secret_name_for(stack)}
+    result = run_as(stack, values)
+    assert statements(result, execution_role(stack, service))["DecryptDeclaredSecrets"]["Resource"] == key
     (created,) = by_type(result, "aws:secretsmanager/secret:Secret")
     assert created.inputs["kmsKeyId"] == key
 
 
-def test_the_task_role_allows_ecs_exec(dev_run):
-    exec_statement = statements(dev_run, "hokusai-api-development-task")["EcsExec"]
+@each_service
+def test_the_task_role_allows_ecs_exec(stack, service):
+    exec_statement = statements(rendered(stack), f"{naming.service_name(service, stack)}-task")["EcsExec"]
     assert set(exec_statement["Action"]) == {
         "ssmmessages:CreateControlChannel",
         "ssmmessages:CreateDataChannel",
@@ -64,15 +104,35 @@ def test_the_task_role_allows_ecs_exec(dev_run):
     }
 
 
-def test_both_roles_trust_only_this_accounts_ecs_tasks(dev_run):
-    for role in by_type(dev_run, "aws:iam/role:Role"):
+@each_stack
+def test_both_roles_trust_only_this_accounts_ecs_tasks(stack):
+    for role in by_type(rendered(stack), "aws:iam/role:Role"):
         (statement,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
         assert statement["Principal"] == {"Service": "ecs-tasks.amazonaws.com"}
-        assert statement["Condition"]["StringEquals"]["aws:SourceAccount"] == "123456789012"
+        assert statement["Condition"]["StringEquals"]["aws:SourceAccount"] == stack_settings(stack).account_id
 
 
-def test_managed_policies_attach_to_the_task_role_only(dev_values):
-    arn = "arn:aws:iam::123456789012:policy/hokusai-datasets-read"
-    dev_values["hokusai:services"]["api"]["task_role_policy_arns"] = [arn]
-    (attachment,) = by_type(run(dev_values), "aws:iam/rolePolicyAttachment:RolePolicyAttachment")
-    assert (attachment.inputs["role"], attachment.inputs["policyArn"]) == ("hokusai-api-development-task", arn)
+@each_stack
+def test_every_role_carries_the_stacks_permissions_boundary(stack):
+    """The deploy role may create a role only with this boundary (core/pipeline_policies): a role
+    without it would fail `pulumi up`, and one with another would not cap what tasks may do."""
+    settings = stack_settings(stack)
+    expected = f"arn:aws:iam::{settings.account_id}:policy/hokusai-{stack}-task-role-boundary"
+    roles = by_type(rendered(stack), "aws:iam/role:Role")
+    assert {r.inputs["name"] for r in roles} == {
+        f"{naming.service_name(key, stack)}-{kind}" for key in service_keys(stack) for kind in ("execution", "task")
+    }
+    assert {r.inputs["name"]: r.inputs.get("permissionsBoundary") for r in roles} == {
+        r.inputs["name"]: expected for r in roles
+    }
+
+
+@each_service
+@changes_config
+def test_managed_policies_attach_to_the_task_role_only(stack, service):
+    arn = f"arn:aws:iam::{stack_settings(stack).account_id}:policy/hokusai-datasets-read"
+    values = stack_values(stack)
+    values["hokusai:services"][service]["task_role_policy_arns"] = [arn]
+    (attachment,) = by_type(run_as(stack, values), "aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+    task_role = f"{naming.service_name(service, stack)}-task"
+    assert (attachment.inputs["role"], attachment.inputs["policyArn"]) == (task_role, arn)

@@ -7,7 +7,7 @@ from core.settings.reader import Section
 
 
 def read_image(service: Section) -> str | None:
-    image = service.read("image")
+    image: str | None = service.read("image")  # TEXT: text or None
     if image is not None and image.rsplit("/", 1)[-1].endswith(":latest"):
         service.reader.problem(
             service.path_of("image"),

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
-from core.contract import CONTRACTS
+from core.contract import CONTRACTS, DEFAULT_PORTS, dependency_names
 from core.fargate import VALID_SIZES
 from core.settings.fields import (
     EMPTY_MAPPING,
@@ -38,8 +38,16 @@ VPC_ID = re.compile(r"^vpc-[0-9a-f]{8}([0-9a-f]{9})?$")
 SUBNET_ID = re.compile(r"^subnet-[0-9a-f]{8}([0-9a-f]{9})?$")
 SECURITY_GROUP_ID = re.compile(r"^sg-[0-9a-f]{8}([0-9a-f]{9})?$")
 SSL_POLICY = re.compile(r"^ELBSecurityPolicy-[A-Za-z0-9-]+$")
-# A label becomes part of a rule's name (redis-from-<label>).
+# A label becomes part of a rule's name (<dependency>-from-<label>).
 CONSUMER_LABEL = re.compile(r"^[a-z][a-z0-9-]{0,40}$")
+# A DNS name a service dials (an ElastiCache or RDS endpoint, a Cloud Map name).
+HOST_NAME = re.compile(
+    r"^(?=.{1,253}\Z)[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\Z"
+)
+# PostgreSQL identifiers as RDS accepts them for a database or a user.
+DATABASE_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]{0,62}\Z")
+# A URL without credentials: nothing between the scheme and the host may be a user or password.
+URL = re.compile(r"^[a-z][a-z0-9+.-]*://[A-Za-z0-9.-]+(:\d{1,5})?(/[^\s@]*)?\Z")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # AWS tag limits; keys starting with aws: are reserved for AWS itself.
 TAG_KEY = re.compile(r"(?is)^(?!aws:).{1,128}\Z")
@@ -50,6 +58,13 @@ HOST = re.compile(r"^[A-Za-z0-9*?.-]{1,128}$")
 PATH = re.compile(r"^/[A-Za-z0-9_\-.$/~\"'@:+*?&]{0,127}$")
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 SECRET_NAME = re.compile(r"^[A-Za-z0-9/_+=.@-]{1,512}$")
+# What ECS may take from a secret (core/value_from.py): each field is separated from the next by ':'.
+# https://docs.aws.amazon.com/AmazonECS/latest/developerguide/secrets-envvar-secrets-manager.html
+SECRET_JSON_KEY = re.compile(r"^[^:\s][^:]{0,255}\Z")
+# Staging labels: AWSCURRENT, AWSPREVIOUS, AWSPENDING, or one of the secret's own (Secrets Manager: 1-256 characters).
+SECRET_VERSION_STAGE = re.compile(r"^[A-Za-z0-9_+=.@-]{1,256}\Z")
+# Version ids: what Secrets Manager generates is a UUID; one given at put-secret-value is 32-64 characters.
+SECRET_VERSION_ID = re.compile(r"^[A-Za-z0-9-]{32,64}\Z")
 CONFIG_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
 # An ALB rule takes at most 5 condition values (hosts and paths together).
@@ -118,10 +133,13 @@ _SETTINGS = (
         "the ALB in front of the services: adopt an existing listener or create one, exactly one of the two",
     ),
     Setting(
-        "redis",
-        Kind.SECTION,
-        "the auth-cache Redis; required when a service uses Redis (core/contract.py: uses_redis)",
+        "dependencies",
+        Kind.SECTION_MAPPING,
+        "what the services reach (Redis, PostgreSQL, MLflow, the auth service), each declared once; every "
+        "dependency a service's contract names must be here, unless it is another service of this stack",
         default=UNSET,
+        names_shape="a dependency core/contract.py names: " + ", ".join(dependency_names()),
+        example="dependencies: {redis: {security_group_id: sg-..., host: ..., port: 6379, tls: true}}",
     ),
     Setting(
         "services",
@@ -222,19 +240,80 @@ _SETTINGS = (
         pattern=SSL_POLICY,
         shape="an ELB security policy name",
     ),
-    # -- redis ----------------------------------------------------------------
+    # -- dependencies -----------------------------------------------------------
     Setting(
-        "redis.security_group_id",
+        "dependencies.<dependency>",
+        Kind.SECTION,
+        "one dependency: where the services find it, and its security group if it has one; the services "
+        "whose contract reads it get its settings derived from here (docs/ENVIRONMENT.md), never by hand. "
+        "A dependency that is another service of this stack (mlflow) is not declared: its Cloud Map name, "
+        "port and security group are that service's",
+        default=UNSET,
+        example="{security_group_id: sg-..., host: ..., port: 6379, tls: true}",
+    ),
+    Setting(
+        "dependencies.<dependency>.security_group_id",
         Kind.TEXT,
-        "the Redis cluster's security group; the program adds a rule to it for each consumer",
+        "the dependency's security group: the program adds a rule to it admitting each service that reaches "
+        "it on its port (`<dependency>-from-<service>`), and an egress rule to it on the service's group. "
+        "Without it the services reach the dependency only over HTTPS (443), which their egress allows",
+        default=UNSET,
         pattern=SECURITY_GROUP_ID,
         shape="a security group id (sg-...)",
     ),
-    Setting("redis.port", Kind.WHOLE_NUMBER, "the port Redis listens on", default=6379, low=1, high=65535),
     Setting(
-        "redis.extra_consumers",
+        "dependencies.<dependency>.port",
+        Kind.WHOLE_NUMBER,
+        "the port the dependency listens on: the rules open it, and it is the `port` the services read",
+        default=DerivedDefault(
+            ", ".join(f"{name} {port}" for name, port in sorted(DEFAULT_PORTS.items())) + "; otherwise the url's port"
+        ),
+        low=1,
+        high=65535,
+    ),
+    Setting(
+        "dependencies.<dependency>.host",
+        Kind.TEXT,
+        "the DNS name the services dial (an ElastiCache or RDS endpoint), when their contract reads a host",
+        default=UNSET,
+        pattern=HOST_NAME,
+        shape="a DNS name",
+    ),
+    Setting(
+        "dependencies.<dependency>.tls",
+        Kind.BOOLEAN,
+        "whether connections use TLS (ElastiCache with encryption in transit needs it), when read",
+        default=False,
+    ),
+    Setting(
+        "dependencies.<dependency>.database",
+        Kind.TEXT,
+        "the database the services open, when their contract reads one",
+        default=UNSET,
+        pattern=DATABASE_IDENTIFIER,
+        shape="a PostgreSQL identifier",
+    ),
+    Setting(
+        "dependencies.<dependency>.user",
+        Kind.TEXT,
+        "the user the services connect as (its password is a secret), when their contract reads one",
+        default=UNSET,
+        pattern=DATABASE_IDENTIFIER,
+        shape="a PostgreSQL identifier",
+    ),
+    Setting(
+        "dependencies.<dependency>.url",
+        Kind.TEXT,
+        "the URL the services call, when their contract reads one; never with a user or password in it",
+        default=UNSET,
+        pattern=URL,
+        shape="a URL without credentials, e.g. https://auth.hokus.ai",
+    ),
+    Setting(
+        "dependencies.<dependency>.extra_consumers",
         Kind.TEXT_MAPPING,
-        "consumers outside this stack, `label: sg-...`; each gets a rule `redis-from-<label>`",
+        "consumers outside this stack, `label: sg-...`; each gets a rule `<dependency>-from-<label>` "
+        "(only with security_group_id)",
         default=EMPTY_MAPPING,
         names=CONSUMER_LABEL,
         names_shape="lower-case letters, digits and dashes, e.g. data-pipeline-ecs",
@@ -369,7 +448,12 @@ _SETTINGS = (
         "services.<service>.environment",
         Kind.TEXT_MAPPING,
         "plain settings, `NAME: value`; those the contract requires must be set (docs/ENVIRONMENT.md); "
-        "credential-like names and passwords in URLs are refused; derived ones (ENVIRONMENT, API_PORT) are not written",
+        "credential-like names and passwords in URLs are refused; derived ones are refused: ENVIRONMENT, API_PORT, "
+        "and those derived from a dependency (REDIS_HOST is derived from dependency redis: host); "
+        "absent when the service needs none",
+        # Not required: a service whose contract asks no plain setting of the stack (the api's all
+        # come from the stack and its dependencies) has nothing to write here.
+        default=UNSET,
         names=ENV_NAME,
         names_shape="letters, digits and underscores, not starting with a digit",
         shape="text (numbers and booleans are written as text)",
@@ -414,6 +498,32 @@ _SETTINGS = (
         shape="a top-level config key such as apiSecretKey",
         refused="must name a top-level config key",
         refused_fix="use a key such as apiSecretKey",
+    ),
+    Setting(
+        "services.<service>.secrets.<VAR>.json_key",
+        Kind.TEXT,
+        "read only this key of a JSON secret (valueFrom `<arn>:<json_key>::`); without it, the whole value",
+        default=UNSET,
+        pattern=SECRET_JSON_KEY,
+        shape="a JSON key without ':'",
+        refused="{value!r} is not a JSON key ECS can read: it is empty, starts with a space or contains ':'",
+        refused_fix="name the key as it is in the secret's JSON, e.g. database_password",
+    ),
+    Setting(
+        "services.<service>.secrets.<VAR>.version_stage",
+        Kind.TEXT,
+        "read the version with this staging label (AWSCURRENT unless set); not with version_id",
+        default=UNSET,
+        pattern=SECRET_VERSION_STAGE,
+        shape="a staging label such as AWSCURRENT or AWSPREVIOUS",
+    ),
+    Setting(
+        "services.<service>.secrets.<VAR>.version_id",
+        Kind.TEXT,
+        "read this version of an existing secret; not with version_stage",
+        default=UNSET,
+        pattern=SECRET_VERSION_ID,
+        shape="a version id (a UUID, 32-64 letters, digits and dashes)",
     ),
     Setting(
         "services.<service>.task_role_policy_arns",

@@ -18,12 +18,11 @@ Pure generation (`render`) apart from the command line (`main`).
 
 from __future__ import annotations
 
-import argparse
-import difflib
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from core.generated_doc import GeneratedDoc
 from core.settings import declarations
 from core.settings.fields import EMPTY_MAPPING, NAMESPACE, DerivedDefault, Kind, Marker, Setting
 
@@ -33,11 +32,6 @@ DOC_NAME = "docs/SETTINGS.md"
 SOURCE_NAME = "core/settings/declarations.py"
 REGENERATE = "python -m core.settings.docs --write"
 
-EXIT_OK = 0
-EXIT_STALE = 1
-EXIT_CANNOT_CHECK = 2
-
-_DIFF_LINES_SHOWN = 40
 
 # --------------------------------------------------------------------------- #
 # One row
@@ -184,7 +178,9 @@ def render(settings: Iterable[Setting] | None = None) -> str:
         "- **required**: the stack must set it; **–**: optional, absent means the feature is not used.",
         "- Beyond each key: the cpu/memory pair must be one Fargate runs, route priorities are unique across",
         "  services, and each service's contract (core/contract.py, [ENVIRONMENT.md](ENVIRONMENT.md)) says which",
-        "  secrets and plain settings it requires.",
+        "  secrets and plain settings it requires and which dependencies it reaches: each of those must be",
+        f"  declared under `{NAMESPACE}:dependencies` (or be a service of the stack), and the settings derived",
+        "  from it (REDIS_HOST is derived from dependency redis: host) cannot be set by hand.",
         "- Secret *values* never appear in the stack's settings: a secret names where its value lives.",
     ]
     for section, members in tables(settings):
@@ -202,76 +198,11 @@ def render(settings: Iterable[Setting] | None = None) -> str:
 # --------------------------------------------------------------------------- #
 
 
-class CannotCheck(Exception):
-    """The file could not be read or written: exit 2, never a traceback."""
-
-
-def stale_diff(current: str, expected: str) -> list[str]:
-    return list(
-        difflib.unified_diff(
-            current.splitlines(),
-            expected.splitlines(),
-            f"{DOC_NAME} (committed)",
-            f"{DOC_NAME} (from {SOURCE_NAME})",
-            lineterm="",
-        )
-    )
-
-
-def check(path: Path, expected: str) -> tuple[int, list[str]]:
-    """(exit code, lines to print): is the file at `path` what the declarations generate?"""
-    try:
-        current = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return EXIT_STALE, [f"{DOC_NAME}: {path} does not exist", f"  fix: {REGENERATE} and commit the file"]
-    except (OSError, UnicodeDecodeError) as error:
-        raise CannotCheck(f"cannot read {path}: {error}") from None
-    if current == expected:
-        return EXIT_OK, [f"{DOC_NAME}: up to date with {SOURCE_NAME}"]
-    diff = stale_diff(current, expected)
-    changed = sum(1 for line in diff if line[:1] in "+-" and not line.startswith(("+++", "---")))
-    lines = [
-        f"{DOC_NAME}: is stale: {changed} lines differ from what {SOURCE_NAME} generates",
-        f"  fix: {REGENERATE} and commit the file",
-        # Enough of the diff to see what changed in a CI log, not the whole file.
-        *diff[:_DIFF_LINES_SHOWN],
-    ]
-    if len(diff) > _DIFF_LINES_SHOWN:
-        lines.append(f"... {len(diff) - _DIFF_LINES_SHOWN} more diff lines")
-    return EXIT_STALE, lines
-
-
-def write(path: Path, text: str) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    except OSError as error:
-        raise CannotCheck(f"cannot write {path}: {error}") from None
+DOC = GeneratedDoc(name=DOC_NAME, path=DOC_PATH, source=SOURCE_NAME, regenerate=REGENERATE, render=render)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m core.settings.docs", description=__doc__.split("\n\n")[0])
-    mode = parser.add_mutually_exclusive_group()
-    mode.add_argument("--write", action="store_true", help=f"write {DOC_NAME}")
-    mode.add_argument("--check", action="store_true", help=f"exit 1 if {DOC_NAME} is stale")
-    parser.add_argument("--file", type=Path, default=DOC_PATH, help=f"the document (default: {DOC_NAME})")
-    args = parser.parse_args(argv)
-
-    text = render()
-    try:
-        if args.check:
-            code, lines = check(args.file, text)
-            print("\n".join(lines))
-            return code
-        if args.write:
-            write(args.file, text)
-            print(f"wrote {args.file}", file=sys.stderr)
-            return EXIT_OK
-    except CannotCheck as error:
-        print(f"{DOC_NAME}: cannot check: {error}", file=sys.stderr)
-        return EXIT_CANNOT_CHECK
-    sys.stdout.write(text)
-    return EXIT_OK
+    return DOC.main(argv, prog="python -m core.settings.docs", description=(__doc__ or "").split("\n\n")[0])
 
 
 if __name__ == "__main__":

@@ -3,20 +3,28 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from core.contract import DerivedFrom, ServiceContract, looks_secret
 from core.settings.declarations import declared
-from core.settings.fields import Setting
-from core.settings.reader import NAMESPACE, Reader, kind_of
+from core.settings.fields import NAMESPACE, Setting
+from core.settings.reader import Reader, kind_of
 
 # user:password@ inside a URL: a credential in plain text, whatever the variable is called.
 _URL_WITH_PASSWORD = re.compile(r"://[^/@\s:]*:[^/@\s]+@")
 
 
 def read_environment(
-    reader: Reader, contract: ServiceContract, raw: Any, path: str, stack: str
+    reader: Reader,
+    contract: ServiceContract,
+    raw: Any,
+    path: str,
+    stack: str,
+    from_dependencies: Mapping[str, str],
 ) -> tuple[tuple[str, str], ...] | None:
+    """The service's plain settings: the stack's, the ones the program derives from the stack,
+    and `from_dependencies` (env var -> value, core/settings/dependencies.py)."""
     setting = declared("services.<service>.environment")
     values = reader.read(setting, raw, path)
     if values is None:
@@ -32,12 +40,34 @@ def read_environment(
         if not valid_env_name(reader, setting, name, where):
             ok = False
             continue
+        not_provided = next((entry for entry in contract.not_provided if entry.env_var == name), None)
+        if not_provided is not None:
+            # A reviewed decision (core/contract.py), e.g. REDIS_URL: taken as given, it would turn
+            # Redis authentication off. A stack cannot quietly undo it.
+            reader.problem(
+                where,
+                f"is deliberately not provided to the {contract.key} service: {not_provided.reason}",
+                "remove it (its not_provided entry in core/contract.py says why)",
+            )
+            ok = False
+            continue
         if looks_secret(name):
             reader.problem(
                 where,
                 "looks like a credential but is configured as a plain setting, which anyone "
                 "who can describe the task definition can read",
                 f"move it to {NAMESPACE}:{path.rsplit('.', 1)[0]}.secrets.{name} (a Secrets Manager secret)",
+            )
+            ok = False
+            continue
+        from_dependency = contract.dependency_setting(name)
+        if from_dependency is not None:
+            dependency, attribute = from_dependency
+            reader.problem(
+                where,
+                f"is derived from dependency {dependency.dependency}: {attribute.value}, so it cannot be set by hand",
+                f"remove it; declare {NAMESPACE}:dependencies.{dependency.dependency}.{attribute.value} instead "
+                f"(or run {dependency.dependency} as a service of this stack)",
             )
             ok = False
             continue
@@ -65,6 +95,7 @@ def read_environment(
             ok = False
             continue
         result[name] = value
+    result.update(from_dependencies)
     for requirement in contract.settings:
         if requirement.derived_from:
             result[requirement.env_var] = derived[requirement.derived_from]

@@ -11,7 +11,7 @@ from core.settings.reader import Reader, Section
 
 # The stack name goes into every physical name (hokusai-api-<stack>, ...), and
 # those have AWS's length limits: a target group name has 32 characters.
-STACK_NAME = re.compile(r"^[a-z][a-z0-9-]{0,23}$")
+STACK_NAME = re.compile(r"^[a-z][a-z0-9-]{0,23}\Z")
 # When the stack name is refused, the other checks go on under this one.
 INVALID_STACK = "invalid"
 
@@ -42,4 +42,5 @@ def read_region(reader: Reader, region: Any) -> str | None:
 
 
 def read_account(top: Section) -> str | None:
-    return top.read("account_id")
+    account: str | None = top.read("account_id")  # TEXT with a pattern: text or None
+    return account

@@ -5,15 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from core.contract import CONTRACTS
 from core.settings import declarations
+from core.settings.dependencies import read_dependencies, resolve_dependencies
 from core.settings.deploy_gate import read_deploy_gate
+from core.settings.fields import NAMESPACE
 from core.settings.identity import read_account, read_region, read_stack_name
 from core.settings.load_balancer import read_load_balancer
 from core.settings.model import Settings
 from core.settings.network import read_network
 from core.settings.problems import SettingsError
-from core.settings.reader import NAMESPACE, Reader, Section
-from core.settings.redis import read_redis
+from core.settings.reader import Reader, Section, present
 from core.settings.services import read_services
 from core.settings.tags import read_tags
 
@@ -56,24 +58,21 @@ def load_settings(
             "list two or more public subnets in different availability zones, "
             "or set load_balancer.listener_arn to use an existing ALB",
         )
-    redis = read_redis(reader, top.raw("redis"))
     kms_key = top.read("secrets_kms_key_arn", region=region_name, account=account)
-    services = read_services(reader, top.raw("services"), stack_name, region_name, account, network, secret_config_keys)
-    if redis and isinstance(top.raw("services"), Mapping):
-        for label, _group in redis.extra_consumers:
-            if label in top.raw("services"):
-                reader.problem(
-                    f"redis.extra_consumers.{label}",
-                    f"is named like the service {label}, whose own rule it would replace",
-                    "give the extra consumer another label (the service's rule comes from the contract)",
-                )
-    if services and redis is None and any(s.contract.uses_redis for s in services):
-        users = ", ".join(s.key for s in services if s.contract.uses_redis)
-        reader.problem(
-            "redis.security_group_id",
-            f"is required: {users} use Redis and the Redis security group must admit them on its port",
-            "set redis.security_group_id to the Redis cluster's security group id (sg-...)",
-        )
+    raw_services = top.raw("services")
+    # The stack's services by contract, known before they are read: a dependency may be one of them.
+    stack_contracts = (
+        {key: CONTRACTS[key] for key in raw_services if key in CONTRACTS} if isinstance(raw_services, Mapping) else {}
+    )
+    declared_dependencies = read_dependencies(reader, top.raw("dependencies"))
+    dependencies = (
+        {}
+        if declared_dependencies is None
+        else resolve_dependencies(reader, declared_dependencies, stack_contracts, stack_name)
+    )
+    services = read_services(
+        reader, raw_services, stack_name, region_name, account, network, secret_config_keys, dependencies
+    )
     retention = top.read("log_retention_days")
     emails = top.read("alarm_emails")
     gate = read_deploy_gate(reader, top.raw("deploy_gate"))
@@ -81,19 +80,20 @@ def load_settings(
 
     if reader.problems:
         raise SettingsError(stack_name, reader.problems)
+    # No problem recorded, so every required section was read (`present` says why).
     return Settings(
         environment=stack_name,
-        region=region_name,
-        account_id=account,
-        network=network,
-        load_balancer=load_balancer,
-        redis=redis,
-        services=services,
+        region=present(region_name, "region"),
+        account_id=present(account, "account_id"),
+        network=present(network, "network"),
+        load_balancer=present(load_balancer, "load_balancer"),
+        services=present(services, "services"),
+        dependencies=tuple(dependencies[name] for name in sorted(dependencies)),
         log_retention_days=retention,
         alarm_emails=emails,
         secrets_kms_key_arn=kms_key,
-        deploy_gate=gate,
-        tags=tags,
+        deploy_gate=present(gate, "deploy_gate"),
+        tags=present(tags, "tags"),
     )
 
 

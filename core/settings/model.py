@@ -12,6 +12,7 @@ from enum import StrEnum
 from core import naming
 from core.contract import ServiceContract
 from core.settings.declarations import declared_default
+from core.value_from import SecretValueFrom
 
 
 @dataclass(frozen=True)
@@ -50,12 +51,31 @@ class SecretSource:
     env_var: str
     mode: SecretMode
     name_or_arn: str
+    # With `create`: the encrypted stack config key the secret's value comes from.
     value_from: str | None = None
+    # What ECS takes from the secret (core/value_from.py): one key of a JSON secret, and
+    # the version by staging label or by id; None reads the whole AWSCURRENT value.
+    json_key: str | None = None
+    version_stage: str | None = None
+    version_id: str | None = None
 
     @property
     def identity(self) -> str:
-        """Two services naming the same secret share one lookup or one resource."""
+        """Two services naming the same secret share one lookup or one resource (and one grant),
+        whichever JSON key or version each reads."""
         return self.name_or_arn
+
+    def container_value_from(self, secret_arn: str) -> str:
+        """The container's `valueFrom` once the secret's ARN is known: the ARN itself, or the ARN
+        followed by `:<json_key>:<version_stage>:<version_id>`."""
+        return str(
+            SecretValueFrom(
+                secret_arn,
+                json_key=self.json_key or "",
+                version_stage=self.version_stage or "",
+                version_id=self.version_id or "",
+            )
+        )
 
 
 @dataclass(frozen=True)
@@ -112,11 +132,31 @@ class LoadBalancerSettings:
 
 
 @dataclass(frozen=True)
-class RedisSettings:
-    security_group_id: str
-    port: int = declared_default("redis.port")
-    # Consumers outside this stack (label -> their security group id).
+class Dependency:
+    """Something the stack's services reach, resolved: declared under `dependencies.<name>`,
+    or another service of the stack (`service`)."""
+
+    name: str
+    # The port the rules open and the services read (443 for one reached over HTTPS without a rule).
+    port: int
+    # The attributes the services may read (core.contract.DependencyAttribute value -> text).
+    attributes: tuple[tuple[str, str], ...] = ()
+    # The security group that admits the consumers; None with `service` (that service's own
+    # group, known once it exists) and for a dependency reached over HTTPS without a rule.
+    security_group_id: str | None = None
+    # The service of this stack the dependency is.
+    service: str | None = None
+    # The services of this stack that reach it (contract keys), and consumers outside the stack (label -> sg).
+    consumers: tuple[str, ...] = ()
     extra_consumers: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def has_security_group(self) -> bool:
+        """Whether each consumer needs a rule on the dependency's security group (and one to it on its own)."""
+        return self.security_group_id is not None or self.service is not None
+
+    def attribute(self, name: str) -> str | None:
+        return dict(self.attributes).get(name)
 
 
 @dataclass(frozen=True)
@@ -132,8 +172,9 @@ class Settings:
     account_id: str
     network: Network
     load_balancer: LoadBalancerSettings
-    redis: RedisSettings | None
     services: tuple[ServiceSettings, ...]
+    # Every dependency a service reaches or the stack declares, by name.
+    dependencies: tuple[Dependency, ...] = ()
     log_retention_days: int = declared_default("log_retention_days")
     alarm_emails: tuple[str, ...] = ()
     secrets_kms_key_arn: str | None = None
@@ -143,6 +184,13 @@ class Settings:
     @property
     def cluster_name(self) -> str:
         return naming.cluster_name(self.environment)
+
+    @property
+    def task_role_boundary_arn(self) -> str:
+        """The permissions boundary on every role the stack creates (core/pipeline_policies): the
+        deploy role may create and edit those roles only with it, so what it writes into them is
+        capped by it."""
+        return naming.policy_arn(self.account_id, naming.task_role_boundary_name(self.environment))
 
     @property
     def resource_tags(self) -> dict[str, str]:
@@ -160,6 +208,12 @@ class Settings:
             if service.key == key:
                 return service
         raise KeyError(key)
+
+    def dependency(self, name: str) -> Dependency:
+        for dependency in self.dependencies:
+            if dependency.name == name:
+                return dependency
+        raise KeyError(name)
 
     @property
     def secret_sources(self) -> tuple[SecretSource, ...]:

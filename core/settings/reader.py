@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from core.arns import parse_arn
 from core.settings import declarations
@@ -22,6 +22,8 @@ from core.settings.problems import Problem
 MISSING = object()
 # `Reader.read` without a default of the caller's: the declared one applies.
 _DECLARED = object()
+
+T = TypeVar("T")
 
 
 class Reader:
@@ -293,6 +295,16 @@ class Section:
 
     def read(self, name: str, **options: Any) -> Any:
         return self.reader.read(self.setting(name), self.raw(name), self.path_of(name), **options)
+
+
+def present(value: T | None, path: str) -> T:
+    """`value`, read while no problem was recorded. A reader returns None only after recording
+    a problem, so once there are none every required value is here: this says so to the type
+    checker, and turns a reader that breaks the rule into an error naming it, not into
+    Settings holding a None."""
+    if value is None:
+        raise AssertionError(f"{path} was read as None with no problem recorded: a bug in its reader")
+    return value
 
 
 def _example(setting: Setting) -> str:

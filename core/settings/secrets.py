@@ -7,8 +7,9 @@ from typing import Any
 from core.contract import ServiceContract
 from core.settings.declarations import declared
 from core.settings.environment import valid_env_name
+from core.settings.fields import NAMESPACE
 from core.settings.model import SecretMode, SecretSource, ServiceSettings
-from core.settings.reader import NAMESPACE, Reader
+from core.settings.reader import Reader, Section
 
 
 def read_secrets(
@@ -104,9 +105,45 @@ def _secret_source(
                 f"pulumi config set --secret {value_from} <value>  (never store secrets in plain config)",
             )
             return None
-    if target is None:
+    selection = _selection(reader, source, path, mode, value_from)
+    if target is None or selection is None:
         return None
-    return SecretSource(env_var=env_var, mode=mode, name_or_arn=target, value_from=value_from)
+    return SecretSource(env_var=env_var, mode=mode, name_or_arn=target, value_from=value_from, **selection)
+
+
+def _selection(
+    reader: Reader, source: Section, path: str, mode: SecretMode, value_from: str | None
+) -> dict[str, str | None] | None:
+    """What ECS takes from the secret: json_key, and version_stage or version_id (not both)."""
+    selection = {name: source.read(name) for name in _SELECTORS}
+    if any(source.given(name) and value is None for name, value in selection.items()):
+        return None  # refused by its pattern: the reader said why
+    if selection["version_stage"] and selection["version_id"]:
+        reader.problem(
+            path,
+            "names both version_stage and version_id; ECS reads a secret version by one or the other",
+            "keep version_stage (e.g. AWSCURRENT) or version_id, not both",
+        )
+        return None
+    if mode is SecretMode.CREATE and selection["version_id"]:
+        reader.problem(
+            f"{path}.version_id",
+            "names a version of a secret the program declares, whose version ids do not exist before it does",
+            "remove version_id (the task reads AWSCURRENT), or adopt the secret with existing: and name its version",
+        )
+        return None
+    if value_from and selection["json_key"]:
+        reader.problem(
+            f"{path}.json_key",
+            f"reads a key of a JSON value, but value_from puts the whole of {NAMESPACE}:{value_from} in the secret",
+            "remove json_key, or put a JSON value out of band (aws secretsmanager put-secret-value) without value_from",
+        )
+        return None
+    return selection
+
+
+# The keys of `services.<service>.secrets.<VAR>` that say what ECS takes from the secret (SecretSource).
+_SELECTORS = ("json_key", "version_stage", "version_id")
 
 
 def check_secrets_across_services(reader: Reader, services: list[ServiceSettings]) -> None:

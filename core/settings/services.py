@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Mapping
 from typing import Any
 
 from core import naming
@@ -10,9 +11,10 @@ from core.contract import CONTRACTS, ServiceContract
 from core.settings.autoscaling import read_autoscaling
 from core.settings.container import read_image, read_task_size
 from core.settings.declarations import declared
+from core.settings.dependencies import derived_settings
 from core.settings.environment import read_environment
-from core.settings.model import Network, ServiceSettings
-from core.settings.reader import Reader
+from core.settings.model import Dependency, Network, ServiceSettings
+from core.settings.reader import Reader, present
 from core.settings.routes import check_routes_across_services, read_route
 from core.settings.secrets import check_secrets_across_services, read_secrets
 
@@ -25,6 +27,7 @@ def read_services(
     account: str | None,
     network: Network | None,
     secret_config_keys: set[str],
+    dependencies: Mapping[str, Dependency],
 ) -> tuple[ServiceSettings, ...] | None:
     known = sorted(CONTRACTS)
     values = reader.read(declared("services"), raw, "services")
@@ -52,7 +55,9 @@ def read_services(
             )
             failed = True
             continue
-        service = _service(reader, key, contract, body, stack, region, account, network, secret_config_keys)
+        service = _service(
+            reader, key, contract, body, stack, region, account, network, secret_config_keys, dependencies
+        )
         if service is None:
             failed = True
         else:
@@ -72,6 +77,7 @@ def _service(
     account: str | None,
     network: Network | None,
     secret_config_keys: set[str],
+    dependencies: Mapping[str, Dependency],
 ) -> ServiceSettings | None:
     base = f"services.{key}"
     service = reader.section("services.<service>", raw, base)
@@ -87,7 +93,14 @@ def _service(
     routes = service.read("routes", item=lambda v, p: read_route(reader, v, p))
     if routes is not None and not routes:
         reader.problem(f"{base}.routes", "is empty", "add at least one route (priority plus hosts and/or paths)")
-    environment = read_environment(reader, contract, service.raw("environment"), service.path_of("environment"), stack)
+    environment = read_environment(
+        reader,
+        contract,
+        service.raw("environment"),
+        service.path_of("environment"),
+        stack,
+        derived_settings(contract, dependencies),
+    )
     secrets = read_secrets(
         reader, contract, service.raw("secrets"), service.path_of("secrets"), stack, region, account, secret_config_keys
     )
@@ -105,15 +118,15 @@ def _service(
     return ServiceSettings(
         key=key,
         contract=contract,
-        image=image,
-        cpu=cpu,
-        memory=memory,
+        image=present(image, f"{base}.image"),
+        cpu=present(cpu, f"{base}.cpu"),
+        memory=present(memory, f"{base}.memory"),
         desired_count=desired,
-        autoscaling=autoscaling,
+        autoscaling=present(autoscaling, f"{base}.autoscaling"),
         health_check_grace_seconds=grace,
         routes=routes,
-        environment=environment,
-        secrets=secrets,
+        environment=present(environment, f"{base}.environment"),
+        secrets=present(secrets, f"{base}.secrets"),
         task_role_policy_arns=policies,
         name=naming.service_name(key, stack),
         log_group_name=naming.log_group_name(key, stack),

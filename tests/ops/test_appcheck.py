@@ -23,6 +23,7 @@ from ops import appcheck
 from ops.appcheck import Fallback, Scan, compare, scan_source, scan_tree, settings_reads
 from ops.envcheck import provided_by_contract
 from ops.report import EXIT_CANNOT_CHECK, EXIT_FINDINGS, EXIT_OK, CannotCheck, Status
+from tests.helpers import INCIDENT, INCIDENT_SERVICE, STACK_SERVICES, stack_settings
 
 
 @pytest.fixture(autouse=True)
@@ -343,7 +344,7 @@ def test_a_read_whose_name_is_not_a_literal_is_a_dynamic_warning(tmp_path, line)
     scan = scan_one(tmp_path, f"import os\nname = prefix = names = 'x'\n{line}\n")
     (dynamic,) = scan.dynamic
     assert dynamic.site == "pkg/module.py:3" and scan.reads == []
-    (row,) = compare(scan, dataclasses.replace(API, secrets=(), settings=(), not_provided=()))
+    (row,) = compare(scan, dataclasses.replace(API, secrets=(), settings=(), dependencies=(), not_provided=()))
     assert (row.check, row.status, row.subject) == ("app.dynamic_read", Status.WARN, "pkg/module.py:3")
     assert "cannot tell" in row.finding
 
@@ -551,9 +552,11 @@ def test_a_variable_nobody_provides_fails_naming_every_file_and_line_that_reads_
 
 
 def test_the_incident_a_secret_read_without_default_that_the_contract_lacks_fails(tmp_path):
-    scan = scan_one(tmp_path, 'import os\n\nHF = os.getenv("HUGGINGFACE_API_KEY")\n', "api/endpoints/model_serving.py")
-    without = dataclasses.replace(API, secrets=tuple(s for s in API.secrets if s.env_var != "HUGGINGFACE_API_KEY"))
-    row = {r.subject: r for r in compare(scan, without)}["HUGGINGFACE_API_KEY"]
+    secret = INCIDENT.missing_secret
+    scan = scan_one(tmp_path, f'import os\n\nHF = os.getenv("{secret}")\n', "api/endpoints/model_serving.py")
+    contract = CONTRACTS[INCIDENT_SERVICE]
+    without = dataclasses.replace(contract, secrets=tuple(s for s in contract.secrets if s.env_var != secret))
+    row = {r.subject: r for r in compare(scan, without)}[secret]
     assert (row.check, row.status) == ("app.missing", Status.FAIL)
     assert "api/endpoints/model_serving.py:3" in row.finding and "no default" in row.finding
 
@@ -623,18 +626,29 @@ def test_failures_come_first_then_warnings(tmp_path):
     assert statuses[0] is Status.FAIL
 
 
-def test_what_a_stack_sets_counts_with_stack(tmp_path, capsys):
-    # Pulumi.development.yaml sets AUTH_SERVICE_ID for api beyond the contract
-    root = write_tree(tmp_path / "app", {"main.py": reading_everything_provided() + 'os.getenv("AUTH_SERVICE_ID")\n'})
+# (stack, a plain setting its api service gets beyond the contract): the first stack file that has one.
+STACK_ONLY_SETTINGS = [
+    (stack, name)
+    for stack, service in STACK_SERVICES
+    if service == API.key
+    for name, _ in stack_settings(stack).service(service).environment
+    if name not in API.setting_names
+][:1]
+
+
+@pytest.mark.parametrize("stack,name", STACK_ONLY_SETTINGS)
+def test_what_a_stack_sets_counts_with_stack(tmp_path, capsys, stack, name):
+    root = write_tree(tmp_path / "app", {"main.py": reading_everything_provided() + f'os.getenv("{name}")\n'})
     code, found = rows(capsys, root)
-    assert code == EXIT_FINDINGS and "--stack" in found["AUTH_SERVICE_ID"]["fix"]
-    code, found = rows(capsys, root, "--stack", "development")
-    assert code == EXIT_OK and "stack development" in found["AUTH_SERVICE_ID"]["finding"]
+    assert code == EXIT_FINDINGS and "--stack" in found[name]["fix"]
+    code, found = rows(capsys, root, "--stack", stack)
+    assert code == EXIT_OK and f"stack {stack}" in found[name]["finding"]
 
 
-def test_the_mlflow_contract_can_be_checked(tmp_path, capsys):
-    root = write_tree(tmp_path / "app", {"server.py": reading_everything_provided(CONTRACTS["mlflow"])})
-    code, _, _ = run_cli(capsys, root, "--service", "mlflow")
+@pytest.mark.parametrize("key", sorted(CONTRACTS))
+def test_every_contract_can_be_checked(tmp_path, capsys, key):
+    root = write_tree(tmp_path / "app", {"server.py": reading_everything_provided(CONTRACTS[key])})
+    code, _, _ = run_cli(capsys, root, "--service", key)
     assert code == EXIT_OK
 
 
@@ -650,7 +664,7 @@ def test_the_mlflow_contract_can_be_checked(tmp_path, capsys):
         (lambda tmp: [write_tree(tmp, {"f.py": ""}) / "f.py"], "is not a directory"),
         (lambda tmp: [tmp, "--service", "worker"], "unknown service 'worker'"),
         (lambda tmp: [tmp, "--stack", "../development"], "is not a stack name"),
-        (lambda tmp: [tmp, "--stack", "production"], "Pulumi.production.yaml does not exist"),
+        (lambda tmp: [tmp, "--stack", "no-such-stack"], "Pulumi.no-such-stack.yaml does not exist"),
     ],
     ids=["missing", "a-file", "unknown-service", "bad-stack-name", "unknown-stack"],
 )

@@ -1,29 +1,68 @@
 """envcheck: an application's .env.example against the contract (and a stack).
 
-The fixture tests/ops/fixtures/api.env.example matches the api contract
-exactly; each test changes one thing about it (or about the contract) and
-reads the report the way on-call would: which variable, which status, which fix.
+The fixture tests/ops/fixtures/api.env.example, kept matching the api contract
+as it is today (tests.helpers.env_example_matching), is the starting point; each
+test changes one thing about it (or about the contract) and reads the report the
+way on-call would: which variable, which status, which fix.
 """
 
 from __future__ import annotations
 
-import copy
 import dataclasses
+import io
 import json
 import re
 from pathlib import Path
 
 import pytest
 import yaml
+from dotenv import dotenv_values
+from hypothesis import given
+from hypothesis import strategies as st
 
 from core.contract import API, CONTRACTS, SettingRequirement
 from ops import envcheck
 from ops.envcheck import EnvExample, Provision, compare, parse_env_example, provided_by_contract
 from ops.report import EXIT_CANNOT_CHECK, EXIT_FINDINGS, EXIT_OK, CannotCheck, Status
-from tests.helpers import DEV_VALUES
+from tests.helpers import (
+    ENV_EXAMPLE_FIXTURE,
+    STACK_SERVICES,
+    STACKS,
+    env_example_matching,
+    stack_settings,
+    stack_values,
+)
 
-FIXTURES = Path(__file__).parent / "fixtures"
-MATCHING = FIXTURES / "api.env.example"
+# Reads the stack files or the contract: run in every variant copy (tests/test_variants.py).
+pytestmark = pytest.mark.reads_config
+
+MATCHING_TEXT = env_example_matching(API, ENV_EXAMPLE_FIXTURE)
+# One variable of each way the api contract provides one, where it has one: a secret, a plain
+# setting from the stack config, a setting derived from the stack, one derived from a dependency.
+PROVIDED = tuple(
+    name
+    for name in (
+        next((s.env_var for s in API.secrets), None),
+        next((s.env_var for s in API.settings if not s.derived_from), None),
+        next((s.env_var for s in API.settings if s.derived_from), None),
+        next(iter(API.dependency_setting_names), None),
+    )
+    if name is not None
+)
+# (variable, dependency, attribute) for every setting the api contract derives from a dependency.
+DEPENDENCY_SETTINGS = [
+    (env_var, requirement.dependency, attribute.value)
+    for requirement in API.dependencies
+    for env_var, attribute in requirement.settings
+]
+# (stack, a plain setting its api service gets beyond the contract), for every stack that has one.
+STACK_ONLY_SETTINGS = [
+    (stack, name)
+    for stack, service in STACK_SERVICES
+    if service == API.key
+    for name, _ in stack_settings(stack).service(service).environment
+    if name not in API.setting_names
+][:1]
 
 
 @pytest.fixture(autouse=True)
@@ -44,12 +83,20 @@ def rows(capsys, *args: str | Path) -> tuple[int, dict[str, dict]]:
     return code, {r["subject"]: r for r in json.loads(out)["results"]}
 
 
+@pytest.fixture
+def matching(tmp_path) -> Path:
+    """The api's .env.example, matching the api contract."""
+    path = tmp_path / "matching" / ".env.example"
+    path.parent.mkdir()
+    path.write_text(MATCHING_TEXT)
+    return path
+
+
 def example_with(tmp_path: Path, *, drop: tuple[str, ...] = (), add: tuple[str, ...] = ()) -> Path:
-    """The matching fixture without the lines that set `drop`, plus the `add` lines."""
-    setting = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=")
-    lines = [
-        line for line in MATCHING.read_text().splitlines() if not ((m := setting.match(line)) and m.group(1) in drop)
-    ]
+    """The matching fixture without the lines that set `drop` (or mention it as a commented
+    optional, `# NAME=...`: the application no longer mentions it), plus the `add` lines."""
+    setting = re.compile(r"^\s*(?:#+\s*)?(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=")
+    lines = [line for line in MATCHING_TEXT.splitlines() if not ((m := setting.match(line)) and m.group(1) in drop)]
     path = tmp_path / ".env.example"
     path.write_text("\n".join(lines + list(add)) + "\n")
     return path
@@ -102,13 +149,24 @@ def test_an_unparsable_line_is_reported_not_silently_dropped(tmp_path, capsys):
 # --------------------------------------------------------------------------- #
 
 
-def test_an_env_example_that_matches_the_contract_passes(capsys):
-    code, found = rows(capsys, MATCHING)
+def test_the_matching_example_keeps_every_line_of_the_applications_file_the_contract_knows():
+    """Only what the contract gained or lost since the fixture was written differs from it."""
+    known = {*API.secret_names, *API.setting_names, *(e.env_var for e in API.not_provided)}
+    kept = MATCHING_TEXT.splitlines()
+    for line in ENV_EXAMPLE_FIXTURE.read_text().splitlines():
+        name = re.match(r"\s*(?:export\s+)?(\w+)\s*=", line)
+        if name is None or name.group(1) in known:
+            assert line in kept, line
+
+
+def test_an_env_example_that_matches_the_contract_passes(capsys, matching):
+    code, found = rows(capsys, matching)
     assert code == EXIT_OK
     for name in API.secret_names + API.setting_names:
         assert (found[name]["check"], found[name]["status"]) == ("env.provided", "ok"), name
-    assert "secret" in found["HUGGINGFACE_API_KEY"]["finding"]
-    assert "hokusai/<stack>/huggingface/api-key" in found["HUGGINGFACE_API_KEY"]["finding"]
+    for secret in API.secrets:
+        assert "secret" in found[secret.env_var]["finding"]
+        assert secret.secret_name_for("<stack>") in found[secret.env_var]["finding"]
 
 
 def test_a_variable_the_infrastructure_lacks_fails_naming_it_and_the_fix(tmp_path, capsys):
@@ -133,25 +191,34 @@ def test_a_credential_the_infrastructure_lacks_is_to_be_added_as_a_secret(tmp_pa
     assert "SettingRequirement" not in found["WANDB_API_KEY"]["fix"]
 
 
-@pytest.mark.parametrize("name", ["HUGGINGFACE_API_KEY", "REDIS_URL", "API_PORT"])
+@pytest.mark.parametrize("name", PROVIDED)
 def test_a_variable_the_infrastructure_provides_but_the_app_does_not_mention_fails(tmp_path, capsys, name):
     code, found = rows(capsys, example_with(tmp_path, drop=(name,)))
     assert code == EXIT_FINDINGS
     assert (found[name]["check"], found[name]["status"]) == ("env.unread", "FAIL")
     assert "does not read it" in found[name]["fix"]
-    assert "remove it from the api contract" in found[name]["fix"]
+    assert f"remove it from the {API.key} contract" in found[name]["fix"]
 
 
-def test_a_provided_variable_the_app_documents_as_optional_is_fine(tmp_path, capsys):
-    path = example_with(tmp_path, drop=("REDIS_URL",), add=("# REDIS_URL=redis://localhost:6379/0",))
+@pytest.mark.parametrize("name", PROVIDED)
+def test_a_provided_variable_the_app_documents_as_optional_is_fine(tmp_path, capsys, name):
+    path = example_with(tmp_path, drop=(name,), add=(f"# {name}=some-default",))
     code, found = rows(capsys, path)
     assert code == EXIT_OK
-    assert found["REDIS_URL"]["status"] == "ok"
-    assert "optional" in found["REDIS_URL"]["finding"]
+    assert found[name]["status"] == "ok"
+    assert "optional" in found[name]["finding"]
 
 
-def test_commented_optional_variables_are_warnings_never_failures(capsys):
-    code, found = rows(capsys, MATCHING)
+@pytest.mark.parametrize(("name", "dependency", "attribute"), DEPENDENCY_SETTINGS)
+def test_a_dependency_setting_says_which_dependency_it_is_derived_from(capsys, matching, name, dependency, attribute):
+    code, found = rows(capsys, matching)
+    assert code == EXIT_OK
+    assert f"derived from dependency {dependency}: {attribute}" in found[name]["finding"]
+    assert f"hokusai:dependencies.{dependency}.{attribute}" in found[name]["finding"]
+
+
+def test_commented_optional_variables_are_warnings_never_failures(capsys, matching):
+    code, found = rows(capsys, matching)
     assert code == EXIT_OK
     for name in ("LOG_LEVEL", "MODEL_CACHE_DIR", "DEBUG"):
         assert (found[name]["check"], found[name]["status"]) == ("env.optional", "warn"), name
@@ -161,7 +228,7 @@ def test_a_credential_like_name_provided_as_a_plain_setting_fails():
     # GIVEN a contract that (wrongly) ships a credential in plain `environment`;
     # settings validation and the contract tests refuse this too, envcheck must as well
     contract = dataclasses.replace(API, settings=API.settings + (SettingRequirement("SENTRY_DSN", "error reporting"),))
-    example = parse_env_example(MATCHING.read_text() + "SENTRY_DSN=https://key@sentry.example/1\n")
+    example = parse_env_example(MATCHING_TEXT + "SENTRY_DSN=https://key@sentry.example/1\n")
     # WHEN compared
     results = by_name(compare(example, contract))
     # THEN it fails and says to make it a secret
@@ -170,14 +237,14 @@ def test_a_credential_like_name_provided_as_a_plain_setting_fails():
 
 
 def test_a_credential_like_name_a_stack_provides_as_plain_fails_too():
-    example = parse_env_example(MATCHING.read_text() + "# WEBHOOK_SECRET=\n")
+    example = parse_env_example(MATCHING_TEXT + "# WEBHOOK_SECRET=\n")
     stack = {"WEBHOOK_SECRET": Provision("WEBHOOK_SECRET", "plain", "stack x", "stack")}
     results = by_name(compare(example, API, stack, "x"))
     assert results["WEBHOOK_SECRET"].status is Status.FAIL
 
 
-def test_not_provided_variables_pass_with_their_reason(capsys):
-    code, found = rows(capsys, MATCHING)
+def test_not_provided_variables_pass_with_their_reason(capsys, matching):
+    code, found = rows(capsys, matching)
     assert code == EXIT_OK
     for entry in API.not_provided:
         row = found[entry.env_var]
@@ -185,24 +252,24 @@ def test_not_provided_variables_pass_with_their_reason(capsys):
         assert entry.reason in row["finding"]
 
 
-def test_without_its_not_provided_entry_the_same_variable_fails():
-    # Proves the list is what lets AWS_ACCESS_KEY_ID pass, not some other leniency.
-    example = parse_env_example(MATCHING.read_text())
-    contract = dataclasses.replace(
-        API, not_provided=tuple(e for e in API.not_provided if e.env_var != "AWS_ACCESS_KEY_ID")
-    )
+@pytest.mark.parametrize("entry", API.not_provided, ids=lambda e: e.env_var)
+def test_without_its_not_provided_entry_the_same_variable_fails(entry):
+    # Proves the list is what lets the variable pass, not some other leniency.
+    example = parse_env_example(MATCHING_TEXT)
+    contract = dataclasses.replace(API, not_provided=tuple(e for e in API.not_provided if e != entry))
     results = by_name(compare(example, contract))
-    assert (results["AWS_ACCESS_KEY_ID"].check, results["AWS_ACCESS_KEY_ID"].status) == ("env.missing", Status.FAIL)
+    assert (results[entry.env_var].check, results[entry.env_var].status) == ("env.missing", Status.FAIL)
 
 
-def test_a_not_provided_entry_the_app_no_longer_mentions_is_a_warning(tmp_path, capsys):
-    code, found = rows(capsys, example_with(tmp_path, drop=("LINEAR_API_KEY",)))
+@pytest.mark.parametrize("entry", API.not_provided, ids=lambda e: e.env_var)
+def test_a_not_provided_entry_the_app_no_longer_mentions_is_a_warning(tmp_path, capsys, entry):
+    code, found = rows(capsys, example_with(tmp_path, drop=(entry.env_var,)))
     assert code == EXIT_OK
-    assert (found["LINEAR_API_KEY"]["check"], found["LINEAR_API_KEY"]["status"]) == ("env.stale_not_provided", "warn")
+    assert (found[entry.env_var]["check"], found[entry.env_var]["status"]) == ("env.stale_not_provided", "warn")
 
 
 def test_failures_come_first():
-    example = parse_env_example(MATCHING.read_text() + "ZZZ_NEW=1\n")
+    example = parse_env_example(MATCHING_TEXT + "ZZZ_NEW=1\n")
     statuses = [r.status for r in compare(example, API)]
     assert statuses[0] is Status.FAIL
     assert statuses == sorted(statuses, key=[Status.FAIL, Status.WARN, Status.OK].index)
@@ -213,52 +280,66 @@ def test_failures_come_first():
 # --------------------------------------------------------------------------- #
 
 
-def test_a_setting_the_stack_provides_counts_with_stack(tmp_path, capsys):
-    # GIVEN the app reads AUTH_SERVICE_ID, which Pulumi.development.yaml sets but the contract does not
-    path = example_with(tmp_path, add=("AUTH_SERVICE_ID=platform",))
+@pytest.mark.parametrize("stack,name", STACK_ONLY_SETTINGS)
+def test_a_setting_the_stack_provides_counts_with_stack(tmp_path, capsys, stack, name):
+    # GIVEN the app reads a variable the stack file sets for the service but the contract does not
+    path = example_with(tmp_path, add=(f"{name}=some-value",))
     # WHEN checked against the contract alone THEN it is a gap
     code, found = rows(capsys, path)
-    assert code == EXIT_FINDINGS and found["AUTH_SERVICE_ID"]["check"] == "env.missing"
-    assert "--stack" in found["AUTH_SERVICE_ID"]["fix"]
-    # WHEN checked with the development stack THEN the stack provides it
-    code, found = rows(capsys, path, "--stack", "development")
+    assert code == EXIT_FINDINGS and found[name]["check"] == "env.missing"
+    assert "--stack" in found[name]["fix"]
+    # WHEN checked with that stack THEN the stack provides it
+    code, found = rows(capsys, path, "--stack", stack)
     assert code == EXIT_OK
-    assert found["AUTH_SERVICE_ID"]["status"] == "ok"
-    assert "stack development" in found["AUTH_SERVICE_ID"]["finding"]
+    assert found[name]["status"] == "ok"
+    assert f"stack {stack}" in found[name]["finding"]
 
 
-def test_a_stack_setting_the_app_does_not_mention_is_a_warning(capsys):
-    code, found = rows(capsys, MATCHING, "--stack", "development")
+@pytest.mark.parametrize("stack,name", STACK_ONLY_SETTINGS)
+def test_a_stack_setting_the_app_does_not_mention_is_a_warning(capsys, matching, stack, name):
+    code, found = rows(capsys, matching, "--stack", stack)
     assert code == EXIT_OK
-    assert (found["AUTH_SERVICE_ID"]["check"], found["AUTH_SERVICE_ID"]["status"]) == ("env.unread", "warn")
+    assert (found[name]["check"], found[name]["status"]) == ("env.unread", "warn")
 
 
-def test_an_invalid_stack_cannot_be_checked_against(tmp_path, monkeypatch, capsys):
-    # GIVEN a stack whose config lacks the incident's secret
-    config = copy.deepcopy(DEV_VALUES)
-    del config["hokusai:services"]["api"]["secrets"]["HUGGINGFACE_API_KEY"]
+@pytest.mark.parametrize("requirement", API.secrets, ids=lambda s: s.env_var)
+def test_an_invalid_stack_cannot_be_checked_against(tmp_path, monkeypatch, capsys, matching, requirement):
+    # GIVEN a stack whose config lacks one of the api's secrets
+    stack = next(stack for stack, service in STACK_SERVICES if service == API.key)
+    config = stack_values(stack)
+    del config["hokusai:services"][API.key]["secrets"][requirement.env_var]
     (tmp_path / "Pulumi.broken.yaml").write_text(yaml.safe_dump({"config": config}))
     monkeypatch.setattr(envcheck, "PROJECT_DIR", tmp_path)
     # WHEN checked THEN exit 2 with the settings error, not a traceback
-    code, out, err = run_cli(capsys, MATCHING, "--stack", "broken")
+    code, out, err = run_cli(capsys, matching, "--stack", "broken")
     assert code == EXIT_CANNOT_CHECK and out == ""
     assert "configuration problem" in err
-    assert "hokusai:services.api.secrets.HUGGINGFACE_API_KEY" in err
+    assert f"hokusai:services.{API.key}.secrets.{requirement.env_var}" in err
     assert "Traceback" not in err
 
 
 @pytest.mark.parametrize(
     "args, message",
     [
-        (("--stack", "production"), "Pulumi.production.yaml does not exist"),
+        (("--stack", "no-such-stack"), "Pulumi.no-such-stack.yaml does not exist"),
         (("--stack", "../development"), "is not a stack name"),
-        (("--service", "mlflow", "--stack", "development"), "does not deploy the mlflow service"),
     ],
 )
-def test_a_stack_that_cannot_be_read_exits_2(capsys, args, message):
-    code, _, err = run_cli(capsys, MATCHING, *args)
+def test_a_stack_that_cannot_be_read_exits_2(capsys, matching, args, message):
+    assert "no-such-stack" not in STACKS
+    code, _, err = run_cli(capsys, matching, *args)
     assert code == EXIT_CANNOT_CHECK
     assert message in err
+
+
+UNDEPLOYED = [(stack, key) for stack in STACKS for key in CONTRACTS if (stack, key) not in STACK_SERVICES]
+
+
+@pytest.mark.parametrize("stack,service", UNDEPLOYED or [pytest.param(None, None, marks=pytest.mark.skip)])
+def test_a_service_the_stack_does_not_deploy_exits_2(capsys, matching, stack, service):
+    code, _, err = run_cli(capsys, matching, "--service", service, "--stack", stack)
+    assert code == EXIT_CANNOT_CHECK
+    assert f"does not deploy the {service} service" in err
 
 
 def test_stack_yaml_is_read_without_the_pulumi_program():
@@ -283,23 +364,25 @@ def test_a_directory_exits_2(tmp_path, capsys):
     assert code == EXIT_CANNOT_CHECK and "is a directory" in err
 
 
-def test_an_unknown_service_exits_2_naming_the_known_ones(capsys):
-    code, _, err = run_cli(capsys, MATCHING, "--service", "worker")
+def test_an_unknown_service_exits_2_naming_the_known_ones(capsys, matching):
+    code, _, err = run_cli(capsys, matching, "--service", "worker")
     assert code == EXIT_CANNOT_CHECK
     assert "'worker'" in err and all(key in err for key in CONTRACTS)
 
 
 def test_json_output_parses_and_carries_the_verdict(tmp_path, capsys):
-    code, out, _ = run_cli(capsys, example_with(tmp_path, drop=("DB_PASSWORD",)), "--json")
+    code, out, _ = run_cli(capsys, example_with(tmp_path, drop=(API.secrets[0].env_var,)), "--json")
     report = json.loads(out)
     assert (code, report["exit_code"], report["passed"]) == (EXIT_FINDINGS, EXIT_FINDINGS, False)
     assert {"check", "subject", "status", "finding", "fix"} <= set(report["results"][0])
 
 
-def test_the_other_services_contract_can_be_checked(tmp_path, capsys):
+@pytest.mark.parametrize("key", sorted(CONTRACTS))
+def test_every_services_contract_can_be_checked(tmp_path, capsys, key):
     path = tmp_path / ".env.example"
-    path.write_text("".join(f"{name}=x\n" for name in provided_by_contract(CONTRACTS["mlflow"])))
-    code, _, _ = run_cli(capsys, path, "--service", "mlflow")
+    path.write_text(env_example_matching(CONTRACTS[key], base=None))
+    assert set(parse_env_example(path.read_text()).active) >= set(provided_by_contract(CONTRACTS[key]))
+    code, _, _ = run_cli(capsys, path, "--service", key)
     assert code == EXIT_OK
 
 
@@ -324,14 +407,44 @@ def test_cannot_check_is_what_reading_raises(tmp_path):
     with pytest.raises(CannotCheck, match="not valid YAML"):
         envcheck.stack_service_settings("bad", "api", tmp_path)
     (tmp_path / "Pulumi.dir.yaml").mkdir()
-    with pytest.raises(CannotCheck, match="cannot read"):
+    with pytest.raises(CannotCheck, match="is a directory"):
         envcheck.stack_service_settings("dir", "api", tmp_path)
     assert parse_env_example("") == EnvExample(active=frozenset(), commented=frozenset())
 
 
 def test_a_secret_only_the_stack_adds_is_named_by_its_secrets_key():
-    example = parse_env_example(MATCHING.read_text())
+    example = parse_env_example(MATCHING_TEXT)
     stack = {"SLACK_WEBHOOK_TOKEN": Provision("SLACK_WEBHOOK_TOKEN", "secret", "stack x: Secrets Manager y", "stack")}
     row = by_name(compare(example, API, stack, "x"))["SLACK_WEBHOOK_TOKEN"]
     assert (row.check, row.status) == ("env.unread", Status.WARN)
     assert "hokusai:services.api.secrets.SLACK_WEBHOOK_TOKEN" in row.fix
+
+
+# --------------------------------------------------------------------------- #
+# Reading as python-dotenv reads, in bounded time
+# --------------------------------------------------------------------------- #
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(["A", "B_1", "=", "#", "'", '"', "\\", " ", "\t", "\n", "\r", "export ", "${A}", "# C="]),
+            st.characters(codec="utf-8"),
+        ),
+        max_size=60,
+    ).map("".join)
+)
+def test_the_names_are_the_ones_python_dotenv_gives_the_application(text):
+    loaded = dotenv_values(stream=io.StringIO(text), interpolate=False)
+    assert parse_env_example(text).active == frozenset(loaded)
+
+
+def test_the_fixture_reads_as_python_dotenv_reads_it():
+    loaded = dotenv_values(stream=io.StringIO(MATCHING_TEXT), interpolate=False)
+    assert parse_env_example(MATCHING_TEXT).active == frozenset(loaded)
+
+
+def test_thousands_of_unreadable_lines_are_a_few_rows_and_a_count():
+    example = parse_env_example("=\n" * 1000)
+    assert len(example.unparsed) == envcheck.UNPARSED_SHOWN + 1
+    assert example.unparsed[-1] == f"... and {1000 - envcheck.UNPARSED_SHOWN} more statements it could not parse"

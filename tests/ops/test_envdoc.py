@@ -6,10 +6,13 @@ import dataclasses
 
 import pytest
 
-from core.contract import API, CONTRACTS, MLFLOW, SecretRequirement, SettingRequirement
+from core.contract import CONTRACTS, DerivedFrom, SecretRequirement, SettingRequirement
 from ops import envdoc
 from ops.envdoc import DOC_PATH, REGENERATE, check_fresh, render
 from ops.report import EXIT_FINDINGS, EXIT_OK, Status
+
+# Reads the stack files or the contract: run in every variant copy (tests/test_variants.py).
+pytestmark = pytest.mark.reads_config
 
 
 @pytest.fixture(autouse=True)
@@ -18,14 +21,15 @@ def no_step_summary(monkeypatch):
 
 
 def with_new_variables() -> dict:
-    """The contracts plus one new setting and one new secret for the api."""
-    api = dataclasses.replace(
-        API,
-        settings=API.settings + (SettingRequirement("FEATURE_STORE_URL", "feature store the model reads"),),
-        secrets=API.secrets
+    """The contracts plus one new setting and one new secret for the first of them."""
+    key, contract = next(iter(CONTRACTS.items()))
+    changed = dataclasses.replace(
+        contract,
+        settings=contract.settings + (SettingRequirement("FEATURE_STORE_URL", "feature store the model reads"),),
+        secrets=contract.secrets
         + (SecretRequirement("STRIPE_API_KEY", "hokusai/{environment}/stripe/api-key", "billing calls fail"),),
     )
-    return {**CONTRACTS, "api": api}
+    return {**CONTRACTS, key: changed}
 
 
 def test_the_committed_document_is_up_to_date():
@@ -62,23 +66,37 @@ def test_every_variable_is_documented_with_where_its_value_lives():
             assert setting.purpose in text
             if not setting.derived_from:
                 assert f"`hokusai:services.{key}.environment.{setting.env_var}`" in text
-    assert "set by the program from the stack name" in text
-    assert "set by the program from the contract's container port (8001)" in text
+        for setting in contract.settings:
+            if setting.derived_from is DerivedFrom.ENVIRONMENT:
+                assert "set by the program from the stack name" in text
+            if setting.derived_from is DerivedFrom.CONTAINER_PORT:
+                assert f"set by the program from the contract's container port ({contract.container_port})" in text
 
 
-def test_a_shared_variable_lists_every_service_that_needs_it():
+def test_every_variable_lists_every_service_that_needs_it_and_how() -> None:
     needs = envdoc.needs_by_variable(CONTRACTS)
-    assert [n.service for n in needs["DB_PASSWORD"]] == ["api", "mlflow"]
-    assert [n.kind for n in needs["HUGGINGFACE_API_KEY"]] == ["secret"]
-    assert [n.kind for n in needs["ENVIRONMENT"]] == ["derived", "derived"]
-    assert MLFLOW.secret("DB_PASSWORD").breaks in needs["DB_PASSWORD"][1].purpose
+    expected: dict[str, list[tuple[str, str, str]]] = {}
+    for key in sorted(CONTRACTS):
+        contract = CONTRACTS[key]
+        for secret in contract.secrets:
+            expected.setdefault(secret.env_var, []).append((key, "secret", secret.breaks))
+        for setting in contract.settings:
+            kind = "derived" if setting.derived_from else "plain"
+            expected.setdefault(setting.env_var, []).append((key, kind, setting.purpose))
+        for dependency in contract.dependencies:
+            for env_var, _attribute in dependency.settings:
+                expected.setdefault(env_var, []).append((key, "derived", dependency.purpose))
+    assert set(needs) == set(expected)
+    for name, rows in expected.items():
+        assert [(n.service, n.kind) for n in needs[name]] == [(service, kind) for service, kind, _ in rows], name
+        assert all(words in n.purpose for n, (_, _, words) in zip(needs[name], rows, strict=True)), name
 
 
-def test_not_provided_variables_are_listed_with_their_reasons():
-    text = render()
-    section = text.split("## Not provided by the infrastructure", 1)[1]
-    for entry in API.not_provided:
-        assert f"| `{entry.env_var}` | `api` | {entry.reason} |" in section
+@pytest.mark.parametrize("contract", CONTRACTS.values(), ids=list(CONTRACTS))
+def test_not_provided_variables_are_listed_with_their_reasons(contract):
+    section = render().split("## Not provided by the infrastructure", 1)[1]
+    for entry in contract.not_provided:
+        assert f"| `{entry.env_var}` | `{contract.key}` | {entry.reason} |" in section
 
 
 def test_the_document_is_deterministic():
@@ -102,3 +120,15 @@ def test_check_fresh_reports_one_row():
     stale = check_fresh(DOC_PATH, render(with_new_variables()))
     assert [r.status for r in stale.results] == [Status.FAIL]
     assert REGENERATE in stale.results[0].fix
+
+
+@pytest.mark.parametrize("contract", CONTRACTS.values(), ids=list(CONTRACTS))
+def test_every_dependency_setting_says_which_dependency_and_attribute_it_is_derived_from(contract):
+    needs = envdoc.needs_by_variable(CONTRACTS)
+    for requirement in contract.dependencies:
+        for env_var, attribute in requirement.settings:
+            (need,) = [n for n in needs[env_var] if n.service == contract.key]
+            assert need.kind == envdoc.DERIVED
+            assert f"derived from dependency {requirement.dependency}: {attribute.value}" in need.where
+            assert f"`hokusai:dependencies.{requirement.dependency}.{attribute.value}`" in need.where
+            assert "not settable by hand" in need.where

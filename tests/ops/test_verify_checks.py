@@ -10,16 +10,24 @@ from core.contract import CONTRACTS
 from core.estate import Estate
 from ops.collect import ServiceSnapshot, Snapshot
 from ops.report import Status
-from ops.verify_checks import check_secrets, secret_read_context
+from ops.verify_checks import check_secrets, check_task_definition, secret_read_context
+from tests.helpers import STACK_SERVICES, rendered
+
+# Reads the stack files or the contract: run in every variant copy (tests/test_variants.py).
+pytestmark = pytest.mark.reads_config
 
 
-@pytest.fixture(scope="module")
-def declared(dev_run):
-    return Estate.from_outputs(dev_run.outputs).service("api")
+@pytest.fixture(params=STACK_SERVICES, ids=[f"{stack}-{service}" for stack, service in STACK_SERVICES])
+def declared(request):
+    """Every service of every stack file, as its estate output declares it."""
+    stack, key = request.param
+    if not CONTRACTS[key].secrets:
+        pytest.skip(f"the {key} contract requires no secret")
+    return Estate.from_outputs(rendered(stack).outputs).service(key)
 
 
 def grant_results(declared, *statements):
-    """The iam.grant results for the api service whose execution role holds `statements`."""
+    """The iam.grant results for the service whose execution role holds `statements`."""
     container = {
         "name": declared.container_name,
         "secrets": [{"name": name, "valueFrom": arn} for name, arn in declared.secret_arns.items()],
@@ -28,8 +36,8 @@ def grant_results(declared, *statements):
         task_definitions={declared.task_definition_arn: {"containerDefinitions": [container]}},
         execution_role_policies=[{"Version": "2012-10-17", "Statement": list(statements)}],
     )
-    world = Snapshot(services={"api": snap}, secrets={}, alarms={}, redis_rules=None)
-    return [r for r in check_secrets(declared, CONTRACTS["api"], snap, world) if r.check == "iam.grant"]
+    world = Snapshot(services={declared.key: snap}, secrets={}, alarms={}, security_group_rules=None)
+    return [r for r in check_secrets(declared, CONTRACTS[declared.key], snap, world) if r.check == "iam.grant"]
 
 
 def read(declared, **extra):
@@ -104,3 +112,22 @@ def test_the_request_context_holds_only_what_the_arns_say():
         "aws:ResourceAccount": "210987654321",
         "aws:RequestedRegion": "us-east-1",
     }
+
+
+def test_a_value_from_that_is_only_a_prefix_of_the_declared_secret_fails(declared):
+    """`.../database/pass` is another secret than `.../database/password-AbCdEf`: equal or wrong, never a prefix."""
+    env_var, arn = sorted(declared.secret_arns.items())[0]
+    for value_from in (arn[: -len("-AbCdEf")], arn[: arn.rindex("/") + 3]):
+        secrets = [{"name": n, "valueFrom": value_from if n == env_var else a} for n, a in declared.secret_arns.items()]
+        container = {"name": declared.container_name, "secrets": secrets, "environment": []}
+        snap = ServiceSnapshot(task_definitions={declared.task_definition_arn: {"containerDefinitions": [container]}})
+        world = Snapshot(services={declared.key: snap}, secrets={}, alarms={}, security_group_rules=None)
+        results = [
+            r
+            for r in check_task_definition(declared, CONTRACTS[declared.key], snap, world)
+            if r.check == "taskdef.secret"
+        ]
+        failed = [r for r in results if r.status is Status.FAIL]
+        assert [r.finding for r in failed] == [
+            f"{env_var} reads {value_from}, but the stack declares {arn} (another secret)"
+        ]

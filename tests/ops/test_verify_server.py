@@ -13,6 +13,7 @@ the whole scenario first.
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -54,18 +55,19 @@ def test_verify_fails_on_the_removed_redis_rule_and_prints_the_fix(fake_estate_s
     # GIVEN the rule admitting the API into Redis was removed outside the stack
     assert "injected redis-rule-removed" in broken.stdout, broken
     # WHEN the user verifies again
-    # THEN exit 1, only redis.access fails, with the incident's name and the fix under it
+    # THEN exit 1, only dependency.access fails, with the incident's name and the fix under it
     assert broken_verify.code == 1, broken_verify
     lines = broken_verify.stdout.splitlines()
     failing = [line for line in lines if line.split()[1:2] == ["FAIL"]]
-    assert [line.split()[0] for line in failing] == ["redis.access"], broken_verify
+    assert [line.split()[0] for line in failing] == ["dependency.access"], broken_verify
     assert "redis_from_data_pipeline_ecs" in failing[0], broken_verify
     fix = lines[lines.index(failing[0]) + 1].strip()
     assert (
         fix
         == "fix: make repair STACK=development (pulumi up --refresh) restores the rule; someone removed it outside the stack"
     ), broken_verify
-    assert "): FAILED (30 ok, 1 failed, 0 warnings)" in broken_verify.stdout, broken_verify
+    # The summary counts the one failure; the number of ok rows grows with the checks, so it is not pinned.
+    assert re.search(r"\): FAILED \(\d+ ok, 1 failed, 0 warnings\)", broken_verify.stdout), broken_verify
 
 
 def test_verify_json_parses_and_carries_the_finding(fake_estate_scenario):
@@ -76,6 +78,6 @@ def test_verify_json_parses_and_carries_the_finding(fake_estate_scenario):
     report = json.loads(broken_verify_json.stdout)
     assert report["passed"] is False and report["exit_code"] == 1
     failures = [r for r in report["results"] if r["status"] == "FAIL"]
-    assert [r["check"] for r in failures] == ["redis.access"], broken_verify_json
+    assert [r["check"] for r in failures] == ["dependency.access"], broken_verify_json
     assert "(pulumi up --refresh) restores the rule" in failures[0]["fix"]
     assert report["notes"] and report["notes"][0].endswith("AWS API calls for 1 service(s)")

@@ -17,7 +17,7 @@ def as_rows(run):
 
 
 @pytest.fixture(scope="module")
-def first_render(tmp_path_factory) -> tuple[Run, str]:
+def first_render(tmp_path_factory) -> tuple[Run | Rendering, str]:
     """A seed without a cache: the stack rendered, and the cache it wrote."""
     cache = tmp_path_factory.mktemp("cache") / "render-development.json"
     run = rendering("development", cache)

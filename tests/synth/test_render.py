@@ -7,43 +7,83 @@ import json
 import os
 from pathlib import Path
 
+from core import naming
+from core.contract import CONTRACTS
 from synth import program, render
 from synth.program import read_stack_file
+from tests.helpers import (
+    STACKS,
+    each_stack,
+    reads_config,
+    rendered,
+    run,
+    stack_settings,
+    with_every_contract,
+    with_new_load_balancer,
+)
 
-SNAPSHOT = Path(__file__).resolve().parent.parent / "snapshots" / "development.json"
+SNAPSHOTS = Path(__file__).resolve().parent.parent / "snapshots"
+# How to refresh every snapshot after reviewing the change (README.md, "Tests").
+REFRESH = "UPDATE_SNAPSHOTS=1 .venv/bin/python -m pytest tests/synth/test_render.py -k snapshot"
 
 
-def test_the_development_stack_renders_and_holds_its_invariants(tmp_path, capsys):
-    out = tmp_path / "development.json"
-    assert render.main(["--stack", "development", "--out", str(out)]) == 0
+@each_stack
+def test_every_stack_renders_and_holds_its_invariants(stack, tmp_path, capsys):
+    out = tmp_path / f"{stack}.json"
+    assert render.main(["--stack", stack, "--out", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert "service hokusai-api-development" in printed
-    assert "secrets  API_SECRET_KEY, DB_PASSWORD, HUGGINGFACE_API_KEY, REDIS_AUTH_TOKEN" in printed
+    settings = stack_settings(stack)
+    for service in settings.services:
+        assert f"service {service.name}" in printed
+        secrets = sorted(service.contract.secret_names)
+        assert f"secrets  {', '.join(secrets)}" in printed
+        assert f"secrets [{', '.join(secrets)}]" in printed
+    assert "ecs.TaskDefinition" in printed
+    for dependency in settings.dependencies:
+        if dependency.has_security_group:
+            for consumer in dependency.consumers:
+                assert f"{dependency.name}-from-{consumer}" in printed
+            assert "<- sg-" in printed and f"tcp {dependency.port}" in printed
+            assert f"reaches  {dependency.name}: sg-" in printed
+        else:
+            assert f"reaches  {dependency.name}: over HTTPS ({dependency.port}), no rule" in printed
     assert "invariants: all hold" in printed
-    assert "ecs.TaskDefinition" in printed and "secrets [API_SECRET_KEY, DB_PASSWORD, HUGGINGFACE_API_KEY" in printed
-    assert "redis-from-api" in printed and "<- sg-" in printed and "tcp 6379" in printed
     written = json.loads(out.read_text())
-    assert written["outputs"]["estate"]["cluster_name"] == "hokusai-development"
-    assert len(written["resources"]) == 39
+    assert written["outputs"]["estate"]["cluster_name"] == naming.cluster_name(stack)
+    assert sorted((r["type"], r["name"]) for r in written["resources"]) == sorted(
+        (r.type, r.name) for r in rendered(stack).resources
+    )
 
 
-def test_the_rendering_matches_the_reviewed_snapshot(dev_run):
-    """A change to what would be deployed shows up as a diff of this snapshot in review.
-    Regenerate with: UPDATE_SNAPSHOTS=1 make test"""
-    current = json.dumps(render.document("development", dev_run), indent=2, sort_keys=True) + "\n"
+@each_stack
+def test_the_rendering_matches_the_reviewed_snapshot(stack):
+    """A change to what would be deployed shows up as a diff of tests/snapshots/<stack>.json in review.
+    Regenerate (every stack's) after reviewing with REFRESH, or UPDATE_SNAPSHOTS=1 make test."""
+    snapshot = SNAPSHOTS / f"{stack}.json"
+    current = json.dumps(render.document(stack, rendered(stack)), indent=2, sort_keys=True) + "\n"
     if os.environ.get("UPDATE_SNAPSHOTS") == "1":
-        SNAPSHOT.write_text(current)
-    expected = SNAPSHOT.read_text()
+        snapshot.write_text(current)
+    if not snapshot.exists():
+        raise AssertionError(f"{stack} has no snapshot {snapshot.name}; review the rendering and run {REFRESH}")
+    expected = snapshot.read_text()
     if current != expected:
         diff = "".join(
             list(difflib.unified_diff(expected.splitlines(True), current.splitlines(True), "snapshot", "rendered"))[:80]
         )
-        raise AssertionError(f"the rendering changed; review and run UPDATE_SNAPSHOTS=1 make test:\n{diff}")
+        raise AssertionError(f"the rendering of {stack} changed; review and run {REFRESH}:\n{diff}")
+
+
+@reads_config
+def test_every_snapshot_is_of_a_stack_that_exists():
+    """A stack file removed or renamed takes its snapshot with it."""
+    assert sorted(p.stem for p in SNAPSHOTS.glob("*.json")) == sorted(STACKS)
 
 
 def test_a_stack_without_a_file_cannot_be_rendered(capsys):
-    assert render.main(["--stack", "staging"]) == 2
-    assert "Pulumi.staging.yaml does not exist" in capsys.readouterr().err
+    missing = "no-such-stack"
+    assert missing not in STACKS
+    assert render.main(["--stack", missing]) == 2
+    assert f"Pulumi.{missing}.yaml does not exist" in capsys.readouterr().err
 
 
 def test_a_bad_config_is_reported_without_a_traceback(tmp_path, monkeypatch, capsys):
@@ -57,16 +97,20 @@ def test_a_bad_config_is_reported_without_a_traceback(tmp_path, monkeypatch, cap
 def test_every_resource_type_the_program_can_create_has_its_key_properties_described(dev_values):
     """A new resource type must say what matters about it in the table, not fall back to key names."""
     from synth.key_properties import DESCRIBE, describe, table
-    from tests.helpers import run, with_mlflow, with_new_load_balancer
 
-    dev_values["hokusai:alarm_emails"] = ["oncall@hokus.ai"]
-    dev_values["hokusai:services"]["api"]["task_role_policy_arns"] = ["arn:aws:iam::123456789012:policy/datasets"]
-    dev_values["hokusai:services"]["api"]["secrets"]["API_SECRET_KEY"] = {
-        "create": "hokusai/development/api/secret-key",
-        "value_from": "apiSecretKey",
-    }
-    dev_values["hokusai:apiSecretKey"] = "[secret]"
-    result = run(with_new_load_balancer(with_mlflow(dev_values)), secret_keys=["hokusai:apiSecretKey"])
+    values = with_new_load_balancer(with_every_contract(dev_values))
+    values["hokusai:alarm_emails"] = ["oncall@hokus.ai"]
+    for service in values["hokusai:services"].values():
+        service["task_role_policy_arns"] = [f"arn:aws:iam::{values['hokusai:account_id']}:policy/datasets"]
+    # One secret declared by the program with its value from encrypted config (a SecretVersion).
+    (key, service), *_ = values["hokusai:services"].items()
+    variable = next(iter(service["secrets"]))
+    secret = CONTRACTS[key].secret(variable)
+    for other in values["hokusai:services"].values():
+        if variable in other["secrets"]:
+            other["secrets"][variable] = {"create": secret.secret_name_for("development"), "value_from": "declared"}
+    values["hokusai:declared"] = "[secret]"
+    result = run(values, secret_keys=["hokusai:declared"])
     types = {r.type for r in result.resources if not r.type.startswith("hokusai:")}
     assert types - set(DESCRIBE) == set()
     printed = table(result.resources)
@@ -79,7 +123,8 @@ def test_every_resource_type_the_program_can_create_has_its_key_properties_descr
 
 
 def test_the_json_option_prints_the_whole_rendering(tmp_path, capsys):
-    assert render.main(["--stack", "development", "--out", str(tmp_path / "d.json"), "--json"]) == 0
+    stack = STACKS[0]
+    assert render.main(["--stack", stack, "--out", str(tmp_path / "d.json"), "--json"]) == 0
     printed = json.loads(capsys.readouterr().out)
-    assert printed["outputs"]["estate"]["cluster_name"] == "hokusai-development"
-    assert {r["name"] for r in printed["resources"]} >= {"api-task", "api-service", "redis-from-api"}
+    assert printed == render.document(stack, rendered(stack))
+    assert printed["outputs"]["estate"]["cluster_name"] == naming.cluster_name(stack)

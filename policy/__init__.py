@@ -1,0 +1,1 @@
+"""The CrossGuard policy pack: the core's invariants as stack policies (`pulumi preview --policy-pack policy`)."""

@@ -1,0 +1,70 @@
+"""verify against moto on a stack beyond the development one: every service (MLflow a dependency
+inside the stack) and secrets read by JSON key. It passes whole, and notices a wrong JSON key and a
+removed rule on the in-stack dependency."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+from moto import mock_aws
+
+from ops import verify as verify_tool
+from ops.aws import Aws
+from ops.report import Status
+from synth.fake_estate import FAILURES, seed
+from tests.helpers import DEV_VALUES, REGION, run, with_mlflow
+
+
+@pytest.fixture(scope="module")
+def variant_run():
+    values = with_mlflow(copy.deepcopy(DEV_VALUES))
+    values["hokusai:services"]["api"]["secrets"]["DB_PASSWORD"]["json_key"] = "database_password"
+    values["hokusai:services"]["mlflow"]["secrets"]["DB_PASSWORD"]["json_key"] = "mlflow_password"
+    return run(values)
+
+
+@pytest.fixture
+def variant(aws_env, variant_run, boto_session):
+    with mock_aws():
+        yield seed(variant_run, session=boto_session)
+
+
+def verify(fake, tmp_path, boto_session):
+    outputs = tmp_path / "outputs.json"
+    fake.write(outputs)
+    return verify_tool.verify("development", outputs=outputs, aws=Aws(region=REGION, session=boto_session))
+
+
+def test_the_copy_holds_json_secrets_with_every_key_read_and_passes(variant, tmp_path, boto_session):
+    value = variant.client("secretsmanager").get_secret_value(SecretId="hokusai/development/database/password")
+    assert set(json.loads(value["SecretString"])) == {"database_password", "mlflow_password"}
+    report = verify(variant, tmp_path, boto_session)
+    assert report.exit_code == 0, report.table()
+    access = {r.subject for r in report.results if r.check == "dependency.access"}
+    assert {"mlflow <- api", "postgres <- api", "postgres <- mlflow", "redis <- api"} <= access
+
+
+def test_a_wrong_json_key_is_found_and_named(variant, tmp_path, boto_session):
+    FAILURES["secret-json-key-wrong"](variant)
+    report = verify(variant, tmp_path, boto_session)
+    (failed,) = report.failures
+    assert failed.check == "taskdef.secret" and "JSON key 'database_password_old' instead of 'database_password'" in (
+        failed.finding
+    )
+    assert {r.status for r in report.results if r.check == "iam.grant"} == {Status.OK}  # same secret, same grant
+
+
+def test_a_rule_removed_from_a_dependency_that_is_a_service_of_the_stack_is_found(variant, tmp_path, boto_session):
+    ec2 = variant.client("ec2")
+    mlflow = next(d for d in variant.estate["dependencies"] if d["name"] == "mlflow")
+    rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [mlflow["security_group_id"]]}])
+    doomed = [
+        r["SecurityGroupRuleId"]
+        for r in rules["SecurityGroupRules"]
+        if (r.get("ReferencedGroupInfo") or {}).get("GroupId") == variant.api["security_group_id"]
+    ]
+    ec2.revoke_security_group_ingress(GroupId=mlflow["security_group_id"], SecurityGroupRuleIds=doomed)
+    report = verify(variant, tmp_path, boto_session)
+    assert [(r.check, r.subject) for r in report.failures] == [("dependency.access", "mlflow <- api")]
