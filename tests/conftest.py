@@ -71,10 +71,11 @@ def dev_values() -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def dev_run() -> Run:
-    """The development stack, rendered once for the read-only graph assertions."""
-    from tests.helpers import DEV_SECRET_KEYS, DEV_VALUES, run
+    """The development stack, rendered once for the read-only graph assertions: the same
+    render as tests.helpers.rendered("development") (its stack file, its secret keys), shared."""
+    from tests.helpers import rendered
 
-    return run(copy.deepcopy(DEV_VALUES), secret_keys=DEV_SECRET_KEYS)
+    return rendered("development")
 
 
 # --------------------------------------------------------------------------- #
