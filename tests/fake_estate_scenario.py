@@ -19,9 +19,9 @@ AWS_ENDPOINT_URL: nothing is mocked inside the commands. Two test files read the
 record: tests/ops/test_verify_server.py (what verify prints over HTTP) and
 tests/test_makefile.py (the make lifecycle: exit codes, pid file, reuse, reset, stop).
 
-It is about 8 s of CPU (moto_server, three seeds, four verify runs), so it runs once per
-session, not once per xdist worker, and beside the other tests rather than in front of
-one: `SharedRun` lets the first process that needs it run it in a thread of its own (the
+It is about 8 s of CPU (moto_server, three seeds, four verify runs; measured before the
+on-call views' three steps were added), so it runs once per session, not once per xdist
+worker, and beside the other tests rather than in front of one: `SharedRun` lets the first process that needs it run it in a thread of its own (the
 steps are subprocesses, so that process goes on with other tests); the others wait for
 its record, a JSON file in the session's temporary directory. (pytest-xdist's
 `--dist loadgroup` would keep the tests on one worker, but with pytest 9.2 it silently
