@@ -17,9 +17,16 @@ import re
 
 import pytest
 
+from core.stack_file import read_stack_file
 from tests.commands import MAKE
 
 pytestmark = [pytest.mark.server, pytest.mark.skipif(MAKE is None, reason="no make on this machine")]
+
+STACK = "development"
+# What the stack file says the copy holds: its account, and how many services verify checks.
+_STACK_VALUES, _ = read_stack_file(STACK)
+ACCOUNT = str(_STACK_VALUES["hokusai:account_id"])
+SERVICE_COUNT = len(_STACK_VALUES["hokusai:services"])
 
 
 def test_seed_builds_the_copy_in_the_server_at_the_endpoint(fake_estate_scenario):
@@ -44,9 +51,9 @@ def test_verify_passes_on_the_healthy_copy(fake_estate_scenario):
     assert healthy_verify.code == 0, healthy_verify
     out = healthy_verify.stdout
     assert out.splitlines()[0].split() == ["check", "status", "subject", "finding"], healthy_verify
-    assert "verify development (us-east-1, account 123456789012): passed (" in out, healthy_verify
+    assert f"verify development (us-east-1, account {ACCOUNT}): passed (" in out, healthy_verify
     assert " FAIL " not in out and "fix:" not in out, healthy_verify
-    assert "AWS API calls for 1 service(s)" in out, healthy_verify
+    assert f"AWS API calls for {SERVICE_COUNT} service(s)" in out, healthy_verify
     assert healthy_verify.stderr == "", healthy_verify
 
 
@@ -80,4 +87,4 @@ def test_verify_json_parses_and_carries_the_finding(fake_estate_scenario):
     failures = [r for r in report["results"] if r["status"] == "FAIL"]
     assert [r["check"] for r in failures] == ["dependency.access"], broken_verify_json
     assert "(pulumi up --refresh) restores the rule" in failures[0]["fix"]
-    assert report["notes"] and report["notes"][0].endswith("AWS API calls for 1 service(s)")
+    assert report["notes"] and report["notes"][0].endswith(f"AWS API calls for {SERVICE_COUNT} service(s)")
