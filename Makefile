@@ -22,12 +22,16 @@ MOTO_PORT ?= 5555
 FAKE_DIR  ?= build
 # break: the failure to inject (without it, the list)
 FAILURE ?=
-HELP_VARIABLES := STACK SERVICE MODEL_ID OUTPUTS BASE_URL ENV_EXAMPLE APP_SRC LOGS JSON MOTO_PORT FAKE_DIR FAILURE VENV
+# diff: the git ref to compare with (empty: the merge base of HEAD with main, else origin/main);
+# FORMAT=markdown prints the PR comment instead of the terminal form. STACK may name several.
+BASE ?=
+FORMAT ?=
+HELP_VARIABLES := STACK SERVICE MODEL_ID OUTPUTS BASE_URL ENV_EXAMPLE APP_SRC LOGS JSON MOTO_PORT FAKE_DIR FAILURE BASE FORMAT VENV
 
 PULUMI_INSTALL := https://www.pulumi.com/docs/iac/download-install/
 
 .DEFAULT_GOAL := help
-.PHONY: help synth render test lint envcheck appcheck docs docs-check preview up repair drift verify smoke \
+.PHONY: help synth render diff test lint envcheck appcheck docs docs-check preview up repair drift verify smoke \
 	fake-estate fake-estate-reset fake-estate-stop break clean
 
 # --- exit codes: the tool's own, through make ----------------------------------
@@ -41,7 +45,7 @@ PULUMI_INSTALL := https://www.pulumi.com/docs/iac/download-install/
 # line is the tool itself, or exits 2 when it fails, so 1 only ever means
 # findings. Mixed with other goals (`make test docs`) it is plain make, where
 # any failure exits 2. tests/test_makefile.py holds every line to this.
-EXIT_CODE_TARGETS := synth render test lint envcheck appcheck verify smoke
+EXIT_CODE_TARGETS := synth render diff test lint envcheck appcheck verify smoke
 MAKE_LETTERS := $(firstword $(MAKEFLAGS))
 MAKE_LETTERS := $(if $(filter -% %=%,$(MAKE_LETTERS)),,$(MAKE_LETTERS))
 ifneq ($(MAKECMDGOALS),)
@@ -112,6 +116,9 @@ synth: $(VENV)/.installed ## offline: render the stack under Pulumi mocks, check
 	$(RUN)@$(PYTHON) -m synth.render --stack $(STACK) $(if $(JSON),--json)
 
 render: synth ## the same as synth
+
+diff: $(VENV)/.installed ## offline: what this checkout changes in the rendered STACK against BASE (default: merge base with main); FORMAT=markdown
+	$(RUN)@$(PYTHON) -m synth.diff $(foreach s,$(STACK),--stack $(s)) $(if $(BASE),--base '$(BASE)') $(if $(FORMAT),--format $(FORMAT))
 
 test: $(VENV)/.installed ## offline: the test suite
 	$(RUN)@$(PYTHON) -m pytest
