@@ -1,0 +1,110 @@
+"""core/embedded_json.py: JSON documents held in strings, as data and back."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from core.embedded_json import MARKER, MarkerCollision, decoded, embedded_document, from_readable, readable
+from synth.render import document
+from tests.helpers import each_stack, rendered
+
+
+def test_a_document_the_program_writes_is_decoded():
+    policy = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}
+    assert embedded_document(json.dumps(policy)) == policy
+    assert decoded({"policy": json.dumps(policy), "name": "x"}) == {"policy": policy, "name": "x"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"detail":"Not Found"}',  # written by hand (no spaces): its bytes are what AWS gets
+        '{"b": 1, "a": 2} ',  # trailing space
+        "[secret]",  # not JSON
+        '"a string"',  # JSON, but not a document
+        "42",
+        "",
+        "{",
+    ],
+)
+def test_text_that_is_not_a_document_json_dumps_wrote_stays_text(text):
+    assert embedded_document(text) is None
+    assert decoded(text) == text
+    assert readable(text) == text
+
+
+def test_a_document_inside_a_document_is_decoded_too():
+    inner = json.dumps({"k": "v"})
+    outer = json.dumps([{"name": "c", "config": inner}])
+    assert decoded(outer) == [{"name": "c", "config": {"k": "v"}}]
+    assert readable(outer) == {MARKER: [{"name": "c", "config": {MARKER: {"k": "v"}}}]}
+
+
+def test_an_input_that_looks_like_the_marker_is_refused_not_misread():
+    with pytest.raises(MarkerCollision, match="rename the key"):
+        readable({"inputs": {MARKER: "x"}})
+    # A marker key beside others is an ordinary key.
+    assert from_readable(readable({MARKER: 1, "other": 2})) == {MARKER: 1, "other": 2}
+
+
+@each_stack
+def test_every_document_in_the_rendering_becomes_data_and_back_the_same_document(stack):
+    rendering = document(stack, rendered(stack))
+    back = from_readable(readable(rendering))
+    assert _same_graph(rendering, back) == []
+    # ... and the readable form really decoded something (the container definitions at least)
+    assert json.dumps(readable(rendering)).count(MARKER) >= len(rendered(stack).outputs["services"])
+
+
+def _same_graph(original, back, path="") -> list[str]:
+    """Where `back` differs from `original`; a string may differ only as the same JSON document with sorted keys."""
+    if isinstance(original, dict) and isinstance(back, dict):
+        if original.keys() != back.keys():
+            return [f"{path}: keys {sorted(original)} != {sorted(back)}"]
+        return [d for key in original for d in _same_graph(original[key], back[key], f"{path}.{key}")]
+    if isinstance(original, list) and isinstance(back, list):
+        if len(original) != len(back):
+            return [f"{path}: {len(original)} items != {len(back)}"]
+        return [
+            d for i, (a, b) in enumerate(zip(original, back, strict=True)) for d in _same_graph(a, b, f"{path}[{i}]")
+        ]
+    if original == back:
+        return []
+    if (
+        isinstance(original, str)
+        and embedded_document(original) is not None
+        and back == json.dumps(json.loads(original), sort_keys=True)
+    ):
+        return []
+    return [f"{path}: {original!r} != {back!r}"]
+
+
+def test_the_comparison_notices_a_changed_value():
+    rendering = {"resources": [{"inputs": {"policy": json.dumps({"Statement": [{"Action": "a"}]}), "n": 1}}]}
+    back = from_readable(readable(rendering))
+    assert _same_graph(rendering, back) == []
+    back["resources"][0]["inputs"]["n"] = 2
+    back["resources"][0]["inputs"]["policy"] = json.dumps({"Statement": [{"Action": "b"}]})
+    assert len(_same_graph(rendering, back)) == 2
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6), children, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(json_values)
+def test_readable_then_back_is_the_same_value_with_documents_key_sorted(value):
+    # A value, and the same value with some of its documents written into strings (as the program does).
+    wrapped = {"plain": value, "embedded": json.dumps(value) if isinstance(value, (dict, list)) else value}
+    try:
+        back = from_readable(readable(wrapped))
+    except MarkerCollision:
+        return  # refused, never misread
+    assert _same_graph(wrapped, back) == []
