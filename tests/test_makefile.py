@@ -322,6 +322,12 @@ def test_synth_of_a_stack_it_cannot_render_exits_2():
     assert ran.code == 2 and "cannot render stack 'no-such-stack'" in ran.stderr, ran
 
 
+def test_diff_against_a_base_that_is_no_commit_exits_2_with_the_reason():
+    ran = make("diff", "BASE=no-such-ref-anywhere")
+    assert ran.code == 2 and ran.stdout == "", ran
+    assert "BASE='no-such-ref-anywhere' is not a commit in this repository" in ran.stderr, ran
+
+
 def test_a_dry_run_runs_nothing_and_mixed_goals_are_plain_make(env_with_gaps):
     # -n prints the command without running it (question mode stays off) ...
     dry = make("-n", "envcheck", f"ENV_EXAMPLE={env_with_gaps}")
