@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from core.embedded_json import MARKER, MarkerCollision, decoded, embedded_document, from_readable, readable
 from synth.render import document
-from tests.helpers import each_stack, rendered
+from tests.helpers import each_stack, rendered, same_graph_problems
 
 
 def test_a_document_the_program_writes_is_decoded():
@@ -55,41 +55,18 @@ def test_an_input_that_looks_like_the_marker_is_refused_not_misread():
 def test_every_document_in_the_rendering_becomes_data_and_back_the_same_document(stack):
     rendering = document(stack, rendered(stack))
     back = from_readable(readable(rendering))
-    assert _same_graph(rendering, back) == []
+    assert same_graph_problems(rendering, back) == []
     # ... and the readable form really decoded something (the container definitions at least)
     assert json.dumps(readable(rendering)).count(MARKER) >= len(rendered(stack).outputs["services"])
-
-
-def _same_graph(original, back, path="") -> list[str]:
-    """Where `back` differs from `original`; a string may differ only as the same JSON document with sorted keys."""
-    if isinstance(original, dict) and isinstance(back, dict):
-        if original.keys() != back.keys():
-            return [f"{path}: keys {sorted(original)} != {sorted(back)}"]
-        return [d for key in original for d in _same_graph(original[key], back[key], f"{path}.{key}")]
-    if isinstance(original, list) and isinstance(back, list):
-        if len(original) != len(back):
-            return [f"{path}: {len(original)} items != {len(back)}"]
-        return [
-            d for i, (a, b) in enumerate(zip(original, back, strict=True)) for d in _same_graph(a, b, f"{path}[{i}]")
-        ]
-    if original == back:
-        return []
-    if (
-        isinstance(original, str)
-        and embedded_document(original) is not None
-        and back == json.dumps(json.loads(original), sort_keys=True)
-    ):
-        return []
-    return [f"{path}: {original!r} != {back!r}"]
 
 
 def test_the_comparison_notices_a_changed_value():
     rendering = {"resources": [{"inputs": {"policy": json.dumps({"Statement": [{"Action": "a"}]}), "n": 1}}]}
     back = from_readable(readable(rendering))
-    assert _same_graph(rendering, back) == []
+    assert same_graph_problems(rendering, back) == []
     back["resources"][0]["inputs"]["n"] = 2
     back["resources"][0]["inputs"]["policy"] = json.dumps({"Statement": [{"Action": "b"}]})
-    assert len(_same_graph(rendering, back)) == 2
+    assert len(same_graph_problems(rendering, back)) == 2
 
 
 json_values = st.recursive(
@@ -107,4 +84,4 @@ def test_readable_then_back_is_the_same_value_with_documents_key_sorted(value):
         back = from_readable(readable(wrapped))
     except MarkerCollision:
         return  # refused, never misread
-    assert _same_graph(wrapped, back) == []
+    assert same_graph_problems(wrapped, back) == []
