@@ -219,7 +219,7 @@ def _resources_markdown(stack: StackDiff, with_properties: bool) -> list[str]:
         return lines
     for action in (Action.REPLACE, Action.UPDATE):
         for resource in diff.of(action):
-            lines += ["", f"{SIGN[action]} {code(resource.name)} ({action.value})", ""]
+            lines += ["", f"**{SIGN[action]}** {code(resource.name)} ({action.value})", ""]
             lines += _table(["property", "before", "after", ""], _property_rows(resource))
     return lines
 

@@ -196,11 +196,16 @@ def _read_render(side: Side, stack: str, code: int, stdout: str, stderr: str) ->
         raise DiffError(f"{side.name}: the render of stack {stack!r} printed no rendering ({error})") from None
     resources = document.get("resources") if isinstance(document, dict) else None
     if not isinstance(resources, list) or not all(
-        isinstance(r, dict) and isinstance(r.get("type"), str) and isinstance(r.get("name"), str) for r in resources
+        isinstance(r, dict)
+        and isinstance(r.get("type"), str)
+        and isinstance(r.get("name"), str)
+        and isinstance(r.get("inputs", {}), dict)
+        for r in resources
     ):
         raise DiffError(f"{side.name}: the render of stack {stack!r} has no list of resources (type, name, inputs)")
     side.stacks[stack] = [Record(r["type"], r["name"], r.get("inputs") or {}) for r in resources]
-    estate = (document.get("outputs") or {}).get("estate")
+    outputs = document.get("outputs")
+    estate = outputs.get("estate") if isinstance(outputs, dict) else None
     side.estates[stack] = estate if isinstance(estate, dict) else {}
     side.broken[stack] = [
         line.removeprefix("invariant broken: ") for line in stderr.splitlines() if line.startswith("invariant broken: ")

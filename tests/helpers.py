@@ -79,8 +79,11 @@ def with_new_load_balancer(values: dict[str, Any], certificate: bool = True) -> 
     values["hokusai:network"]["public_subnet_ids"] = ["subnet-0a1b2c3d4e5f60101", "subnet-0a1b2c3d4e5f60102"]
     values["hokusai:load_balancer"] = {"create": True}
     if certificate:
+        # In the stack's own account and region: the settings refuse a certificate from another.
+        account = values.get("hokusai:account_id", "123456789012")
+        region = values.get("aws:region", REGION)
         values["hokusai:load_balancer"]["certificate_arn"] = (
-            "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9"
+            f"arn:aws:acm:{region}:{account}:certificate/0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9"
         )
     return values
 

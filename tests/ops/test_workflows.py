@@ -38,7 +38,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS_DIR = ROOT / ".github" / "workflows"
 PULL_REQUEST, DEPLOY, DRIFT = "pull-request.yml", "deploy.yml", "drift.yml"
-# `make diff` on every PR: rendered without credentials, posted by a workflow that never runs the PR's code.
+# `make diff` on every PR: run without credentials, posted by a workflow that never runs the PR's code.
 PR_DIFF, PR_DIFF_COMMENT = "pr-diff.yml", "pr-diff-comment.yml"
 STACK = "development"
 

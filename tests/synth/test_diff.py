@@ -24,7 +24,7 @@ from core.resource_graph import Record
 from core.security_changes import Category
 from synth import diff as make_diff
 from synth.render import document
-from tests.helpers import INCIDENT, INCIDENT_SERVICE, STACKS, run_as, stack_settings, stack_values
+from tests.helpers import INCIDENT, INCIDENT_SERVICE, STACKS, reads_config, run_as, stack_settings, stack_values
 
 TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
@@ -42,14 +42,17 @@ STACK = next(stack for stack in STACKS if INCIDENT_SERVICE in {s.key for s in st
 PIPELINE_GROUP = "sg-0d47a5e1f2c3b4a59"  # a made-up id for the data pipeline's tasks
 
 
+@reads_config
 def test_a_pr_changing_the_image_a_secret_and_a_rule_shows_those_three_changes_and_nothing_else():
     # GIVEN the stack as it is (the base), and a PR (the head) that changes three things:
     settings = stack_settings(STACK)
     service = next(s for s in settings.services if s.key == INCIDENT_SERVICE)
-    dependency = next(d for d in settings.dependencies if d.has_security_group)
+    head_values = copy.deepcopy(stack_values(STACK))
+    # (one the stack file declares: a service of the stack reached by another is not under dependencies)
+    declared = head_values.get("hokusai:dependencies") or {}
+    dependency = next(d for d in settings.dependencies if d.has_security_group and d.name in declared)
     variable = INCIDENT.missing_secret
     assert variable is not None
-    head_values = copy.deepcopy(stack_values(STACK))
     entry = head_values["hokusai:services"][service.key]
     # 1. the image tag,
     old_image = entry["image"]
@@ -301,3 +304,32 @@ def test_this_checkout_against_its_head_renders_both_sides(capsys):
     clean = not git(make_diff.PROJECT_DIR, "status", "--porcelain", "--untracked-files=no")
     if clean:  # (in CI) the same code on both sides renders the same graph
         assert f"stack {STACK}: no changes" in printed.out, printed.out
+
+
+@pytest.mark.parametrize(
+    "printed, expected",
+    [
+        ("print('not a rendering')", "printed no rendering"),
+        ('print(\'{"resources": [{"type": "t", "name": "n", "inputs": []}]}\')', "has no list of resources"),
+        ("print('[' * 100000)", "printed no rendering"),
+    ],
+    ids=["not-json", "inputs-not-an-object", "too-deep"],
+)
+def test_a_render_that_prints_no_rendering_is_a_side_that_cannot_be_rendered(repo, capsys, printed, expected):
+    (repo / "synth" / "render.py").write_text(printed + "\n")
+    code, out, err = diff_in(repo, capsys)
+    assert code == 2 and out == ""
+    assert f"head: the render of stack 'development' {expected}" in err and "Traceback" not in err
+
+
+@reads_config
+def test_security_groups_are_labelled_from_the_estate_output():
+    _, estate = records(STACK, stack_values(STACK))
+    labels = make_diff.security_group_labels(estate, {"services": "not a list", "dependencies": [None]})
+    services = {service["security_group_id"]: f"{service['key']} service" for service in estate["services"]}
+    for group, label in services.items():
+        assert labels[group] == label
+    for dependency in estate["dependencies"]:
+        group = dependency["security_group_id"]
+        if group:  # a dependency that is a service of the stack (mlflow) is known as the service
+            assert labels[group] == services.get(group, dependency["name"])
