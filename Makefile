@@ -31,7 +31,7 @@ HELP_VARIABLES := STACK SERVICE MODEL_ID OUTPUTS BASE_URL ENV_EXAMPLE APP_SRC LO
 PULUMI_INSTALL := https://www.pulumi.com/docs/iac/download-install/
 
 .DEFAULT_GOAL := help
-.PHONY: help synth render diff test lint envcheck appcheck docs docs-check preview up repair drift verify smoke \
+.PHONY: help synth render diff diagram test lint envcheck appcheck docs docs-check preview up repair drift verify smoke \
 	fake-estate fake-estate-reset fake-estate-stop break clean
 
 # --- exit codes: the tool's own, through make ----------------------------------
@@ -120,6 +120,9 @@ render: synth ## the same as synth
 diff: $(VENV)/.installed ## offline: what this checkout changes in the rendered STACK against BASE (default: merge base with main); FORMAT=markdown
 	$(RUN)@$(PYTHON) -m synth.diff $(foreach s,$(STACK),--stack $(s)) $(if $(BASE),--base '$(BASE)') $(if $(FORMAT),--format $(FORMAT))
 
+diagram: $(VENV)/.installed ## offline: a picture of each stack: docs/ARCHITECTURE.md (Mermaid), build/architecture-<stack>.{dot,svg,png} (SVG/PNG with Graphviz)
+	@$(PYTHON) -m synth.diagram
+
 test: $(VENV)/.installed ## offline: the test suite
 	$(RUN)@$(PYTHON) -m pytest
 
@@ -139,15 +142,17 @@ envcheck: $(VENV)/.installed ## offline: an app's .env.example (ENV_EXAMPLE=) ag
 appcheck: $(VENV)/.installed ## offline: every env var an app's source (APP_SRC=) reads, against the contract (docs/APPCHECK.md)
 	$(RUN)@$(PYTHON) -m ops.appcheck $(APP_SRC) --service $(SERVICE) --stack $(STACK) $(if $(JSON),--json)
 
-docs: $(VENV)/.installed ## offline: regenerate the generated docs (ENVIRONMENT.md, SETTINGS.md, ESTATE.md)
+docs: $(VENV)/.installed ## offline: regenerate the generated docs (ENVIRONMENT.md, SETTINGS.md, ESTATE.md, ARCHITECTURE.md)
 	$(PYTHON) -m ops.envdoc --write
 	$(PYTHON) -m core.settings.docs --write
 	$(PYTHON) -m core.live_estate_docs --write
+	$(PYTHON) -m synth.architecture_doc --write
 
-docs-check: $(VENV)/.installed ## offline: fail if a generated doc (ENVIRONMENT.md, SETTINGS.md, ESTATE.md) is stale
+docs-check: $(VENV)/.installed ## offline: fail if a generated doc (ENVIRONMENT.md, SETTINGS.md, ESTATE.md, ARCHITECTURE.md) is stale
 	$(PYTHON) -m ops.envdoc --check
 	$(PYTHON) -m core.settings.docs --check
 	$(PYTHON) -m core.live_estate_docs --check
+	$(PYTHON) -m synth.architecture_doc --check
 
 preview: $(VENV)/.installed $(POLICY_VENV)/.installed ## Pulumi CLI: pulumi preview --diff of STACK, with the policy pack
 	pulumi preview --stack $(STACK) --diff --policy-pack policy

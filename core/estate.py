@@ -64,6 +64,8 @@ class ServiceEstate:
     discovery_name: str
     # what the service reaches (its contract's dependencies), by name: see Estate.dependencies
     dependencies: tuple[str, ...]
+    # the console page of the service's CloudWatch dashboard (core/dashboard.py)
+    dashboard_url: str
 
 
 @dataclass(frozen=True)

@@ -58,6 +58,11 @@ def alarm_name(service: str, environment: str, what: str) -> str:
     return f"{service_name(service, environment)}-{what.replace('_', '-')}"
 
 
+def dashboard_name(service: str, environment: str) -> str:
+    """The service's CloudWatch dashboard: named like the service, so it is found by the same name."""
+    return service_name(service, environment)
+
+
 def metric_filter_name(service: str, environment: str, metric_name: str) -> str:
     return f"{service_name(service, environment)}-{metric_name}"
 

@@ -1,10 +1,10 @@
 """Which input changes replace a resource (delete + create) rather than update it in place.
 
 One entry per Pulumi type token hokusai-infra uses. The development render
-registers 18 of them; others appear with other settings (a new load balancer and
-its listener, created secrets, alarm-topic subscriptions, managed-policy
-attachments) or are kept for what the team expects to add (dashboard, IAM
-managed policy, KMS key and alias). Entries are keyed by the Pulumi input names (camelCase, as in the resource's inputs) with nested paths
+registers 19 of them (the per-service dashboard among them); others appear with
+other settings (a new load balancer and its listener, created secrets,
+alarm-topic subscriptions, managed-policy attachments) or are kept for what the
+team expects to add (IAM managed policy, KMS key and alias). Entries are keyed by the Pulumi input names (camelCase, as in the resource's inputs) with nested paths
 dotted: `dnsConfig.namespaceId`. List and set elements carry no index in a path
 (`dnsConfig.dnsRecords.type`); `forces_replacement` ignores `[0]` / `.0` in the
 paths it is asked about. A change anywhere under a listed path counts

@@ -22,6 +22,13 @@ from core.settings import ServiceSettings
 # One-minute periods: a deployment alarm must fire while ECS still watches the
 # deployment (it monitors alarms for the bake time after the rollout).
 PERIOD_SECONDS = 60
+ALB_NAMESPACE = "AWS/ApplicationELB"
+CONTAINER_INSIGHTS = "ECS/ContainerInsights"
+TASK_COUNT_METRICS = ("RunningTaskCount", "DesiredTaskCount")
+# Any 5xx burst worth a look; one unhealthy target for 3 minutes; one task missing for 5.
+ALB_5XX_THRESHOLD = 5
+UNHEALTHY_THRESHOLD = 1
+MISSING_TASKS_THRESHOLD = 0
 
 
 @dataclass(frozen=True)
@@ -49,6 +56,17 @@ class MetricFilterResult:
 
 
 @dataclass(frozen=True)
+class AlarmResult:
+    """One alarm and what it judges: the dashboard draws its threshold on the graphs of its metrics."""
+
+    name: pulumi.Output[str]
+    arn: pulumi.Output[str]
+    threshold: float
+    # (namespace, metric name) of each metric it reads, all dimensioned by this service
+    watches: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
 class ServiceObservabilityResult:
     log_group_name: pulumi.Output[str]
     log_group_arn: pulumi.Output[str]
@@ -59,6 +77,8 @@ class ServiceObservabilityResult:
     metric_filters: tuple[MetricFilterResult, ...]
     # Every alarm: the signatures', then ALB 5xx, unhealthy targets, running < desired.
     alarm_names: tuple[pulumi.Output[str], ...]
+    # The same alarms, in the same order, with their thresholds and what they watch.
+    alarms: tuple[AlarmResult, ...]
     # The signature alarms ECS rolls a deployment back on.
     deployment_alarm_names: pulumi.Output[list[str]]
 
@@ -72,6 +92,8 @@ class ServiceObservability(pulumi.ComponentResource):
         self._args = args
         self._child = pulumi.ResourceOptions(parent=self)
         self._actions = [args.alarm_topic_arn]
+        # Each alarm as it was declared: its threshold and metrics, for the dashboard.
+        self._watching: dict[aws.cloudwatch.MetricAlarm, AlarmResult] = {}
 
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-logs",
@@ -96,11 +118,11 @@ class ServiceObservability(pulumi.ComponentResource):
             name,
             "alb-5xx",
             description=f"{service.name} targets answered HTTP 5xx through the load balancer",
-            namespace="AWS/ApplicationELB",
+            namespace=ALB_NAMESPACE,
             metric_name="HTTPCode_Target_5XX_Count",
             statistic="Sum",
             dimensions=lb_dimensions,
-            threshold=5,
+            threshold=ALB_5XX_THRESHOLD,
             evaluation_periods=1,
         )
         unhealthy_alarm = self._alarm(
@@ -108,11 +130,11 @@ class ServiceObservability(pulumi.ComponentResource):
             "unhealthy-targets",
             description=f"{service.name} has targets failing the load balancer health check "
             f"({service.health_check_path})",
-            namespace="AWS/ApplicationELB",
+            namespace=ALB_NAMESPACE,
             metric_name="UnHealthyHostCount",
             statistic="Maximum",
             dimensions=lb_dimensions,
-            threshold=1,
+            threshold=UNHEALTHY_THRESHOLD,
             evaluation_periods=3,
             comparison="GreaterThanOrEqualToThreshold",
         )
@@ -136,6 +158,7 @@ class ServiceObservability(pulumi.ComponentResource):
                 for signature in service.contract.error_signatures
             ),
             alarm_names=tuple(alarm.name for alarm in alarms),
+            alarms=tuple(self._watching[alarm] for alarm in alarms),
             deployment_alarm_names=deployment_alarm_names,
         )
         self.register_outputs({"log_group": log_group.name, "deployment_alarms": deployment_alarm_names})
@@ -193,7 +216,7 @@ class ServiceObservability(pulumi.ComponentResource):
         comparison: str = "GreaterThanThreshold",
         depends_on: list | None = None,
     ) -> aws.cloudwatch.MetricAlarm:
-        return aws.cloudwatch.MetricAlarm(
+        alarm = aws.cloudwatch.MetricAlarm(
             f"{name}-alarm-{what.replace('_', '-')}",
             name=naming.alarm_name(self._args.service.key, self._args.environment, what),
             alarm_description=description,
@@ -212,6 +235,13 @@ class ServiceObservability(pulumi.ComponentResource):
             tags=self._args.tags,
             opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on or []),
         )
+        return self._watched(alarm, threshold, ((namespace, metric_name),))
+
+    def _watched(
+        self, alarm: aws.cloudwatch.MetricAlarm, threshold: float, watches: tuple[tuple[str, str], ...]
+    ) -> aws.cloudwatch.MetricAlarm:
+        self._watching[alarm] = AlarmResult(name=alarm.name, arn=alarm.arn, threshold=threshold, watches=watches)
+        return alarm
 
     def _running_below_desired_alarm(self, name: str) -> aws.cloudwatch.MetricAlarm:
         args, service = self._args, self._args.service
@@ -222,7 +252,7 @@ class ServiceObservability(pulumi.ComponentResource):
                 id=query_id,
                 return_data=False,
                 metric=aws.cloudwatch.MetricAlarmMetricQueryMetricArgs(
-                    namespace="ECS/ContainerInsights",
+                    namespace=CONTAINER_INSIGHTS,
                     metric_name=metric,
                     dimensions=dimensions,
                     period=PERIOD_SECONDS,
@@ -230,7 +260,7 @@ class ServiceObservability(pulumi.ComponentResource):
                 ),
             )
 
-        return aws.cloudwatch.MetricAlarm(
+        alarm = aws.cloudwatch.MetricAlarm(
             f"{name}-alarm-running-below-desired",
             name=naming.alarm_name(service.key, args.environment, "running_below_desired"),
             alarm_description=(
@@ -238,14 +268,14 @@ class ServiceObservability(pulumi.ComponentResource):
                 "or crashing (see stopped tasks: make verify)"
             ),
             metric_queries=[
-                query("running", "RunningTaskCount"),
-                query("desired", "DesiredTaskCount"),
+                query("running", TASK_COUNT_METRICS[0]),
+                query("desired", TASK_COUNT_METRICS[1]),
                 aws.cloudwatch.MetricAlarmMetricQueryArgs(
                     id="missing", expression="desired - running", label="tasks missing", return_data=True
                 ),
             ],
             evaluation_periods=5,
-            threshold=0,
+            threshold=MISSING_TASKS_THRESHOLD,
             comparison_operator="GreaterThanThreshold",
             # Container Insights stops publishing when the service is gone: that is an outage.
             treat_missing_data="breaching",
@@ -253,4 +283,7 @@ class ServiceObservability(pulumi.ComponentResource):
             ok_actions=self._actions,
             tags=args.tags,
             opts=self._child,
+        )
+        return self._watched(
+            alarm, MISSING_TASKS_THRESHOLD, tuple((CONTAINER_INSIGHTS, metric) for metric in TASK_COUNT_METRICS)
         )

@@ -67,6 +67,7 @@ def _service(service: ServiceResult) -> dict[str, object]:
         environment_names=service.environment_names,
         discovery_name=service.discovery_name,
         dependencies=service.dependencies,
+        dashboard_url=service.dashboard_url,
     )
 
 

@@ -18,8 +18,10 @@ import pulumi_aws as aws
 
 from core import documents, naming
 from core.aws_provider import AwsProvider
+from core.dashboard import LogMetric
 from core.deployment_key import deployment_key
 from core.settings import DeployGateSettings, ServiceSettings
+from infra.dashboard import ServiceDashboard, ServiceDashboardArgs
 from infra.deploy_gate import DeployGate, DeployGateArgs
 from infra.load_balancer import LoadBalancerResult
 from infra.observability import MetricFilterResult, ServiceObservability, ServiceObservabilityArgs
@@ -110,6 +112,8 @@ class ServiceResult:
     discovery_name: str
     # What the service reaches (core/contract.py: its dependencies), by name.
     dependencies: tuple[str, ...]
+    # The console page of its CloudWatch dashboard (infra/dashboard.py).
+    dashboard_url: pulumi.Output[str]
 
 
 class Service(pulumi.ComponentResource):
@@ -167,6 +171,23 @@ class Service(pulumi.ComponentResource):
                 load_balancer_arn_suffix=args.load_balancer.arn_suffix,
                 target_group_arn_suffix=target_group.arn_suffix,
                 tags=tags,
+            ),
+            opts=child,
+        )
+        dashboard = ServiceDashboard(
+            f"{name}-dashboard",
+            ServiceDashboardArgs(
+                dashboard_name=naming.dashboard_name(service.key, args.environment),
+                region=args.region,
+                service_name=service.name,
+                cluster_name=args.cluster_name,
+                load_balancer_arn_suffix=args.load_balancer.arn_suffix,
+                target_group_arn_suffix=target_group.arn_suffix,
+                log_metrics=tuple(
+                    LogMetric(service.contract.metric_namespace, signature.metric_name, signature.meaning)
+                    for signature in service.contract.error_signatures
+                ),
+                alarms=observability.result.alarms,
             ),
             opts=child,
         )
@@ -356,6 +377,7 @@ class Service(pulumi.ComponentResource):
             environment_names=tuple(env_name for env_name, _ in service.environment),
             discovery_name=discovery_name,
             dependencies=service.contract.dependency_names,
+            dashboard_url=dashboard.result.url,
         )
         self.register_outputs({"service_arn": ecs_service.id, "task_definition_arn": task_definition.arn})
 

@@ -47,6 +47,8 @@ def verify(
     # The fixes name the stack they are about, so they can be pasted as they are.
     report.extend(replace(r, fix=r.fix.replace("<stack>", stack)) for r in run_checks(estate, snapshot, only=service))
     report.notes.append(f"{aws.call_count} AWS API calls for {len(estate.services)} service(s)")
+    # Where to look next: each checked service's dashboard (a note, so --json stays one document).
+    report.notes += [f"dashboard {s.key}: {s.dashboard_url}" for s in estate.services if service in (None, s.key)]
     return report
 
 

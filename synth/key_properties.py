@@ -99,6 +99,14 @@ def _alarm(i: dict[str, Any]) -> str:
     )
 
 
+def _dashboard(i: dict[str, Any]) -> str:
+    widgets = json.loads(i["dashboardBody"])["widgets"]
+    graphs = [w for w in widgets if w["type"] == "metric"]
+    lines = sum(len(w["properties"].get("annotations", {}).get("horizontal", [])) for w in graphs)
+    alarms = sum(len(w["properties"]["alarms"]) for w in widgets if w["type"] == "alarm")
+    return f"{i['dashboardName']}: {len(graphs)} graphs, {lines} alarm thresholds drawn, {alarms} alarm states"
+
+
 DESCRIBE: dict[str, Describe] = {
     "aws:ecs/cluster:Cluster": lambda i: (
         f"{i['name']}, " + ", ".join(f"{s['name']} {s['value']}" for s in i.get("settings", []))
@@ -130,6 +138,7 @@ DESCRIBE: dict[str, Describe] = {
         f"{i['pattern']} -> {i['metricTransformation']['namespace']}/{i['metricTransformation']['name']}"
     ),
     "aws:cloudwatch/metricAlarm:MetricAlarm": _alarm,
+    "aws:cloudwatch/dashboard:Dashboard": _dashboard,
     "aws:sns/topic:Topic": lambda i: i["name"],
     "aws:sns/topicSubscription:TopicSubscription": lambda i: f"{i['protocol']} {i['endpoint']}",
     "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace": lambda i: f"{i['name']} in {i['vpc']}",

@@ -259,6 +259,10 @@ class RecordingMocks(pulumi.runtime.Mocks):
             return physical, {"name": physical}
         if type_ == "aws:cloudwatch/metricAlarm:MetricAlarm":
             return physical, {"arn": f"arn:aws:cloudwatch:{region}:{account}:alarm:{physical}", "name": physical}
+        if type_ == "aws:cloudwatch/dashboard:Dashboard":
+            # Dashboards are global: their ARN has no region.
+            dashboard = inputs["dashboardName"]
+            return dashboard, {"dashboardArn": f"arn:aws:cloudwatch::{account}:dashboard/{dashboard}"}
         if type_ == "aws:sns/topic:Topic":
             arn = f"arn:aws:sns:{region}:{account}:{physical}"
             return arn, {"arn": arn, "name": physical}

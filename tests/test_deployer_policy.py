@@ -189,6 +189,10 @@ ARNS = {
     "aws:cloudwatch/logGroup:LogGroup": lambda i: _log_group(i["name"]),
     "aws:cloudwatch/logMetricFilter:LogMetricFilter": lambda i: _log_group(i["logGroupName"]),
     "aws:cloudwatch/metricAlarm:MetricAlarm": lambda i: {"alarm": arn("cloudwatch", f"alarm:{i['name']}")},
+    # Dashboards are global: their ARN has no region.
+    "aws:cloudwatch/dashboard:Dashboard": lambda i: {
+        "dashboard": f"arn:aws:cloudwatch::{ACCOUNT}:dashboard/{i['dashboardName']}"
+    },
     "aws:sns/topic:Topic": lambda i: {"topic": arn("sns", i["name"])},
     "aws:sns/topicSubscription:TopicSubscription": lambda i: {"topic": i["topic"]},
     "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace": lambda i: {
@@ -225,6 +229,7 @@ REQUIREMENTS: dict[str, dict[str, list[Need]]] = {
             "hokusai:network:DependencyAccess",
             "hokusai:network:ServiceSecurityGroup",
             "hokusai:observability:AlarmTopic",
+            "hokusai:observability:ServiceDashboard",
             "hokusai:observability:ServiceObservability",
             "hokusai:secrets:Secrets",
         )
@@ -531,6 +536,14 @@ REQUIREMENTS: dict[str, dict[str, list[Need]]] = {
             N("cloudwatch:UntagResource", "alarm"),
         ],
         "delete": [N("cloudwatch:DeleteAlarms", "alarm")],
+    },
+    # internal/service/cloudwatch/dashboard.go: PutDashboard creates and updates, each read back
+    # with GetDashboard; no tags (dashboards take none).
+    "aws:cloudwatch/dashboard:Dashboard": {
+        "create": [N("cloudwatch:PutDashboard", "dashboard"), N("cloudwatch:GetDashboard", "dashboard")],
+        "read": [N("cloudwatch:GetDashboard", "dashboard")],
+        "update": [N("cloudwatch:PutDashboard", "dashboard"), N("cloudwatch:GetDashboard", "dashboard")],
+        "delete": [N("cloudwatch:DeleteDashboards", "dashboard")],
     },
     "aws:sns/topic:Topic": {
         "create": [N("sns:CreateTopic", "topic"), N("sns:TagResource", "topic"), N("sns:SetTopicAttributes", "topic")],
@@ -981,6 +994,8 @@ def test_only_the_three_service_linked_roles_can_be_created():
         ("secretsmanager:DeleteSecret", arn("secretsmanager", "secret:prod/db-AbCdEf"), None),
         ("logs:DeleteLogGroup", arn("logs", "log-group:/aws/lambda/other:*"), None),
         ("cloudwatch:DeleteAlarms", arn("cloudwatch", "alarm:prod-database-cpu"), None),
+        ("cloudwatch:PutDashboard", f"arn:aws:cloudwatch::{ACCOUNT}:dashboard/prod-overview", None),
+        ("cloudwatch:DeleteDashboards", f"arn:aws:cloudwatch::{ACCOUNT}:dashboard/prod-overview", None),
         ("sns:DeleteTopic", arn("sns", "prod-pager"), None),
         ("elasticloadbalancing:DeleteLoadBalancer", arn("elasticloadbalancing", "loadbalancer/app/prod/" + HEX), None),
         (
@@ -1061,6 +1076,11 @@ _SVC, _NAME = INCIDENT_SERVICE, naming.service_name(INCIDENT_SERVICE, EXAMPLE)
             "PassOnlyTheTaskRolesAndOnlyToEcsTasks",
             f"aws:ecs/taskDefinition:TaskDefinition {_SVC}-task (create): iam:PassRole on "
             f"{iam_arn(f'role/{_NAME}-execution')} is not allowed",
+        ),
+        (
+            "DashboardsOfTheStack",
+            "aws:cloudwatch/dashboard:Dashboard api-dashboard-page (create): cloudwatch:PutDashboard on "
+            "arn:aws:cloudwatch::123456789012:dashboard/hokusai-api-development is not allowed",
         ),
         (
             "LogGroupLookupWithoutResourceLevelPermissions",

@@ -25,6 +25,7 @@ TAGGABLE_WITHOUT_TAGS = {
     "aws:sns/topicSubscription:TopicSubscription",
     "aws:appautoscaling/policy:Policy",
     "aws:secretsmanager/secretVersion:SecretVersion",
+    "aws:cloudwatch/dashboard:Dashboard",
 }
 
 

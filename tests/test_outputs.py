@@ -72,6 +72,7 @@ def api_result(**changes) -> ServiceResult:
         environment_names=("ENVIRONMENT",),
         discovery_name="api.hokusai-development.local",
         dependencies=("redis", "auth"),
+        dashboard_url="https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1#dashboards/dashboard/hokusai-api-development",
     )
     values.update(changes)
     return ServiceResult(**values)
@@ -109,6 +110,7 @@ def test_the_estate_is_built_from_the_results_alone():
     assert read.deployment_alarm_names == ("hokusai-api-development-huggingface-token",)
     assert read.secret_value_froms == api.secret_value_froms
     assert read.dependencies == ("redis", "auth")
+    assert read.dashboard_url == api.dashboard_url
     assert estate.dependency("redis").consumer_security_group_ids == {"api": "sg-0123456789abcdef0"}
     assert (estate.dependency("auth").security_group_id, estate.dependency("auth").port) == (None, 443)
 

@@ -82,7 +82,11 @@ def test_a_healthy_copy_of_the_development_estate_passes(fake, tmp_path, boto_se
         "logs.filter",
         "alarms.state",
     } <= checks
-    assert report.notes == [f"{aws.call_count} AWS API calls for {len(fake.estate['services'])} service(s)"]
+    services = fake.estate["services"]
+    assert report.notes == [
+        f"{aws.call_count} AWS API calls for {len(services)} service(s)",
+        *(f"dashboard {s['key']}: {s['dashboard_url']}" for s in services),
+    ]
 
 
 def test_the_verifier_never_reads_a_secret_value(fake, tmp_path, boto_session):
