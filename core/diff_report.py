@@ -7,8 +7,9 @@ old → new, marked when it forces a replacement (core/graph_diff.py).
 
 The Markdown goes into a PR comment, so it is built to be safe and bounded: every value is
 escaped for a table cell (no `|`, no raw HTML, no line breaks), long values are shortened,
-and a report longer than MARKDOWN_LIMIT drops the property tables (then lines) and says
-how to see everything (`make diff` locally).
+and a report longer than MARKDOWN_LIMIT drops the property tables, then the pictures, then
+lines, and says how to see everything (`make diff` locally). The pictures go before any line
+is cut, so a cut never leaves a Mermaid block open.
 """
 
 from __future__ import annotations
@@ -52,7 +53,8 @@ class Report:
     base: str
     head: str
     stacks: tuple[StackDiff, ...]
-    # Markdown placed after a stack's counts when the estate's shape changed (a picture), by stack.
+    # Markdown closing a stack's section, by stack: the marked picture when the estate's shape
+    # changes (synth/diff.py puts it there only then).
     pictures: Mapping[str, str] = field(default_factory=dict)
     # What an identifier in the security tables is (`sg-0a1b...` -> `redis`), shown beside it.
     labels: Mapping[str, str] = field(default_factory=dict)
@@ -61,11 +63,6 @@ class Report:
 def counts(diff: GraphDiff) -> str:
     parts = [f"{len(diff.of(action))} {HEADING[action]}" for action in ACTION_ORDER]
     return ", ".join(parts) + f" ({diff.unchanged} unchanged)"
-
-
-def shape_changed(diff: GraphDiff) -> bool:
-    """Resources added or removed (a change of properties keeps the estate's shape)."""
-    return bool(diff.of(Action.ADD, Action.REMOVE))
 
 
 # --------------------------------------------------------------------------- #
@@ -224,18 +221,23 @@ def _resources_markdown(stack: StackDiff, with_properties: bool) -> list[str]:
     return lines
 
 
-def _stack_markdown(stack: StackDiff, report: Report, with_properties: bool) -> list[str]:
+def _stack_markdown(stack: StackDiff, report: Report, with_properties: bool, with_picture: bool) -> list[str]:
     diff = stack.diff
     lines = [f"### Stack {code(stack.stack)}: " + ("no changes" if diff.empty else counts(diff)), ""]
     lines += [f"> {cell(note, 1000)}" for note in stack.notes]
     if diff.empty:
         return lines
-    picture = report.pictures.get(stack.stack)
-    if picture and shape_changed(diff):
-        lines += ["", picture, ""]
     lines += _security_markdown(security_changes(diff), report.labels)
     lines += ["", *_resources_markdown(stack, with_properties)]
+    picture = report.pictures.get(stack.stack)
+    if picture and with_picture:
+        lines += ["", picture.rstrip("\n")]
     return lines
+
+
+# What a comment too long for GitHub leaves out, in this order, before cutting lines:
+# (with the property tables, with the pictures).
+_SHORTER = ((True, True), (False, True), (False, False))
 
 
 def markdown(report: Report, limit: int = MARKDOWN_LIMIT) -> str:
@@ -248,12 +250,20 @@ def markdown(report: Report, limit: int = MARKDOWN_LIMIT) -> str:
         "",
     ]
     rendered = ""
-    for with_properties in (True, False):
+    pictured = any(report.pictures.get(stack.stack) for stack in report.stacks if not stack.diff.empty)
+    for with_properties, with_picture in _SHORTER:
+        if not with_picture and not pictured:
+            continue
         body = list(heading)
         for stack in report.stacks:
-            body += [*_stack_markdown(stack, report, with_properties), ""]
+            body += [*_stack_markdown(stack, report, with_properties, with_picture), ""]
         if not with_properties:
             body.append("*Property tables left out: the comment would be too long. `make diff` shows them all.*")
+        if not with_picture:
+            body.append(
+                "*Pictures of the estate's shape left out: the comment would be too long. "
+                "`python -m synth.diagram --base <ref>` draws them.*"
+            )
         rendered = "\n".join(body).rstrip() + "\n"
         if len(rendered) <= limit:
             return rendered

@@ -11,7 +11,8 @@ base would deploy, not what today's code makes of the base's config. Each side r
 process (the mocks are process-wide), both at once.
 
 The comparison, the security tables and the Markdown are the pure core's
-(core/graph_diff.py, core/security_changes.py, core/diff_report.py).
+(core/graph_diff.py, core/security_changes.py, core/diff_report.py). When the estate's shape
+changes, the Markdown also carries the marked picture of it (core/architecture_diff.py).
 
 BASE defaults to `git merge-base HEAD main`, else `git merge-base HEAD origin/main`.
 A stack file only one side has is shown as every resource added (or removed).
@@ -34,11 +35,15 @@ from pathlib import Path
 from typing import Any
 
 from core import bounded_json
+from core.architecture import Architecture
+from core.architecture_diff import compare, marked_markdown
+from core.architecture_mermaid import Mark
 from core.diff_report import Report, StackDiff, markdown, text
 from core.graph_diff import Action, GraphDiffError, ResourceChange, diff_graphs
 from core.resource_graph import Record
 from core.stack_file import PROJECT_DIR, StackFileError, stack_file_path
 from synth.key_properties import describe_inputs
+from synth.pictures import picture_of_document
 
 # A render of the development stack prints ~40 KB; anything past this is not a rendering.
 RENDER_LIMIT = 64 * 1024 * 1024
@@ -134,6 +139,8 @@ class Side:
     # Per stack: the rendered records, or None where the side has no stack file.
     stacks: dict[str, list[Record] | None] = field(default_factory=dict)
     estates: dict[str, Mapping[str, Any]] = field(default_factory=dict)
+    # Per stack: the rendering as synth/render.py printed it (for the picture).
+    documents: dict[str, Mapping[str, Any]] = field(default_factory=dict)
     # Per stack: the invariants the side's render says it breaks.
     broken: dict[str, list[str]] = field(default_factory=dict)
 
@@ -207,6 +214,7 @@ def _read_render(side: Side, stack: str, code: int, stdout: str, stderr: str) ->
     outputs = document.get("outputs")
     estate = outputs.get("estate") if isinstance(outputs, dict) else None
     side.estates[stack] = estate if isinstance(estate, dict) else {}
+    side.documents[stack] = document
     side.broken[stack] = [
         line.removeprefix("invariant broken: ") for line in stderr.splitlines() if line.startswith("invariant broken: ")
     ]
@@ -250,8 +258,29 @@ def descriptions(base: Side, head: Side, stack: str, resources: Sequence[Resourc
     return found
 
 
+def picture(base: Side, head: Side, stack: str, base_label: str) -> str:
+    """The head's picture with the change marked (core/architecture_diff.py) when the estate's
+    shape changes: a box or an arrow added or removed (a service, a route, a dependency, a
+    secret). A value changed in place (a task size, where a secret's value lives) is in the
+    tables already, and gets no picture. "" too when a side's rendering cannot be drawn."""
+    try:
+        before, after = (
+            picture_of_document(side.documents[stack]) if stack in side.documents else Architecture(stack, (), ())
+            for side in (base, head)
+        )
+        change = compare(before, after)
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError):
+        # The picture reads today's estate output; a base may be older. The diff stands without it.
+        return ""
+    marks = {*change.node_marks.values(), *change.edge_marks.values()}
+    if not marks & {Mark.ADDED, Mark.REMOVED}:
+        return ""
+    return marked_markdown(before, after, base_name=f"`{base_label}`")
+
+
 def build_report(base: Side, head: Side, stacks: Sequence[str], base_label: str, head_label_: str) -> Report:
     results = []
+    pictures = {}
     for stack in stacks:
         before, after = base.stacks.get(stack), head.stacks.get(stack)
         if before is None and after is None:
@@ -274,8 +303,11 @@ def build_report(base: Side, head: Side, stacks: Sequence[str], base_label: str,
             raise DiffError(f"stack {stack!r}: {error}") from None
         described = descriptions(base, head, stack, diff.of(Action.ADD, Action.REMOVE))
         results.append(StackDiff(stack, diff, tuple(notes), described))
+        marked = picture(base, head, stack, base_label) if not diff.empty else ""
+        if marked:
+            pictures[stack] = marked
     estates = [side.estates.get(stack) or {} for stack in stacks for side in (base, head)]
-    return Report(base_label, head_label_, tuple(results), labels=security_group_labels(*estates))
+    return Report(base_label, head_label_, tuple(results), pictures=pictures, labels=security_group_labels(*estates))
 
 
 def make_diff(project_dir: Path, base_ref: str | None, stacks: Sequence[str]) -> Report:

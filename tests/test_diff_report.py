@@ -84,12 +84,12 @@ def test_added_resources_are_described():
     )
 
 
-def test_the_picture_shows_only_when_the_estate_changes_shape():
-    picture = "```mermaid\ngraph LR\n  a --> b\n```"
-    added = report([], [rule("r")], pictures={"development": picture})
-    assert picture in markdown(added)
-    changed_only = report([task("a:1")], [task("a:2")], pictures={"development": picture})
-    assert picture not in markdown(changed_only)
+def test_a_picture_closes_its_stacks_section_and_only_its_own():
+    picture = "### The estate's shape changes: development\n\n```mermaid\ngraph LR\n  a --> b\n```\n"
+    shown = markdown(report([], [rule("r")], pictures={"development": picture}))
+    assert shown.endswith(picture)
+    assert picture not in markdown(report([], [rule("r")], pictures={"production": picture}))
+    assert picture not in markdown(report([], [rule("r")]))
 
 
 # --------------------------------------------------------------------------- #
@@ -136,6 +136,36 @@ def test_a_comment_over_the_limit_drops_the_property_tables_then_is_cut():
     assert "Property tables left out" in bounded and "| `containerDefinitions[api].image`" not in bounded
     cut = markdown(huge(), limit=5_000)
     assert len(cut) <= 5_000 and cut.endswith("`make diff` shows all of it.*\n")
+
+
+def picture_of(size: int) -> str:
+    edges = "\n".join(f"  n{i} --> n{i + 1}" for i in range(size))
+    return f"### The estate's shape changes: development\n\n```mermaid\nflowchart LR\n{edges}\n```\n"
+
+
+def test_a_long_comment_drops_the_property_tables_before_the_picture_and_the_picture_before_any_line():
+    # GIVEN a long diff whose estate changes shape
+    small, big = picture_of(10), picture_of(5_000)
+    assert len(markdown(huge(), limit=10**9)) > MARKDOWN_LIMIT
+    # THEN the property tables go first, the picture stays whole
+    kept = markdown(report_of_huge(small))
+    assert len(kept) <= MARKDOWN_LIMIT and "Property tables left out" in kept and small.rstrip("\n") in kept
+    # ... a picture that does not fit goes, whole, and the comment says how to draw it
+    dropped = markdown(report_of_huge(big))
+    assert len(dropped) <= MARKDOWN_LIMIT and "```mermaid" not in dropped
+    assert "Pictures of the estate's shape left out" in dropped and "synth.diagram --base" in dropped
+    # ... and a cut comes only after both, so it never leaves a Mermaid block open
+    cut = markdown(report_of_huge(small), limit=5_000)
+    assert len(cut) <= 5_000 and "```" not in cut and cut.endswith("`make diff` shows all of it.*\n")
+
+
+def test_without_a_picture_the_comment_never_speaks_of_one():
+    assert "Pictures of" not in markdown(huge()) and "Pictures of" not in markdown(huge(), limit=5_000)
+
+
+def report_of_huge(picture: str) -> Report:
+    long = huge()
+    return Report(long.base, long.head, long.stacks, pictures={"development": picture})
 
 
 def test_the_limit_leaves_room_under_githubs():

@@ -10,16 +10,17 @@ render, so they run in a second, and one runs the real thing against this checko
 from __future__ import annotations
 
 import copy
+import dataclasses
 import os
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from core.contract import CONTRACTS
-from core.diff_report import Report, StackDiff, categories_shown, markdown
+from core.contract import CONTRACTS, DependencyAttribute, DependencyRequirement
+from core.diff_report import MARKDOWN_LIMIT, categories_shown, markdown
 from core.documents import READ_SECRET_ACTION
-from core.graph_diff import ABSENT, Action, Replacement, diff_graphs
+from core.graph_diff import ABSENT, Action, Replacement
 from core.resource_graph import Record
 from core.security_changes import Category
 from synth import diff as make_diff
@@ -35,6 +36,18 @@ def records(stack: str, values: dict) -> tuple[list[Record], dict]:
     """The stack rendered from `values` as synth.render writes it: its records and its `estate` output."""
     rendered = document(stack, run_as(stack, values))
     return [Record(r["type"], r["name"], r["inputs"]) for r in rendered["resources"]], rendered["outputs"]["estate"]
+
+
+def side_of(name: str, stack: str, values: dict | None) -> make_diff.Side:
+    side = make_diff.Side(name, Path("."))
+    if values is None:
+        side.stacks[stack] = None
+        return side
+    rendering = document(stack, run_as(stack, values))
+    side.stacks[stack] = [Record(r["type"], r["name"], r["inputs"]) for r in rendering["resources"]]
+    side.estates[stack] = rendering["outputs"]["estate"]
+    side.documents[stack] = rendering
+    return side
 
 
 # The incident: the api's HUGGINGFACE_API_KEY, and the Redis rule for the data pipeline's tasks.
@@ -63,12 +76,13 @@ def test_a_pr_changing_the_image_a_secret_and_a_rule_shows_those_three_changes_a
     entry["secrets"][variable] = {"existing": new_secret}
     # 3. a security-group rule: the dependency admits one more consumer (the incident's missing rule).
     head_values["hokusai:dependencies"][dependency.name]["extra_consumers"] = {"data-pipeline": PIPELINE_GROUP}
-    base, base_estate = records(STACK, stack_values(STACK))
-    head, head_estate = records(STACK, head_values)
+    before, after = side_of("base", STACK, stack_values(STACK)), side_of("head", STACK, head_values)
+    base, base_estate = before.stacks[STACK] or [], before.estates[STACK]
+    head_estate = after.estates[STACK]
 
-    # WHEN they are compared and written as the PR comment
-    diff = diff_graphs(base, head)
-    report = Report("main", "pr", (StackDiff(STACK, diff),))
+    # WHEN they are compared and written as the PR comment, as make diff does
+    report = make_diff.build_report(before, after, [STACK], "main@1234567", "pr")
+    diff = report.stacks[0].diff
     comment = markdown(report)
 
     # THEN the task definition changes its image and that secret's valueFrom (a new revision: replaced),
@@ -106,14 +120,16 @@ def test_a_pr_changing_the_image_a_secret_and_a_rule_shows_those_three_changes_a
         "+",
         rule.name,
         "ingress",
-        dependency.security_group_id,
+        f"{dependency.name} {dependency.security_group_id}",  # each group labelled from the estate output
         f"tcp {dependency.port}",
-        PIPELINE_GROUP,
+        f"data-pipeline {PIPELINE_GROUP}",
     ]
     (secret_row,) = tables[Category.SECRETS.value]
     assert secret_row[:4] == ["~", task.name, container, variable] and old_arn in secret_row[4]
     other_security_tables = [tables.get(c.value, []) for c in Category if c is not Category.SECURITY_GROUPS]
     assert not [row for rows in other_security_tables for row in rows if rule.name in " ".join(row)]
+    # ... no picture: the estate's shape is the same (the new consumer is outside the stack),
+    assert report.pictures == {} and "```mermaid" not in comment
     # ... and the resources table lists exactly the three.
     assert [row[1] for row in tables["Resources"]] == [f"`{task.name}`", f"`{grant.name}`", f"`{rule.name}`"]
 
@@ -333,3 +349,90 @@ def test_security_groups_are_labelled_from_the_estate_output():
         group = dependency["security_group_id"]
         if group:  # a dependency that is a service of the stack (mlflow) is known as the service
             assert labels[group] == services.get(group, dependency["name"])
+
+
+# --------------------------------------------------------------------------- #
+# The picture of the estate (core/architecture_diff.py), when its shape changes
+# --------------------------------------------------------------------------- #
+
+
+@reads_config
+def test_a_change_of_the_estates_shape_brings_its_marked_picture_and_a_change_of_values_does_not():
+    # GIVEN a route added to a service (a new listener rule: the shape changes)
+    settings = stack_settings(STACK)
+    service = settings.services[0]
+    shaped = copy.deepcopy(stack_values(STACK))
+    routes = shaped["hokusai:services"][service.key]["routes"]
+    routes.append({"priority": max(r["priority"] for r in routes) + 1, "paths": ["/reviewed/*"]})
+    base = side_of("base", STACK, stack_values(STACK))
+    report = make_diff.build_report(base, side_of("head", STACK, shaped), [STACK], "main@1234567", "pr")
+    # THEN the comment ends with the marked picture, which names the new rule
+    comment = markdown(report)
+    assert f"### The estate's shape changes: {STACK}" in comment and "```mermaid" in comment
+    assert "/reviewed/*" in comment.split("```mermaid", 1)[1]
+    # ... and the image tag alone (no new node or edge) brings no picture
+    retagged = copy.deepcopy(stack_values(STACK))
+    entry = retagged["hokusai:services"][service.key]
+    entry["image"] = entry["image"].rsplit(":", 1)[0] + ":retagged"
+    report = make_diff.build_report(base, side_of("head", STACK, retagged), [STACK], "main@1234567", "pr")
+    assert report.pictures == {} and "```mermaid" not in markdown(report)
+    # ... nor does no change at all
+    same = make_diff.build_report(base, base, [STACK], "main@1234567", "pr")
+    assert same.pictures == {} and same.stacks[0].diff.empty
+
+
+@reads_config
+def test_a_pr_that_adds_a_dependency_shows_it_marked_in_the_comments_picture(monkeypatch):
+    # GIVEN a PR that gives a service a new dependency: declared once in the stack, named in the contract
+    service = stack_settings(STACK).services[0]
+    added, group, port = "search", "sg-0e5a6c7d8e9f01234", 9200  # made up: no stack declares it
+    assert added not in stack_values(STACK)["hokusai:dependencies"]
+    base = side_of("base", STACK, stack_values(STACK))
+    head_values = stack_values(STACK)
+    head_values["hokusai:dependencies"][added] = {"host": "search.internal", "port": port, "security_group_id": group}
+    reaches = DependencyRequirement(added, "full-text search", (("SEARCH_HOST", DependencyAttribute.HOST),))
+    contract = CONTRACTS[service.key]
+    monkeypatch.setitem(
+        CONTRACTS, service.key, dataclasses.replace(contract, dependencies=(*contract.dependencies, reaches))
+    )
+    head = side_of("head", STACK, head_values)
+
+    # WHEN make diff writes the PR comment
+    report = make_diff.build_report(base, head, [STACK], "main@1234567", "pr")
+    comment = markdown(report)
+
+    # THEN the comment carries one Mermaid picture, after the tables, in which the dependency is
+    # drawn and marked added, and the list under it says so
+    assert comment.count("```mermaid") == 1 and comment.index("```mermaid") > comment.index("| `")
+    mermaid_block = comment.split("```mermaid", 1)[1].split("```", 1)[0]
+    (node_line,) = [line for line in mermaid_block.splitlines() if f'"{added}' in line and "[(" in line]
+    node_id = node_line.strip().split("[(", 1)[0]
+    classes = [line.strip() for line in mermaid_block.splitlines() if line.strip().startswith("class ")]
+    assert any(node_id in line.split()[1].split(",") and line.endswith(" added") for line in classes)
+    assert f"- added dependency {added}" in comment
+    # ... the rule the program writes for it is in the security-group table
+    rules = _tables(comment)[Category.SECURITY_GROUPS.value]
+    assert {(row[0], row[2], row[4]) for row in rules} == {
+        ("+", "ingress", f"tcp {port}"),
+        ("+", "egress", f"tcp {port}"),
+    }
+    # ... and the comment stays within what GitHub takes
+    assert len(comment) <= MARKDOWN_LIMIT
+
+
+@reads_config
+def test_a_new_stack_is_pictured_whole():
+    report = make_diff.build_report(
+        side_of("base", STACK, None), side_of("head", STACK, stack_values(STACK)), [STACK], "main@1234567", "pr"
+    )
+    assert "the base has no Pulumi." in report.stacks[0].notes[0]
+    assert "```mermaid" in report.pictures[STACK]
+
+
+def test_a_picture_that_cannot_be_drawn_leaves_the_diff_alone(monkeypatch):
+    base, head = make_diff.Side("base", Path(".")), make_diff.Side("head", Path("."))
+    base.stacks["s"], head.stacks["s"] = [], [Record("aws:sns/topic:Topic", "t", {"name": "t"})]
+    base.documents["s"], head.documents["s"] = {"resources": []}, {"resources": "not a list", "outputs": 3}
+    monkeypatch.setattr(make_diff, "picture_of_document", lambda document: document["missing"])
+    report = make_diff.build_report(base, head, ["s"], "b", "h")
+    assert report.pictures == {} and len(report.stacks[0].diff.resources) == 1
