@@ -14,9 +14,15 @@ BASE_URL ?=
 ENV_EXAMPLE ?=
 # appcheck: the application's source directory (e.g. ../hokusai-data-pipeline/src)
 APP_SRC ?=
-# verify: LOGS=1 also searches recent logs for the failure signatures; synth, verify, appcheck: JSON=1 prints JSON
+# verify: LOGS=1 also searches recent logs for the failure signatures; synth, verify, appcheck, import-plan,
+# import-diff: JSON=1 prints JSON
 LOGS ?=
 JSON ?=
+# logs: how far back (30s, 15m, 2h, 1d), and a CloudWatch filter pattern (MATCH='"HuggingFace token not configured"')
+SINCE ?= 15m
+MATCH ?=
+# task-env: a revision number of the service's family (empty: the one the service runs)
+REVISION ?=
 # fake-estate: moto_server's port on 127.0.0.1, and where its pid file, log and outputs live
 MOTO_PORT ?= 5555
 FAKE_DIR  ?= build
@@ -26,13 +32,13 @@ FAILURE ?=
 # FORMAT=markdown prints the PR comment instead of the terminal form. STACK may name several.
 BASE ?=
 FORMAT ?=
-HELP_VARIABLES := STACK SERVICE MODEL_ID OUTPUTS BASE_URL ENV_EXAMPLE APP_SRC LOGS JSON MOTO_PORT FAKE_DIR FAILURE BASE FORMAT VENV
+HELP_VARIABLES := STACK SERVICE MODEL_ID OUTPUTS BASE_URL ENV_EXAMPLE APP_SRC LOGS JSON SINCE MATCH REVISION MOTO_PORT FAKE_DIR FAILURE BASE FORMAT VENV
 
 PULUMI_INSTALL := https://www.pulumi.com/docs/iac/download-install/
 
 .DEFAULT_GOAL := help
-.PHONY: help synth render diff diagram test lint envcheck appcheck docs docs-check preview up repair drift verify smoke \
-	fake-estate fake-estate-reset fake-estate-stop break clean
+.PHONY: help synth render diff diagram test lint envcheck appcheck docs docs-check policies preview up repair drift verify smoke \
+	import-plan import-diff logs stopped-tasks task-env fake-estate fake-estate-reset fake-estate-stop break clean
 
 # --- exit codes: the tool's own, through make ----------------------------------
 # The tools exit 0 (ok), 1 (findings) or 2 (could not check), and so does
@@ -45,7 +51,7 @@ PULUMI_INSTALL := https://www.pulumi.com/docs/iac/download-install/
 # line is the tool itself, or exits 2 when it fails, so 1 only ever means
 # findings. Mixed with other goals (`make test docs`) it is plain make, where
 # any failure exits 2. tests/test_makefile.py holds every line to this.
-EXIT_CODE_TARGETS := synth render diff test lint envcheck appcheck verify smoke
+EXIT_CODE_TARGETS := synth render diff test lint envcheck appcheck verify smoke import-plan import-diff logs stopped-tasks task-env
 MAKE_LETTERS := $(firstword $(MAKEFLAGS))
 MAKE_LETTERS := $(if $(filter -% %=%,$(MAKE_LETTERS)),,$(MAKE_LETTERS))
 ifneq ($(MAKECMDGOALS),)
@@ -62,12 +68,14 @@ endif
 MAKEFLAGS += --no-print-directory
 
 # --- checks before anything is installed ---------------------------------------
-PULUMI_TARGETS := preview up repair drift $(if $(OUTPUTS),,verify)
+# The live tools find the estate in the stack's outputs: from OUTPUTS=, else from the Pulumi CLI.
+OUTPUTS_TARGETS := verify logs stopped-tasks task-env
+PULUMI_TARGETS := preview up repair drift $(if $(OUTPUTS),,$(OUTPUTS_TARGETS))
 ifneq ($(filter $(PULUMI_TARGETS),$(MAKECMDGOALS)),)
 ifeq ($(shell command -v pulumi 2>/dev/null),)
 $(error `make $(filter $(PULUMI_TARGETS),$(MAKECMDGOALS))` needs the Pulumi CLI, and there is no `pulumi` on PATH. \
-Install it ($(PULUMI_INSTALL)), then run make again$(if $(filter verify,$(MAKECMDGOALS)),; \
-or give verify the outputs: make verify OUTPUTS=<file written by `pulumi stack output --json`>))
+Install it ($(PULUMI_INSTALL)), then run make again$(if $(filter $(OUTPUTS_TARGETS),$(MAKECMDGOALS)),; \
+or give it the outputs: make $(firstword $(filter $(OUTPUTS_TARGETS),$(MAKECMDGOALS))) OUTPUTS=<file written by `pulumi stack output --json`>))
 endif
 endif
 ifneq ($(filter smoke,$(MAKECMDGOALS)),)
@@ -142,17 +150,28 @@ envcheck: $(VENV)/.installed ## offline: an app's .env.example (ENV_EXAMPLE=) ag
 appcheck: $(VENV)/.installed ## offline: every env var an app's source (APP_SRC=) reads, against the contract (docs/APPCHECK.md)
 	$(RUN)@$(PYTHON) -m ops.appcheck $(APP_SRC) --service $(SERVICE) --stack $(STACK) $(if $(JSON),--json)
 
-docs: $(VENV)/.installed ## offline: regenerate the generated docs (ENVIRONMENT.md, SETTINGS.md, ESTATE.md, ARCHITECTURE.md)
+docs: $(VENV)/.installed ## offline: regenerate the generated docs (ENVIRONMENT.md, SETTINGS.md, ESTATE.md, ARCHITECTURE.md, policies/)
 	$(PYTHON) -m ops.envdoc --write
 	$(PYTHON) -m core.settings.docs --write
 	$(PYTHON) -m core.live_estate_docs --write
 	$(PYTHON) -m synth.architecture_doc --write
+	$(PYTHON) -m core.pipeline_policies --write
 
-docs-check: $(VENV)/.installed ## offline: fail if a generated doc (ENVIRONMENT.md, SETTINGS.md, ESTATE.md, ARCHITECTURE.md) is stale
+docs-check: $(VENV)/.installed ## offline: fail if a generated doc (ENVIRONMENT.md, SETTINGS.md, ESTATE.md, ARCHITECTURE.md, policies/) is stale
 	$(PYTHON) -m ops.envdoc --check
 	$(PYTHON) -m core.settings.docs --check
 	$(PYTHON) -m core.live_estate_docs --check
 	$(PYTHON) -m synth.architecture_doc --check
+	$(PYTHON) -m core.pipeline_policies --check
+
+policies: $(VENV)/.installed ## offline: regenerate docs/policies/, each stack's IAM policies for the pipeline (README.md, "IAM permissions")
+	$(PYTHON) -m core.pipeline_policies --write
+
+import-plan: $(VENV)/.installed ## offline: write build/import-<STACK>.json for pulumi import --file (exit 1: ids to fill in)
+	$(RUN)@$(PYTHON) -m synth.import_plan --stack $(STACK) $(if $(JSON),--json)
+
+import-diff: $(VENV)/.installed ## offline: what the first preview after the import changes on live resources (exit 1: a replacement)
+	$(RUN)@$(PYTHON) -m synth.import_diff --stack $(STACK) $(if $(JSON),--json)
 
 preview: $(VENV)/.installed $(POLICY_VENV)/.installed ## Pulumi CLI: pulumi preview --diff of STACK, with the policy pack
 	pulumi preview --stack $(STACK) --diff --policy-pack policy
@@ -171,6 +190,17 @@ verify: $(VENV)/.installed ## live: the estate against the stack (OUTPUTS=file, 
 
 smoke: $(VENV)/.installed ## live: HTTP checks of the API at BASE_URL (key from $HOKUSAI_API_KEY only; MODEL_ID=21)
 	$(RUN)@$(PYTHON) -m ops.smoke --base-url $(BASE_URL) --model-id $(MODEL_ID) --stack $(STACK) $(if $(JSON),--json)
+
+# The three on-call views of one service (SERVICE=api), named from the stack's outputs like verify.
+# MATCH reaches the tool through the environment ("$$MATCH"): a pattern's quotes stay its own.
+logs: $(VENV)/.installed ## live: SERVICE's newest log lines from the last SINCE (15m); MATCH=<CloudWatch filter pattern>
+	$(RUN)@$(PYTHON) -m ops.logs --stack $(STACK) --service $(SERVICE) --since $(SINCE) $(if $(OUTPUTS),--outputs $(OUTPUTS)) $(if $(MATCH),--match "$$MATCH") $(if $(JSON),--json)
+
+stopped-tasks: $(VENV)/.installed ## live: why SERVICE's tasks stopped in the last hour, and what to do (exit 1: a failure)
+	$(RUN)@$(PYTHON) -m ops.stopped_tasks --stack $(STACK) --service $(SERVICE) $(if $(OUTPUTS),--outputs $(OUTPUTS)) $(if $(JSON),--json)
+
+task-env: $(VENV)/.installed ## live: the secrets and setting NAMES a revision (REVISION=, else the running one) gives SERVICE, judged
+	$(RUN)@$(PYTHON) -m ops.task_env --stack $(STACK) --service $(SERVICE) $(if $(REVISION),--revision $(REVISION)) $(if $(OUTPUTS),--outputs $(OUTPUTS)) $(if $(JSON),--json)
 
 fake-estate: $(VENV)/.installed ## offline: moto_server on 127.0.0.1:MOTO_PORT holding a copy of the stack (again: reseeds it)
 	@$(PYTHON) -m synth.fake_server --dir $(FAKE_DIR) start --port $(MOTO_PORT) --stack $(STACK)

@@ -107,6 +107,7 @@ services = [
             dependency_rules=[rule for access in dependencies for rule in access.rules_for(spec.key)],
             secret_arns=secrets.arns_for(spec.secrets),
             secrets_kms_key_arn=settings.secrets_kms_key_arn,
+            task_role_boundary_arn=settings.task_role_boundary_arn,
             namespace_id=namespace.id,
             alarm_topic_arn=alarm_topic.arn,
             log_retention_days=settings.log_retention_days,

@@ -2,13 +2,14 @@
 
 verify asks it whether the execution role may read each secret the running task
 references; the synth checks whether the rendered roles grant what their tasks
-need; the deployer-policy tests whether docs/deployer-policy.json allows every
-call the provider makes, and nothing outside the stack. IAM's policy simulator
+need; the pipeline-policy tests whether each stack's generated policies
+(docs/policies/) allow every call the provider makes, and nothing outside the stack. IAM's policy simulator
 would also do, but not every endpoint the tools run against offers it (moto),
 and the documents the program writes are what it controls.
 
 It follows IAM's evaluation logic for the identity-based policies of one
-principal (no SCPs, permission boundaries, session or resource-based policies):
+principal (no SCPs, session or resource-based policies; a permissions boundary
+with `decide_within_boundary`):
 
 - a Deny statement that applies wins; otherwise an Allow that applies allows;
   otherwise the request is implicitly denied;
@@ -130,6 +131,32 @@ def decide(
 ) -> Decision:
     """`evaluate(...).decision`, for callers that only need the answer."""
     return evaluate(documents, action, resource, context, context_is_complete=context_is_complete).decision
+
+
+def decide_within_boundary(
+    documents: Iterable[Any],
+    boundary: Any,
+    action: str,
+    resource: str,
+    context: Context | None = None,
+    *,
+    context_is_complete: bool = True,
+) -> Decision:
+    """The decision for a principal whose identity policies are `documents` and whose permissions
+    boundary is `boundary` (one document): allowed only when both allow it, and an explicit Deny in
+    either denies it. https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html
+
+    Where one cannot tell and the other does not allow, the answer is the other's: the request is
+    refused either way (explicitly or not is then what the other says).
+    """
+    answers = [
+        decide(documents, action, resource, context, context_is_complete=context_is_complete),
+        decide(boundary, action, resource, context, context_is_complete=context_is_complete),
+    ]
+    for refusal in (Decision.DENIED, Decision.NOT_ALLOWED, Decision.CANNOT_TELL):
+        if refusal in answers:
+            return refusal
+    return Decision.ALLOWED
 
 
 def resources_granted(documents: Iterable[Any], action: str) -> set[str]:

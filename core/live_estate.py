@@ -404,6 +404,8 @@ class ListenerRule:
     forwards_to: Fact[str]
     # Key of LiveEstate.target_groups.
     target_group: str
+    # What `pulumi import` takes the rule by (core/importable.py).
+    arn: Fact[str] | Placeholder
 
 
 @dataclass(frozen=True)
@@ -1126,6 +1128,11 @@ def _rule(priority: int, path: str, target_group: str, line: str) -> ListenerRul
     """One of the rules created by hand on the registry ALB's HTTPS listener on 2025-10-02."""
     source = _at(HTTPS_RESOLUTION, line)
     name, described = _REGISTRY_TARGET_GROUPS[target_group]
+    listener = (
+        f"$(aws elbv2 describe-listeners --load-balancer-arn $(aws elbv2 describe-load-balancers --names "
+        f"{_REGISTRY_ALB} --query 'LoadBalancers[0].LoadBalancerArn' --output text) "
+        "--query 'Listeners[?Port==`443`].ListenerArn' --output text)"
+    )
     return ListenerRule(
         priority=_fact(priority, source),
         paths=_fact((path,), source),
@@ -1136,6 +1143,12 @@ def _rule(priority: int, path: str, target_group: str, line: str) -> ListenerRul
             inferred=True,
         ),
         target_group=target_group,
+        arn=Placeholder(
+            what=f"the ARN of the rule with priority {priority} on {_REGISTRY_ALB}'s HTTPS listener",
+            why_unknown="created by hand in the console; no source shows rule ARNs",
+            how_to_find=f"aws elbv2 describe-rules --listener-arn {listener} "
+            f"--query \"Rules[?Priority=='{priority}'].RuleArn\" --output text",
+        ),
     )
 
 

@@ -74,6 +74,8 @@ class ServiceArgs:
     secret_arns: Mapping[str, pulumi.Output[str]]
     # The key declared secrets are encrypted with (None: the AWS-managed key).
     secrets_kms_key_arn: str | None
+    # The permissions boundary both task roles carry (Settings.task_role_boundary_arn).
+    task_role_boundary_arn: str
     namespace_id: pulumi.Output[str]
     alarm_topic_arn: pulumi.Output[str]
     log_retention_days: int
@@ -202,6 +204,7 @@ class Service(pulumi.ComponentResource):
                 secret_arns=args.secret_arns,
                 secrets_kms_key_arn=args.secrets_kms_key_arn,
                 log_group_arn=observability.result.log_group_arn,
+                permissions_boundary_arn=args.task_role_boundary_arn,
                 tags=tags,
             ),
             opts=child,

@@ -3,6 +3,10 @@
 Execution role: used by ECS itself to start the task (pull the image, create log
 streams, fetch the secrets). Task role: what the application's own code may do
 (ECS Exec, plus any managed policies the stack lists).
+
+Both carry the stack's permissions boundary (core/pipeline_policies/boundary.py): the
+deploy role may create them, and write or attach their policies, only with it, so
+nothing it writes into them can reach beyond what the stack's tasks may ever do.
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ class TaskRolesArgs:
     # The key declared secrets are encrypted with (None: the AWS-managed key, no grant needed).
     secrets_kms_key_arn: str | None
     log_group_arn: pulumi.Output[str]
+    # The managed policy both roles carry as their permissions boundary (Settings.task_role_boundary_arn).
+    permissions_boundary_arn: str
     tags: Mapping[str, str]
 
 
@@ -56,6 +62,7 @@ class TaskRoles(pulumi.ComponentResource):
             name=f"{service_name}-execution",
             description=f"ECS starts {service_name} tasks with this role: image pull, logs, declared secrets",
             assume_role_policy=trust,
+            permissions_boundary=args.permissions_boundary_arn,
             tags=args.tags,
             opts=child,
         )
@@ -82,6 +89,7 @@ class TaskRoles(pulumi.ComponentResource):
             name=f"{service_name}-task",
             description=f"The {service_name} application runs with this role",
             assume_role_policy=trust,
+            permissions_boundary=args.permissions_boundary_arn,
             tags=args.tags,
             opts=child,
         )

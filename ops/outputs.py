@@ -14,7 +14,7 @@ import subprocess
 from pathlib import Path
 
 from core import bounded_json
-from core.estate import Estate, EstateError
+from core.estate import Estate, EstateError, ServiceEstate
 from core.stack_file import StackFileError, stack_file_path
 from core.text_file import TextFileError, read_text
 from ops.report import CannotCheck
@@ -73,3 +73,13 @@ def _from_cli(stack: str) -> str:
     if done.returncode != 0:
         raise CannotCheck(f"`pulumi stack output --stack {stack}` failed: {done.stderr.strip()[:500]}")
     return done.stdout
+
+
+def one_service(estate: Estate, key: str) -> ServiceEstate:
+    """The estate's service `key`, or CannotCheck naming the ones it has."""
+    for service in estate.services:
+        if service.key == key:
+            return service
+    raise CannotCheck(
+        f"stack '{estate.stack}' has no service '{key}' (it has: {', '.join(s.key for s in estate.services)})"
+    )

@@ -1,9 +1,9 @@
 """Pulumi mocks that record the whole resource graph and answer like AWS would.
 
 Used by the tests (tests/conftest.py) and by the offline render (synth/render.py).
-Every registered resource is kept (type, logical name, inputs, parent chain),
-and each gets the identifiers AWS would give it: real-shaped ARNs, `sg-...`
-ids, ARN suffixes. IAM documents built from them are therefore real documents.
+Every registered resource is kept (type, logical name, inputs, its parent and
+the options the mock interface leaves out: see RecordingMonitor), and each gets
+the identifiers AWS would give it: real-shaped ARNs, `sg-...` ids, ARN suffixes. IAM documents built from them are therefore real documents.
 Identifiers are derived from the resource's name, so renders are reproducible.
 
 Data-source calls (the lookups of adopted things) are answered from an
@@ -14,11 +14,13 @@ it to watch the program refuse to start.
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import pulumi
+from pulumi.runtime.mocks import MockMonitor
 
 from core.naming import PROJECT
 
@@ -78,6 +80,12 @@ class Registered:
     outputs: dict[str, Any]
     id: str
     custom: bool
+    # What the engine would be told besides the inputs (RecordingMonitor): the URN the mock
+    # monitor gave the resource, its parent's (the stack's for a top-level resource), and the
+    # properties the program asked the engine to ignore changes to (`ignore_changes`).
+    urn: str = ""
+    parent_urn: str = ""
+    ignore_changes: tuple[str, ...] = ()
 
 
 class Recorded(Protocol):
@@ -106,6 +114,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
         self.world = world or AdoptedWorld()
         self.resources: list[Registered] = []
         self.calls: list[tuple[str, dict[str, Any]]] = []
+        # The registration RecordingMonitor is handing over on this thread (see there).
+        self.registering = threading.local()
 
     # -- queries for tests ---------------------------------------------------
 
@@ -115,6 +125,10 @@ class RecordingMocks(pulumi.runtime.Mocks):
             names = [r.name for r in of_type(self, type_)]
             raise AssertionError(f"expected one {type_} named {name!r}, found {len(found)} among {names}")
         return found[0]
+
+    def parent(self, resource: Registered) -> Registered | None:
+        """The resource `resource` was registered under; None for a top-level one (or unrecorded)."""
+        return next((r for r in self.resources if r.urn and r.urn == resource.parent_urn), None)
 
     def named(self, name: str) -> Registered:
         found = [r for r in self.resources if r.name == name]
@@ -127,8 +141,19 @@ class RecordingMocks(pulumi.runtime.Mocks):
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
         resource_id, computed = self._computed(args.typ, args.name, dict(args.inputs))
         outputs = {**args.inputs, **computed}
+        urn, parent_urn, ignore_changes = getattr(self.registering, "options", None) or ("", "", ())
         self.resources.append(
-            Registered(args.typ, args.name, dict(args.inputs), outputs, resource_id or "", bool(args.custom))
+            Registered(
+                args.typ,
+                args.name,
+                dict(args.inputs),
+                outputs,
+                resource_id or "",
+                bool(args.custom),
+                urn=urn,
+                parent_urn=parent_urn,
+                ignore_changes=ignore_changes,
+            )
         )
         return resource_id, outputs
 
@@ -291,6 +316,29 @@ class RecordingMocks(pulumi.runtime.Mocks):
             return physical, {"arn": f"arn:aws:{type_.split(':')[1].split('/')[0]}:{region}:{account}:{physical}"}
         # Component resources and dynamic resources: no physical identity.
         return f"{name}-id", {}
+
+
+class RecordingMonitor(MockMonitor):
+    """The mock monitor, telling the mocks what `MockResourceArgs` leaves out.
+
+    The mocks learn a resource's type, name and inputs; the engine also learns its parent
+    and its options. The import plan (synth/import_plan.py) needs the parent chain (the
+    URN `pulumi import` must reproduce) and the diff needs `ignore_changes`. The monitor
+    calls `new_resource` synchronously on the registering thread, so a thread-local hands
+    them over without mixing up resources registered concurrently.
+    """
+
+    def __init__(self, mocks: RecordingMocks):
+        super().__init__(mocks)
+        self.recording = mocks
+
+    def RegisterResource(self, request):  # noqa: N802 (the gRPC method's name)
+        urn = self.make_urn(request.parent, request.type, request.name)
+        self.recording.registering.options = (urn, request.parent, tuple(request.ignoreChanges))
+        try:
+            return super().RegisterResource(request)
+        finally:
+            self.recording.registering.options = None
 
 
 def world_for(config: dict[str, Any]) -> AdoptedWorld:

@@ -16,7 +16,7 @@ import pulumi
 
 from core.naming import PROJECT
 from core.stack_file import PROJECT_DIR, StackFileError, read_stack_file  # noqa: F401 (re-exported)
-from synth.mocks import AdoptedWorld, RecordingMocks, Registered, world_for
+from synth.mocks import AdoptedWorld, RecordingMocks, RecordingMonitor, Registered, world_for
 
 MAIN = PROJECT_DIR / "__main__.py"
 
@@ -58,7 +58,7 @@ def run_program(
     adopts exists (synth.mocks.world_for).
     """
     mocks = RecordingMocks(world if world is not None else world_for(dict(config)))
-    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False)
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=RecordingMonitor(mocks))
     pulumi.runtime.set_all_config(as_pulumi_config(config), list(secret_keys))
     captured: dict[str, Any] = {}
 

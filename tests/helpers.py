@@ -29,6 +29,7 @@ from core.contract import (
 from core.embedded_json import embedded_document
 from core.settings import Settings, load_settings
 from core.stack_file import PROJECT_DIR, read_stack_file, settings_input
+from core.stack_names import stack_names as core_stack_names
 from synth.mocks import AdoptedWorld
 from synth.mocks import of_type as by_type
 from synth.program import Run, run_program
@@ -97,14 +98,8 @@ def with_new_load_balancer(values: dict[str, Any], certificate: bool = True) -> 
 
 
 def stack_names(project_dir: Path = PROJECT_DIR) -> tuple[str, ...]:
-    """Every stack with a `Pulumi.<stack>.yaml` in `project_dir` (Pulumi.yaml is the project, not a stack)."""
-    return tuple(
-        sorted(
-            path.name.removeprefix("Pulumi.").removesuffix(".yaml")
-            for path in project_dir.glob("Pulumi.*.yaml")
-            if path.name != "Pulumi.yaml"
-        )
-    )
+    """Every stack with a `Pulumi.<stack>.yaml` in `project_dir`: what CI's matrix runs (core/stack_names.py)."""
+    return core_stack_names(project_dir)
 
 
 STACKS = stack_names()

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.iam_policy import Decision, decide, evaluate, resources_granted
+from core.iam_policy import Decision, decide, decide_within_boundary, evaluate, resources_granted
 
 ALLOWED, DENIED, NOT_ALLOWED, CANNOT_TELL = (
     Decision.ALLOWED,
@@ -569,3 +569,36 @@ def test_a_complete_context_never_leaves_a_known_operator_in_doubt(existing, req
     if verdict.decision is CANNOT_TELL:
         expected = ("NumericLessThan", "several values", "takes true or false", "is not an ARN pattern")
         assert any(why in verdict.reason for why in expected), verdict.reason
+
+
+# --------------------------------------------------------------------------- #
+# A permissions boundary: both must allow, either may deny
+# --------------------------------------------------------------------------- #
+
+ADMIN = policy(allow(action="*", resource="*", sid="Everything"))
+READ_ONE_SECRET = policy(allow(resource=SECRET, sid="OneSecret"))
+
+
+@pytest.mark.parametrize(
+    "identity, boundary, resource, expected",
+    [
+        # The boundary caps an identity policy that allows everything ...
+        (ADMIN, READ_ONE_SECRET, SECRET, ALLOWED),
+        (ADMIN, READ_ONE_SECRET, OTHER_SECRET, NOT_ALLOWED),
+        # ... and grants nothing by itself.
+        (policy(allow(action="s3:GetObject")), READ_ONE_SECRET, SECRET, NOT_ALLOWED),
+        # A Deny in either wins.
+        (policy(allow(), deny(resource=OTHER_SECRET)), ADMIN, OTHER_SECRET, DENIED),
+        (ADMIN, policy(allow(action="*"), deny()), SECRET, DENIED),
+        # What the evaluator cannot read stays unknown only when nothing else refuses.
+        (policy(allow(Condition={"NumericLessThan": {"aws:MultiFactorAuthAge": "3600"}})), ADMIN, SECRET, CANNOT_TELL),
+        (
+            policy(allow(Condition={"NumericLessThan": {"aws:MultiFactorAuthAge": "3600"}})),
+            READ_ONE_SECRET,
+            OTHER_SECRET,
+            NOT_ALLOWED,
+        ),
+    ],
+)
+def test_a_boundary_allows_only_what_both_allow_and_either_may_deny(identity, boundary, resource, expected):
+    assert decide_within_boundary(identity, boundary, "secretsmanager:GetSecretValue", resource) is expected

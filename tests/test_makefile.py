@@ -247,8 +247,9 @@ def test_envcheck_exits_with_its_own_code(example, expected, env_with_gaps, tmp_
     assert ("check" in ran.stdout) == (expected != 2), ran  # the tool ran and printed its table (or could not)
 
 
-def test_verify_that_cannot_check_exits_2_with_the_reason(tmp_path):
-    ran = make("verify", f"OUTPUTS={tmp_path / 'no-outputs.json'}")
+@pytest.mark.parametrize("target", ["verify", "logs", "stopped-tasks", "task-env"])
+def test_a_live_tool_that_cannot_check_exits_2_with_the_reason(tmp_path, target):
+    ran = make(target, f"OUTPUTS={tmp_path / 'no-outputs.json'}")
     assert ran.code == 2, ran
     assert "no-outputs.json does not exist: pass the path of the stack outputs file" in ran.stderr, ran
     assert ran.stderr.startswith("could not check: ") and ran.stdout == "", ran
@@ -328,6 +329,19 @@ def test_diff_against_a_base_that_is_no_commit_exits_2_with_the_reason():
     assert "BASE='no-such-ref-anywhere' is not a commit in this repository" in ran.stderr, ran
 
 
+def test_import_plan_json_is_the_import_file_alone_and_its_exit_code_passes_through(tmp_path):
+    ran = make("import-plan", "JSON=1")
+    direct = tool("synth.import_plan", "--json", "--out", str(tmp_path / "import.json"), env=clean_env())
+    assert ran.code == direct.code and ran.code in (0, 1), (ran, direct)
+    assert json.loads(ran.stdout) == json.loads(direct.stdout)  # the file, and nothing else, on stdout
+    assert "pulumi import --file" in ran.stderr
+
+
+def test_import_diff_of_a_stack_it_cannot_render_exits_2():
+    ran = make("import-diff", "STACK=no-such-stack")
+    assert ran.code == 2 and "cannot compare stack 'no-such-stack'" in ran.stderr, ran
+
+
 def test_a_dry_run_runs_nothing_and_mixed_goals_are_plain_make(env_with_gaps):
     # -n prints the command without running it (question mode stays off) ...
     dry = make("-n", "envcheck", f"ENV_EXAMPLE={env_with_gaps}")
@@ -364,7 +378,7 @@ def empty_copy(tmp_path) -> tuple[Path, dict[str, str]]:
     return copy, env
 
 
-@pytest.mark.parametrize("target", [*PULUMI_TARGETS, "verify"])
+@pytest.mark.parametrize("target", [*PULUMI_TARGETS, "verify", "logs", "stopped-tasks", "task-env"])
 def test_a_pulumi_target_without_the_cli_says_how_to_install_it_and_installs_nothing(target, empty_copy):
     copy, env = empty_copy
     ran = make(target, cwd=copy, env=env, venv=False)
@@ -373,8 +387,8 @@ def test_a_pulumi_target_without_the_cli_says_how_to_install_it_and_installs_not
     assert ran.stdout == ""
     assert not (copy / ".venv").exists()
     assert not (copy.parent / "setup-began").exists(), "setup began before the Pulumi check"
-    if target == "verify":
-        assert "OUTPUTS=" in ran.stderr  # verify can do without the CLI, given the outputs
+    if target not in PULUMI_TARGETS:
+        assert f"make {target} OUTPUTS=" in ran.stderr  # a live tool can do without the CLI, given the outputs
 
 
 def test_with_the_cli_a_pulumi_target_goes_on_to_set_up_and_says_so(empty_copy):
@@ -499,6 +513,14 @@ def test_fake_estate_scenario_start_reuse_break_verify_reset_stop(fake_dir):
     reset = make("fake-estate-reset", f"FAKE_DIR={fake_dir}")
     assert reset.code == 0, reset
     assert make("verify", outputs, env=env).code == 0
+
+    # AND the on-call views read it through make: a filter pattern with quotes and spaces
+    # reaches the tool as it was typed; a healthy revision is exit 0
+    assert make("break", "FAILURE=huggingface-errors-logged", f"FAKE_DIR={fake_dir}").code == 0
+    lines = make("logs", outputs, 'MATCH="HuggingFace token not configured"', env=env)
+    assert lines.code == 0 and "HuggingFace token not configured" in lines.stdout, lines
+    assert len(lines.stdout.splitlines()) == 1, lines
+    assert make("task-env", outputs, env=env).code == 0
 
     # WHEN stopped THEN the server is gone with its pid file, and break says none runs
     stopped = make("fake-estate-stop", f"FAKE_DIR={fake_dir}")

@@ -10,6 +10,9 @@ What is checked, and against what:
   - verify / smoke / envcheck check ids  -> the ids the tools can emit (read from their source)
   - `synth.fake_estate break <failure>`  -> synth.fake_estate.FAILURES (and every failure is practised)
   - failure-mode headings                -> REQUIRED_SECTIONS, each with Symptom / Confirm / Fix / Roll back
+  - the symptom index at the top         -> a row for every failure-mode section, confirmed by a make target,
+                                           fixed by a link to that section ("HuggingFace token not configured":
+                                           one row, one jump)
   - `runbook: ... "<heading>"` in code   -> a heading of RUNBOOK.md
   - `](#anchor)` links                   -> a heading's GitHub anchor
   - `hokusai-...development...` names    -> a physical name in the rendered development stack
@@ -31,7 +34,7 @@ from core import naming
 from core.contract import CONTRACTS
 from ops.smoke import CHECKS as SMOKE_CHECKS
 from synth.fake_estate import FAILURES
-from tests.helpers import INCIDENT_SERVICE, STACKS, rendered, stack_settings
+from tests.helpers import INCIDENT, INCIDENT_SERVICE, STACKS, rendered, stack_settings
 
 # Reads the stack files or the contract: run in every variant copy (tests/test_variants.py).
 pytestmark = pytest.mark.reads_config
@@ -41,6 +44,8 @@ RUNBOOK = ROOT / "RUNBOOK.md"
 MAKEFILE = ROOT / "Makefile"
 VERIFY_CHECKS_SOURCE = ROOT / "ops" / "verify_checks.py"
 ENVCHECK_SOURCE = ROOT / "ops" / "envcheck.py"
+# The on-call views (make stopped-tasks, make task-env) print rows of their own too.
+VIEW_SOURCES = (ROOT / "ops" / "stopped_tasks.py", ROOT / "ops" / "task_env.py")
 # The stack the runbook is written for (it was written after the incident of INCIDENT_SERVICE).
 STACK = "development"
 
@@ -61,9 +66,17 @@ REQUIRED_SECTIONS = (
     "Drift reported by the scheduled drift workflow",
     "Stack config rejected at preview",
     "envcheck gap before a deploy",
+    "A deploy run cancelled while waiting",
+    "An image deploy failed",
 )
 # Sections on-call needs that are not failure modes.
-REQUIRED_HEADINGS = REQUIRED_SECTIONS + ("First five minutes", "Rolling back", "Practising on a fake estate")
+REQUIRED_HEADINGS = REQUIRED_SECTIONS + (
+    "Symptom index",
+    "First five minutes",
+    "Rolling back",
+    "The workflows: deploy, redeploy, deploy-image, repair",
+    "Practising on a fake estate",
+)
 SECTION_PARTS = ("Symptom", "Confirm", "Fix", "Roll back")
 
 # Anything shaped like a real key: Hokusai API keys, Hugging Face tokens, AWS access key ids.
@@ -124,6 +137,7 @@ def all_check_ids() -> set[str]:
     return (
         tool_check_ids(VERIFY_CHECKS_SOURCE.read_text())
         | tool_check_ids(ENVCHECK_SOURCE.read_text())
+        | set().union(*(tool_check_ids(p.read_text()) for p in VIEW_SOURCES))
         | set(SMOKE_CHECKS)
     )
 
@@ -260,6 +274,57 @@ def credential_like(text: str) -> list[str]:
     return [m.group(0)[:8] + "..." for m in CREDENTIAL.finditer(text)]
 
 
+def failure_mode_sections(runbook: str) -> list[str]:
+    """Every `## ` section that describes a failure (it has a **Symptom**), in order."""
+    return [
+        h
+        for h in re.findall(r"^## (.+)$", runbook, flags=re.M)
+        if re.search(r"\*\*Symptom\b", section_body(runbook, h))
+    ]
+
+
+def index_rows(runbook: str) -> list[tuple[str, str, str]]:
+    """(symptom, confirm, fix) of each row of the table under `## Symptom index`."""
+    rows = []
+    for line in section_body(runbook, "Symptom index").splitlines():
+        cells = [c.strip() for c in re.split(r"(?<!\\)\|", line.strip())[1:-1]]
+        if len(cells) == 3 and cells[0] not in ("symptom", "---"):
+            rows.append((cells[0], cells[1], cells[2]))
+    return rows
+
+
+def index_problems(runbook: str, makefile: str, sections: tuple[str, ...]) -> list[str]:
+    """The index is the runbook's first section, each row is confirmed by a make target that exists and
+    fixed by a link to a heading, and every failure-mode section (those given, and every one with a
+    **Symptom**) has a row that links to it."""
+    problems = []
+    level_two = re.findall(r"^## (.+)$", runbook, flags=re.M)
+    if not level_two or level_two[0] != "Symptom index":
+        problems.append("the symptom index is not the first section")
+    rows = index_rows(runbook)
+    linked: set[str] = set()
+    targets = makefile_targets(makefile)
+    for symptom, confirm, fix in rows:
+        command = re.match(r"`make ([a-z][a-z0-9_-]*)[^`]*`", confirm)
+        if command is None:
+            problems.append(f"{symptom[:50]}: the confirming command is not a make target: {confirm[:60]}")
+        elif command.group(1) not in targets:
+            problems.append(f"{symptom[:50]}: make {command.group(1)}: no such target")
+        anchors = re.findall(r"\]\(#([^)]+)\)", fix)
+        if not anchors:
+            problems.append(f"{symptom[:50]}: the fix is not a link to its section")
+        linked.update(anchors)
+    for heading in dict.fromkeys([*sections, *failure_mode_sections(runbook)]):
+        if anchor(heading) not in linked:
+            problems.append(f"{heading}: no row of the symptom index links to it")
+    return problems
+
+
+def first_jump(runbook: str, message: str) -> tuple[str, str] | None:
+    """(confirm, fix) of the index row whose symptom quotes `message`, if there is one."""
+    return next(((confirm, fix) for symptom, confirm, fix in index_rows(runbook) if message in symptom), None)
+
+
 # --------------------------------------------------------------------------- #
 # The runbook as it is
 # --------------------------------------------------------------------------- #
@@ -316,6 +381,20 @@ def test_every_failure_mode_has_symptom_confirm_fix_and_roll_back(runbook):
     assert incomplete_sections(runbook, REQUIRED_SECTIONS) == []
 
 
+def test_the_symptom_index_leads_to_every_failure_mode_through_a_make_target(runbook):
+    assert len(index_rows(runbook)) >= len(REQUIRED_SECTIONS)  # the reader found the table at all
+    assert index_problems(runbook, MAKEFILE.read_text(), REQUIRED_SECTIONS) == []
+
+
+def test_the_incidents_message_is_one_jump_from_its_confirming_command(runbook):
+    """On-call pastes the error the customer saw; its row says what to run and where the fix is."""
+    jump = first_jump(runbook, INCIDENT.message)
+    assert jump is not None, f"no index row quotes {INCIDENT.message!r}"
+    confirm, fix = jump
+    assert confirm.startswith("`make verify") and "`taskdef.secret`" in confirm
+    assert f"(#{anchor('Required secret missing from the task definition')})" in fix
+
+
 def test_every_heading_the_tools_point_at_exists(runbook):
     sources = [p.read_text() for layer in ("core", "ops", "infra") for p in sorted((ROOT / layer).rglob("*.py"))]
     referenced = runbook_references_in_code(sources)
@@ -325,6 +404,23 @@ def test_every_heading_the_tools_point_at_exists(runbook):
 
 def test_every_internal_link_resolves(runbook):
     assert broken_anchors(runbook) == []
+
+
+def links_into(text: str, document: str) -> set[str]:
+    """The anchors of `document` (README.md, RUNBOOK.md) that `text` links to."""
+    return set(re.findall(rf"\]\({re.escape(document)}#([^)]+)\)", text))
+
+
+def test_the_runbook_and_the_readme_link_to_each_others_headings():
+    """Each says a thing once and links to the other for the rest: every such link must land."""
+    runbook, readme = RUNBOOK.read_text(), (ROOT / "README.md").read_text()
+    assert links_into(runbook, "README.md") and links_into(readme, "RUNBOOK.md")
+    assert sorted(links_into(runbook, "README.md") - {anchor(h) for h in headings(readme)}) == []
+    assert sorted(links_into(readme, "RUNBOOK.md") - {anchor(h) for h in headings(runbook)}) == []
+
+
+def test_checker_reports_a_link_to_a_heading_of_the_other_document_that_is_gone():
+    assert links_into("see [setup](README.md#real-use) and [x](RUNBOOK.md#y)", "README.md") == {"real-use"}
 
 
 def test_the_runbooks_stack_is_a_stack_file():
@@ -439,6 +535,57 @@ def test_checker_reports_an_estate_name_or_secret_that_does_not_exist():
 def test_checker_reports_a_heading_the_code_points_at_that_is_gone():
     source = 'lines.append("  runbook: RUNBOOK.md (\\"A deployment went sideways\\")")'
     assert runbook_references_in_code([source]) == {"A deployment went sideways"}
+
+
+INDEX = """\
+## Symptom index
+
+| symptom | confirm | fix |
+| --- | --- | --- |
+| 500 "HuggingFace token not configured" | `make verify STACK=development`: `taskdef.secret` | [it](#required-secret-missing-from-the-task-definition) |
+| tasks stop | `make stopped-tasks` | [it](#a-deployment-rolled-back) |
+
+## Required secret missing from the task definition
+
+**Symptom** x
+
+## A deployment rolled back
+
+**Symptom** y
+"""
+
+
+def test_checker_accepts_an_index_that_leads_everywhere():
+    assert index_problems(INDEX, MAKEFILE.read_text(), ()) == []
+    assert first_jump(INDEX, "HuggingFace token not configured") == (
+        "`make verify STACK=development`: `taskdef.secret`",
+        "[it](#required-secret-missing-from-the-task-definition)",
+    )
+
+
+@pytest.mark.parametrize(
+    ("broken", "problem"),
+    [
+        (INDEX.replace("`make stopped-tasks`", "`aws ecs list-tasks`"), "is not a make target"),
+        (INDEX.replace("`make stopped-tasks`", "`make stopped`"), "make stopped: no such target"),
+        (INDEX.replace("[it](#a-deployment-rolled-back)", "see below"), "the fix is not a link"),
+        (
+            INDEX.replace("| tasks stop |", "| nothing |").replace("(#a-deployment-rolled-back)", "(#other)"),
+            "A deployment rolled back: no row",
+        ),
+        ("## First\n\n" + INDEX, "not the first section"),
+    ],
+    ids=["raw-command", "unknown-target", "no-link", "section-without-row", "not-first"],
+)
+def test_checker_reports_an_index_that_does_not_lead_everywhere(broken, problem):
+    assert any(problem in p for p in index_problems(broken, MAKEFILE.read_text(), ())), index_problems(
+        broken, MAKEFILE.read_text(), ()
+    )
+
+
+def test_checker_reports_a_required_section_without_a_row():
+    problems = index_problems(INDEX, MAKEFILE.read_text(), ("Rolling back",))
+    assert problems == ["Rolling back: no row of the symptom index links to it"]
 
 
 def test_checker_catches_credential_shapes():

@@ -15,6 +15,7 @@ from tests.helpers import (
     each_stack,
     rendered,
     run_as,
+    service_keys,
     stack_settings,
     stack_values,
 )
@@ -109,6 +110,21 @@ def test_both_roles_trust_only_this_accounts_ecs_tasks(stack):
         (statement,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
         assert statement["Principal"] == {"Service": "ecs-tasks.amazonaws.com"}
         assert statement["Condition"]["StringEquals"]["aws:SourceAccount"] == stack_settings(stack).account_id
+
+
+@each_stack
+def test_every_role_carries_the_stacks_permissions_boundary(stack):
+    """The deploy role may create a role only with this boundary (core/pipeline_policies): a role
+    without it would fail `pulumi up`, and one with another would not cap what tasks may do."""
+    settings = stack_settings(stack)
+    expected = f"arn:aws:iam::{settings.account_id}:policy/hokusai-{stack}-task-role-boundary"
+    roles = by_type(rendered(stack), "aws:iam/role:Role")
+    assert {r.inputs["name"] for r in roles} == {
+        f"{naming.service_name(key, stack)}-{kind}" for key in service_keys(stack) for kind in ("execution", "task")
+    }
+    assert {r.inputs["name"]: r.inputs.get("permissionsBoundary") for r in roles} == {
+        r.inputs["name"]: expected for r in roles
+    }
 
 
 @each_service

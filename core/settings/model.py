@@ -186,6 +186,13 @@ class Settings:
         return naming.cluster_name(self.environment)
 
     @property
+    def task_role_boundary_arn(self) -> str:
+        """The permissions boundary on every role the stack creates (core/pipeline_policies): the
+        deploy role may create and edit those roles only with it, so what it writes into them is
+        capped by it."""
+        return naming.policy_arn(self.account_id, naming.task_role_boundary_name(self.environment))
+
+    @property
     def resource_tags(self) -> dict[str, str]:
         """Tags on every taggable resource: who owns it and that Pulumi manages it
         (so nobody "fixes" it by hand, which is how the old estate drifted)."""

@@ -25,7 +25,7 @@ from ops import appcheck, envcheck, envdoc
 from ops import verify as verify_tool
 from ops.aws import Aws
 from synth import diff as diff_tool
-from synth import fake_estate, program, render
+from synth import fake_estate, import_diff, import_plan, program, render
 from tests.fuzz import nasty
 from tests.fuzz.harness import fifo, fuzz_settings, refusing_port, run_main
 
@@ -79,6 +79,8 @@ class Command:
 DOC_OPTIONS: dict[str, Pool | None] = {"--write": None, "--check": None, "--file": PATHS}
 TOOLS: dict[str, Command] = {
     "synth.render": Command(render.main, {"--stack": STACKS, "--out": PATHS, "--json": None}),
+    "synth.import_plan": Command(import_plan.main, {"--stack": STACKS, "--out": PATHS, "--json": None}),
+    "synth.import_diff": Command(import_diff.main, {"--stack": STACKS, "--json": None}),
     "ops.verify": Command(
         verify_tool.main,
         {"--stack": STACKS, "--outputs": PATHS, "--service": SERVICES, "--logs": None, "--json": None},
@@ -146,11 +148,13 @@ def scratch(tmp_path, monkeypatch, aws_env, boto_session, dev_run, rendered_deve
     monkeypatch.chdir(tmp_path)
     # Default outputs land in the scratch directory, never in the repository.
     monkeypatch.setattr(render, "PROJECT_DIR", tmp_path)
+    monkeypatch.setattr(import_plan, "PROJECT_DIR", tmp_path)
     for module in (envdoc, settings_docs, live_estate_docs):
         path = tmp_path / f"{module.__name__}.md"
         monkeypatch.setattr(module, "DOC_PATH", path)
         monkeypatch.setattr(module, "DOC", dataclasses.replace(module.DOC, path=path))
     monkeypatch.setattr(render, "run_stack", rendered_development)
+    monkeypatch.setattr(import_plan, "run_stack", rendered_development)
     monkeypatch.setattr(fake_estate, "run_stack", rendered_development)
     monkeypatch.setattr(verify_tool, "Aws", lambda region=None: Aws(region=region, session=boto_session))
     monkeypatch.setattr(fake_estate.boto3, "Session", lambda **_: boto_session)
@@ -197,6 +201,9 @@ def test_any_arguments_exit_0_1_or_2_without_a_traceback(scratch, name, data):
         ("synth.render", ["--stack", "development", "--out", "directory"], "is a directory"),
         ("synth.render", ["--stack", "development", "--out", "fifo"], "a pipe that no process reads"),
         ("synth.render", ["--stack", "development", "--out", "empty/under-a-file"], "cannot write"),
+        ("synth.import_plan", ["--stack", "../development"], "is not a stack name"),
+        ("synth.import_plan", ["--stack", "development", "--out", "fifo"], "a pipe that no process reads"),
+        ("synth.import_diff", ["--stack", "org/project/development"], "is not a stack name"),
         ("ops.verify", ["--stack", "../development", "--outputs", "outputs.json"], "is not a stack name"),
         ("ops.verify", ["--stack", "development", "--outputs", "/dev/zero"], "is not a regular file"),
         ("ops.verify", ["--stack", "development", "--outputs", "fifo"], "is not a regular file"),

@@ -10,6 +10,7 @@ from core.iam_policy import Decision, decide
 from ops import verify as verify_tool
 from ops.aws import Aws
 from synth.fake_estate import FAILURES
+from tests.iam_needs import VERIFY
 
 POLICY = json.loads((Path(__file__).resolve().parents[2] / "docs" / "verify-policy.json").read_text())
 # boto3 service names -> IAM action prefixes
@@ -65,3 +66,20 @@ def test_the_policy_never_allows_reading_a_secret_value():
     secret = "arn:aws:secretsmanager:us-east-1:123456789012:secret:hokusai/development/huggingface/api-key-AbCdEf"
     assert decide([POLICY], "secretsmanager:GetSecretValue", secret) is Decision.DENIED
     assert decide([POLICY], "secretsmanager:DescribeSecret", secret) is Decision.ALLOWED
+
+
+def test_without_logs_verify_makes_only_the_calls_the_pipeline_roles_allow_it(fake, tmp_path, boto_session):
+    """The deploy role runs `make verify` (no LOGS=1) and is denied log events: verify must not read them then.
+    tests/iam_needs.py VERIFY is what the deploy and read-only roles' tests allow it."""
+    FAILURES["rolled-back"](fake)
+    outputs = tmp_path / "outputs.json"
+    fake.write(outputs)
+    aws = Aws(region="us-east-1", session=boto_session)
+    verify_tool.verify("development", outputs=outputs, aws=aws, scan_logs=False)
+    made = set()
+    for call in aws.calls:
+        service, operation = call.split(":")
+        prefix = PREFIX.get(service, service)
+        made.add(f"{IAM_PREFIX.get(prefix, prefix)}:{operation}")
+    assert made and made - {n.action for n in VERIFY} == set()
+    assert "logs:FilterLogEvents" not in made
