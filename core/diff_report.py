@@ -22,7 +22,9 @@ from typing import Any
 from core.graph_diff import ABSENT, HIDDEN, Action, GraphDiff, PropertyChange, Replacement, ResourceChange
 from core.security_changes import COLUMNS, Category, SecurityChange, by_category, security_changes
 
-# GitHub refuses a comment over 65,536 characters; leave room for the poster's header.
+# GitHub refuses a comment over 65,536 characters; leave room for the poster's header. Counted
+# in UTF-8 bytes, as pr-diff-comment.yml checks it (MAX_BYTES): an arrow is one character but
+# three bytes, and a comment the poster refuses is no comment at all.
 MARKDOWN_LIMIT = 60_000
 # The longest value shown in a cell (the terminal shows them whole).
 CELL_LIMIT = 300
@@ -241,7 +243,7 @@ _SHORTER = ((True, True), (False, True), (False, False))
 
 
 def markdown(report: Report, limit: int = MARKDOWN_LIMIT) -> str:
-    """The PR comment's body; never longer than `limit` characters."""
+    """The PR comment's body; never longer than `limit` bytes of UTF-8 (so nor characters)."""
     heading = [
         "## Infrastructure diff (`make diff`)",
         "",
@@ -265,11 +267,16 @@ def markdown(report: Report, limit: int = MARKDOWN_LIMIT) -> str:
                 "`python -m synth.diagram --base <ref>` draws them.*"
             )
         rendered = "\n".join(body).rstrip() + "\n"
-        if len(rendered) <= limit:
+        if _size(rendered) <= limit:
             return rendered
     note = "*Cut here: the diff is too long for a comment. `make diff` shows all of it.*\n"
-    cut = rendered[: max(0, limit - len(note))]
+    # Cut on a line, and never inside a character (`ignore` drops a split one's bytes).
+    cut = rendered.encode()[: max(0, limit - _size(note))].decode("utf-8", "ignore")
     return cut[: cut.rfind("\n") + 1] + note
+
+
+def _size(text: str) -> int:
+    return len(text.encode())
 
 
 def categories_shown(report: Report) -> list[Category]:

@@ -168,5 +168,17 @@ def report_of_huge(picture: str) -> Report:
     return Report(long.base, long.head, long.stacks, pictures={"development": picture})
 
 
+def test_the_limit_is_in_bytes_as_the_poster_checks_it():
+    # GIVEN a long diff whose values are not ASCII (three bytes a character)
+    names = [f"task-{'→' * 60}-{i}" for i in range(400)]
+    before = [task(f"repo/api:{i}", name=name) for i, name in enumerate(names)]
+    after = [task(f"repo/api:{i}-{'→' * 20}", name=name) for i, name in enumerate(names)]
+    for limit in (MARKDOWN_LIMIT, 5_000, 4_999):
+        comment = markdown(report(before, after), limit=limit)
+        # THEN the comment fits pr-diff-comment.yml's MAX_BYTES, not only GitHub's character count
+        assert len(comment.encode()) <= limit, limit
+        comment.encode().decode("utf-8")  # and is whole characters
+
+
 def test_the_limit_leaves_room_under_githubs():
     assert MARKDOWN_LIMIT + POSTER_ALLOWANCE <= GITHUB_COMMENT_LIMIT
