@@ -150,19 +150,21 @@ envcheck: $(VENV)/.installed ## offline: an app's .env.example (ENV_EXAMPLE=) ag
 appcheck: $(VENV)/.installed ## offline: every env var an app's source (APP_SRC=) reads, against the contract (docs/APPCHECK.md)
 	$(RUN)@$(PYTHON) -m ops.appcheck $(APP_SRC) --service $(SERVICE) --stack $(STACK) $(if $(JSON),--json)
 
-docs: $(VENV)/.installed ## offline: regenerate the generated docs (ENVIRONMENT.md, SETTINGS.md, ESTATE.md, ARCHITECTURE.md, policies/)
+docs: $(VENV)/.installed ## offline: regenerate the generated docs (ENVIRONMENT.md, SETTINGS.md, ESTATE.md, ARCHITECTURE.md, policies/, the workflows' stack and service choices)
 	$(PYTHON) -m ops.envdoc --write
 	$(PYTHON) -m core.settings.docs --write
 	$(PYTHON) -m core.live_estate_docs --write
 	$(PYTHON) -m synth.architecture_doc --write
 	$(PYTHON) -m core.pipeline_policies --write
+	$(PYTHON) -m core.workflow_choices --write
 
-docs-check: $(VENV)/.installed ## offline: fail if a generated doc (ENVIRONMENT.md, SETTINGS.md, ESTATE.md, ARCHITECTURE.md, policies/) is stale
+docs-check: $(VENV)/.installed ## offline: fail if a generated doc (ENVIRONMENT.md, SETTINGS.md, ESTATE.md, ARCHITECTURE.md, policies/, the workflows' stack and service choices) is stale
 	$(PYTHON) -m ops.envdoc --check
 	$(PYTHON) -m core.settings.docs --check
 	$(PYTHON) -m core.live_estate_docs --check
 	$(PYTHON) -m synth.architecture_doc --check
 	$(PYTHON) -m core.pipeline_policies --check
+	$(PYTHON) -m core.workflow_choices --check
 
 policies: $(VENV)/.installed ## offline: regenerate docs/policies/, each stack's IAM policies for the pipeline (README.md, "IAM permissions")
 	$(PYTHON) -m core.pipeline_policies --write

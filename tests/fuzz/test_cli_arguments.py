@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core import live_estate_docs
+from core import live_estate_docs, workflow_choices
 from core.settings import docs as settings_docs
 from ops import appcheck, envcheck, envdoc
 from ops import verify as verify_tool
@@ -96,6 +97,7 @@ TOOLS: dict[str, Command] = {
     "ops.envdoc": Command(envdoc.main, {**DOC_OPTIONS, "--json": None}),
     "core.settings.docs": Command(settings_docs.main, DOC_OPTIONS),
     "core.live_estate_docs": Command(live_estate_docs.main, DOC_OPTIONS),
+    "core.workflow_choices": Command(workflow_choices.main, {"--check": None, "--write": None}),
     "synth.fake_estate seed": Command(
         fake_estate.main, {"--stack": STACKS, "--outputs": PATHS}, positionals=(["seed"],)
     ),
@@ -153,6 +155,10 @@ def scratch(tmp_path, monkeypatch, aws_env, boto_session, dev_run, rendered_deve
         path = tmp_path / f"{module.__name__}.md"
         monkeypatch.setattr(module, "DOC_PATH", path)
         monkeypatch.setattr(module, "DOC", dataclasses.replace(module.DOC, path=path))
+    # --write rewrites a copy of the workflows, never the repository's.
+    workflows = tmp_path / "workflows"
+    shutil.copytree(workflow_choices.WORKFLOWS_DIR, workflows)
+    monkeypatch.setattr(workflow_choices, "WORKFLOWS_DIR", workflows)
     monkeypatch.setattr(render, "run_stack", rendered_development)
     monkeypatch.setattr(import_plan, "run_stack", rendered_development)
     monkeypatch.setattr(fake_estate, "run_stack", rendered_development)

@@ -45,7 +45,7 @@ import pytest
 import yaml
 
 from core.contract import CONTRACTS
-from tests.helpers import STACKS
+from tests.helpers import STACKS, reads_config
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS_DIR = ROOT / ".github" / "workflows"
@@ -1146,6 +1146,7 @@ def test_every_piped_step_fails_when_the_command_before_the_pipe_fails(name):
     assert problems_pipefail(WORKFLOWS[name]) == []
 
 
+@reads_config
 @pytest.mark.parametrize("name", sorted(WORKFLOWS))
 def test_what_touches_a_stack_keeps_the_stack_rules(name):
     assert stack_problems(WORKFLOWS[name]) == []
@@ -1427,6 +1428,7 @@ def run_listing(name: str, tmp_path: Path, requested: str | None) -> tuple[subpr
     return done, output.read_text()
 
 
+@reads_config
 @pytest.mark.parametrize("name", [PULL_REQUEST, DEPLOY, DRIFT])
 def test_the_matrix_the_stacks_job_writes_is_every_stack_file(name, tmp_path):
     done, output = run_listing(name, tmp_path, None)
@@ -1434,6 +1436,7 @@ def test_the_matrix_the_stacks_job_writes_is_every_stack_file(name, tmp_path):
     assert output == f"stacks={json.dumps(list(STACKS), separators=(',', ':'))}\n"
 
 
+@reads_config
 @pytest.mark.parametrize("name", [DEPLOY, REPAIR])
 @pytest.mark.parametrize("stack", STACKS)
 def test_a_stack_asked_for_by_hand_is_the_whole_matrix(name, stack, tmp_path):
