@@ -3,7 +3,8 @@
 Both say the same, in the same order: per stack, the count of resources to add / update /
 replace / remove; the security-relevant changes, one table per category
 (core/security_changes.py); then every changed resource with each changed property as
-old → new, marked when it forces a replacement (core/graph_diff.py).
+old → new, marked when it forces a replacement (core/graph_diff.py); last, when the estate's
+shape changes, what it adds, removes and changes: drawn in the Markdown, listed in both.
 
 The Markdown goes into a PR comment, so it is built to be safe and bounded: every value is
 escaped for a table cell (no `|`, no raw HTML, no line breaks), long values are shortened,
@@ -58,6 +59,8 @@ class Report:
     # Markdown closing a stack's section, by stack: the marked picture when the estate's shape
     # changes (synth/diff.py puts it there only then).
     pictures: Mapping[str, str] = field(default_factory=dict)
+    # The same change for a terminal, by stack: one line a box or arrow added, removed, changed.
+    shape_changes: Mapping[str, Sequence[str]] = field(default_factory=dict)
     # What an identifier in the security tables is (`sg-0a1b...` -> `redis`), shown beside it.
     labels: Mapping[str, str] = field(default_factory=dict)
 
@@ -150,6 +153,10 @@ def text(report: Report) -> str:
             for resource in diff.of(action):
                 lines.append(f"    {SIGN[action]:<2} {resource.urn_name}: {_what(stack, resource)}".rstrip(": "))
                 lines += [f"         {change_text(change)}" for change in resource.changes]
+        shape = report.shape_changes.get(stack.stack)
+        if shape:
+            lines.append("  the estate's shape (the PR comment draws it; python -m synth.diagram --base <ref> too):")
+            lines += [f"    {change}" for change in shape]
     return "\n".join(lines) + "\n"
 
 

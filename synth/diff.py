@@ -98,7 +98,8 @@ def resolve_base(repo: Path, base: str | None) -> Base:
                 "(git fetch it first if it is remote)"
             )
         commit = found.stdout.strip()
-        return Base(commit, f"{base}@{commit[:7]}")
+        # A commit given by its hash is named once: `1a2b3c4`, not `1a2b3c4@1a2b3c4`.
+        return Base(commit, commit[:7] if commit.startswith(base.lower()) else f"{base}@{commit[:7]}")
     for branch in MAIN_BRANCHES:
         merge_base = _git(repo, "merge-base", "HEAD", branch)
         if merge_base.returncode == 0 and merge_base.stdout.strip():
@@ -258,11 +259,19 @@ def descriptions(base: Side, head: Side, stack: str, resources: Sequence[Resourc
     return found
 
 
-def picture(base: Side, head: Side, stack: str, base_label: str) -> str:
+@dataclass(frozen=True)
+class MarkedShape:
+    # The PR comment's section: the head's picture with the change marked, and the list of them.
+    markdown: str
+    # One line a change, as a reviewer reads it ("added dependency search"): the terminal's form.
+    changes: tuple[str, ...]
+
+
+def picture(base: Side, head: Side, stack: str, base_label: str) -> MarkedShape | None:
     """The head's picture with the change marked (core/architecture_diff.py) when the estate's
     shape changes: a box or an arrow added or removed (a service, a route, a dependency, a
     secret). A value changed in place (a task size, where a secret's value lives) is in the
-    tables already, and gets no picture. "" too when a side's rendering cannot be drawn."""
+    tables already, and gets no picture. None too when a side's rendering cannot be drawn."""
     try:
         before, after = (
             picture_of_document(side.documents[stack]) if stack in side.documents else Architecture(stack, (), ())
@@ -271,16 +280,17 @@ def picture(base: Side, head: Side, stack: str, base_label: str) -> str:
         change = compare(before, after)
     except (KeyError, IndexError, TypeError, ValueError, AttributeError):
         # The picture reads today's estate output; a base may be older. The diff stands without it.
-        return ""
+        return None
     marks = {*change.node_marks.values(), *change.edge_marks.values()}
     if not marks & {Mark.ADDED, Mark.REMOVED}:
-        return ""
-    return marked_markdown(before, after, base_name=f"`{base_label}`")
+        return None
+    return MarkedShape(marked_markdown(before, after, base_name=f"`{base_label}`"), tuple(change.changes()))
 
 
 def build_report(base: Side, head: Side, stacks: Sequence[str], base_label: str, head_label_: str) -> Report:
     results = []
-    pictures = {}
+    pictures: dict[str, str] = {}
+    shape_changes: dict[str, tuple[str, ...]] = {}
     for stack in stacks:
         before, after = base.stacks.get(stack), head.stacks.get(stack)
         if before is None and after is None:
@@ -303,11 +313,19 @@ def build_report(base: Side, head: Side, stacks: Sequence[str], base_label: str,
             raise DiffError(f"stack {stack!r}: {error}") from None
         described = descriptions(base, head, stack, diff.of(Action.ADD, Action.REMOVE))
         results.append(StackDiff(stack, diff, tuple(notes), described))
-        marked = picture(base, head, stack, base_label) if not diff.empty else ""
+        marked = picture(base, head, stack, base_label) if not diff.empty else None
         if marked:
-            pictures[stack] = marked
+            pictures[stack] = marked.markdown
+            shape_changes[stack] = marked.changes
     estates = [side.estates.get(stack) or {} for stack in stacks for side in (base, head)]
-    return Report(base_label, head_label_, tuple(results), pictures=pictures, labels=security_group_labels(*estates))
+    return Report(
+        base_label,
+        head_label_,
+        tuple(results),
+        pictures=pictures,
+        shape_changes=shape_changes,
+        labels=security_group_labels(*estates),
+    )
 
 
 def make_diff(project_dir: Path, base_ref: str | None, stacks: Sequence[str]) -> Report:

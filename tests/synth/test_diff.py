@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from core.contract import CONTRACTS, DependencyAttribute, DependencyRequirement
-from core.diff_report import MARKDOWN_LIMIT, categories_shown, markdown
+from core.diff_report import MARKDOWN_LIMIT, categories_shown, markdown, text
 from core.documents import READ_SECRET_ACTION
 from core.graph_diff import ABSENT, Action, Replacement
 from core.resource_graph import Record
@@ -263,6 +263,13 @@ def test_a_given_base_is_the_base(repo, capsys):
     assert f"HEAD@{git(repo, 'rev-parse', '--short=7', 'HEAD')}" in out and "no changes" in out
 
 
+def test_a_base_given_by_its_hash_is_named_once(repo, capsys):
+    short = git(repo, "rev-parse", "--short=7", "HEAD")
+    code, out, err = diff_in(repo, capsys, "--base", git(repo, "rev-parse", "HEAD")[:10])
+    assert code == 0, err
+    assert out.startswith(f"make diff: {short} -> ") and f"{short}@" not in out
+
+
 def test_a_checkout_that_is_not_a_git_repository_exits_2(tmp_path, capsys):
     (tmp_path / "Pulumi.development.yaml").write_text("alarms-topic\n")
     code, out, err = diff_in(tmp_path, capsys)
@@ -376,6 +383,7 @@ def test_a_change_of_the_estates_shape_brings_its_marked_picture_and_a_change_of
     entry["image"] = entry["image"].rsplit(":", 1)[0] + ":retagged"
     report = make_diff.build_report(base, side_of("head", STACK, retagged), [STACK], "main@1234567", "pr")
     assert report.pictures == {} and "```mermaid" not in markdown(report)
+    assert report.shape_changes == {} and "the estate's shape" not in text(report)
     # ... nor does no change at all
     same = make_diff.build_report(base, base, [STACK], "main@1234567", "pr")
     assert same.pictures == {} and same.stacks[0].diff.empty
@@ -410,6 +418,8 @@ def test_a_pr_that_adds_a_dependency_shows_it_marked_in_the_comments_picture(mon
     classes = [line.strip() for line in mermaid_block.splitlines() if line.strip().startswith("class ")]
     assert any(node_id in line.split()[1].split(",") and line.endswith(" added") for line in classes)
     assert f"- added dependency {added}" in comment
+    # ... and the terminal form lists the same change
+    assert f"\n    added dependency {added}\n" in text(report) and "mermaid" not in text(report)
     # ... the rule the program writes for it is in the security-group table
     rules = _tables(comment)[Category.SECURITY_GROUPS.value]
     assert {(row[0], row[2], row[4]) for row in rules} == {
