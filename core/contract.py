@@ -29,6 +29,9 @@ class SecretRequirement:
     default_secret_name: str
     # What a user sees when the secret is missing: used in every error message.
     breaks: str
+    # The key of the conventional secret's JSON value the variable is read from (the estate
+    # keeps several values in one secret); empty when the whole value is the variable's.
+    default_json_key: str = ""
 
     def secret_name_for(self, environment: str) -> str:
         return self.default_secret_name.format(environment=environment)
@@ -44,6 +47,10 @@ class DerivedFrom(StrEnum):
     ENVIRONMENT = "environment"
     # the contract's container port
     CONTAINER_PORT = "container_port"
+    # the TTL of the services' Cloud Map records (core/service_discovery.py)
+    DISCOVERY_TTL = "discovery_ttl"
+    # how long one dependency check may take inside the target group's health check (core/target_group.py)
+    DEPENDENCY_CHECK_TIMEOUT = "dependency_check_timeout"
 
 
 @dataclass(frozen=True)
@@ -95,8 +102,9 @@ class DependencyRequirement:
 
 @dataclass(frozen=True)
 class NotProvided:
-    """A variable the application's `.env.example` lists but the infrastructure
-    deliberately does not provide to the deployed service (envcheck reads these).
+    """A variable the application reads (its `.env.example` lists it, or appcheck finds its code
+    reading it) that the infrastructure deliberately does not provide to the deployed service
+    (envcheck and appcheck read these).
 
     Each entry is a reviewed decision, not a way to silence envcheck: a variable
     that is neither provided nor listed here is reported so a human decides.
@@ -105,6 +113,38 @@ class NotProvided:
     env_var: str
     # Why the deployed service does without it; shown by envcheck and docs/ENVIRONMENT.md.
     reason: str
+    # Where the application's code reads it (a file of its src/ and the line, at the commit
+    # appcheck was run on: docs/APPCHECK.md), for a variable its `.env.example` does not list:
+    # envcheck then knows the entry is not stale.
+    read_at: str = ""
+
+
+@dataclass(frozen=True)
+class UndocumentedRead:
+    """A variable the contract provides that the application's code reads but its `.env.example`
+    does not list (envcheck reports it as a warning, not as a variable nothing reads).
+
+    The gap is the application's documentation, not the contract: `read_at` names the line
+    that reads it (a file of the application's `src/` at the commit appcheck was run on,
+    docs/APPCHECK.md), so a reviewer can check the claim.
+    """
+
+    env_var: str
+    read_at: str
+
+
+@dataclass(frozen=True)
+class S3Access:
+    """Read and write access of the service's task role to the S3 location a plain setting names.
+
+    The setting's value is an `s3://bucket[/prefix]` URI (checked when the stack is loaded);
+    the task role may list that prefix and get, put and delete the objects under it, and
+    nothing else in S3 (core/documents.py: s3_prefix_policy). One value, so the location the
+    application writes to and the location it may write to cannot disagree.
+    """
+
+    env_var: str
+    purpose: str
 
 
 @dataclass(frozen=True)
@@ -151,6 +191,10 @@ class ServiceContract:
     # Variables the application's `.env.example` lists that the infrastructure
     # deliberately does not provide (see NotProvided); empty unless reviewed.
     not_provided: tuple[NotProvided, ...] = ()
+    # Provided variables the application reads that its `.env.example` leaves out (see UndocumentedRead).
+    undocumented_reads: tuple[UndocumentedRead, ...] = ()
+    # The task role's S3 access, each to the location one of the service's plain settings names.
+    s3_access: tuple[S3Access, ...] = ()
 
     @property
     def secret_names(self) -> tuple[str, ...]:
@@ -265,10 +309,45 @@ HTTPS_PORT = 443
 
 _TASK_ROLE_CREDENTIALS = "the task role provides AWS credentials; static keys are for local development only"
 
+
+def _code_default(default: str) -> str:
+    """The reason for a tuning knob the deployed API runs with the application's default for."""
+    return (
+        f"tuning: the application's default ({default}) applies, as it did live (no dumped task definition "
+        "sets it); provide it here only to change it"
+    )
+
+
+# Why the api contract leaves a variable the application's code reads (docs/APPCHECK.md) to the
+# code: each a reviewed decision, in a few words (appcheck and envcheck show them, and
+# docs/ENVIRONMENT.md). File names are the application's, under src/, at the commit appcheck read.
+_PIPELINE = (
+    "the offline pipeline's configuration (utils/config.py), which the server loads only for its DSPy "
+    "routes; the code's default applies, as it did live"
+)
+_WEBHOOKS_OFF = (
+    "webhook notifications are off in the deployed service, as live (no receiver exists; no task definition "
+    "set WEBHOOK_URL): the webhook publisher and its settings are read only when WEBHOOK_URL is set"
+)
+_DSPY_TRACING = "DSPy tracing to MLflow (integrations/mlflow_dspy.py): the code's defaults apply, as they did live"
+_PROVIDERS = (
+    "inference-provider tuning (config/providers.py), read only by the predict route module, which "
+    "api/main.py does not mount"
+)
+_HOKUSAI_DB = (
+    "the model-deployment database settings (database/config.py), read only by the predict route module "
+    "(not mounted by api/main.py) and the CLI; the server's database is DB_*/DATABASE_*"
+)
+_MODEL_STORAGE = "model upload (services/model_storage/), which nothing the server imports uses"
+_UNUSED_SETTINGS_FIELD = "a Settings field (api/utils/config.py) no code under src/ uses"
+_NOT_READ = "nothing under src/ reads it (only .env.example lists it)"
+_CLI_ONLY = "read by the command-line client (cli/), not by the server"
+
 API = ServiceContract(
     key="api",
     description="Hokusai prediction API (FastAPI): /api/v1/models/{id}/predict, /info, /health, MLflow proxy",
-    container_name="api",
+    # The live estate's names (core/live_estate.py: services.api), so the cutover imports what runs.
+    container_name="hokusai-api",
     container_port=8001,
     health_check_path="/health",
     metric_namespace="Hokusai/API",
@@ -283,23 +362,38 @@ API = ServiceContract(
         ),
         SecretRequirement(
             env_var="DB_PASSWORD",
-            default_secret_name="hokusai/{environment}/database/password",
+            # The estate keeps the application's secrets in one JSON secret (core/live_estate.py).
+            default_secret_name="hokusai/app-secrets/{environment}",
+            default_json_key="database_password",
             breaks="the API cannot connect to PostgreSQL: model registry and API-key lookups fail",
         ),
         SecretRequirement(
             env_var="REDIS_AUTH_TOKEN",
-            default_secret_name="hokusai/{environment}/redis/auth-token",
+            default_secret_name="hokusai/redis/{environment}/auth-token",
+            default_json_key="auth_token",
             breaks="the auth cache in Redis rejects the API: every authenticated request is slow or fails",
-        ),
-        SecretRequirement(
-            env_var="API_SECRET_KEY",
-            default_secret_name="hokusai/{environment}/api/secret-key",
-            breaks="the API cannot sign or verify its tokens and refuses to start",
         ),
     ),
     settings=(
         SettingRequirement("ENVIRONMENT", "deployment environment name", derived_from=DerivedFrom.ENVIRONMENT),
         SettingRequirement("API_PORT", "port uvicorn listens on", derived_from=DerivedFrom.CONTAINER_PORT),
+        SettingRequirement("AUTH_SERVICE_ID", "the service the auth service validates API keys for"),
+        SettingRequirement(
+            "DNS_CACHE_TTL",
+            "how long the API caches MLflow's resolved address: the Cloud Map records' TTL, not the code's "
+            "300 s, so a replaced MLflow task is dialled within seconds",
+            derived_from=DerivedFrom.DISCOVERY_TTL,
+        ),
+        SettingRequirement(
+            "HEALTH_CHECK_TIMEOUT",
+            "how long /health waits on Redis and MLflow: inside the target group's health-check timeout",
+            derived_from=DerivedFrom.DEPENDENCY_CHECK_TIMEOUT,
+        ),
+        SettingRequirement(
+            "DATABASE_CONNECT_TIMEOUT",
+            "how long /health waits on PostgreSQL: inside the target group's health-check timeout",
+            derived_from=DerivedFrom.DEPENDENCY_CHECK_TIMEOUT,
+        ),
     ),
     dependencies=(
         DependencyRequirement(
@@ -331,8 +425,12 @@ API = ServiceContract(
         ),
         DependencyRequirement(
             AUTH_SERVICE,
-            "the auth service that validates API keys",
-            (("HOKUSAI_AUTH_SERVICE_URL", DependencyAttribute.URL),),
+            "the auth service that validates API keys (the middleware reads HOKUSAI_AUTH_SERVICE_URL, "
+            "the settings AUTH_SERVICE_URL)",
+            (
+                ("HOKUSAI_AUTH_SERVICE_URL", DependencyAttribute.URL),
+                ("AUTH_SERVICE_URL", DependencyAttribute.URL),
+            ),
         ),
     ),
     error_signatures=(HUGGINGFACE_TOKEN, ERROR_LINES, HTTP_5XX),
@@ -354,37 +452,163 @@ API = ServiceContract(
         NotProvided("AWS_REGION", "set by ECS/Fargate in every task to the region the task runs in"),
         NotProvided("HOKUSAI_API_KEY", "a client's key, used by the SDK examples and scripts, not by the server"),
         NotProvided("LINEAR_API_KEY", "developer tooling (issue tracker), not used by the running service"),
+        # core/live_estate.py: application.api_secret_key_read and the difference "API_SECRET_KEY".
+        NotProvided(
+            "API_SECRET_KEY",
+            "nothing in the server reads it: only api/utils/startup_validation.py's list of recommended variables "
+            "names it, in a check that runs as a script; providing it would create and grant an unused credential",
+        ),
+        # The password: DB_PASSWORD is provided, and the code reads it first.
+        NotProvided(
+            "DATABASE_PASSWORD",
+            "the other name the code reads the database password under, after DB_PASSWORD "
+            "(api/utils/config.py), which is provided as a secret",
+        ),
+        NotProvided(
+            "DB_SECRET_NAME",
+            "read only when neither DB_PASSWORD nor DATABASE_PASSWORD is set, to fetch the password itself; "
+            "DB_PASSWORD is provided, and the task role may read no secret",
+        ),
+        NotProvided("API_HOST", "the image's command binds uvicorn to 0.0.0.0 itself (Dockerfile.api)"),
+        NotProvided(
+            "MLFLOW_FALLBACK_IP",
+            "a fixed MLflow address for when DNS fails: Cloud Map resolves MLflow, and a task's address changes "
+            "at every deploy",
+        ),
+        NotProvided(
+            "MLFLOW_ARTIFACT_ROOT",
+            "the artifact location of experiments the API creates; MLflow's own DEFAULT_ARTIFACT_ROOT applies "
+            "when it is unset, as live",
+            read_at="utils/mlflow_config.py:216",
+        ),
+        NotProvided(
+            "MLFLOW_SERVE_ARTIFACTS",
+            _code_default("true: the MLflow server runs with --serve-artifacts, Dockerfile.mlflow"),
+            read_at="api/routes/health_mlflow.py:75",
+        ),
+        NotProvided(
+            "MLFLOW_PROXY_DEBUG",
+            _code_default("false: no request dumps in the logs"),
+            read_at="api/routes/health_mlflow.py:18",
+        ),
+        NotProvided("MLFLOW_EXPERIMENT_NAME", _code_default("hokusai-pipeline")),
+        NotProvided("MLFLOW_MAX_RETRIES", _code_default("3"), read_at="utils/mlflow_config.py:196"),
+        NotProvided("MLFLOW_BASE_DELAY", _code_default("2.0 s"), read_at="utils/mlflow_config.py:197"),
+        NotProvided("MLFLOW_CB_FAILURE_THRESHOLD", _code_default("5"), read_at="api/utils/config.py:174"),
+        NotProvided("MLFLOW_CB_RECOVERY_TIMEOUT", _code_default("60 s"), read_at="api/utils/config.py:175"),
+        NotProvided("MLFLOW_CB_MAX_RECOVERY_ATTEMPTS", _code_default("5"), read_at="api/utils/config.py:176"),
+        NotProvided("DNS_TIMEOUT", _code_default("10 s"), read_at="utils/dns_resolver.py:86"),
+        NotProvided("AUTH_SERVICE_TIMEOUT", _code_default("10 s")),
+        NotProvided("CORS_ORIGINS", _code_default('["*"]')),
+        NotProvided("DATABASE_FALLBACK_NAME", _code_default("mlflow"), read_at="api/utils/config.py:45"),
+        NotProvided("DATABASE_MAX_RETRIES", _code_default("3"), read_at="api/utils/config.py:139"),
+        NotProvided("DATABASE_RETRY_DELAY", _code_default("1.0 s"), read_at="api/utils/config.py:140"),
+        NotProvided("MESSAGE_QUEUE_TYPE", _code_default("redis"), read_at="events/publishers/factory.py:33"),
+        NotProvided("SECRET_KEY", _UNUSED_SETTINGS_FIELD, read_at="api/utils/config.py:26"),
+        NotProvided("ALGORITHM", _UNUSED_SETTINGS_FIELD, read_at="api/utils/config.py:27"),
+        NotProvided("ACCESS_TOKEN_EXPIRE_MINUTES", _UNUSED_SETTINGS_FIELD, read_at="api/utils/config.py:28"),
+        NotProvided("RATE_LIMIT_REQUESTS", _UNUSED_SETTINGS_FIELD, read_at="api/utils/config.py:162"),
+        NotProvided("RATE_LIMIT_PERIOD", _UNUSED_SETTINGS_FIELD, read_at="api/utils/config.py:163"),
+        NotProvided("ENABLE_REDIS_FALLBACK", _UNUSED_SETTINGS_FIELD, read_at="api/utils/config.py:189"),
+        NotProvided("WEBHOOK_URL", _WEBHOOKS_OFF),
+        NotProvided("WEBHOOK_SECRET", _WEBHOOKS_OFF),
+        NotProvided("WEBHOOK_SECRET_KEY", _WEBHOOKS_OFF, read_at="events/publishers/factory.py:60"),
+        NotProvided("WEBHOOK_TIMEOUT", _WEBHOOKS_OFF),
+        NotProvided("WEBHOOK_MAX_RETRIES", _WEBHOOKS_OFF),
+        NotProvided("WEBHOOK_RETRY_DELAY", _WEBHOOKS_OFF),
+        NotProvided("WEBHOOK_CIRCUIT_BREAKER_FAILURE_THRESHOLD", _WEBHOOKS_OFF),
+        NotProvided("WEBHOOK_CIRCUIT_BREAKER_RECOVERY_TIME", _WEBHOOKS_OFF),
+        NotProvided("PIPELINE_ENV", _PIPELINE),
+        NotProvided("PIPELINE_LOG_LEVEL", _PIPELINE),
+        NotProvided("PIPELINE_DATA_DIR", _PIPELINE),
+        NotProvided("PIPELINE_MODEL_DIR", _PIPELINE),
+        NotProvided("METAFLOW_DATASTORE_ROOT", _PIPELINE),
+        NotProvided("RANDOM_SEED", _PIPELINE),
+        NotProvided("DRY_RUN", _PIPELINE),
+        NotProvided("MAX_WORKERS", _PIPELINE, read_at="utils/config.py:80"),
+        NotProvided("BATCH_SIZE", _PIPELINE, read_at="utils/config.py:81"),
+        NotProvided("CONFIDENCE_THRESHOLD", _PIPELINE, read_at="utils/config.py:84"),
+        NotProvided("MESSAGE_QUEUE_NAME", _PIPELINE, read_at="utils/config.py:102"),
+        NotProvided("MESSAGE_RETRY_MAX", _PIPELINE, read_at="utils/config.py:103"),
+        NotProvided("MESSAGE_RETRY_BASE_DELAY", _PIPELINE, read_at="utils/config.py:104"),
+        NotProvided("MLFLOW_DSPY_ENABLED", _DSPY_TRACING, read_at="integrations/mlflow_dspy.py:77"),
+        NotProvided("MLFLOW_DSPY_LOG_INPUTS", _DSPY_TRACING, read_at="integrations/mlflow_dspy.py:78"),
+        NotProvided("MLFLOW_DSPY_LOG_OUTPUTS", _DSPY_TRACING, read_at="integrations/mlflow_dspy.py:79"),
+        NotProvided("MLFLOW_DSPY_LOG_SIGNATURES", _DSPY_TRACING, read_at="integrations/mlflow_dspy.py:80"),
+        NotProvided("MLFLOW_DSPY_LOG_INTERMEDIATE", _DSPY_TRACING, read_at="integrations/mlflow_dspy.py:81"),
+        NotProvided("MLFLOW_DSPY_SAMPLING_RATE", _DSPY_TRACING, read_at="integrations/mlflow_dspy.py:83"),
+        NotProvided("MLFLOW_DSPY_BUFFER_SIZE", _DSPY_TRACING, read_at="integrations/mlflow_dspy.py:84"),
+        NotProvided("MLFLOW_DSPY_EXPERIMENT", _DSPY_TRACING, read_at="integrations/mlflow_dspy.py:85"),
+        NotProvided("HUGGINGFACE_DEFAULT_INSTANCE", _PROVIDERS, read_at="config/providers.py:28"),
+        NotProvided("HUGGINGFACE_TIMEOUT", _PROVIDERS, read_at="config/providers.py:29"),
+        NotProvided("HUGGINGFACE_MAX_RETRIES", _PROVIDERS, read_at="config/providers.py:30"),
+        NotProvided("SAGEMAKER_DEFAULT_INSTANCE", _PROVIDERS, read_at="config/providers.py:55"),
+        NotProvided("SAGEMAKER_TIMEOUT", _PROVIDERS, read_at="config/providers.py:56"),
+        NotProvided("SAGEMAKER_MAX_RETRIES", _PROVIDERS, read_at="config/providers.py:57"),
+        NotProvided("HOKUSAI_DB_HOST", _HOKUSAI_DB, read_at="database/config.py:21"),
+        NotProvided("HOKUSAI_DB_PORT", _HOKUSAI_DB, read_at="database/config.py:22"),
+        NotProvided("HOKUSAI_DB_NAME", _HOKUSAI_DB, read_at="database/config.py:23"),
+        NotProvided("HOKUSAI_DB_USER", _HOKUSAI_DB, read_at="database/config.py:24"),
+        NotProvided("HOKUSAI_DB_PASSWORD", _HOKUSAI_DB, read_at="database/config.py:25"),
+        NotProvided("HOKUSAI_DB_TYPE", _HOKUSAI_DB, read_at="database/config.py:26"),
+        NotProvided("HOKUSAI_MODEL_BUCKET", _MODEL_STORAGE, read_at="services/model_storage/storage_manager.py:224"),
+        NotProvided("CONTAINER_REGISTRY", _MODEL_STORAGE, read_at="services/model_storage/storage_manager.py:293"),
+        NotProvided("USER", _MODEL_STORAGE, read_at="services/model_storage/huggingface_uploader.py:397"),
+        NotProvided("HOKUSAI_ADMIN_TOKEN", _CLI_ONLY),
+        NotProvided(
+            "SERVICE_AUTH_TOKEN",
+            "read by api/auth_utils.py for api/proxy.py, a module nothing imports",
+            read_at="api/auth_utils.py:32",
+        ),
+        NotProvided(
+            "GOOGLE_CLOUD_PROJECT",
+            "read by events/handlers.py's Pub/Sub handler, which nothing creates",
+            read_at="events/handlers.py:54",
+        ),
+        NotProvided("DISABLE_DOCS", _NOT_READ),
+        NotProvided("METAFLOW_DEFAULT_DATASTORE", _NOT_READ),
+    ),
+    # The application reads these (src/ at the incident's commit, docs/APPCHECK.md) but its
+    # .env.example does not list them.
+    undocumented_reads=(
+        UndocumentedRead("REDIS_TLS_ENABLED", "api/utils/config.py:259"),
+        UndocumentedRead("AUTH_SERVICE_URL", "api/utils/config.py:166"),
+        UndocumentedRead("DNS_CACHE_TTL", "utils/dns_resolver.py:85"),
+        UndocumentedRead("HEALTH_CHECK_TIMEOUT", "api/utils/config.py:171"),
+        UndocumentedRead("DATABASE_CONNECT_TIMEOUT", "api/utils/config.py:138"),
     ),
 )
 
 MLFLOW = ServiceContract(
     key="mlflow",
-    description="MLflow tracking server and model registry behind the API's /api/mlflow proxy",
-    container_name="mlflow",
+    description="MLflow tracking server and model registry (stock `mlflow server`) behind the API's /api/mlflow proxy",
+    container_name="hokusai-mlflow",
     container_port=5000,
+    # MLflow 3.4.0 serves /health outside its --static-prefix (core/live_estate.py: mlflow_server.health_path).
     health_check_path="/health",
     metric_namespace="Hokusai/MLflow",
+    # The image's command reads exactly these two (Dockerfile.mlflow: mlflow server --backend-store-uri
+    # "${BACKEND_STORE_URI}" --default-artifact-root "${DEFAULT_ARTIFACT_ROOT}").
     secrets=(
         SecretRequirement(
-            env_var="DB_PASSWORD",
-            default_secret_name="hokusai/{environment}/database/password",
+            env_var="BACKEND_STORE_URI",
+            # A PostgreSQL URI with the password in it: a credential, so a secret (the live task had it
+            # in plain text; core/live_estate.py, differences: "MLflow's backend store URI").
+            default_secret_name="hokusai/{environment}/mlflow/backend-store-uri",
             breaks="MLflow cannot open its backend store: every registry call returns HTTP 500",
         ),
     ),
     settings=(
-        SettingRequirement("ENVIRONMENT", "deployment environment name", derived_from=DerivedFrom.ENVIRONMENT),
-        SettingRequirement("MLFLOW_ARTIFACT_ROOT", "S3 URI where MLflow stores artifacts"),
-    ),
-    dependencies=(
-        DependencyRequirement(
-            POSTGRES,
-            "the MLflow backend store",
-            (
-                ("DATABASE_HOST", DependencyAttribute.HOST),
-                ("DATABASE_NAME", DependencyAttribute.DATABASE),
-                ("DATABASE_USER", DependencyAttribute.USER),
-            ),
+        SettingRequirement(
+            "DEFAULT_ARTIFACT_ROOT",
+            "where MLflow stores run artifacts, an s3://bucket/prefix URI; the task role may read and write there",
         ),
+    ),
+    s3_access=(S3Access("DEFAULT_ARTIFACT_ROOT", "the run artifacts MLflow serves (--serve-artifacts)"),),
+    dependencies=(
+        # No settings: the database's address is inside BACKEND_STORE_URI. The dependency gives the rule
+        # on the database's security group that admits MLflow.
+        DependencyRequirement(POSTGRES, "the MLflow backend store, which BACKEND_STORE_URI names", ()),
     ),
     error_signatures=(ERROR_LINES, HTTP_5XX),
 )

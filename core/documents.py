@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from core.s3_uri import S3Location
 from core.settings import ServiceSettings
 
 # --------------------------------------------------------------------------- #
@@ -24,22 +25,33 @@ from core.settings import ServiceSettings
 # deregistration delay, so a task finishes in-flight requests while it drains.
 STOP_TIMEOUT_SECONDS = 30
 
+# The container health check's timings: the live task definitions' (core/live_estate.py,
+# services.<key>.health_check), which the services passed with after the fix; the cutover
+# changes only what it must (docs/ESTATE.md, "Carried over on purpose").
+CONTAINER_HEALTH_CHECK_INTERVAL_SECONDS = 30
+CONTAINER_HEALTH_CHECK_TIMEOUT_SECONDS = 5
+CONTAINER_HEALTH_CHECK_RETRIES = 3
+# Model servers take a while to import their libraries; failures in the first minute do not count.
+CONTAINER_HEALTH_CHECK_START_PERIOD_SECONDS = 60
+
+# The awslogs stream prefix: the live one, so log streams keep their names
+# (`ecs/<container>/<task id>`) and the runbooks' queries still find them.
+LOG_STREAM_PREFIX = "ecs"
+
 
 def container_health_check(port: int, path: str) -> dict[str, Any]:
     """The container-level health check ECS runs inside the task.
 
     It makes ECS replace a wedged container even when no load balancer is
     looking, and its status is what the deploy gate and `verify` report.
-    The image must ship curl (the API image does).
+    The image must ship curl (both of the estate's images do).
     """
     return {
         "command": ["CMD-SHELL", f"curl -fsS http://localhost:{port}{path} || exit 1"],
-        "interval": 15,
-        "timeout": 5,
-        "retries": 3,
-        # Model servers take a while to import their libraries; failures in the
-        # first 30 s do not count.
-        "startPeriod": 30,
+        "interval": CONTAINER_HEALTH_CHECK_INTERVAL_SECONDS,
+        "timeout": CONTAINER_HEALTH_CHECK_TIMEOUT_SECONDS,
+        "retries": CONTAINER_HEALTH_CHECK_RETRIES,
+        "startPeriod": CONTAINER_HEALTH_CHECK_START_PERIOD_SECONDS,
     }
 
 
@@ -80,7 +92,7 @@ def container_definitions(
                 "options": {
                     "awslogs-group": service.log_group_name,
                     "awslogs-region": region,
-                    "awslogs-stream-prefix": service.container_name,
+                    "awslogs-stream-prefix": LOG_STREAM_PREFIX,
                 },
             },
             "healthCheck": container_health_check(service.container_port, service.health_check_path),
@@ -232,6 +244,40 @@ def ecs_exec_policy(log_group_arn: str) -> dict[str, Any]:
             },
         ],
     }
+
+
+def s3_prefix_policy(locations: Iterable[S3Location]) -> dict[str, Any]:
+    """Task-role access to S3 locations (`s3://bucket/prefix`): list the prefix, get, put and
+    delete the objects under it, nothing else (MLflow's artifact store, core/contract.py: S3Access).
+
+    ListBucket is granted on the bucket with an `s3:prefix` condition, so the role cannot
+    list the rest of the bucket; the object actions name the prefix's objects only.
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/security_iam_service-with-iam.html
+    """
+    statements: list[dict[str, Any]] = []
+    for index, location in enumerate(sorted(set(locations), key=lambda loc: (loc.bucket, loc.prefix))):
+        bucket = f"arn:aws:s3:::{location.bucket}"
+        listing: dict[str, Any] = {
+            "Sid": f"ListPrefix{index}",
+            "Effect": "Allow",
+            "Action": "s3:ListBucket",
+            "Resource": bucket,
+        }
+        if location.prefix:
+            listing["Condition"] = {"StringLike": {"s3:prefix": [location.prefix, f"{location.prefix}/*"]}}
+        objects = f"{bucket}/{location.prefix}/*" if location.prefix else f"{bucket}/*"
+        statements += [
+            listing,
+            {
+                "Sid": f"ReadWriteObjects{index}",
+                "Effect": "Allow",
+                "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+                "Resource": objects,
+            },
+        ]
+    if not statements:
+        raise ValueError("an S3 policy needs at least one location")
+    return {"Version": "2012-10-17", "Statement": statements}
 
 
 def _strip_wildcard(arn: str) -> str:

@@ -62,7 +62,7 @@ ALB_PUBLIC_PORTS = ((80, 80), (443, 443))
 # One of the calls ECS Exec's agent makes with the task role.
 ECS_EXEC = "ssmmessages:OpenDataChannel"
 # The longest deregistration delay a deploy should wait per task (the target group
-# drains each old task this long; the program uses 30 s: infra/service.py says why).
+# drains each old task this long; the program uses 30 s: core/target_group.py says why).
 MAX_DEREGISTRATION_DELAY_SECONDS = 60
 # The load balancer's default when a target group does not say.
 DEFAULT_DEREGISTRATION_DELAY_SECONDS = 300

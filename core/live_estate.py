@@ -509,6 +509,10 @@ class ApplicationReads:
     runs_as_root: Fact[bool]
     database_url_read: Fact[bool]
     api_secret_key_read: Fact[bool]
+    # Settings defaults the live task left in place (it set none of these variables).
+    auth_service_id_default: Fact[str]
+    health_check_timeout_default: Fact[str]
+    database_connect_timeout_default: Fact[int]
 
 
 @dataclass(frozen=True)
@@ -520,6 +524,8 @@ class DeployWorkflow:
     dropped_fields: Fact[tuple[str, ...]]
     update_service_flags: Fact[tuple[str, ...]]
     waits_fatally: Fact[bool]
+    # The commit tag of the API image the application's CI last deployed.
+    api_image_tag: Placeholder
 
 
 @dataclass(frozen=True)
@@ -1386,6 +1392,22 @@ def _application() -> ApplicationReads:
             "`git grep API_SECRET_KEY a9ef708 -- src` finds nothing else",
             inferred=True,
         ),
+        auth_service_id_default=_fact(
+            "platform",
+            _at(API_SETTINGS, "168"),
+            note="AUTH_SERVICE_ID, the service the auth service validates API keys for; no task definition sets it",
+        ),
+        health_check_timeout_default=_fact(
+            "10.0",
+            _at(API_SETTINGS, "171"),
+            note="HEALTH_CHECK_TIMEOUT in seconds: /health's wait on Redis and MLflow; longer than the target "
+            "group's 5 s timeout",
+        ),
+        database_connect_timeout_default=_fact(
+            10,
+            _at(API_SETTINGS, "138"),
+            note="DATABASE_CONNECT_TIMEOUT in seconds: /health's wait on PostgreSQL, per attempt",
+        ),
     )
 
 
@@ -1429,6 +1451,15 @@ def _deploy() -> DeployWorkflow:
             False,
             _at(DEPLOY_WORKFLOW, "250-261"),
             note="a service that does not stabilise is reported and the job carries on",
+        ),
+        api_image_tag=Placeholder(
+            what="the tag (a commit of the application) of the hokusai-api image the application's CI last "
+            "pushed and deployed; the stack names the incident fix's commit until then",
+            why_unknown="the workflow tags each build with the pushed commit; no source shows which builds ran "
+            "(whether the push of the incident's fix deployed one is an open question) nor which image revision "
+            "151 runs",
+            how_to_find="aws ecr describe-images --repository-name hokusai-api "
+            "--query 'sort_by(imageDetails,&imagePushedAt)[-1].imageTags' --output text",
         ),
     )
 
@@ -1558,9 +1589,9 @@ def _disagreements() -> tuple[Disagreement, ...]:
                 _fact("hokusai-api", _at(API_TASK_DEF, "5"), note="revision 92"),
                 _fact("api", _at(HF_FIX_TASKS, "101-104"), note="an ECS Exec example in the incident's fix tasks"),
             ),
-            verdict="unknown for revision 151",
-            why="the example was written, not run against the task; check revision 151 before binding the "
-            "load balancer's container name",
+            verdict="unknown for revision 151; the stack follows the dumps (hokusai-api)",
+            why="the example was written, not run against the task; the load balancer's container name must be "
+            "the task definition's, so check revision 151 (services.api.task_definition_details) before cutover",
         ),
         Disagreement(
             topic="API log group",
@@ -1722,6 +1753,50 @@ def _differences() -> tuple[Difference, ...]:
                 "deploy.registers_by_copying_latest",
                 "deploy.update_service_flags",
                 "deploy.waits_fatally",
+            ),
+        ),
+        Difference(
+            subject="The API image",
+            live="revision 92 (the latest dumped) ran hokusai/api:latest, registered by hand; revision 151's image "
+            "is not shown",
+            ours="the repository the application's deploy workflow pushes to, hokusai-api, at a commit tag",
+            why="`latest` is mutable: a deploy registers no new revision and a rollback cannot name the old image. "
+            "The workflow's repository holds every build under its commit, which the application's CI deploys "
+            "(the tag is a placeholder until then: deploy.api_image_tag).",
+            live_facts=("services.api.image", "deploy.image_repositories"),
+        ),
+        Difference(
+            subject="The API's cache of MLflow's address",
+            live="DNS_CACHE_TTL unset: the API keeps MLflow's resolved address for the code's 300 s",
+            ours="DNS_CACHE_TTL=10, the Cloud Map records' TTL",
+            why="Cloud Map answers with the running tasks' addresses for 10 s; a cache five minutes long sends "
+            "the MLflow proxy to a task a deploy has already stopped.",
+            live_facts=("application.dns_cache_ttl_seconds", "cloud_map.record_ttl"),
+        ),
+        Difference(
+            subject="Dependency timeouts of the API's health check",
+            live="HEALTH_CHECK_TIMEOUT and DATABASE_CONNECT_TIMEOUT unset: /health waits up to 10 s on each dependency",
+            ours="both 2 s (core/target_group.py)",
+            why="The target group gives /health 5 s. A slow dependency (the incident's Redis timeouts) made "
+            "every check time out, and the load balancer took healthy tasks out of service; within 2 s the "
+            "check answers, degraded, in time.",
+            live_facts=(
+                "application.health_check_timeout_default",
+                "application.database_connect_timeout_default",
+                "target_groups.api.health_check_timeout",
+            ),
+        ),
+        Difference(
+            subject="MLflow's other plain settings",
+            live="ENVIRONMENT, MLFLOW_HOST and MLFLOW_PORT",
+            ours="none",
+            why="The image's command (`mlflow server --host 0.0.0.0 --port 5000 ...`) reads only "
+            "BACKEND_STORE_URI and DEFAULT_ARTIFACT_ROOT; a setting nothing reads is one nobody notices is wrong.",
+            live_facts=(
+                "services.mlflow.environment.ENVIRONMENT",
+                "services.mlflow.environment.MLFLOW_HOST",
+                "services.mlflow.environment.MLFLOW_PORT",
+                "mlflow_server.port",
             ),
         ),
         Difference(

@@ -2,8 +2,9 @@
 
 What ran at the incident, one row per fact with its citation; where the sources
 disagree and which one reflects the incident; the placeholders to fill in
-before cutover, each with the command that finds it; and the stack's deliberate
-differences from the estate, with their reasons. The record is the only source,
+before cutover, each with the command that finds it; the stack's deliberate
+differences from the estate, with their reasons; and where the development stack
+follows the estate, value by value (core/fidelity.py). The record is the only source,
 so the document cannot say something the record does not; a test
 (tests/test_live_estate_docs.py) and `--check` fail when the committed file is stale.
 
@@ -25,6 +26,8 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
+from core.fidelity import BINDINGS, Binding, Relation, record_entry
+from core.fidelity import STACK as BOUND_STACK
 from core.generated_doc import GeneratedDoc
 from core.live_estate import (
     INCIDENT,
@@ -145,7 +148,7 @@ def secret_parts(reference: SecretReference) -> str:
     return f"Secrets Manager `{reference.secret_name}`{suffix}, {key}"
 
 
-def _anchor(path: str) -> str:
+def anchor(path: str) -> str:
     # GitHub's anchor for a heading that is one code span: lower case, punctuation dropped.
     return "".join(ch for ch in path.lower() if ch.isalnum() or ch in "-_")
 
@@ -186,7 +189,7 @@ def what_ran(estate: LiveEstate) -> list[str]:
         for path, entry in entries(node, root):
             shown = path.removeprefix(root + ".")
             if isinstance(entry, Placeholder):
-                link = f"[*unknown*](#{_anchor(path)})"
+                link = f"[*unknown*](#{anchor(path)})"
                 lines.append(f"| {_code(shown)} | {link} | – | {_cell(entry.what)} |")
                 continue
             parent = _parent(path, estate)
@@ -262,6 +265,48 @@ def differences(estate: LiveEstate) -> list[str]:
     return lines
 
 
+def heading_anchor(heading: str) -> str:
+    """GitHub's anchor for a heading of prose: lower case, punctuation dropped, spaces as dashes."""
+    kept = "".join(ch for ch in heading.lower() if ch.isalnum() or ch in " -_")
+    return kept.replace(" ", "-")
+
+
+def _binding_row(binding: Binding, estate: LiveEstate) -> str:
+    entry = record_entry(binding.record, estate)
+    record = _code(binding.record)
+    if binding.relation is Relation.DIFFERS:
+        relation = f"differs: [{_cell(binding.difference)}](#{heading_anchor(binding.difference)})"
+    elif binding.relation is Relation.PLACEHOLDER:
+        relation = f"[placeholder](#{anchor(binding.record)})"
+    else:
+        relation = binding.relation.value
+    if isinstance(entry, Placeholder):
+        live, sources = f"[*unknown*](#{anchor(binding.record)})", "–"
+    else:
+        live, sources = value_text(entry.value), _sources(entry)
+    note = f"<br>{_cell(binding.note)}" if binding.note else ""
+    return f"| {_cell(str(binding.where))}{note} | {relation} | {record} | {live} | {sources} |"
+
+
+def where_the_stack_follows(estate: LiveEstate) -> list[str]:
+    bindings = BINDINGS.get(BOUND_STACK, ())
+    return [
+        "## Where the stack follows the estate",
+        "",
+        f"Each value of the {BOUND_STACK} stack (its stack file, the contract, what the settings derive and the",
+        "program's constants) that names something the estate has, bound to the record entry that shows it:",
+        "*equals* the live value, *one of* the live values, *differs* as a [deliberate",
+        "difference](#deliberate-differences) explains, or stands in for a [placeholder](#placeholders-to-fill-in-"
+        "before-cutover).",
+        "The table is `core/fidelity.py`; `tests/test_estate_fidelity.py` checks each row against the stack file",
+        "and the record, and that nothing the record knows about the stack's services is left out.",
+        "",
+        "| where | relation | record | live value | source |",
+        "| --- | --- | --- | --- | --- |",
+        *(_binding_row(binding, estate) for binding in bindings),
+    ]
+
+
 def _package_sources(estate: LiveEstate) -> list[PackageSource]:
     found: dict[str, PackageSource] = {}
     for _, entry in entries(estate):
@@ -318,7 +363,8 @@ def render(estate: LiveEstate | None = None) -> str:
         "Contents: [what ran at the incident](#what-ran-at-the-incident) ·",
         "[where the sources disagree](#where-the-sources-disagree) ·",
         "[placeholders to fill in before cutover](#placeholders-to-fill-in-before-cutover) ·",
-        "[deliberate differences](#deliberate-differences).",
+        "[deliberate differences](#deliberate-differences) ·",
+        "[where the stack follows the estate](#where-the-stack-follows-the-estate).",
         "",
         *what_ran(estate),
         "",
@@ -327,6 +373,8 @@ def render(estate: LiveEstate | None = None) -> str:
         *placeholders_section(estate),
         "",
         *differences(estate),
+        "",
+        *where_the_stack_follows(estate),
     ]
     return "\n".join(lines) + "\n"
 

@@ -16,30 +16,23 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from core import documents, naming
+from core import documents, naming, service_discovery
 from core.aws_provider import AwsProvider
 from core.dashboard import LogMetric
 from core.deployment_key import deployment_key
 from core.settings import DeployGateSettings, ServiceSettings
+from core.target_group import (
+    DEREGISTRATION_DELAY_SECONDS,
+    HEALTH_CHECK_INTERVAL_SECONDS,
+    HEALTH_CHECK_TIMEOUT_SECONDS,
+    HEALTHY_THRESHOLD,
+    UNHEALTHY_THRESHOLD,
+)
 from infra.dashboard import ServiceDashboard, ServiceDashboardArgs
 from infra.deploy_gate import DeployGate, DeployGateArgs
 from infra.load_balancer import LoadBalancerResult
 from infra.observability import MetricFilterResult, ServiceObservability, ServiceObservabilityArgs
 from infra.task_roles import TaskRoles, TaskRolesArgs
-
-# Target-group timings. The ALB default (healthy after 5 checks 30 s apart,
-# 300 s deregistration delay) makes every deploy wait minutes per task.
-# API requests finish in well under a second (p95 < 1 s), so:
-#  - deregistration delay 30 s still drains every in-flight request
-#    https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-target-groups.html#deregistration-delay
-#  - 2 healthy checks 10 s apart put a new task in service in ~20 s;
-#    3 failures (30 s) take a broken one out without flapping on one slow check
-#    https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html
-DEREGISTRATION_DELAY_SECONDS = 30
-HEALTH_CHECK_INTERVAL_SECONDS = 10
-HEALTH_CHECK_TIMEOUT_SECONDS = 5
-HEALTHY_THRESHOLD = 2
-UNHEALTHY_THRESHOLD = 3
 
 # Keep every old task serving until its replacement is healthy (min 100 %),
 # and start all replacements at once (max 200 %): no capacity dip, fast deploys.
@@ -127,6 +120,9 @@ class Service(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         tags = args.tags
 
+        # A fixed name (the live group's: the cutover imports it) cannot take a replacement, which is
+        # created before the old group is deleted: a change of what replaces a target group
+        # (core/replacement.py) must come with a new name (docs/SETTINGS.md, target_group_name).
         target_group = aws.lb.TargetGroup(
             f"{name}-tg",
             name=service.target_group_name,
@@ -199,6 +195,7 @@ class Service(pulumi.ComponentResource):
                 service_name=service.name,
                 image=service.image,
                 task_role_policy_arns=service.task_role_policy_arns,
+                s3_locations=service.s3_locations,
                 account_id=args.account_id,
                 region=args.region,
                 secret_arns=args.secret_arns,
@@ -246,9 +243,17 @@ class Service(pulumi.ComponentResource):
             description=f"{discovery_name}:{service.container_port}",
             dns_config=aws.servicediscovery.ServiceDnsConfigArgs(
                 namespace_id=args.namespace_id,
-                routing_policy="MULTIVALUE",
-                # Short TTL: callers stop resolving a stopped task within seconds.
-                dns_records=[aws.servicediscovery.ServiceDnsConfigDnsRecordArgs(type="A", ttl=10)],
+                routing_policy=service_discovery.ROUTING_POLICY,
+                dns_records=[
+                    aws.servicediscovery.ServiceDnsConfigDnsRecordArgs(
+                        type=service_discovery.RECORD_TYPE, ttl=service_discovery.RECORD_TTL_SECONDS
+                    )
+                ],
+            ),
+            # ECS reports each task's health; the block is replace-only, and the live services have it
+            # (core/service_discovery.py): without it an import would replace them.
+            health_check_custom_config=aws.servicediscovery.ServiceHealthCheckCustomConfigArgs(
+                failure_threshold=service_discovery.FAILURE_THRESHOLD
             ),
             tags=tags,
             opts=child,

@@ -2,7 +2,7 @@
 
 Execution role: used by ECS itself to start the task (pull the image, create log
 streams, fetch the secrets). Task role: what the application's own code may do
-(ECS Exec, plus any managed policies the stack lists).
+(ECS Exec, the S3 locations its contract names, plus any managed policies the stack lists).
 
 Both carry the stack's permissions boundary (core/pipeline_policies/boundary.py): the
 deploy role may create them, and write or attach their policies, only with it, so
@@ -19,6 +19,7 @@ import pulumi
 import pulumi_aws as aws
 
 from core import documents
+from core.s3_uri import S3Location
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,8 @@ class TaskRolesArgs:
     image: str
     # Managed policies for the application's own (task) role.
     task_role_policy_arns: Sequence[str]
+    # S3 locations the application reads and writes (the contract's s3_access): an inline grant each.
+    s3_locations: Sequence[S3Location]
     # Both roles trust only this account's ECS tasks in this region.
     account_id: str
     region: str
@@ -99,6 +102,13 @@ class TaskRoles(pulumi.ComponentResource):
             policy=args.log_group_arn.apply(lambda arn: json.dumps(documents.ecs_exec_policy(arn))),
             opts=child,
         )
+        if args.s3_locations:
+            aws.iam.RolePolicy(
+                f"{name}-s3",
+                role=task_role.id,
+                policy=json.dumps(documents.s3_prefix_policy(args.s3_locations)),
+                opts=child,
+            )
         for index, policy_arn in enumerate(args.task_role_policy_arns):
             aws.iam.RolePolicyAttachment(
                 f"{name}-task-policy-{index}",

@@ -18,7 +18,9 @@ Gaps (exit 1):
   - the application expects NAME, the infrastructure provides it neither as a
     secret nor as a plain setting, and the contract's `not_provided` does not
     list it with a reason;
-  - the contract provides NAME but `.env.example` does not mention it;
+  - the contract provides NAME but `.env.example` does not mention it (a warning instead when the
+    contract's `undocumented_reads` names the line of the application that reads it: then the
+    application's documentation is what lags);
   - a credential-like NAME (`looks_secret`) is provided as a plain setting.
 
 Exit codes are ops/report.py's: 0 no gap, 1 gap, 2 cannot check.
@@ -203,6 +205,8 @@ def compare(
     svc = contract.key
     provided = {**(stack_provided or {}), **provided_by_contract(contract)}
     reasons = {entry.env_var: entry.reason for entry in contract.not_provided}
+    read_by_code = {entry.env_var: entry.read_at for entry in contract.not_provided if entry.read_at}
+    undocumented = {entry.env_var: entry.read_at for entry in contract.undocumented_reads}
     results: list[Result] = [
         warn(
             "env.unparsed",
@@ -219,7 +223,16 @@ def compare(
         provision = provided.get(name)
 
         if name not in example.mentioned:
-            if provision is None:
+            if provision is None and name in read_by_code:
+                results.append(
+                    ok(
+                        "env.not_provided",
+                        name,
+                        f"read by the application's code ({read_by_code[name]}), not listed in {example_name}; "
+                        f"deliberately not provided: {reasons[name]}",
+                    )
+                )
+            elif provision is None:
                 results.append(
                     warn(
                         "env.stale_not_provided",
@@ -227,6 +240,17 @@ def compare(
                         f"the {svc} contract lists {name} as not provided, but {example_name} does not mention it",
                         f"remove its NotProvided entry from the {svc} contract in core/contract.py "
                         "if the application no longer reads it",
+                    )
+                )
+            elif provision.source == "contract" and name in undocumented:
+                # A reviewed entry: the code reads it (the contract names the line), the app's docs omit it.
+                results.append(
+                    warn(
+                        "env.undocumented",
+                        name,
+                        f"the infrastructure provides {name} to {svc} (as {_AS[provision.kind]}) and the application "
+                        f"reads it ({undocumented[name]}), but its {example_name} does not mention it",
+                        f"add {name} to the application's {example_name}",
                     )
                 )
             elif provision.source == "contract":

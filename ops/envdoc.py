@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from core import service_discovery, target_group
 from core.contract import (
     CONTRACTS,
     DependencyAttribute,
@@ -76,6 +77,14 @@ def derived_source(requirement: SettingRequirement, contract: ServiceContract) -
     sources = {
         DerivedFrom.ENVIRONMENT: "the stack name",
         DerivedFrom.CONTAINER_PORT: f"the contract's container port ({contract.container_port})",
+        DerivedFrom.DISCOVERY_TTL: (
+            f"the TTL of the services' Cloud Map records ({service_discovery.RECORD_TTL_SECONDS} s, "
+            "core/service_discovery.py)"
+        ),
+        DerivedFrom.DEPENDENCY_CHECK_TIMEOUT: (
+            f"the time one dependency check may take inside the target group's health check "
+            f"({target_group.DEPENDENCY_CHECK_TIMEOUT_SECONDS} s, core/target_group.py)"
+        ),
     }
     return sources[requirement.derived_from]
 

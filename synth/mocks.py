@@ -36,6 +36,18 @@ def _suffix6(seed: str) -> str:
     return "".join(alphabet[b % len(alphabet)] for b in digest[:6])
 
 
+@dataclass(frozen=True)
+class LiveRule:
+    """A listener rule that exists already: made by hand (no tags), or by some stack (its tags)."""
+
+    arn: str
+    paths: tuple[str, ...] = ()
+    hosts: tuple[str, ...] = ()
+    # What it forwards to; a rule without a target group answers with a fixed response.
+    target_group_arn: str = ""
+    tags: tuple[tuple[str, str], ...] = ()
+
+
 @dataclass
 class AdoptedWorld:
     """What already exists in the account the program adopts things from."""
@@ -48,6 +60,31 @@ class AdoptedWorld:
     listeners: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
     # the account the caller's credentials belong to (None: same as account_id)
     caller_account_id: str | None = None
+    # (listener ARN, priority) -> the rule already there; a priority not here is free
+    rules: dict[tuple[str, int], LiveRule] = field(default_factory=dict)
+    # When set, every listener-rule lookup fails with this message (access denied, throttling, ...).
+    rule_lookup_error: str | None = None
+
+    def rule_arn(self, listener_arn: str, priority: int) -> str:
+        return listener_arn.replace(":listener/", ":listener-rule/") + f"/{_hex(f'{listener_arn}/{priority}', 16)}"
+
+    def target_group_arn(self, name: str) -> str:
+        return f"arn:aws:elasticloadbalancing:{self.region}:{self.account_id}:targetgroup/{name}/{_hex(name, 16)}"
+
+    def add_rule(
+        self,
+        listener_arn: str,
+        priority: int,
+        *,
+        paths: tuple[str, ...] = (),
+        hosts: tuple[str, ...] = (),
+        target_group_arn: str = "",
+        tags: tuple[tuple[str, str], ...] = (),
+    ) -> LiveRule:
+        """Make a rule exist at a priority; returns it."""
+        live = LiveRule(self.rule_arn(listener_arn, priority), paths, hosts, target_group_arn, tags)
+        self.rules[(listener_arn, priority)] = live
+        return live
 
     def secret_arn(self, name: str) -> str:
         return f"arn:aws:secretsmanager:{self.region}:{self.account_id}:secret:{name}-{_suffix6(name)}"
@@ -188,6 +225,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
                 "port": 443,
                 "protocol": "HTTPS",
             }, []
+        if args.token == "aws:lb/getListenerRule:getListenerRule":
+            return self._listener_rule(str(args.args.get("listenerArn", "")), args.args.get("priority"))
         if args.token == "aws:lb/getLoadBalancer:getLoadBalancer":
             lb_arn = args.args.get("arn")
             for lb_name, groups in world.listeners.values():
@@ -203,6 +242,40 @@ class RecordingMocks(pulumi.runtime.Mocks):
                     }, []
             return _not_found(f"ELBv2 Load Balancer ({lb_arn})", "arn")
         raise NotImplementedError(f"the mocks do not answer {args.token}; add it to synth/mocks.py")
+
+    def _listener_rule(self, listener_arn: str, priority: object) -> tuple[dict, list[tuple[str, str]]]:
+        """As the provider answers aws_lb_listener_rule by listener and priority: the rule, or
+        "empty result" when no rule has that priority (terraform-provider-aws,
+        internal/service/elbv2/listener_rule_data_source.go)."""
+        world = self.world
+        where = f"{listener_arn}/{priority}"
+        if world.rule_lookup_error is not None:
+            return {}, [
+                ("listenerArn", f"reading ELBV2 Listener Rule Data Source ({where}): {world.rule_lookup_error}")
+            ]
+        number = int(priority) if isinstance(priority, (int, float, str)) else None
+        rule = world.rules.get((listener_arn, number)) if number is not None else None
+        if rule is None or number is None:
+            return {}, [("priority", f"reading ELBV2 Listener Rule Data Source ({where}): empty result")]
+        conditions = []
+        if rule.hosts:
+            conditions.append({"hostHeaders": [{"values": list(rule.hosts), "regexValues": []}]})
+        if rule.paths:
+            conditions.append({"pathPatterns": [{"values": list(rule.paths), "regexValues": []}]})
+        if rule.target_group_arn:
+            action = {"type": "forward", "order": 1, "forwards": [{"targetGroups": [{"arn": rule.target_group_arn}]}]}
+        else:
+            fixed = {"contentType": "text/plain", "messageBody": "Not Found", "statusCode": "404"}
+            action = {"type": "fixed-response", "order": 1, "fixedResponses": [fixed]}
+        return {
+            "arn": rule.arn,
+            "id": rule.arn,
+            "listenerArn": listener_arn,
+            "priority": number,
+            "tags": dict(rule.tags),
+            "conditions": conditions,
+            "actions": [action],
+        }, []
 
     # -- realistic identifiers ----------------------------------------------------
 
@@ -363,4 +436,25 @@ def world_for(config: dict[str, Any]) -> AdoptedWorld:
     if isinstance(listener, str) and "listener/app/" in listener:
         lb_name = listener.split("listener/app/", 1)[1].split("/", 1)[0]
         world.listeners[listener] = (lb_name, (f"sg-{_hex(lb_name, 17)}",))
+        _add_adopted_rules(world, listener, services)
     return world
+
+
+def _add_adopted_rules(world: AdoptedWorld, listener: str, services: object) -> None:
+    """The live rules the stack says it imports (`routes[].adopt_existing`): made by hand, so untagged,
+    each forwarding to the service's live target group."""
+    for key, service in services.items() if isinstance(services, dict) else ():
+        routes = service.get("routes") if isinstance(service, dict) else None
+        group = service.get("target_group_name") if isinstance(service, dict) else None
+        for route in routes if isinstance(routes, list) else ():
+            if not (isinstance(route, dict) and route.get("adopt_existing") is True):
+                continue
+            priority = route.get("priority")
+            if isinstance(priority, int) and not isinstance(priority, bool):
+                world.add_rule(
+                    listener,
+                    priority,
+                    paths=tuple(p for p in route.get("paths") or () if isinstance(p, str)),
+                    hosts=tuple(h for h in route.get("hosts") or () if isinstance(h, str)),
+                    target_group_arn=world.target_group_arn(group if isinstance(group, str) else f"{key}-live"),
+                )

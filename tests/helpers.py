@@ -60,29 +60,17 @@ def container(run_: Run, service: str) -> dict[str, Any]:
 
 
 def with_mlflow(values: dict[str, Any]) -> dict[str, Any]:
-    """Adds the mlflow service (a second contract) to a stack config. The api's mlflow dependency
-    becomes this service (its Cloud Map name, port and group), so the stack no longer declares it."""
-    values["hokusai:services"]["mlflow"] = {
-        "image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/hokusai/mlflow:2.17.2",
-        "cpu": 1024,
-        "memory": 2048,
-        "desired_count": 1,
-        "routes": [{"priority": 200, "hosts": ["registry.hokus.ai"], "paths": ["/mlflow/*"]}],
-        # DATABASE_HOST, _NAME and _USER come from the stack's postgres dependency.
-        "environment": {"MLFLOW_ARTIFACT_ROOT": "s3://hokusai-mlflow-artifacts-development"},
-        "secrets": {"DB_PASSWORD": {"existing": "hokusai/development/database/password"}},
-    }
-    values.get("hokusai:dependencies", {}).pop("mlflow", None)
-    return values
+    """The config with the mlflow service (a second contract) in it: as it is when the stack runs it
+    already, else added as `with_services` builds it. The api's mlflow dependency is then this
+    service (its Cloud Map name, port and group), so the stack no longer declares it."""
+    return with_services(values, ["mlflow"])
 
 
 def with_new_load_balancer(values: dict[str, Any], certificate: bool = True) -> dict[str, Any]:
     values["hokusai:network"]["public_subnet_ids"] = ["subnet-0a1b2c3d4e5f60101", "subnet-0a1b2c3d4e5f60102"]
     values["hokusai:load_balancer"] = {"create": True}
     if certificate:
-        # In the stack's own account and region: the settings refuse a certificate from another.
-        account = values.get("hokusai:account_id", "123456789012")
-        region = values.get("aws:region", REGION)
+        account, region = values.get("hokusai:account_id", "123456789012"), values.get("aws:region", REGION)
         values["hokusai:load_balancer"]["certificate_arn"] = (
             f"arn:aws:acm:{region}:{account}:certificate/0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9"
         )
@@ -179,6 +167,19 @@ def service_output(run_: Run, service: str) -> dict[str, Any]:
     return found
 
 
+def secret_arn(run_: Run, source) -> str:
+    """The ARN of the secret a SecretSource names in a rendered stack: the adopted one the world
+    holds, or the one the program declares."""
+    if source.mode.value == "existing":
+        found = run_.mocks.world.find_secret(source.name_or_arn)
+        assert found is not None, f"{source.name_or_arn} is not in the pretend account"
+        return found[1]
+    (declared,) = [
+        r for r in by_type(run_, "aws:secretsmanager/secret:Secret") if r.inputs.get("name") == source.name_or_arn
+    ]
+    return declared.outputs["arn"]
+
+
 def task_definition(run_: Run, service: str):
     family = service_output(run_, service)["task_family"]
     (task,) = [r for r in by_type(run_, "aws:ecs/taskDefinition:TaskDefinition") if r.inputs["family"] == family]
@@ -212,8 +213,20 @@ def service_config(contract: ServiceContract, stack: str, values: dict[str, Any]
         "memory": 512,
         "desired_count": 1,
         "routes": [{"priority": priority, "paths": [f"/{contract.key}/*"]}],
-        "environment": {s.env_var: f"{s.env_var.lower()}-placeholder" for s in contract.settings if not s.derived_from},
-        "secrets": {s.env_var: {"existing": s.secret_name_for(stack)} for s in contract.secrets},
+        "environment": {
+            s.env_var: (
+                f"s3://{stack}-{contract.key}-placeholder/{contract.key}"
+                if s.env_var in {access.env_var for access in contract.s3_access}
+                else f"{s.env_var.lower()}-placeholder"
+            )
+            for s in contract.settings
+            if not s.derived_from
+        },
+        "secrets": {
+            s.env_var: {"existing": s.secret_name_for(stack)}
+            | ({"json_key": s.default_json_key} if s.default_json_key else {})
+            for s in contract.secrets
+        },
     }
 
 

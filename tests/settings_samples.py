@@ -81,7 +81,18 @@ def _everything() -> Sample:
     return Sample("everything", values, secret_keys=("hokusai:createdSecret",))
 
 
-DEVELOPMENT = Sample("development", copy.deepcopy(DEV_VALUES))
+def _development() -> Sample:
+    """The development stack, its service's second route matching hosts and paths both, so it
+    still matches something without either (the defaults of hosts and paths are checked on it)."""
+    values = copy.deepcopy(DEV_VALUES)
+    routes = values["hokusai:services"][SERVICE]["routes"]
+    assert len(routes) > 1, f"the samples need a second route of the {SERVICE} service"
+    routes[1].setdefault("hosts", [f"{SERVICE}.hokus.ai"])
+    routes[1].setdefault("paths", [f"/{SERVICE}/*"])
+    return Sample("development", values)
+
+
+DEVELOPMENT = _development()
 EVERYTHING = _everything()
 # The development stack adopts its listener; EVERYTHING creates the ALB. Between them, every key.
 SAMPLES = (DEVELOPMENT, EVERYTHING)

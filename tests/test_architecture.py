@@ -177,11 +177,13 @@ def test_the_check_notices_a_secret_arn_or_a_wrong_size(five):
 
 
 def test_five_services_are_laid_out_left_to_right_in_one_box_per_layer(five):
-    picture = five[0]
+    picture, settings, _ = five
     text = dot(picture)
     assert "rankdir=LR" in text
     titles = [box.title for box in picture.boxes()]
-    assert titles[:1] == ["Routes on hokusai-main-development"]
+    # The adopted listener's load balancer: the name in its ARN (listener/app/<name>/...).
+    balancer = settings.load_balancer.listener_arn.split(":listener/app/", 1)[1].split("/", 1)[0]
+    assert titles[:1] == [f"Routes on {balancer}"]
     assert {"Target groups", "Services (task size, count)", "Dependencies"} <= set(titles)
     # Each service's secrets and alarms sit in one box beside it, reached by one arrow: five
     # services make 5 arrows there, not one per secret and alarm.

@@ -10,7 +10,7 @@ import copy
 
 import pytest
 
-from core import naming
+from core import naming, service_discovery, target_group
 from core.contract import CONTRACTS, DEFAULT_PORTS, DerivedFrom, dependency_names
 from core.fargate import VALID_SIZES
 from core.settings import SettingsError, load_settings
@@ -90,7 +90,12 @@ def test_every_stack_file_loads_with_the_names_its_contracts_give(stack):
 def test_derived_settings_come_from_the_stack_not_the_config(stack, service):
     spec = stack_settings(stack).service(service)
     environment = dict(spec.environment)
-    derived = {DerivedFrom.ENVIRONMENT: stack, DerivedFrom.CONTAINER_PORT: str(spec.contract.container_port)}
+    derived = {
+        DerivedFrom.ENVIRONMENT: stack,
+        DerivedFrom.CONTAINER_PORT: str(spec.contract.container_port),
+        DerivedFrom.DISCOVERY_TTL: str(service_discovery.RECORD_TTL_SECONDS),
+        DerivedFrom.DEPENDENCY_CHECK_TIMEOUT: str(target_group.DEPENDENCY_CHECK_TIMEOUT_SECONDS),
+    }
     for setting in spec.contract.settings:
         if setting.derived_from:
             assert environment[setting.env_var] == derived[setting.derived_from]
@@ -441,7 +446,8 @@ def test_a_new_load_balancer_with_a_certificate_loads(dev_values):
 
 def test_a_listener_in_another_region_is_refused(dev_values):
     dev_values["hokusai:load_balancer"]["listener_arn"] = (
-        "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/x/0123456789abcdef/0123456789abcdef"
+        f"arn:aws:elasticloadbalancing:eu-west-1:{dev_values['hokusai:account_id']}:listener/app/x/"
+        "0123456789abcdef/0123456789abcdef"
     )
     assert "region eu-west-1" in problems(dev_values)["hokusai:load_balancer.listener_arn"]
 
@@ -562,3 +568,61 @@ def test_the_tags_the_program_sets_itself_are_the_ones_the_limit_counts(dev_valu
 
     settings = load(dev_values)
     assert set(settings.resource_tags) - {name for name, _ in settings.tags} == set(PROGRAM_TAG_KEYS)
+
+
+@each_service
+def test_a_contract_secret_set_as_a_plain_setting_is_refused_whatever_its_name(stack, service):
+    """By the contract, not by the name: MLflow's BACKEND_STORE_URI holds a password but does not look it."""
+    values, config = service_config(stack, service)
+    names = CONTRACTS[service].secret_names
+    if not names:
+        pytest.skip(f"the {service} contract requires no secret")
+    for name in names:
+        (config.get("environment") or config.setdefault("environment", {}))[name] = "a-plain-value"
+    found = stack_problems(stack, values)
+    for name in names:
+        assert "but is configured as a plain setting" in found[key(service, f"environment.{name}")]
+
+
+# --------------------------------------------------------------------------- #
+# A service's target group name: derived unless the stack fixes it (the live group's)
+# --------------------------------------------------------------------------- #
+
+
+@each_service
+def test_without_a_target_group_name_the_name_is_derived_from_what_replaces_the_group(stack, service):
+    values = stack_values(stack)
+    values["hokusai:services"][service].pop("target_group_name", None)
+    settings = load_stack(stack, values)
+    contract = CONTRACTS[service]
+    assert settings.service(service).target_group_name == naming.target_group_name(
+        service, stack, port=contract.container_port, vpc_id=settings.network.vpc_id
+    )
+
+
+@each_service
+def test_a_fixed_target_group_name_is_the_groups_name(stack, service):
+    values = stack_values(stack)
+    values["hokusai:services"][service]["target_group_name"] = f"fixed-{service}-tg"
+    assert load_stack(stack, values).service(service).target_group_name == f"fixed-{service}-tg"
+
+
+@pytest.mark.parametrize("name", ["-leading-hyphen", "trailing-hyphen-", "internal-x", "x" * 33, "under_score"])
+def test_a_target_group_name_aws_refuses_is_a_settings_problem(dev_values, name):
+    dev_values["hokusai:services"]["api"]["target_group_name"] = name
+    found = problems(dev_values)
+    assert "hokusai:services.api.target_group_name" in found
+
+
+@each_stack
+def test_two_services_cannot_share_a_target_group_name(stack):
+    values = with_every_contract(stack_values(stack), stack)
+    keys = list(values["hokusai:services"])
+    if len(keys) < 2:
+        pytest.skip(f"{stack} has one service")
+    for key in keys[:2]:
+        values["hokusai:services"][key]["target_group_name"] = "shared-tg"
+    found = stack_problems(stack, values)
+    key = f"hokusai:services.{keys[1]}.target_group_name"
+    assert key in found
+    assert f"already the target group of services.{keys[0]}" in found[key]

@@ -140,8 +140,8 @@ def test_a_security_group_needs_a_port(dev_values):
 
 
 def test_a_port_that_disagrees_with_the_url_is_refused(dev_values):
-    dependencies(dev_values)["mlflow"]["port"] = 5001
-    assert "on port 5000" in problems(dev_values)["hokusai:dependencies.mlflow.port"]
+    dependencies(dev_values)["auth"]["port"] = 444
+    assert "on port 443" in problems(dev_values)["hokusai:dependencies.auth.port"]
 
 
 def test_a_url_with_credentials_is_refused(dev_values):

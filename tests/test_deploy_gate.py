@@ -242,11 +242,16 @@ def test_a_network_only_change_reruns_every_gate(stack):
 
 
 def _another_desired_count(config: dict) -> int:
-    """A desired count other than the service's that its autoscaling range (if declared) admits."""
+    """A desired count other than the service's that its autoscaling range (if declared) admits
+    (the range widened by one when it admits only the current count)."""
     desired = int(config.get("desired_count", 1))
     scaling = config.get("autoscaling")
     if scaling and "min" in scaling and "max" in scaling:
-        return next(n for n in range(int(scaling["min"]), int(scaling["max"]) + 1) if n != desired)
+        others = [n for n in range(int(scaling["min"]), int(scaling["max"]) + 1) if n != desired]
+        if not others:  # a fixed count (min = max): widen the range, which starts no deployment either
+            scaling["max"] = int(scaling["max"]) + 1
+            return int(scaling["max"])
+        return others[0]
     return desired + 1
 
 

@@ -71,7 +71,10 @@ def test_the_ecs_model_check_catches_a_misspelt_field(service):
 
 def test_each_secret_is_referenced_by_its_arn_and_never_in_environment(service):
     spec, arns, (container,) = service
-    assert {s["name"]: s["valueFrom"] for s in container["secrets"]} == arns
+    # The ARN, then the JSON key and version the stack names (core/value_from.py).
+    assert {s["name"]: s["valueFrom"] for s in container["secrets"]} == {
+        source.env_var: source.container_value_from(arns[source.env_var]) for source in spec.secrets
+    }
     assert set(arns) == set(spec.contract.secret_names)
     assert not {e["name"] for e in container["environment"]} & set(arns)
 

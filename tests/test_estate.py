@@ -154,8 +154,9 @@ def test_outputs_without_services_are_refused(dev_run):
 
 def test_a_service_named_twice_is_refused(dev_run):
     outputs = copy.deepcopy(dev_run.outputs)
+    keys = ", ".join(s["key"] for s in outputs["services"])
     outputs["services"] = outputs["services"] * 2
-    with pytest.raises(EstateError, match="names api more than once"):
+    with pytest.raises(EstateError, match=f"names {keys} more than once"):
         Estate.from_outputs(outputs)
 
 

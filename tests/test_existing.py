@@ -8,7 +8,16 @@ import pytest
 
 from core.settings import SecretMode
 from synth.mocks import world_for
-from tests.helpers import each_service, each_stack, run, stack_settings, stack_values
+from tests.helpers import (
+    STACKS,
+    each_service,
+    each_stack,
+    reads_config,
+    run,
+    stack_secret_keys,
+    stack_settings,
+    stack_values,
+)
 
 
 def refused(values, world, stack="development") -> tuple[str, list]:
@@ -96,3 +105,140 @@ def test_a_bad_config_stops_the_program_with_the_settings_problems(stack, servic
     message, _ = refused(values, world_for(values), stack)
     assert f"hokusai:services.{service}.secrets.{variable}" in message
     assert "Traceback" not in message
+
+
+# --------------------------------------------------------------------------- #
+# A route's priority on the adopted listener (infra/existing.py: the rule at each priority)
+# --------------------------------------------------------------------------- #
+
+# (stack, service, route index) for every route of every stack that adopts a listener.
+ADOPTED_LISTENER_ROUTES = [
+    (stack, service.key, index)
+    for stack in sorted(STACKS)
+    if stack_settings(stack).load_balancer.listener_arn
+    for service in stack_settings(stack).services
+    for index, _ in enumerate(service.routes)
+]
+
+
+def _route_ids(item: tuple[str, str, int]) -> str:
+    return "{}-{}-{}".format(*item)
+
+
+def each_adopted_listener_route(test):
+    return pytest.mark.parametrize(
+        "item", ADOPTED_LISTENER_ROUTES, ids=[_route_ids(i) for i in ADOPTED_LISTENER_ROUTES]
+    )(reads_config(test))
+
+
+def _without_adoption(values: dict) -> dict:
+    """Every route of every service as one that takes over nothing."""
+    for service in values["hokusai:services"].values():
+        for route in service.get("routes", ()):
+            route.pop("adopt_existing", None)
+    return values
+
+
+def _route(values: dict, service: str, index: int) -> dict:
+    return values["hokusai:services"][service]["routes"][index]
+
+
+def _ours(stack: str) -> tuple[tuple[str, str], ...]:
+    return tuple(stack_settings(stack).resource_tags.items())
+
+
+@each_adopted_listener_route
+def test_a_free_priority_is_taken(item):
+    stack, _, _ = item
+    values = _without_adoption(stack_values(stack))
+    world = world_for(values)
+    assert world.rules == {}  # nothing at any priority
+    run(values, world=world, stack=stack, secret_keys=stack_secret_keys(stack))
+
+
+@each_adopted_listener_route
+def test_a_priority_held_by_a_rule_this_stack_manages_is_accepted(item):
+    stack, service, index = item
+    values = _without_adoption(stack_values(stack))
+    world = world_for(values)
+    listener = values["hokusai:load_balancer"]["listener_arn"]
+    world.add_rule(listener, _route(values, service, index)["priority"], paths=("/x/*",), tags=_ours(stack))
+    run(values, world=world, stack=stack, secret_keys=stack_secret_keys(stack))
+
+
+@each_adopted_listener_route
+def test_a_rule_tagged_for_another_stack_of_the_project_is_refused(item):
+    # The weakened guard: managed by Pulumi and of this project, but another stack's.
+    stack, service, index = item
+    values = _without_adoption(stack_values(stack))
+    world = world_for(values)
+    listener = values["hokusai:load_balancer"]["listener_arn"]
+    tags = tuple((k, "another-stack" if k == "environment" else v) for k, v in _ours(stack))
+    priority = _route(values, service, index)["priority"]
+    rule = world.add_rule(listener, priority, paths=("/x/*",), tags=tags)
+    message, _ = refused(values, world, stack)
+    assert f"listener rule priority {priority}" in message and rule.arn in message
+
+
+@each_adopted_listener_route
+def test_a_priority_the_route_adopts_is_accepted_and_without_adoption_the_same_rule_is_refused(item):
+    stack, service, index = item
+    values = stack_values(stack)
+    _route(values, service, index)["adopt_existing"] = True
+    world = world_for(values)  # the live rule at each adopted priority, untagged, forwarding to the live group
+    run(values, world=world, stack=stack, secret_keys=stack_secret_keys(stack))
+
+    del _route(values, service, index)["adopt_existing"]
+    priority = _route(values, service, index)["priority"]
+    rule = world.rules[(values["hokusai:load_balancer"]["listener_arn"], priority)]
+    message, _ = refused(values, world, stack)
+    assert f"listener rule priority {priority} (hokusai:services.{service}.routes[{index}])" in message
+    assert rule.arn in message
+    for path in rule.paths:
+        assert f"path {path}" in message
+    assert f"forwards to {rule.target_group_arn}" in message
+    assert f"set hokusai:services.{service}.routes[{index}].adopt_existing: true" in message
+    assert "nothing was created" in message and "Traceback" not in message
+
+
+@each_adopted_listener_route
+def test_a_foreign_rule_at_the_priority_is_refused_saying_what_it_does(item):
+    stack, service, index = item
+    values = _without_adoption(stack_values(stack))
+    world = world_for(values)
+    listener = values["hokusai:load_balancer"]["listener_arn"]
+    priority = _route(values, service, index)["priority"]
+    rule = world.add_rule(listener, priority, hosts=("other.example.com",))  # hand-made, a fixed response
+    message, _ = refused(values, world, stack)
+    assert f"already has rule {rule.arn} at that priority" in message
+    assert "matches host other.example.com; answers with fixed-response" in message
+    assert "give the route a priority no other rule uses" in message
+
+
+@each_stack
+def test_a_failed_rule_lookup_stops_the_program_naming_the_priority_and_the_permission(stack):
+    settings = stack_settings(stack)
+    routes = [(s.key, i, r) for s in settings.services for i, r in enumerate(s.routes)]
+    if not settings.load_balancer.listener_arn or not routes:
+        pytest.skip(f"{stack} adopts no listener or has no route")
+    values = stack_values(stack)
+    world = world_for(values)
+    world.rule_lookup_error = "AccessDenied: not authorized to perform elasticloadbalancing:DescribeRules"
+    message, _ = refused(values, world, stack)
+    for service, index, route in routes:
+        assert f"listener rule priority {route.priority} (hokusai:services.{service}.routes[{index}])" in message
+    assert "AccessDenied" in message and "elasticloadbalancing:DescribeRules" in message
+    assert "Traceback" not in message
+
+
+def test_a_placeholder_listener_that_is_not_found_points_at_the_records_entry(dev_values):
+    from core.fidelity import placeholder_for
+
+    found = placeholder_for("development", "hokusai:load_balancer.listener_arn")
+    if found is None:
+        pytest.skip("the development listener is no longer a placeholder")
+    path, entry = found
+    world = world_for(dev_values)
+    world.listeners.clear()
+    message, _ = refused(dev_values, world)
+    assert "docs/ESTATE.md#" in message and entry.how_to_find in message

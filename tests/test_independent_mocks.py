@@ -17,7 +17,9 @@ import pulumi
 
 from core import naming
 from core.naming import PROJECT
+from core.settings import SecretMode
 from core.stack_file import PROJECT_DIR
+from core.value_from import SecretValueFrom
 from tests.helpers import each_stack, stack_secret_keys, stack_settings, stack_values
 
 SECRET_SUFFIX = "Zz9Zz9"
@@ -49,6 +51,9 @@ class PlainMocks(pulumi.runtime.Mocks):
             return {"arn": f"arn:aws:secretsmanager:{region}:{account}:secret:{name}-{SECRET_SUFFIX}", "name": name}
         if args.token.endswith("getListener"):
             return {"arn": args.args["arn"], "loadBalancerArn": "arn:aws:elasticloadbalancing:lb"}
+        if args.token.endswith("getListenerRule"):
+            # No rule at any priority: every route's priority is free (the provider's "empty result").
+            return {}, [("priority", "reading ELBV2 Listener Rule Data Source: empty result")]
         if args.token.endswith("getLoadBalancer"):
             return {
                 "arn": args.args["arn"],
@@ -111,7 +116,7 @@ def test_2_3_task_definition_takes_every_secret_by_arn_and_settings_as_environme
         secrets = {s["name"]: s["valueFrom"] for s in container["secrets"]}
         assert set(secrets) == set(spec.contract.secret_names)
         for source in spec.secrets:
-            if not source.name_or_arn.startswith("arn:"):
+            if source.mode is SecretMode.EXISTING and not source.name_or_arn.startswith("arn:"):
                 # the ARN the mock gives the secret, then its JSON key and version if the stack names them
                 assert secrets[source.env_var] == source.container_value_from(
                     f"arn:aws:secretsmanager:{settings.region}:{settings.account_id}:secret:"
@@ -142,15 +147,22 @@ def test_4_execution_role_reads_exactly_the_referenced_secrets_and_task_role_has
     role_ids = {
         f"id-{logical}": inputs["name"] for typ, logical, inputs in created(stack) if typ.endswith("iam/role:Role")
     }
-    policies = {role_ids[p["role"]]: json.loads(p["policy"]) for p in find(stack, "iam/rolePolicy:RolePolicy")}
+    # A role may have several inline policies (the task role: ECS Exec, and S3 when the contract grants it).
+    policies: dict[str, list[dict]] = {}
+    for p in find(stack, "iam/rolePolicy:RolePolicy"):
+        policies.setdefault(role_ids[p["role"]], []).append(json.loads(p["policy"]))
     for spec in settings.services:
         (task,) = find(stack, "TaskDefinition", family=spec.name)
-        referenced = sorted(s["valueFrom"] for s in json.loads(task["containerDefinitions"])[0]["secrets"])
-        execution = policies[f"{spec.name}-execution"]
+        # The secrets' ARNs, without the JSON key and version a valueFrom may add.
+        value_froms = [s["valueFrom"] for s in json.loads(task["containerDefinitions"])[0]["secrets"]]
+        referenced = sorted((p.secret_arn if (p := SecretValueFrom.parse(v)) else v) for v in value_froms)
+        (execution,) = policies[f"{spec.name}-execution"]
         reads = [s for s in execution["Statement"] if s["Action"] == "secretsmanager:GetSecretValue"]
         assert [s["Resource"] for s in reads] == [referenced]
         assert ("Decrypt" in json.dumps(execution)) is bool(settings.secrets_kms_key_arn)
-        assert "ssmmessages:OpenDataChannel" in json.dumps(policies[f"{spec.name}-task"])
+        task_policies = json.dumps(policies[f"{spec.name}-task"])
+        assert "ssmmessages:OpenDataChannel" in task_policies
+        assert ("s3:PutObject" in task_policies) is bool(spec.s3_locations)
 
 
 @each_stack

@@ -201,7 +201,7 @@ def entries_for_declared_rules(records: list[Record], group: Record) -> list[dic
 
 
 def test_a_refreshed_group_listing_its_declared_rules_is_not_inline_ingress(records):
-    (group,) = Graph(records).of_type(SECURITY_GROUP)
+    group = Graph(records).of_type(SECURITY_GROUP)[0]
     entries = entries_for_declared_rules(records, group)
     assert entries, "the service group has declared rules"
     assert invariants.no_world_open_ingress_except_alb(Graph(with_group_ingress(records, group.name, entries))) == []
@@ -216,14 +216,14 @@ def test_a_refreshed_group_listing_its_declared_rules_is_not_inline_ingress(reco
     ids=["ssh-from-the-world", "self"],
 )
 def test_an_ingress_entry_no_declared_rule_explains_is_found(records, extra):
-    (group,) = Graph(records).of_type(SECURITY_GROUP)
+    group = Graph(records).of_type(SECURITY_GROUP)[0]
     entries = [*entries_for_declared_rules(records, group), extra]
     found = invariants.no_world_open_ingress_except_alb(Graph(with_group_ingress(records, group.name, entries)))
     assert any("has inline ingress rules" in f.what and f.resource == group.name for f in found), found
 
 
 def test_a_declared_rule_on_another_port_does_not_explain_an_entry(records):
-    (group,) = Graph(records).of_type(SECURITY_GROUP)
+    group = Graph(records).of_type(SECURITY_GROUP)[0]
     entries = entries_for_declared_rules(records, group)
     entries[0] = {**entries[0], "fromPort": 8080, "toPort": 8080}
     found = invariants.no_world_open_ingress_except_alb(Graph(with_group_ingress(records, group.name, entries)))

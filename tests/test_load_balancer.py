@@ -93,7 +93,10 @@ def test_https_serves_with_the_certificate_and_http_redirects(created):
         int(listener.inputs["port"]): listener.inputs for listener in by_type(created, "aws:lb/listener:Listener")
     }
     assert listeners[443]["protocol"] == "HTTPS"
-    assert listeners[443]["certificateArn"].startswith("arn:aws:acm:us-east-1:123456789012:certificate/")
+    assert (
+        listeners[443]["certificateArn"]
+        == with_new_load_balancer(copy.deepcopy(DEV_VALUES))["hokusai:load_balancer"]["certificate_arn"]
+    )
     assert listeners[443]["sslPolicy"].startswith("ELBSecurityPolicy-TLS13")
     assert listeners[443]["defaultActions"][0]["fixedResponse"]["statusCode"] == "404"
     redirect = listeners[80]["defaultActions"][0]

@@ -6,6 +6,7 @@ import copy
 
 import pytest
 
+from core import naming
 from core.contract import CONTRACTS
 from core.resource_graph import (
     ECS_SERVICE,
@@ -97,23 +98,29 @@ def test_every_ecs_service_of_the_stack_is_seen_with_its_contract(records):
         assert service.target_group_arns
 
 
+def _view(graph: Graph, name: str):
+    (found,) = [view for view in graph.services() if view.record.name == name]
+    return found
+
+
 def test_a_service_is_matched_by_its_task_family_when_its_load_balancer_is_unknown(records):
-    (service,) = Graph(records).of_type(ECS_SERVICE)
-    changed = replaced(records, service.name, loadBalancers=UNKNOWN)
-    (view,) = Graph(changed).services()
-    assert view.contract is CONTRACTS["api"] and view.target_group_arns == ()
+    for service in Graph(records).of_type(ECS_SERVICE):
+        changed = replaced(records, service.name, loadBalancers=UNKNOWN)
+        view = _view(Graph(changed), service.name)
+        assert naming.service_name(view.contract.key, "development") == service.inputs["name"]
+        assert view.target_group_arns == ()
 
 
 def test_unknown_security_groups_make_the_service_network_unknown(records):
-    (service,) = Graph(records).of_type(ECS_SERVICE)
+    service = Graph(records).of_type(ECS_SERVICE)[0]
     network = {**service.inputs["networkConfiguration"], "securityGroups": [UNKNOWN]}
-    (view,) = Graph(replaced(records, service.name, networkConfiguration=network)).services()
+    view = _view(Graph(replaced(records, service.name, networkConfiguration=network)), service.name)
     assert view.security_groups is UNKNOWN
 
 
 def test_by_output_cannot_tell_when_the_value_or_a_candidate_is_unknown(records):
     graph = Graph(records)
-    (group,) = graph.of_type(TARGET_GROUP)
+    group = graph.of_type(TARGET_GROUP)[0]
     assert graph.by_output(TARGET_GROUP, "arn", group.outputs["arn"]) == [group]
     assert graph.by_output(TARGET_GROUP, "arn", UNKNOWN) is None
     assert graph.by_output(TARGET_GROUP, "arn", "arn:aws:elasticloadbalancing:nowhere") == []

@@ -20,6 +20,7 @@ from tests.helpers import (
     rendered,
     run,
     run_as,
+    secret_arn,
     stack_settings,
     stack_values,
     with_every_contract,
@@ -46,9 +47,10 @@ def test_adopted_secrets_are_looked_up_once_and_declared_ones_created(stack):
 def test_the_container_references_each_secret_by_its_full_arn(stack, service):
     result = rendered(stack)
     secrets = {s["name"]: s["valueFrom"] for s in container(result, service)["secrets"]}
-    world = result.mocks.world
     for source in stack_settings(stack).service(service).secrets:
-        assert secrets[source.env_var] == world.find_secret(source.name_or_arn)[1]
+        # The secret's complete ARN (random suffix included), then the JSON key and version the stack names.
+        assert secrets[source.env_var] == source.container_value_from(secret_arn(result, source))
+        assert secrets[source.env_var].startswith(secret_arn(result, source))
 
 
 def declare_first_secret(stack: str, service: str, **extra) -> tuple[dict, str]:
@@ -69,10 +71,12 @@ def declare_first_secret(stack: str, service: str, **extra) -> tuple[dict, str]:
 def test_a_declared_secret_has_no_value_in_the_program_and_preview_says_to_put_one(stack, service, caplog):
     values, variable = declare_first_secret(stack, service)
     result = run_as(stack, values)
-    (secret,) = by_type(result, SECRET)
+    (secret,) = [
+        r for r in by_type(result, SECRET) if r.inputs["name"] == CONTRACTS[service].secrets[0].secret_name_for(stack)
+    ]
     assert secret.inputs["recoveryWindowInDays"] == 7
     assert f"{variable} of {naming.service_name(service, stack)}" in secret.inputs["description"]
-    assert not by_type(result, VERSION)
+    assert not [v for v in by_type(result, VERSION) if v.inputs["secretId"] == secret.id]
     assert any(
         "declared without a value" in r.getMessage() and "put-secret-value" in r.getMessage() for r in caplog.records
     )
@@ -104,7 +108,9 @@ def test_a_declared_secret_may_take_its_value_from_encrypted_config(stack, servi
     values["hokusai:declaredSecretValue"] = "value-only-in-encrypted-config"
     result = run(values, stack=stack, secret_keys=["hokusai:declaredSecretValue"])
     (version,) = by_type(result, VERSION)
-    (secret,) = by_type(result, SECRET)
+    (secret,) = [
+        r for r in by_type(result, SECRET) if r.inputs["name"] == CONTRACTS[service].secrets[0].secret_name_for(stack)
+    ]
     assert version.inputs["secretId"] == secret.id
     # The value travels as a Pulumi secret: encrypted in state, masked in previews.
     assert version.inputs["secretString"] == {

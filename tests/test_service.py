@@ -18,6 +18,7 @@ from tests.helpers import (
     of_service,
     rendered,
     run,
+    secret_arn,
     service_output,
     stack_settings,
     task_definition,
@@ -34,9 +35,8 @@ def test_each_contract_secret_reaches_the_container_only_through_secrets(stack, 
     assert {s["name"]: s["valueFrom"] for s in definition["secrets"]} == value_froms
     assert set(arns) == set(value_froms) == set(spec.contract.secret_names)
     # Each by the ARN of the secret the stack names for it, then the JSON key and version it names.
-    world = result.mocks.world
     for source in spec.secrets:
-        assert arns[source.env_var] == world.find_secret(source.name_or_arn)[1]
+        assert arns[source.env_var] == secret_arn(result, source)
         assert value_froms[source.env_var] == source.container_value_from(arns[source.env_var])
     assert not {e["name"] for e in definition["environment"]} & set(arns)
 
@@ -48,7 +48,7 @@ def test_plain_settings_reach_the_container_through_environment(stack, service):
     assert environment == dict(spec.environment)
     assert set(spec.contract.setting_names) <= set(environment)
     assert all(environment[name] for name in spec.contract.setting_names)
-    assert environment["ENVIRONMENT"] == stack
+    assert all(environment[s.env_var] == stack for s in spec.contract.settings if s.derived_from == "environment")
     # What the contract deliberately does not provide never is: taken as given, a REDIS_URL would
     # make the application connect without REDIS_AUTH_TOKEN.
     assert not set(environment) & {entry.env_var for entry in spec.contract.not_provided}

@@ -64,6 +64,7 @@ LOADED: dict[str, Callable[[Settings], Any]] = {
     "services.<service>.health_check_grace_seconds": lambda s: s.service(SERVICE).health_check_grace_seconds,
     "services.<service>.routes[].hosts": lambda s: s.service(SERVICE).routes[1].hosts,
     "services.<service>.routes[].paths": lambda s: s.service(SERVICE).routes[1].paths,
+    "services.<service>.routes[].adopt_existing": lambda s: s.service(SERVICE).routes[1].adopt_existing,
     "services.<service>.task_role_policy_arns": lambda s: s.service(SERVICE).task_role_policy_arns,
 }
 
@@ -376,4 +377,9 @@ def test_secret_modes_are_their_config_keys():
 def test_derived_settings_name_their_source_as_an_enum():
     derived = [s.derived_from for c in CONTRACTS.values() for s in c.settings if s.derived_from]
     assert derived and all(isinstance(d, DerivedFrom) for d in derived)
-    assert {d.value for d in DerivedFrom} == {"environment", "container_port"}
+    assert {d.value for d in DerivedFrom} == {
+        "environment",
+        "container_port",
+        "discovery_ttl",
+        "dependency_check_timeout",
+    }

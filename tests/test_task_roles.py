@@ -7,6 +7,7 @@ import re
 
 from core import naming
 from core.contract import CONTRACTS
+from core.value_from import SecretValueFrom
 from tests.helpers import (
     by_type,
     changes_config,
@@ -44,7 +45,8 @@ def statements(result, role_name):
 @each_service
 def test_the_execution_role_reads_exactly_the_secrets_the_container_references(stack, service):
     result = rendered(stack)
-    referenced = sorted(s["valueFrom"] for s in container(result, service)["secrets"])
+    # The secrets' ARNs, without the JSON key and version their valueFrom may add.
+    referenced = sorted(SecretValueFrom.parse(s["valueFrom"]).secret_arn for s in container(result, service)["secrets"])
     assert len(referenced) == len(CONTRACTS[service].secrets)
     granted = statements(result, execution_role(stack, service))["ReadDeclaredSecrets"]
     assert granted["Action"] == "secretsmanager:GetSecretValue"
@@ -89,8 +91,12 @@ def test_kms_decrypt_is_granted_only_for_the_configured_key(stack, service):
             config["secrets"][secret.env_var] = {"create": secret.secret_name_for(stack)}
     result = run_as(stack, values)
     assert statements(result, execution_role(stack, service))["DecryptDeclaredSecrets"]["Resource"] == key
-    (created,) = by_type(result, "aws:secretsmanager/secret:Secret")
-    assert created.inputs["kmsKeyId"] == key
+    created = [
+        r
+        for r in by_type(result, "aws:secretsmanager/secret:Secret")
+        if r.inputs["name"] == secret.secret_name_for(stack)
+    ]
+    assert [c.inputs["kmsKeyId"] for c in created] == [key]
 
 
 @each_service

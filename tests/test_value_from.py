@@ -102,6 +102,8 @@ def test_the_task_definition_reads_the_json_key_and_the_version_the_stack_names(
         if "value_from" in source:
             continue  # a value put whole from config has no JSON key (refused below)
         chosen[variable] = SELECTIONS[index % len(SELECTIONS)]
+        for selector in ("json_key", "version_stage", "version_id"):  # only the chosen ones, not the stack file's
+            source.pop(selector, None)
         source.update(chosen[variable])
     result = run_as(stack, values)
     secrets = {s["name"]: s["valueFrom"] for s in container(result, service)["secrets"]}
@@ -111,6 +113,7 @@ def test_the_task_definition_reads_the_json_key_and_the_version_the_stack_names(
         assert secrets[variable] == str(SecretValueFrom(arns[variable], **parts)), variable
         if not parts:
             assert secrets[variable] == arns[variable]
+
     # The estate carries both: the exact valueFrom for verify, the ARN for the grant.
     assert service_output(result, service)["secret_value_froms"] == secrets
 

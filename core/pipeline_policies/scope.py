@@ -205,14 +205,18 @@ class StackScope:
     @property
     def target_groups(self) -> list[str]:
         """Each service's target groups: its prefix and exactly the digest's length of characters
-        (core/naming.py), so neither another service's nor another stack's group matches."""
+        (core/naming.py), so neither another service's nor another stack's group matches; and a
+        name the stack fixes (services.<service>.target_group_name: the live group the cutover
+        imports), exactly that name."""
         digest = "?" * naming.TARGET_GROUP_DIGEST_LENGTH
-        return [
-            self.arn(
-                "elasticloadbalancing", f"targetgroup/{naming.target_group_prefix(s.key, self.environment)}{digest}/*"
-            )
-            for s in self.settings.services
-        ]
+        groups = []
+        for s in self.settings.services:
+            prefix = naming.target_group_prefix(s.key, self.environment)
+            groups.append(self.arn("elasticloadbalancing", f"targetgroup/{prefix}{digest}/*"))
+            derived = s.target_group_name.startswith(prefix) and len(s.target_group_name) == len(prefix) + len(digest)
+            if not derived:
+                groups.append(self.arn("elasticloadbalancing", f"targetgroup/{s.target_group_name}/*"))
+        return groups
 
     # -- EC2 ------------------------------------------------------------------
 

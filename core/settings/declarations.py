@@ -38,6 +38,9 @@ VPC_ID = re.compile(r"^vpc-[0-9a-f]{8}([0-9a-f]{9})?$")
 SUBNET_ID = re.compile(r"^subnet-[0-9a-f]{8}([0-9a-f]{9})?$")
 SECURITY_GROUP_ID = re.compile(r"^sg-[0-9a-f]{8}([0-9a-f]{9})?$")
 SSL_POLICY = re.compile(r"^ELBSecurityPolicy-[A-Za-z0-9-]+$")
+# Elastic Load Balancing: at most 32 letters, digits and hyphens, not starting or ending with a hyphen
+# nor starting with "internal-". https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateTargetGroup.html
+TARGET_GROUP_NAME = re.compile(r"^(?!internal-)[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?\Z")
 # A label becomes part of a rule's name (<dependency>-from-<label>).
 CONSUMER_LABEL = re.compile(r"^[a-z][a-z0-9-]{0,40}$")
 # A DNS name a service dials (an ElastiCache or RDS endpoint, a Cloud Map name).
@@ -437,12 +440,32 @@ _SETTINGS = (
         shape="a host name such as api.hokus.ai",
     ),
     Setting(
+        "services.<service>.routes[].adopt_existing",
+        Kind.BOOLEAN,
+        "the listener already has a rule at this priority, one of the live rules the cutover imports into this "
+        "route (`pulumi import`, RUNBOOK.md): preview accepts it. Without it, a rule at the priority that this "
+        "stack does not manage stops preview, naming the rule",
+        default=False,
+    ),
+    Setting(
         "services.<service>.routes[].paths",
         Kind.TEXT_LIST,
         "path patterns the rule matches (any of them), with hosts if both are given",
         default=(),
         pattern=PATH,
         shape="a path pattern starting with /",
+    ),
+    Setting(
+        "services.<service>.target_group_name",
+        Kind.TEXT,
+        "the target group's name. The derived default changes whenever a change of port, protocol, target type "
+        "or VPC replaces the group, so the replacement never collides with the old name; a fixed name (the live "
+        "group's, which the cutover imports: a changed name replaces it) does not, so such a change fails at "
+        "`pulumi up` with a name conflict: change the name with it (core/replacement.py lists what replaces "
+        "a target group, and `pulumi preview` shows the replace)",
+        default=DerivedDefault("hokusai-<service>-<stack>-<digest of port, protocol, target type and VPC>"),
+        pattern=TARGET_GROUP_NAME,
+        shape="a target group name: at most 32 letters, digits and hyphens, not starting or ending with a hyphen",
     ),
     Setting(
         "services.<service>.environment",

@@ -219,15 +219,28 @@ def _resolve_one(
     if name not in declared_dependencies:
         for consumer in consumers:
             requirement = next(d for d in services[consumer].dependencies if d.dependency == name)
-            first, *others = sorted({attribute.value for _, attribute in requirement.settings})
+            attribute_names = sorted({attribute.value for _, attribute in requirement.settings})
             reads = ", ".join(f"{env_var} ({attribute.value})" for env_var, attribute in requirement.settings)
+            if attribute_names:
+                first, *others = attribute_names
+                what = f"; the {consumer} service reads {reads}"
+                fix = (
+                    f"declare it once under {NAMESPACE}:{path}: pulumi config set --path '{NAMESPACE}:{path}.{first}' "
+                    f"<value>" + (f" (also: {', '.join(others)})" if others else "") + ", and its security_group_id "
+                    "unless it is reached over HTTPS (443)"
+                )
+            else:
+                # Nothing read (its address is inside a secret): the declaration gives the rule that admits it.
+                what = f"; its security group must admit the {consumer} service"
+                fix = (
+                    f"declare it once under {NAMESPACE}:{path}: pulumi config set --path "
+                    f"'{NAMESPACE}:{path}.security_group_id' <sg-...>, and its port"
+                )
             reader.problem(
                 path,
                 f"the {consumer} service reaches {name} ({requirement.purpose}), but the stack does not declare "
-                f"it and runs no service {name}; the {consumer} service reads {reads}",
-                f"declare it once under {NAMESPACE}:{path}: pulumi config set --path '{NAMESPACE}:{path}.{first}' "
-                f"<value>" + (f" (also: {', '.join(others)})" if others else "") + ", and its security_group_id "
-                "unless it is reached over HTTPS (443)",
+                f"it and runs no service {name}{what}",
+                fix,
             )
         return None
     found = declared_dependencies[name]

@@ -6,7 +6,10 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from core.contract import DerivedFrom, ServiceContract, looks_secret
+from core import service_discovery, target_group
+from core.contract import DerivedFrom, ServiceContract
+from core.s3_uri import SHAPE as S3_URI_SHAPE
+from core.s3_uri import S3Location, parse_s3_uri
 from core.settings.declarations import declared
 from core.settings.fields import NAMESPACE, Setting
 from core.settings.reader import Reader, kind_of
@@ -29,10 +32,7 @@ def read_environment(
     values = reader.read(setting, raw, path)
     if values is None:
         return None
-    derived = {
-        DerivedFrom.ENVIRONMENT: stack,
-        DerivedFrom.CONTAINER_PORT: str(contract.container_port),
-    }
+    derived = derived_values(contract, stack)
     result: dict[str, str] = {}
     ok = True
     for name, value in values.items():
@@ -51,10 +51,16 @@ def read_environment(
             )
             ok = False
             continue
-        if looks_secret(name):
+        if contract.must_be_secret(name):
+            # A contract secret may not look like one (MLflow's BACKEND_STORE_URI holds a password).
+            what = (
+                f"is a secret of the {contract.key} service"
+                if name in contract.secret_names
+                else "looks like a credential"
+            )
             reader.problem(
                 where,
-                "looks like a credential but is configured as a plain setting, which anyone "
+                f"{what} but is configured as a plain setting, which anyone "
                 "who can describe the task definition can read",
                 f"move it to {NAMESPACE}:{path.rsplit('.', 1)[0]}.secrets.{name} (a Secrets Manager secret)",
             )
@@ -107,6 +113,38 @@ def read_environment(
             )
             ok = False
     return tuple(sorted(result.items())) if ok else None
+
+
+def derived_values(contract: ServiceContract, stack: str) -> dict[DerivedFrom, str]:
+    """What each derived setting is (core/contract.py: DerivedFrom), as the container gets it."""
+    return {
+        DerivedFrom.ENVIRONMENT: stack,
+        DerivedFrom.CONTAINER_PORT: str(contract.container_port),
+        DerivedFrom.DISCOVERY_TTL: str(service_discovery.RECORD_TTL_SECONDS),
+        DerivedFrom.DEPENDENCY_CHECK_TIMEOUT: str(target_group.DEPENDENCY_CHECK_TIMEOUT_SECONDS),
+    }
+
+
+def read_s3_locations(
+    reader: Reader, contract: ServiceContract, environment: tuple[tuple[str, str], ...], path: str
+) -> tuple[S3Location, ...] | None:
+    """The S3 locations the contract lets the task role reach, from the settings that name them."""
+    values = dict(environment)
+    locations: list[S3Location] = []
+    for access in contract.s3_access:
+        value = values.get(access.env_var)
+        if value is None:
+            continue  # a required setting that is missing: read_environment said so
+        location = parse_s3_uri(value)
+        if location is None:
+            reader.problem(
+                f"{path}.{access.env_var}",
+                f"{value!r} is not {S3_URI_SHAPE}; the task role's S3 access ({access.purpose}) is built from it",
+                f"set it to the location, e.g. s3://<bucket>/{contract.key}",
+            )
+            return None
+        locations.append(location)
+    return tuple(locations)
 
 
 def valid_env_name(reader: Reader, mapping: Setting, name: str, where: str) -> bool:

@@ -11,6 +11,7 @@ from enum import StrEnum
 
 from core import naming
 from core.contract import ServiceContract
+from core.s3_uri import S3Location
 from core.settings.declarations import declared_default
 from core.value_from import SecretValueFrom
 
@@ -22,6 +23,9 @@ class Route:
     priority: int
     hosts: tuple[str, ...] = ()
     paths: tuple[str, ...] = ()
+    # The listener already has a rule at this priority that the cutover imports into this route
+    # (`pulumi import`): the lookup at preview accepts it instead of refusing the priority.
+    adopt_existing: bool = False
 
 
 @dataclass(frozen=True)
@@ -97,6 +101,8 @@ class ServiceSettings:
     name: str
     log_group_name: str
     target_group_name: str
+    # Where the task role may read and write in S3 (the contract's s3_access, from the settings it names).
+    s3_locations: tuple[S3Location, ...] = ()
 
     @property
     def container_name(self) -> str:
@@ -184,6 +190,11 @@ class Settings:
     @property
     def cluster_name(self) -> str:
         return naming.cluster_name(self.environment)
+
+    @property
+    def namespace_name(self) -> str:
+        """The Cloud Map namespace the services register in (`api.<namespace>`)."""
+        return naming.namespace_name(self.environment)
 
     @property
     def task_role_boundary_arn(self) -> str:

@@ -16,7 +16,8 @@ def read_route(reader: Reader, raw: Any, path: str) -> Route | None:
     priority = route.read("priority")
     hosts = route.read("hosts")
     paths = route.read("paths")
-    if hosts is None or paths is None or priority is None:
+    adopt_existing = route.read("adopt_existing")
+    if hosts is None or paths is None or priority is None or adopt_existing is None:
         return None
     if not hosts and not paths:
         reader.problem(path, "matches nothing: it has neither hosts nor paths", "add hosts and/or paths")
@@ -28,7 +29,7 @@ def read_route(reader: Reader, raw: Any, path: str) -> Route | None:
             "split it into several routes with their own priorities",
         )
         return None
-    return Route(priority=priority, hosts=hosts, paths=paths)
+    return Route(priority=priority, hosts=hosts, paths=paths, adopt_existing=adopt_existing)
 
 
 def check_routes_across_services(reader: Reader, services: list[ServiceSettings]) -> None:

@@ -43,11 +43,17 @@ def read_secrets(
         if requirement.env_var in configured:
             continue
         default = requirement.secret_name_for(stack)
+        where = f"{NAMESPACE}:{path}.{requirement.env_var}"
+        json_key = (
+            f" && pulumi config set --path '{where}.json_key' {requirement.default_json_key}"
+            if requirement.default_json_key
+            else ""
+        )
         reader.problem(
             f"{path}.{requirement.env_var}",
             f"the {contract.key} service requires the secret {requirement.env_var} but the stack does not "
             f"configure it; without it {requirement.breaks}",
-            f"pulumi config set --path '{NAMESPACE}:{path}.{requirement.env_var}.existing' {default}  "
+            f"pulumi config set --path '{where}.existing' {default}{json_key}  "
             f"(or '.create' to have the program declare the secret)",
         )
         ok = False

@@ -12,7 +12,7 @@ from core.settings.autoscaling import read_autoscaling
 from core.settings.container import read_image, read_task_size
 from core.settings.declarations import declared
 from core.settings.dependencies import derived_settings
-from core.settings.environment import read_environment
+from core.settings.environment import read_environment, read_s3_locations
 from core.settings.model import Dependency, Network, ServiceSettings
 from core.settings.reader import Reader, present
 from core.settings.routes import check_routes_across_services, read_route
@@ -64,7 +64,21 @@ def read_services(
             services.append(service)
     check_routes_across_services(reader, services)
     check_secrets_across_services(reader, services)
+    check_target_group_names_across_services(reader, services)
     return None if failed else tuple(services)
+
+
+def check_target_group_names_across_services(reader: Reader, services: list[ServiceSettings]) -> None:
+    """A target group's name is unique in its account and region: two services cannot share one."""
+    owners: dict[str, str] = {}
+    for service in services:
+        other = owners.setdefault(service.target_group_name, service.key)
+        if other != service.key:
+            reader.problem(
+                f"services.{service.key}.target_group_name",
+                f"{service.target_group_name!r} is already the target group of services.{other}",
+                "give each service its own target group name, or leave it out for the derived one",
+            )
 
 
 def _service(
@@ -112,6 +126,21 @@ def _service(
                 f"remove {base}.environment.{name}: it is a secret",
             )
     policies = service.read("task_role_policy_arns")
+    s3_locations = (
+        read_s3_locations(reader, contract, environment, service.path_of("environment"))
+        if environment is not None
+        else None
+    )
+    # The derived name changes with what a target group cannot change in place (core/naming.py);
+    # a fixed one (the live estate's, so the cutover imports the group) does not.
+    target_group_name = (
+        service.read(
+            "target_group_name",
+            default=naming.target_group_name(key, stack, port=contract.container_port, vpc_id=network.vpc_id),
+        )
+        if network is not None
+        else None
+    )
 
     if len(reader.problems) != problems_before or network is None:
         return None
@@ -130,5 +159,6 @@ def _service(
         task_role_policy_arns=policies,
         name=naming.service_name(key, stack),
         log_group_name=naming.log_group_name(key, stack),
-        target_group_name=naming.target_group_name(key, stack, port=contract.container_port, vpc_id=network.vpc_id),
+        target_group_name=present(target_group_name, f"{base}.target_group_name"),
+        s3_locations=present(s3_locations, f"{base}.environment"),
     )

@@ -60,7 +60,7 @@ STACK_FILES: dict[str, bytes] = {
     "not a number": _in_dev(b"log_retention_days: 30", b"log_retention_days: .nan"),
     "two documents": DEV_STACK + b"---\nconfig: {}\n",
     "tab indentation": _in_dev(b"    team: platform", b"\tteam: platform"),
-    "unclosed flow": _in_dev(b"hosts: [api.hokus.ai]", b"hosts: [api.hokus.ai"),
+    "unclosed flow": _in_dev(b"paths: [/api/*]", b"paths: [/api/*"),
     "unclosed quote": _in_dev(b"team: platform", b'team: "platform'),
     "lone surrogate escape": _in_dev(b"team: platform", b'team: "\\ud800"'),
     "over the size limit": DEV_STACK + b"#" * (256 * 1024),

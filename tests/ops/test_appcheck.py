@@ -608,7 +608,7 @@ def test_a_provided_variable_the_code_never_reads_warns(tmp_path, capsys):
 
 def test_an_unread_variable_points_at_the_dynamic_reads(tmp_path):
     scan = scan_one(tmp_path, "import os\nfor name in NAMES:\n    os.getenv(name)\n")
-    row = {r.subject: r for r in compare(scan, API)}["API_SECRET_KEY"]
+    row = {r.subject: r for r in compare(scan, API)}[API.secret_names[0]]
     assert row.check == "app.unread" and "pkg/module.py:3" in row.finding
 
 

@@ -263,9 +263,47 @@ def test_without_its_not_provided_entry_the_same_variable_fails(entry):
 
 @pytest.mark.parametrize("entry", API.not_provided, ids=lambda e: e.env_var)
 def test_a_not_provided_entry_the_app_no_longer_mentions_is_a_warning(tmp_path, capsys, entry):
+    """... unless the entry names the line of the code that reads it: then it is not stale."""
     code, found = rows(capsys, example_with(tmp_path, drop=(entry.env_var,)))
     assert code == EXIT_OK
-    assert (found[entry.env_var]["check"], found[entry.env_var]["status"]) == ("env.stale_not_provided", "warn")
+    row = found[entry.env_var]
+    if entry.read_at:
+        assert (row["check"], row["status"]) == ("env.not_provided", "ok")
+        assert entry.read_at in row["finding"] and entry.reason in row["finding"]
+    else:
+        assert (row["check"], row["status"]) == ("env.stale_not_provided", "warn")
+
+
+def test_without_the_line_that_reads_it_an_entry_the_app_does_not_mention_is_stale(tmp_path, capsys):
+    """Weakening: an entry without read_at is judged by the .env.example alone."""
+    entry = next((e for e in API.not_provided if e.read_at), None)
+    if entry is None:
+        pytest.skip("no not_provided entry of the api contract names the line that reads it")
+    weakened = dataclasses.replace(
+        API, not_provided=tuple(dataclasses.replace(e, read_at="") for e in API.not_provided)
+    )
+    example = parse_env_example(example_with(tmp_path, drop=(entry.env_var,)).read_text())
+    row = by_name(compare(example, weakened))[entry.env_var]
+    assert (row.check, row.status) == ("env.stale_not_provided", Status.WARN)
+
+
+@pytest.mark.parametrize("entry", API.undocumented_reads, ids=lambda e: e.env_var)
+def test_a_provided_variable_the_code_reads_but_the_app_does_not_document_is_a_warning(tmp_path, capsys, entry):
+    code, found = rows(capsys, example_with(tmp_path, drop=(entry.env_var,)))
+    assert code == EXIT_OK
+    row = found[entry.env_var]
+    assert (row["check"], row["status"]) == ("env.undocumented", "warn")
+    assert entry.read_at in row["finding"] and "the application's .env.example" in row["fix"]
+
+
+@pytest.mark.parametrize("entry", API.undocumented_reads, ids=lambda e: e.env_var)
+def test_without_its_undocumented_read_entry_the_same_variable_fails(tmp_path, entry):
+    weakened = dataclasses.replace(
+        API, undocumented_reads=tuple(e for e in API.undocumented_reads if e.env_var != entry.env_var)
+    )
+    example = parse_env_example(example_with(tmp_path, drop=(entry.env_var,)).read_text())
+    row = by_name(compare(example, weakened))[entry.env_var]
+    assert (row.check, row.status) == ("env.unread", Status.FAIL)
 
 
 def test_failures_come_first():

@@ -15,7 +15,7 @@ from ops import verify as verify_tool
 from ops.aws import Aws
 from ops.report import Status
 from synth.fake_estate import FAILURES
-from tests.helpers import INCIDENT, INCIDENT_SERVICE
+from tests.helpers import DEV_VALUES, INCIDENT, INCIDENT_SERVICE
 
 # The fake estate is a copy of the development stack; its failures are the incident's service's.
 FAMILY = naming.service_name(INCIDENT_SERVICE, "development")
@@ -26,7 +26,10 @@ EXPECTED = {
     "secret-deleted": ({"secret.exists"}, "restore-secret"),
     "secret-empty": ({"secret.value"}, "put-secret-value"),
     # fake_estate points the incident's secret at the database password's ARN
-    "value-from-wrong-secret": ({"taskdef.secret"}, "database/password"),
+    "value-from-wrong-secret": (
+        {"taskdef.secret"},
+        DEV_VALUES["hokusai:services"][INCIDENT_SERVICE]["secrets"]["DB_PASSWORD"]["existing"],
+    ),
     "secret-json-key-wrong": ({"taskdef.secret"}, "JSON key"),
     "stale-revision": ({"service.rollout"}, f"not the declared {FAMILY}:2"),
     "rolled-back": ({"service.rollout"}, "was rolled back"),
@@ -122,7 +125,7 @@ def test_each_injected_warning_is_found_without_failing_the_run(fake, tmp_path, 
 def test_a_revision_deployed_by_hand_is_named_as_such_and_never_called_a_rollback(fake, tmp_path, boto_session):
     FAILURES["revision-deployed-by-hand"](fake)
     report, _ = run_verify(fake, tmp_path, boto_session)
-    (rollout,) = [r for r in report.results if r.check == "service.rollout"]
+    (rollout,) = [r for r in report.results if r.check == "service.rollout" and r.subject == FAMILY]
     assert rollout.finding.startswith(
         f"the service runs revision {FAMILY}:2, not the declared {FAMILY}:1; "
         f"{FAMILY}:2 was registered outside the stack ("
@@ -137,7 +140,7 @@ def test_a_revision_deployed_by_hand_is_named_as_such_and_never_called_a_rollbac
 def test_a_rolled_back_deployment_is_not_called_a_hand_deployment(fake, tmp_path, boto_session):
     FAILURES["rolled-back"](fake)
     report, _ = run_verify(fake, tmp_path, boto_session)
-    (rollout,) = [r for r in report.results if r.check == "service.rollout"]
+    (rollout,) = [r for r in report.results if r.check == "service.rollout" and r.subject == FAMILY]
     assert "was rolled back" in rollout.finding and "outside the stack" not in rollout.finding
 
 

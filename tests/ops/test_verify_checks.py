@@ -117,8 +117,12 @@ def test_the_request_context_holds_only_what_the_arns_say():
 def test_a_value_from_that_is_only_a_prefix_of_the_declared_secret_fails(declared):
     """`.../database/pass` is another secret than `.../database/password-AbCdEf`: equal or wrong, never a prefix."""
     env_var, arn = sorted(declared.secret_arns.items())[0]
+    expected = declared.secret_value_froms[env_var]  # the ARN, then the JSON key and version the stack names
     for value_from in (arn[: -len("-AbCdEf")], arn[: arn.rindex("/") + 3]):
-        secrets = [{"name": n, "valueFrom": value_from if n == env_var else a} for n, a in declared.secret_arns.items()]
+        secrets = [
+            {"name": n, "valueFrom": value_from if n == env_var else declared.secret_value_froms[n]}
+            for n in declared.secret_arns
+        ]
         container = {"name": declared.container_name, "secrets": secrets, "environment": []}
         snap = ServiceSnapshot(task_definitions={declared.task_definition_arn: {"containerDefinitions": [container]}})
         world = Snapshot(services={declared.key: snap}, secrets={}, alarms={}, security_group_rules=None)
@@ -129,5 +133,5 @@ def test_a_value_from_that_is_only_a_prefix_of_the_declared_secret_fails(declare
         ]
         failed = [r for r in results if r.status is Status.FAIL]
         assert [r.finding for r in failed] == [
-            f"{env_var} reads {value_from}, but the stack declares {arn} (another secret)"
+            f"{env_var} reads {value_from}, but the stack declares {expected} (another secret)"
         ]

@@ -30,11 +30,17 @@ from pathlib import Path
 import boto3
 import pytest
 
+from core.stack_file import read_stack_file
+
 pytestmark = pytest.mark.server
 
 ROOT = Path(__file__).resolve().parents[2]  # the repository root: `python -m ops.verify` runs from here
 REGION = "us-east-1"
 STACK = "development"
+# What the stack file says the copy holds: its account, and how many services verify checks.
+_STACK_VALUES, _ = read_stack_file(STACK)
+ACCOUNT = str(_STACK_VALUES["hokusai:account_id"])
+SERVICE_COUNT = len(_STACK_VALUES["hokusai:services"])
 SERVER_START_TIMEOUT = 30.0  # seconds; moto_server normally answers in 1-2 s
 COMMAND_TIMEOUT = 120.0  # seconds per command: a hang fails the test instead of the CI job
 
@@ -232,9 +238,9 @@ def test_verify_passes_on_the_healthy_copy(healthy_verify):
     assert healthy_verify.code == 0, healthy_verify
     out = healthy_verify.stdout
     assert out.splitlines()[0].split() == ["check", "status", "subject", "finding"], healthy_verify
-    assert "verify development (us-east-1, account 123456789012): passed (" in out, healthy_verify
+    assert f"verify development (us-east-1, account {ACCOUNT}): passed (" in out, healthy_verify
     assert " FAIL " not in out and "fix:" not in out, healthy_verify
-    assert "AWS API calls for 1 service(s)" in out, healthy_verify
+    assert f"AWS API calls for {SERVICE_COUNT} service(s)" in out, healthy_verify
     assert healthy_verify.stderr == "", healthy_verify
 
 
@@ -266,4 +272,4 @@ def test_verify_json_parses_and_carries_the_finding(broken_verify_json):
     failures = [r for r in report["results"] if r["status"] == "FAIL"]
     assert [r["check"] for r in failures] == ["dependency.access"], broken_verify_json
     assert "(pulumi up --refresh) restores the rule" in failures[0]["fix"]
-    assert report["notes"] and report["notes"][0].endswith("AWS API calls for 1 service(s)")
+    assert report["notes"] and report["notes"][0].endswith(f"AWS API calls for {SERVICE_COUNT} service(s)")

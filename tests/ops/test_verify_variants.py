@@ -19,9 +19,15 @@ from tests.helpers import DEV_VALUES, REGION, run, with_mlflow
 
 @pytest.fixture(scope="module")
 def variant_run():
+    """Both services read one JSON secret, each by its own key: the api its database password,
+    MLflow its backend store URI (the estate keeps the application's secrets in one)."""
     values = with_mlflow(copy.deepcopy(DEV_VALUES))
-    values["hokusai:services"]["api"]["secrets"]["DB_PASSWORD"]["json_key"] = "database_password"
-    values["hokusai:services"]["mlflow"]["secrets"]["DB_PASSWORD"]["json_key"] = "mlflow_password"
+    api = values["hokusai:services"]["api"]["secrets"]["DB_PASSWORD"]
+    api["json_key"] = "database_password"
+    values["hokusai:services"]["mlflow"]["secrets"]["BACKEND_STORE_URI"] = {
+        "existing": api["existing"],
+        "json_key": "backend_store_uri",
+    }
     return run(values)
 
 
@@ -38,8 +44,9 @@ def verify(fake, tmp_path, boto_session):
 
 
 def test_the_copy_holds_json_secrets_with_every_key_read_and_passes(variant, tmp_path, boto_session):
-    value = variant.client("secretsmanager").get_secret_value(SecretId="hokusai/development/database/password")
-    assert set(json.loads(value["SecretString"])) == {"database_password", "mlflow_password"}
+    shared = DEV_VALUES["hokusai:services"]["api"]["secrets"]["DB_PASSWORD"]["existing"]
+    value = variant.client("secretsmanager").get_secret_value(SecretId=shared)
+    assert set(json.loads(value["SecretString"])) == {"database_password", "backend_store_uri"}
     report = verify(variant, tmp_path, boto_session)
     assert report.exit_code == 0, report.table()
     access = {r.subject for r in report.results if r.check == "dependency.access"}

@@ -217,7 +217,9 @@ BREAKAGES: list[tuple[str, Callable[[list[Registered], dict[str, Any]], Any], st
     (
         "failure-signatures-are-watched",
         lambda r, e: (
-            first(r, SERVICE).inputs["alarms"]["alarmNames"].remove("hokusai-api-development-huggingface-token")
+            first(r, SERVICE, "api-service")
+            .inputs["alarms"]["alarmNames"]
+            .remove("hokusai-api-development-huggingface-token")
         ),
         "is not a deployment alarm of its service",
     ),
