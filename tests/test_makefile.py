@@ -251,6 +251,12 @@ def test_synth_of_a_stack_it_cannot_render_exits_2():
     assert ran.code == 2 and "cannot render stack 'no-such-stack'" in ran.stderr, ran
 
 
+def test_diff_against_a_base_that_is_no_commit_exits_2_with_the_reason():
+    ran = make("diff", "BASE=no-such-ref-anywhere")
+    assert ran.code == 2 and ran.stdout == "", ran
+    assert "BASE='no-such-ref-anywhere' is not a commit in this repository" in ran.stderr, ran
+
+
 def test_import_plan_json_is_the_import_file_alone_and_its_exit_code_passes_through(tmp_path):
     ran = make("import-plan", "JSON=1")
     direct = tool("synth.import_plan", "--json", "--out", str(tmp_path / "import.json"), env=clean_env())
