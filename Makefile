@@ -28,12 +28,16 @@ MOTO_PORT ?= 5555
 FAKE_DIR  ?= build
 # break: the failure to inject (without it, the list)
 FAILURE ?=
-HELP_VARIABLES := STACK SERVICE MODEL_ID OUTPUTS BASE_URL ENV_EXAMPLE APP_SRC LOGS JSON SINCE MATCH REVISION MOTO_PORT FAKE_DIR FAILURE VENV
+# diff: the git ref to compare with (empty: the merge base of HEAD with main, else origin/main);
+# FORMAT=markdown prints the PR comment instead of the terminal form. STACK may name several.
+BASE ?=
+FORMAT ?=
+HELP_VARIABLES := STACK SERVICE MODEL_ID OUTPUTS BASE_URL ENV_EXAMPLE APP_SRC LOGS JSON SINCE MATCH REVISION MOTO_PORT FAKE_DIR FAILURE BASE FORMAT VENV
 
 PULUMI_INSTALL := https://www.pulumi.com/docs/iac/download-install/
 
 .DEFAULT_GOAL := help
-.PHONY: help synth render diagram test lint envcheck appcheck docs docs-check policies preview up repair drift verify smoke \
+.PHONY: help synth render diff diagram test lint envcheck appcheck docs docs-check policies preview up repair drift verify smoke \
 	import-plan import-diff logs stopped-tasks task-env fake-estate fake-estate-reset fake-estate-stop break clean
 
 # --- exit codes: the tool's own, through make ----------------------------------
@@ -47,7 +51,7 @@ PULUMI_INSTALL := https://www.pulumi.com/docs/iac/download-install/
 # line is the tool itself, or exits 2 when it fails, so 1 only ever means
 # findings. Mixed with other goals (`make test docs`) it is plain make, where
 # any failure exits 2. tests/test_makefile.py holds every line to this.
-EXIT_CODE_TARGETS := synth render test lint envcheck appcheck verify smoke import-plan import-diff logs stopped-tasks task-env
+EXIT_CODE_TARGETS := synth render diff test lint envcheck appcheck verify smoke import-plan import-diff logs stopped-tasks task-env
 MAKE_LETTERS := $(firstword $(MAKEFLAGS))
 MAKE_LETTERS := $(if $(filter -% %=%,$(MAKE_LETTERS)),,$(MAKE_LETTERS))
 ifneq ($(MAKECMDGOALS),)
@@ -120,6 +124,9 @@ synth: $(VENV)/.installed ## offline: render the stack under Pulumi mocks, check
 	$(RUN)@$(PYTHON) -m synth.render --stack $(STACK) $(if $(JSON),--json)
 
 render: synth ## the same as synth
+
+diff: $(VENV)/.installed ## offline: what this checkout changes in the rendered STACK against BASE (default: merge base with main); FORMAT=markdown
+	$(RUN)@$(PYTHON) -m synth.diff $(foreach s,$(STACK),--stack $(s)) $(if $(BASE),--base '$(BASE)') $(if $(FORMAT),--format $(FORMAT))
 
 diagram: $(VENV)/.installed ## offline: a picture of each stack: docs/ARCHITECTURE.md (Mermaid), build/architecture-<stack>.{dot,svg,png} (SVG/PNG with Graphviz)
 	@$(PYTHON) -m synth.diagram

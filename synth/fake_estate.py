@@ -17,32 +17,36 @@ by the ones moto hands out, and the stack outputs are written as
 moto quirks this works around, each noted where it happens: services report
 `MOTO_ECS_SERVICE_RUNNING` running tasks, tasks need a container memory, and
 task ENIs need DNS hostnames on the VPC.
+
+`seed` keeps the render next to the outputs (`render-<stack>.json`) and uses it
+again while neither the stack file nor the program changed: rendering is most of
+a seed's time, and `make fake-estate-reset` seeds again.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import secrets as token_source
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import boto3
-import botocore.exceptions
-import pulumi
+from typing import TYPE_CHECKING, Any
 
 from core import bounded_json
 from core.contract import HUGGINGFACE_TOKEN, POSTGRES, REDIS
 from core.estate import OUTPUT_NAME, Estate, EstateError
 from core.naming import task_group
-from core.stack_file import StackFileError
+from core.stack_file import PROJECT_DIR, StackFileError, stack_file_path
 from core.text_file import TextFileError, read_text, write_text
 from core.value_from import SecretValueFrom
-from synth.mocks import of_type
-from synth.program import Run, run_stack
+
+if TYPE_CHECKING:
+    import boto3
+
+    from synth.program import Run
 
 # As ops/outputs.py bounds `pulumi stack output --json` (synth/ may not import ops/).
 OUTPUTS_LIMIT = 1024 * 1024
@@ -87,20 +91,106 @@ class FakeEstate:
         write_text(path, json.dumps(self.outputs, indent=2) + "\n", what="the fake estate's outputs")
 
 
-def seed(run: Run, session: boto3.Session | None = None) -> FakeEstate:
+@dataclass(frozen=True)
+class Resource:
+    """A registered resource as seeding reads it (synth.mocks.Registered, as JSON can hold it)."""
+
+    type: str
+    name: str
+    inputs: dict[str, Any]
+    outputs: dict[str, Any]
+    id: str
+
+
+@dataclass(frozen=True)
+class Rendering:
+    """What seeding reads of a render: the stack's `estate` output and every resource."""
+
+    outputs: dict[str, Any]
+    resources: list[Resource]
+
+
+# What a render depends on: the stack file, the program and the mocks it runs under,
+# and the pinned Pulumi packages. A change to any of them renders again.
+RENDER_INPUTS = ("Pulumi.yaml", "__main__.py", "requirements.txt", "core/**/*.py", "infra/**/*.py", "synth/*.py")
+# A cached render of the development stack is well under 1 MiB; this bounds what reading a
+# stray file in the cache's place costs (it is then rendered again).
+RENDER_CACHE_LIMIT = 32 * 1024 * 1024
+
+
+def render_key(stack: str, project_dir: Path = PROJECT_DIR) -> str:
+    """A digest of every input of the stack's render; a name that is not a stack name is
+    refused first (StackFileError), before it becomes part of a path."""
+    digest = hashlib.sha256()
+    files = [stack_file_path(stack, project_dir)]
+    files += sorted(path for pattern in RENDER_INPUTS for path in project_dir.glob(pattern))
+    for path in files:
+        digest.update(f"{path.relative_to(project_dir)}\0".encode())
+        # is_file: a regular file (a FIFO or a directory in the stack file's place is
+        # refused by the render itself, which runs since no cache holds this key).
+        digest.update(path.read_bytes() if path.is_file() else b"(missing)")
+    return digest.hexdigest()
+
+
+def run_stack(stack: str) -> Run:
+    """synth.program.run_stack, imported when a render is needed: it imports pulumi, which
+    seeding from a cached rendering and `break` do without."""
+    from synth.program import run_stack as render
+
+    return render(stack)
+
+
+def rendering(stack: str, cache: Path) -> Run | Rendering:
+    """The stack rendered under the mocks, or the rendering `cache` holds if it was made
+    from the same inputs (render_key); a new render is written to `cache` if it can be
+    (a cache that cannot be read or written is only slower)."""
+    key = render_key(stack)
+    try:
+        cached = json.loads(read_text(cache, limit=RENDER_CACHE_LIMIT, what="a cached render"))
+        if cached["key"] == key:
+            return Rendering(cached["outputs"], [Resource(**r) for r in cached["resources"]])
+    except (TextFileError, ValueError, KeyError, TypeError):
+        pass  # none yet, or unreadable: render
+    run = run_stack(stack)
+    resources = [
+        {"type": r.type, "name": r.name, "inputs": r.inputs, "outputs": r.outputs, "id": r.id} for r in run.resources
+    ]
+    partial_file = cache.with_name(cache.name + ".partial")
+    try:
+        write_text(
+            partial_file,
+            json.dumps({"key": key, "outputs": run.outputs, "resources": resources}),
+            what="a cached render",
+        )
+        partial_file.replace(cache)
+    except (TextFileError, OSError):
+        pass  # seeding does not need the cache; writing the outputs beside it reports the directory
+    return run
+
+
+def seed(run: Run | Rendering, session: boto3.Session | None = None) -> FakeEstate:
     """Create in the current AWS endpoint everything verify looks at, as rendered in `run`."""
     estate = run.outputs
     region = estate["region"]
-    fake = FakeEstate(outputs={}, session=session or boto3.Session(region_name=region), region=region)
+    if session is None:
+        import boto3
+
+        session = boto3.Session(region_name=region)
+    fake = FakeEstate(outputs={}, session=session, region=region)
     _Seeder(fake, run).seed()
     fake.outputs = {OUTPUT_NAME: _replace_ids(estate, fake.ids)}
     return fake
 
 
 class _Seeder:
-    def __init__(self, fake: FakeEstate, run: Run):
+    def __init__(self, fake: FakeEstate, run: Run | Rendering):
         self.fake, self.run, self.ids = fake, run, fake.ids
         self.estate = run.outputs
+
+    def of_type(self, type_: str) -> list[Any]:
+        """synth.mocks.of_type, which this module does not import: it imports pulumi, which
+        seeding from a cached rendering and `break` do without."""
+        return [r for r in self.run.resources if r.type == type_]
 
     def mapped(self, value: Any) -> Any:
         return _replace_ids(value, self.ids)
@@ -148,14 +238,14 @@ class _Seeder:
     def security_groups(self) -> None:
         ec2 = self.fake.client("ec2")
         created = []
-        for group in of_type(self.run, "aws:ec2/securityGroup:SecurityGroup"):
+        for group in self.of_type("aws:ec2/securityGroup:SecurityGroup"):
             self.ids[group.id] = ec2.create_security_group(
                 GroupName=group.inputs["name"], Description=group.inputs.get("description", group.name), VpcId=self.vpc
             )["GroupId"]
             created.append(self.ids[group.id])
         # Groups the stack adopts rather than creates: the dependencies' and the existing ALB's.
         adopted = {d["security_group_id"] for d in self.estate.get("dependencies", []) if d["security_group_id"]}
-        for rule in [*of_type(self.run, _INGRESS), *of_type(self.run, _EGRESS)]:
+        for rule in [*self.of_type(_INGRESS), *self.of_type(_EGRESS)]:
             adopted.update(
                 g
                 for g in (rule.inputs.get("securityGroupId"), rule.inputs.get("referencedSecurityGroupId"))
@@ -172,11 +262,11 @@ class _Seeder:
             ec2.revoke_security_group_egress(
                 GroupId=group_id, IpPermissions=[{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]
             )
-        for rule in of_type(self.run, _INGRESS):
+        for rule in self.of_type(_INGRESS):
             ec2.authorize_security_group_ingress(
                 GroupId=self.ids[rule.inputs["securityGroupId"]], IpPermissions=[self._permission(rule.inputs)]
             )
-        for rule in of_type(self.run, _EGRESS):
+        for rule in self.of_type(_EGRESS):
             ec2.authorize_security_group_egress(
                 GroupId=self.ids[rule.inputs["securityGroupId"]], IpPermissions=[self._permission(rule.inputs)]
             )
@@ -197,13 +287,13 @@ class _Seeder:
 
     def iam(self) -> None:
         iam = self.fake.client("iam")
-        for role in of_type(self.run, "aws:iam/role:Role"):
+        for role in self.of_type("aws:iam/role:Role"):
             created = iam.create_role(
                 RoleName=role.inputs["name"], AssumeRolePolicyDocument=role.inputs["assumeRolePolicy"]
             )
             self.ids[role.outputs["arn"]] = created["Role"]["Arn"]
-        names = {r.id: r.inputs["name"] for r in of_type(self.run, "aws:iam/role:Role")}
-        for policy in of_type(self.run, "aws:iam/rolePolicy:RolePolicy"):
+        names = {r.id: r.inputs["name"] for r in self.of_type("aws:iam/role:Role")}
+        for policy in self.of_type("aws:iam/rolePolicy:RolePolicy"):
             document = self.mapped(policy.inputs["policy"])
             iam.put_role_policy(
                 RoleName=names.get(policy.inputs["role"], policy.inputs["role"]),
@@ -214,14 +304,14 @@ class _Seeder:
     def observability(self) -> None:
         logs, cloudwatch = self.fake.client("logs"), self.fake.client("cloudwatch")
         sns = self.fake.client("sns")
-        for topic in of_type(self.run, "aws:sns/topic:Topic"):
+        for topic in self.of_type("aws:sns/topic:Topic"):
             self.ids[topic.outputs["arn"]] = sns.create_topic(Name=topic.inputs["name"])["TopicArn"]
-        for group in of_type(self.run, "aws:cloudwatch/logGroup:LogGroup"):
+        for group in self.of_type("aws:cloudwatch/logGroup:LogGroup"):
             logs.create_log_group(logGroupName=group.inputs["name"])
             logs.put_retention_policy(
                 logGroupName=group.inputs["name"], retentionInDays=int(group.inputs["retentionInDays"])
             )
-        for metric_filter in of_type(self.run, "aws:cloudwatch/logMetricFilter:LogMetricFilter"):
+        for metric_filter in self.of_type("aws:cloudwatch/logMetricFilter:LogMetricFilter"):
             transformation = metric_filter.inputs["metricTransformation"]
             logs.put_metric_filter(
                 logGroupName=metric_filter.inputs["logGroupName"],
@@ -235,7 +325,7 @@ class _Seeder:
                     }
                 ],
             )
-        for alarm in of_type(self.run, "aws:cloudwatch/metricAlarm:MetricAlarm"):
+        for alarm in self.of_type("aws:cloudwatch/metricAlarm:MetricAlarm"):
             inputs = alarm.inputs
             common = dict(
                 AlarmName=inputs["name"],
@@ -259,7 +349,7 @@ class _Seeder:
 
     def target_groups(self) -> None:
         elbv2 = self.fake.client("elbv2")
-        for group in of_type(self.run, "aws:lb/targetGroup:TargetGroup"):
+        for group in self.of_type("aws:lb/targetGroup:TargetGroup"):
             inputs, check = group.inputs, group.inputs["healthCheck"]
             created = elbv2.create_target_group(
                 Name=inputs["name"],
@@ -280,9 +370,9 @@ class _Seeder:
     def ecs(self) -> None:
         ecs = self.fake.client("ecs")
         ecs.create_cluster(clusterName=self.estate["cluster_name"])
-        for task in of_type(self.run, "aws:ecs/taskDefinition:TaskDefinition"):
+        for task in self.of_type("aws:ecs/taskDefinition:TaskDefinition"):
             self.ids[task.outputs["arn"]] = register_like(ecs, task.inputs, self.ids)
-        for service in of_type(self.run, "aws:ecs/service:Service"):
+        for service in self.of_type("aws:ecs/service:Service"):
             inputs = service.inputs
             network = inputs["networkConfiguration"]
             create_service(
@@ -719,7 +809,12 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     seeding = commands.add_parser("seed", help="create a live copy of the rendered stack at the AWS endpoint")
     seeding.add_argument("--stack", default="development")
-    seeding.add_argument("--outputs", type=Path, required=True, help="where to write the stack outputs (JSON)")
+    seeding.add_argument(
+        "--outputs",
+        type=Path,
+        required=True,
+        help="where to write the stack outputs (JSON); the render is kept beside it, as render-<stack>.json",
+    )
     breaking = commands.add_parser("break", help="inject one failure into a seeded copy")
     breaking.add_argument("failure", choices=sorted(FAILURES))
     breaking.add_argument("--outputs", type=Path, required=True, help="the outputs file `seed` wrote (updated)")
@@ -732,16 +827,12 @@ def main(argv: list[str] | None = None) -> int:
             summary = (inject.__doc__ or "").strip().split("\n")[0]
             print(f"{name:<{width}}  {summary}".rstrip())
         return 0
+    # Here, not at the top: `list` needs neither boto3 nor pulumi (it starts in 0.1 s instead of 0.6).
+    import botocore.exceptions
+
     try:
         return _seed(args.stack, args.outputs) if args.command == "seed" else _break(args.failure, args.outputs)
-    except (
-        StackFileError,
-        pulumi.RunError,
-        TextFileError,
-        bounded_json.JsonRefused,
-        EstateError,
-        CannotInject,
-    ) as error:
+    except _refused() as error:
         print(f"fake_estate {args.command}: {error}", file=sys.stderr)
         return 2
     except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
@@ -753,8 +844,24 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
+def _refused() -> tuple[type[Exception], ...]:
+    """What a command reports as a sentence and exit 2. Called when an exception is being
+    handled, not before: pulumi.RunError (the program refused the stack's settings) is in it
+    only if pulumi was imported, and a seed from a cached render never imports it (so it
+    cannot have raised one)."""
+    refused: tuple[type[Exception], ...] = (
+        StackFileError,
+        TextFileError,
+        bounded_json.JsonRefused,
+        EstateError,
+        CannotInject,
+    )
+    pulumi = sys.modules.get("pulumi")
+    return refused + (pulumi.RunError,) if pulumi is not None else refused
+
+
 def _seed(stack: str, outputs: Path) -> int:
-    fake = seed(run_stack(stack))
+    fake = seed(rendering(stack, outputs.parent / f"render-{stack}.json"))
     ecs = fake.client("ecs")
     names = [s["service_name"] for s in fake.estate["services"]]
     for service in ecs.describe_services(cluster=fake.estate["cluster_name"], services=names)["services"]:
@@ -776,6 +883,8 @@ def _break(failure: str, path: Path) -> int:
     estate = Estate.from_outputs(outputs)
     if isinstance(outputs, dict) and OUTPUT_NAME not in outputs:
         outputs = {OUTPUT_NAME: outputs}
+    import boto3
+
     fake = FakeEstate(outputs=outputs, session=boto3.Session(), region=estate.region)
     FAILURES[failure](fake)
     fake.write(path)

@@ -278,7 +278,7 @@ def running(directory: Path) -> Server:
 
 
 def inject(failure: str, directory: Path) -> None:
-    from synth.fake_estate import FAILURES  # imports boto3 and pulumi: only here
+    from synth.fake_estate import FAILURES  # the project and PyYAML: only here, not for `stop`
 
     if failure not in FAILURES:
         raise Refused(f"unknown failure {failure!r}; `make break` lists the {len(FAILURES)} it can inject")

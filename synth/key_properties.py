@@ -160,10 +160,15 @@ DESCRIBE: dict[str, Describe] = {
 
 def describe(resource: Registered) -> str:
     """The key properties of one resource; its inputs' names when the type has no describer."""
-    describer = DESCRIBE.get(resource.type)
+    return describe_inputs(resource.type, resource.inputs)
+
+
+def describe_inputs(type_: str, inputs: dict[str, Any]) -> str:
+    """`describe` of a resource given as its type and inputs (as the render records them)."""
+    describer = DESCRIBE.get(type_)
     if describer is None:
-        return ", ".join(sorted(k for k in resource.inputs if not k.startswith("__")))
-    return describer(resource.inputs)
+        return ", ".join(sorted(k for k in inputs if not k.startswith("__")))
+    return describer(inputs)
 
 
 def table(resources: list[Registered]) -> str:

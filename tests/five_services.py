@@ -10,6 +10,7 @@ secrets.
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -28,7 +29,8 @@ from core.contract import (
     ServiceContract,
     SettingRequirement,
 )
-from tests.helpers import DEV_VALUES, pinned_image, with_mlflow
+from synth.program import Run
+from tests.helpers import DEV_VALUES, pinned_image, run, with_mlflow
 
 _ENVIRONMENT = SettingRequirement("ENVIRONMENT", "deployment environment name", derived_from=DerivedFrom.ENVIRONMENT)
 
@@ -144,3 +146,11 @@ def extra_contracts() -> Iterator[tuple[ServiceContract, ...]]:
     finally:
         for key in added:
             contracts.pop(key, None)
+
+
+@functools.cache
+def five_services_run() -> Run:
+    """five_service_values() rendered once per process (the render takes seconds), shared by
+    the dashboard, architecture and architecture-diff tests: read it, never change it."""
+    with extra_contracts():
+        return run(five_service_values())

@@ -26,6 +26,7 @@ from core.contract import (
     DependencyRequirement,
     ServiceContract,
 )
+from core.embedded_json import embedded_document
 from core.settings import Settings, load_settings
 from core.stack_file import PROJECT_DIR, read_stack_file, settings_input
 from core.stack_names import stack_names as core_stack_names
@@ -319,3 +320,34 @@ def env_example_matching(contract: ServiceContract, base: Path | None = ENV_EXAM
         kept += ["", "# ===== Added to the contract since this file was written ====="]
     kept += added
     return "\n".join(kept) + "\n"
+
+
+# --------------------------------------------------------------------------- #
+# Two renderings that must be the same graph
+# --------------------------------------------------------------------------- #
+
+
+def same_graph_problems(original: Any, back: Any, path: str = "") -> list[str]:
+    """Where `back` differs from the rendering `original`. A string may differ only as the same JSON
+    document written with its keys sorted (as the readable snapshot reads back: core/embedded_json.py)."""
+    if isinstance(original, dict) and isinstance(back, dict):
+        if original.keys() != back.keys():
+            return [f"{path}: keys {sorted(original)} != {sorted(back)}"]
+        return [p for key in original for p in same_graph_problems(original[key], back[key], f"{path}.{key}")]
+    if isinstance(original, list) and isinstance(back, list):
+        if len(original) != len(back):
+            return [f"{path}: {len(original)} items != {len(back)}"]
+        return [
+            p
+            for i, (a, b) in enumerate(zip(original, back, strict=True))
+            for p in same_graph_problems(a, b, f"{path}[{i}]")
+        ]
+    if type(original) is type(back) and original == back:
+        return []
+    if (
+        isinstance(original, str)
+        and embedded_document(original) is not None
+        and back == json.dumps(json.loads(original), sort_keys=True)
+    ):
+        return []
+    return [f"{path}: {original!r} != {back!r}"]

@@ -20,8 +20,8 @@ from core.settings import Settings
 from synth import render
 from synth.pictures import picture_of_document, picture_of_run
 from synth.program import Run
-from tests.five_services import extra_contracts, five_service_values
-from tests.helpers import each_stack, load, rendered, run, stack_settings
+from tests.five_services import extra_contracts, five_service_values, five_services_run
+from tests.helpers import each_stack, load, rendered, stack_settings
 
 # Short enough to read in a box: a name, and one line under it.
 LABEL_MAX = 32
@@ -108,10 +108,9 @@ def _secret_name(name_or_arn: str) -> str:
 
 @pytest.fixture(scope="module")
 def five() -> tuple[Architecture, Settings, Run]:
+    run_ = five_services_run()
     with extra_contracts():
-        values = five_service_values()
-        run_ = run(values)
-        return picture_of_run("development", run_), load(values), run_
+        return picture_of_run("development", run_), load(five_service_values()), run_
 
 
 # --------------------------------------------------------------------------- #

@@ -10,8 +10,8 @@ from core.architecture import Architecture, Edge, EdgeKind, Node, NodeKind
 from core.architecture_diff import compare, marked_markdown, marked_mermaid
 from core.architecture_mermaid import MARK_STYLES, Mark
 from synth.pictures import picture_of_run
-from tests.five_services import extra_contracts, five_service_values
-from tests.helpers import each_stack, rendered, run
+from tests.five_services import extra_contracts, five_services_run
+from tests.helpers import each_stack, rendered
 from tests.test_architecture import mermaid_problems
 
 API = Node("service:api", NodeKind.SERVICE, "api", "0.5 vCPU · 1 GiB · 2 tasks")
@@ -106,8 +106,9 @@ def test_the_markdown_is_a_fenced_picture_and_a_list_of_the_changes():
 
 @pytest.fixture(scope="module")
 def five():
+    run_ = five_services_run()
     with extra_contracts():
-        return picture_of_run("development", run(five_service_values()))
+        return picture_of_run("development", run_)
 
 
 @each_stack

@@ -20,8 +20,8 @@ from core.dashboard import DashboardSpec, LogMetric, WatchingAlarm, dashboard_bo
 from core.naming import dashboard_name
 from synth.mocks import Registered, of_type
 from synth.program import Run
-from tests.five_services import extra_contracts, five_service_values
-from tests.helpers import STACKS, reads_config, rendered, run
+from tests.five_services import five_services_run
+from tests.helpers import STACKS, reads_config, rendered
 
 # Every stack file, and the development stack grown to five services.
 FIVE_SERVICES = "five services"
@@ -321,8 +321,7 @@ def dashboards(run_: Run) -> Iterator[tuple[Registered, dict[str, Any]]]:
 
 @pytest.fixture(scope="module")
 def five_run() -> Run:
-    with extra_contracts():
-        return run(five_service_values())
+    return five_services_run()
 
 
 @pytest.fixture(params=[*STACKS, FIVE_SERVICES])

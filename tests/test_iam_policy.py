@@ -530,7 +530,7 @@ contexts = st.dictionaries(
 requests = st.tuples(st.sampled_from(ACTIONS), st.sampled_from(RESOURCES), contexts, st.booleans())
 
 
-@settings(max_examples=200, deadline=None)
+@settings(deadline=None)
 @given(st.lists(statements(), max_size=5), statements(effect="Deny"), requests)
 def test_adding_a_deny_never_allows_what_was_not_allowed(existing, added, request):
     action, resource, context, complete = request
@@ -542,14 +542,14 @@ def test_adding_a_deny_never_allows_what_was_not_allowed(existing, added, reques
         assert after is DENIED
 
 
-@settings(max_examples=100, deadline=None)
+@settings(deadline=None)
 @given(st.lists(statements(effect="Allow"), max_size=5), requests)
 def test_allow_statements_alone_never_deny(existing, request):
     action, resource, context, complete = request
     assert decide([policy(*existing)], action, resource, context, context_is_complete=complete) is not DENIED
 
 
-@settings(max_examples=100, deadline=None)
+@settings(deadline=None)
 @given(st.lists(statements(), max_size=5), requests)
 def test_the_order_of_statements_and_documents_does_not_change_the_decision(existing, request):
     action, resource, context, complete = request
@@ -558,7 +558,7 @@ def test_the_order_of_statements_and_documents_does_not_change_the_decision(exis
     assert forward is backward
 
 
-@settings(max_examples=100, deadline=None)
+@settings(deadline=None)
 @given(st.lists(statements(), max_size=5), requests)
 def test_a_complete_context_never_leaves_a_known_operator_in_doubt(existing, request):
     """With the whole request known, only what cannot be read makes it CANNOT_TELL: an

@@ -9,24 +9,21 @@
   server, never leaves a stale pid file; `break`, `fake-estate-reset`, `fake-estate-stop`.
 - CI keeps the flags that make a failing make fail the run.
 
-The commands use the virtualenv running these tests (VENV=..., with `-o` on its stamp so
-make never reinstalls into it); only the Pulumi-CLI tests run make in an empty copy of
-the repository, where nothing may be installed. Measured on two cores: about 1 s per
-make call without the fake estate; the fake-estate scenario 15-25 s (two seeds and a reset).
+The commands (tests/commands.py) use the virtualenv running these tests; only the
+Pulumi-CLI tests run make in an empty copy of the repository, where nothing may be
+installed. The fake estate's lifecycle is read from the session's one run of it
+(tests/fake_estate_scenario.py), which tests/ops/test_verify_server.py reads too.
+Measured on two cores: 0.1-1 s per make call (a Python tool starting is most of it).
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
 import shutil
-import signal
 import socket
 import stat
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -37,19 +34,12 @@ import pytest
 import yaml
 
 from synth.fake_estate import FAILURES
+from tests.commands import MAKE, MAKEFILE_TEXT, ROOT, clean_env, free_port, make, tool, variable
 
-ROOT = Path(__file__).resolve().parent.parent
-MAKEFILE = ROOT / "Makefile"
 CI_RUN = ROOT / ".ci" / "run"
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
-MAKE = shutil.which("make")
 PULUMI_INSTALL_URL = "https://www.pulumi.com/docs/iac/download-install/"
 FIXTURE_ENV_EXAMPLE = ROOT / "tests" / "ops" / "fixtures" / "api.env.example"
-COMMAND_TIMEOUT = 180.0  # a hang fails the test, not the CI job
-
-# The virtualenv these tests run in stands in for the checkout's .venv.
-VENV = Path(sys.executable).parent.parent
-USE_THIS_VENV = ["-o", f"{VENV}/.installed", f"VENV={VENV}", f"PYTHON={sys.executable}"]
 
 pytestmark = pytest.mark.skipif(MAKE is None, reason="no make on this machine")
 
@@ -88,12 +78,6 @@ def rules(text: str) -> dict[str, Rule]:
     return found
 
 
-def variable(text: str, name: str) -> list[str]:
-    match = re.search(rf"^{name}\s*:?=(.*)$", text, flags=re.M)
-    assert match, f"the Makefile has no {name}"
-    return match.group(1).split()
-
-
 def public_targets(all_rules: dict[str, Rule]) -> set[str]:
     """What a person may type: everything but special targets (.PHONY) and files ($(VENV)/.installed)."""
     return {t for t in all_rules if not t.startswith((".", "$")) and "/" not in t}
@@ -114,65 +98,9 @@ def lines_without_run(all_rules: dict[str, Rule], goals: list[str]) -> list[str]
     return sorted(problems)
 
 
-MAKEFILE_TEXT = MAKEFILE.read_text()
 RULES = rules(MAKEFILE_TEXT)
 EXIT_CODE_TARGETS = variable(MAKEFILE_TEXT, "EXIT_CODE_TARGETS")
 PULUMI_TARGETS = ["preview", "up", "repair", "drift"]
-
-
-# --------------------------------------------------------------------------- #
-# Running make
-# --------------------------------------------------------------------------- #
-
-
-@dataclass(frozen=True)
-class Ran:
-    args: list[str]
-    code: int
-    stdout: str
-    stderr: str
-
-    def __str__(self) -> str:
-        return (
-            f"$ {' '.join(self.args)}\nexit {self.code}\n--- stdout ---\n{self.stdout}\n--- stderr ---\n{self.stderr}"
-        )
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    """This environment minus what could change the outcome: a make that runs these tests
-    (MAKEFLAGS and friends), the Makefile's own variables, AWS settings, the step summary."""
-    theirs = set(variable(MAKEFILE_TEXT, "HELP_VARIABLES")) | {"VENV", "PYTHON", "HOKUSAI_API_KEY"}
-    drop = {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES", "MAKEFILES", "GNUMAKEFLAGS", "GITHUB_STEP_SUMMARY"}
-    env = {k: v for k, v in os.environ.items() if k not in theirs | drop and not k.startswith("AWS_")}
-    return env | extra
-
-
-def make(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None, venv: bool = True) -> Ran:
-    command = [MAKE or "make", *args, *(USE_THIS_VENV if venv else [])]
-    done = subprocess.run(
-        command,
-        cwd=cwd,
-        env=env if env is not None else clean_env(),
-        capture_output=True,
-        text=True,
-        timeout=COMMAND_TIMEOUT,
-        stdin=subprocess.DEVNULL,
-    )
-    return Ran(["make", *args], done.returncode, done.stdout, done.stderr)
-
-
-def tool(*args: str, env: dict[str, str]) -> Ran:
-    """The same tool without make, for the exit code make must pass on."""
-    done = subprocess.run(
-        [sys.executable, "-m", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=COMMAND_TIMEOUT
-    )
-    return Ran(["python", "-m", *args], done.returncode, done.stdout, done.stderr)
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 # --------------------------------------------------------------------------- #
@@ -323,6 +251,12 @@ def test_synth_of_a_stack_it_cannot_render_exits_2():
     assert ran.code == 2 and "cannot render stack 'no-such-stack'" in ran.stderr, ran
 
 
+def test_diff_against_a_base_that_is_no_commit_exits_2_with_the_reason():
+    ran = make("diff", "BASE=no-such-ref-anywhere")
+    assert ran.code == 2 and ran.stdout == "", ran
+    assert "BASE='no-such-ref-anywhere' is not a commit in this repository" in ran.stderr, ran
+
+
 def test_import_plan_json_is_the_import_file_alone_and_its_exit_code_passes_through(tmp_path):
     ran = make("import-plan", "JSON=1")
     direct = tool("synth.import_plan", "--json", "--out", str(tmp_path / "import.json"), env=clean_env())
@@ -408,24 +342,6 @@ def test_a_failed_setup_is_2_not_findings_even_where_make_passes_exit_codes_on(e
 # --------------------------------------------------------------------------- #
 
 
-def estate_env(port: int) -> dict[str, str]:
-    return clean_env(
-        AWS_ENDPOINT_URL=f"http://127.0.0.1:{port}",
-        AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",
-        AWS_DEFAULT_REGION="us-east-1",
-        AWS_CONFIG_FILE=os.devnull,
-        AWS_SHARED_CREDENTIALS_FILE=os.devnull,
-    )
-
-
-def command_of(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-    except OSError:
-        return subprocess.run(["ps", "-o", "command=", "-p", str(pid)], capture_output=True, text=True).stdout
-
-
 def test_fake_estate_refuses_a_port_someone_else_listens_on(tmp_path):
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as other:
         other.bind(("127.0.0.1", 0))
@@ -458,70 +374,81 @@ def test_break_lists_the_failures_one_per_line():
     assert unknown.code == 2 and "unknown failure 'no-such-failure'" in unknown.stderr, unknown
 
 
-@pytest.fixture
-def fake_dir(tmp_path) -> Iterator[Path]:
-    """Where the scenario's fake estate lives; its server is stopped whatever happens."""
-    yield tmp_path
-    make("fake-estate-stop", f"FAKE_DIR={tmp_path}")
-    pid_file = tmp_path / "moto.pid"
-    if pid_file.exists():  # the stop target failed: do not leave a server behind
-        with contextlib.suppress(ValueError, OSError):
-            os.kill(int(pid_file.read_text()), signal.SIGKILL)
+# The lifecycle, from the session's one run of the fake estate (tests/fake_estate_scenario.py).
 
 
 @pytest.mark.server
-def test_fake_estate_scenario_start_reuse_break_verify_reset_stop(fake_dir):
-    port = free_port()
-    where = [f"MOTO_PORT={port}", f"FAKE_DIR={fake_dir}"]
-    outputs = f"OUTPUTS={fake_dir / 'fake-outputs.json'}"
-    env = estate_env(port)
-
+def test_fake_estate_starts_a_moto_server_on_the_port_and_says_what_to_export(fake_estate_scenario):
     # GIVEN a fake estate started on a free port
-    started = make("fake-estate", *where)
+    started, port = fake_estate_scenario.started, fake_estate_scenario.port
     assert started.code == 0, started
-    pid = int((fake_dir / "moto.pid").read_text())
-    assert "moto_server" in command_of(pid) and f"-p {port}" in command_of(pid)
+    # THEN its pid file names a moto_server on that port, and it says what to export
+    assert fake_estate_scenario.pid is not None, started
+    assert "moto_server" in fake_estate_scenario.server_command
+    assert f"-p {port}" in fake_estate_scenario.server_command
     assert f"export AWS_ENDPOINT_URL=http://127.0.0.1:{port}" in started.stdout, started
 
+
+@pytest.mark.server
+def test_fake_estate_again_reuses_its_server_and_seeds_it_again(fake_estate_scenario):
     # WHEN it is started again THEN the same server is reset and seeded again
-    again = make("fake-estate", *where)
+    again = fake_estate_scenario.restarted
     assert again.code == 0 and "reusing this checkout's moto_server" in again.stdout, again
-    assert int((fake_dir / "moto.pid").read_text()) == pid
+    assert "seeded a copy of stack development" in again.stdout, again
+    assert fake_estate_scenario.pid is not None
+    assert fake_estate_scenario.pid_after_restart == fake_estate_scenario.pid
 
-    # AND verify passes on the copy (exit 0) ...
-    healthy = make("verify", outputs, env=env)
+
+@pytest.mark.server
+def test_verify_through_make_passes_on_the_copy_and_exits_1_on_an_injected_failure(fake_estate_scenario):
+    # verify passes on the copy (exit 0) ...
+    healthy = fake_estate_scenario.healthy
     assert healthy.code == 0 and "passed" in healthy.stdout, healthy
-
     # ... and reports the injected failure as findings, exit 1, in the table and in JSON
-    broke = make("break", "FAILURE=redis-rule-removed", f"FAKE_DIR={fake_dir}")
+    broke = fake_estate_scenario.broken
     assert broke.code == 0 and "injected redis-rule-removed" in broke.stdout, broke
-    findings = make("verify", outputs, env=env)
+    findings = fake_estate_scenario.broken_verify
     assert findings.code == 1, findings
     assert re.search(r"^dependency\.access +FAIL", findings.stdout, flags=re.M), findings
-    as_json = make("verify", outputs, "JSON=1", env=env)
+    as_json = fake_estate_scenario.broken_verify_json
     assert as_json.code == 1, as_json
     report = json.loads(as_json.stdout)
     assert [r["check"] for r in report["results"] if r["status"] == "FAIL"] == ["dependency.access"]
 
-    # WHEN reset THEN the copy is clean again
-    reset = make("fake-estate-reset", f"FAKE_DIR={fake_dir}")
-    assert reset.code == 0, reset
-    assert make("verify", outputs, env=env).code == 0
 
-    # AND the on-call views read it through make: a filter pattern with quotes and spaces
+@pytest.mark.server
+def test_fake_estate_reset_gives_a_clean_copy(fake_estate_scenario):
+    # GIVEN the copy with the injected failure (verify exits 1 on it)
+    assert fake_estate_scenario.broken_verify.code == 1, fake_estate_scenario.broken_verify
+    # WHEN reset THEN the copy is clean again
+    reset = fake_estate_scenario.reset
+    assert reset.code == 0, reset
+    assert "seeded a clean copy of stack development" in reset.stdout, reset
+    assert fake_estate_scenario.reset_verify.code == 0, fake_estate_scenario.reset_verify
+
+
+@pytest.mark.server
+def test_the_on_call_views_read_the_copy_through_make(fake_estate_scenario):
+    # GIVEN the clean copy after the reset, with the incident's log lines injected
+    assert fake_estate_scenario.reset_verify.code == 0, fake_estate_scenario.reset_verify
+    assert fake_estate_scenario.errors_logged.code == 0, fake_estate_scenario.errors_logged
+    # THEN the on-call views read it through make: a filter pattern with quotes and spaces
     # reaches the tool as it was typed; a healthy revision is exit 0
-    assert make("break", "FAILURE=huggingface-errors-logged", f"FAKE_DIR={fake_dir}").code == 0
-    lines = make("logs", outputs, 'MATCH="HuggingFace token not configured"', env=env)
+    lines = fake_estate_scenario.logs
     assert lines.code == 0 and "HuggingFace token not configured" in lines.stdout, lines
     assert len(lines.stdout.splitlines()) == 1, lines
-    assert make("task-env", outputs, env=env).code == 0
+    assert fake_estate_scenario.task_env.code == 0, fake_estate_scenario.task_env
 
+
+@pytest.mark.server
+def test_fake_estate_stop_stops_the_server_and_break_then_says_none_runs(fake_estate_scenario):
     # WHEN stopped THEN the server is gone with its pid file, and break says none runs
-    stopped = make("fake-estate-stop", f"FAKE_DIR={fake_dir}")
+    stopped = fake_estate_scenario.stopped
     assert stopped.code == 0 and "stopped" in stopped.stdout, stopped
-    assert not (fake_dir / "moto.pid").exists()
-    assert "moto_server" not in command_of(pid)
-    gone = make("break", "FAILURE=redis-rule-removed", f"FAKE_DIR={fake_dir}")
+    assert not fake_estate_scenario.pid_file_after_stop
+    assert fake_estate_scenario.pid is not None
+    assert "moto_server" not in fake_estate_scenario.server_command_after_stop
+    gone = fake_estate_scenario.break_after_stop
     assert gone.code == 2 and "no fake estate runs" in gone.stderr, gone
 
 

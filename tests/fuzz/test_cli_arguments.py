@@ -25,6 +25,7 @@ from core.settings import docs as settings_docs
 from ops import appcheck, envcheck, envdoc
 from ops import verify as verify_tool
 from ops.aws import Aws
+from synth import diff as diff_tool
 from synth import fake_estate, import_diff, import_plan, program, render
 from tests.fuzz import nasty
 from tests.fuzz.harness import fifo, fuzz_settings, refusing_port, run_main
@@ -104,6 +105,16 @@ TOOLS: dict[str, Command] = {
         fake_estate.main, {"--outputs": PATHS}, positionals=(["break"], [*fake_estate.FAILURES, "nope"])
     ),
     "synth.fake_estate list": Command(fake_estate.main, {}, positionals=(["list"],)),
+    # In the scratch directory, which is no git checkout: every well-formed case stops at the
+    # base (exit 2) before rendering anything; the arguments are what is fuzzed here.
+    "synth.diff": Command(
+        lambda argv: diff_tool.main(argv, project_dir=Path.cwd()),
+        {
+            "--stack": STACKS,
+            "--base": ["HEAD", "main", "-x", "--upload-pack=touch", "", "HEAD^1"],
+            "--format": ["text", "markdown", "html", ""],
+        },
+    ),
 }
 
 MAINS = {name.split()[0]: command.main for name, command in TOOLS.items()}
@@ -152,7 +163,8 @@ def scratch(tmp_path, monkeypatch, aws_env, boto_session, dev_run, rendered_deve
     monkeypatch.setattr(import_plan, "run_stack", rendered_development)
     monkeypatch.setattr(fake_estate, "run_stack", rendered_development)
     monkeypatch.setattr(verify_tool, "Aws", lambda region=None: Aws(region=region, session=boto_session))
-    monkeypatch.setattr(fake_estate.boto3, "Session", lambda **_: boto_session)
+    # boto3's own Session: synth.fake_estate imports boto3 where it makes one.
+    monkeypatch.setattr("boto3.Session", lambda **_: boto_session)
     monkeypatch.setattr("ops.outputs.shutil.which", lambda name: None)
     with refusing_port() as port:
         monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{port}")
@@ -219,6 +231,8 @@ def test_any_arguments_exit_0_1_or_2_without_a_traceback(scratch, name, data):
         ("synth.fake_estate", ["break", "secret-deleted", "--outputs", "empty"], "is not JSON"),
         ("synth.fake_estate", ["seed", "--stack", "development", "--outputs", "x.json"], "AWS endpoint failed"),
         ("synth.fake_estate", ["break", "secret-deleted", "--outputs", "outputs.json"], "AWS endpoint failed"),
+        ("synth.diff", ["--stack", "../development"], "is not a stack name"),
+        ("synth.diff", ["--stack", "development", "--base=-x"], "is not a git checkout"),
     ],
 )
 def test_a_value_that_reaches_the_code_is_checked_there_with_a_clear_message(scratch, name, argv, said):

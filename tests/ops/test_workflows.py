@@ -16,6 +16,10 @@ THEN  each is valid against the GitHub workflow schema that check-jsonschema shi
         the version in a comment; nothing is interpolated into a script; pip is cached;
         the flags that make a check fail (--expect-no-changes, pipefail, --policy-pack)
         are there, and Dependabot watches the actions and the Python pins.
+AND   `make diff` runs on every PR, forks included, in a workflow with a read-only
+      token and no secret (pr-diff.yml), and the comment is posted by a workflow_run
+      workflow that never checks out or runs the PR's code and checks the artifact
+      as untrusted data (pr-diff-comment.yml); both scripts run here against stand-ins.
 
 Every check is a function that returns the problems it found, and the second
 half of this file breaks a real workflow on purpose to watch each one fail.
@@ -47,6 +51,9 @@ ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS_DIR = ROOT / ".github" / "workflows"
 DEPENDABOT = ROOT / ".github" / "dependabot.yml"
 PULL_REQUEST, DEPLOY, DRIFT = "pull-request.yml", "deploy.yml", "drift.yml"
+# `make diff` on every PR: run without credentials, posted by a workflow that never runs the PR's code.
+PR_DIFF, PR_DIFF_COMMENT = "pr-diff.yml", "pr-diff-comment.yml"
+STACK = "development"
 DEPLOY_IMAGE, REPAIR = "deploy-image.yml", "repair.yml"
 # How a script names the stack of its job: the job's STACK variable, never an expression.
 STACK_ARG = '"$STACK"'
@@ -255,7 +262,10 @@ SECRET_EXPR = re.compile(r"\$\{\{[^}]*\bsecrets\.", re.S)
 # Scopes a job may write, and what in the job justifies each.
 WRITE_SCOPES: dict[str, Callable[[Step], bool]] = {
     "id-token": lambda s: action(s) == "aws-actions/configure-aws-credentials",
-    "pull-requests": lambda s: action(s) == "pulumi/actions" and truthy((s.get("with") or {}).get("comment-on-pr")),
+    "pull-requests": lambda s: (
+        (action(s) == "pulumi/actions" and truthy((s.get("with") or {}).get("comment-on-pr")))
+        or re.search(r"\bgh api\b[^\n]*issues/[^\n]*comments", script(s)) is not None
+    ),
     "issues": lambda s: re.search(r"\bgh issue (create|comment|edit)\b", script(s)) is not None,
     "contents": pushes,
 }
@@ -355,13 +365,45 @@ def problems_secrets(wf: Workflow) -> list[str]:
 
 
 def problems_triggers(wf: Workflow) -> list[str]:
+    """`pull_request_target` and `workflow_run` run with this repository's secrets and a write
+    token, even for a fork's PR. pull_request_target is refused; workflow_run only in a workflow
+    that never checks out or runs code (problems_runs_pr_code): it may then read a PR run's
+    artifact as data (pr-diff-comment.yml)."""
     triggers = wf.get("on") or {}
     names = [triggers] if isinstance(triggers, str) else list(triggers)
-    return [
-        f"trigger {name}: runs a fork's code with this repository's secrets"
-        for name in names
-        if name in ("pull_request_target", "workflow_run")
-    ]
+    found = []
+    for name in names:
+        if name == "pull_request_target":
+            found.append(f"trigger {name}: runs a fork's code with this repository's secrets")
+        elif name == "workflow_run":
+            found += [f"trigger {name} in a workflow that runs code: {p}" for p in problems_runs_pr_code(wf)]
+    return found
+
+
+# What runs code in a step's script: a build tool, an interpreter, a shell given a file, a
+# path executed, git (it would fetch or check out the PR). In command position only.
+RUNS_CODE = re.compile(
+    r"(?:^|[;&|({]|\$\(|\bthen\b|\bdo\b|\belse\b)\s*"  # command position
+    r"(?:(?:make|python[0-9.]*|pip[0-9.]*|pipx|uv|npm|npx|node|bash|sh|zsh|source|\.|git|docker|eval|exec)(?=\s|$)"
+    r"|(?:\.{1,2}/|/|~/)[^\s;|&]+"  # a path executed: ./post, /tmp/x
+    r"|\"?\$\{?\w+\}?\"?/[^\s;|&]*)",  # a path in a variable executed: "$DIFF_DIR"/post
+    re.M,
+)
+
+
+def problems_runs_pr_code(wf: Workflow) -> list[str]:
+    """For a workflow with a write token that reads a PR's run: no step checks anything out
+    or runs a local action, a container or code (RUNS_CODE)."""
+    found = []
+    for job_id, index, step in all_steps(wf):
+        uses = step.get("uses") or ""
+        if action(step) == "actions/checkout":
+            found.append(f"{job_id} step {index} checks out code ({uses})")
+        elif uses.startswith(("./", "docker://")):
+            found.append(f"{job_id} step {index} runs {uses}")
+        for match in RUNS_CODE.finditer(script(step)):
+            found.append(f"{job_id} step {index} runs code: {match.group(0).strip()!r}")
+    return found
 
 
 def problems_checkout(wf: Workflow) -> list[str]:
@@ -950,10 +992,100 @@ def problems_pipefail(wf: Workflow) -> list[str]:
     return found
 
 
+# --- make diff on every PR, and its comment ------------------------------------------
+
+# The largest comment body GitHub accepts.
+GITHUB_COMMENT_LIMIT = 65_536
+DIFF_ARTIFACT = "pr-diff"
+
+
+def problems_pr_diff(wf: Workflow) -> list[str]:
+    """The PR's code runs here (a fork's too): pull_request only, a read-only token, no secrets,
+    no environment; it runs `make diff FORMAT=markdown` and uploads the Markdown and the PR number."""
+    found: list[str] = []
+    triggers = wf.get("on") or {}
+    if set(triggers) != {"pull_request"}:
+        found.append(f"must run on pull_request only (a fork's code with a read-only token), not {sorted(triggers)}")
+    for job_id, job in jobs(wf).items():
+        if job.get("permissions") != {"contents": "read"}:
+            found.append(
+                f"job {job_id} must have exactly `permissions: contents: read`, not {job.get('permissions')!r}"
+            )
+        if job.get("environment"):
+            found.append(f"job {job_id} runs in an environment (its secrets would reach the PR's code)")
+    for path, value in walk(wf):
+        if isinstance(value, str) and re.search(r"\bsecrets\.|\bgithub\.token\b|\bsecrets\b\s*:", value):
+            found.append(f"{where(path)}: no secret or token in the workflow that runs the PR's code")
+        if path and path[-1] == "secrets":
+            found.append(f"{where(path)}: no secret or token in the workflow that runs the PR's code")
+    diff = one(find(wf, lambda s: runs_make(s, "diff")), "runs make diff", found)
+    upload = one(find(wf, lambda s: action(s) == "actions/upload-artifact"), "uploads the comment", found)
+    if diff:
+        text = script(diff[2])
+        for needed in ("FORMAT=markdown", f"build/{DIFF_ARTIFACT}/comment.md", f"build/{DIFF_ARTIFACT}/pr-number"):
+            if needed not in text:
+                found.append(f"the make diff step does not write {needed}")
+        if "github.event.pull_request.number" not in str((diff[2].get("env") or {}).get("PR_NUMBER")):
+            found.append("the PR number does not come from the pull_request event (env PR_NUMBER)")
+    if upload:
+        inputs = upload[2].get("with") or {}
+        if inputs.get("name") != DIFF_ARTIFACT or f"build/{DIFF_ARTIFACT}" not in str(inputs.get("path")):
+            found.append(f"the upload is not the artifact {DIFF_ARTIFACT} of build/{DIFF_ARTIFACT}/")
+        if diff and not runs_before(wf, diff[:2], upload[:2]):
+            found.append("out of order: the upload before make diff")
+    return found
+
+
+def problems_pr_diff_comment(wf: Workflow, producer: Workflow) -> list[str]:
+    """The comment is posted with a write token, from the PR run's artifact, read as untrusted data."""
+    found: list[str] = []
+    triggers = wf.get("on") or {}
+    run = triggers.get("workflow_run") if isinstance(triggers, dict) else None
+    if set(triggers) != {"workflow_run"} or not isinstance(run, dict):
+        found.append(f"must run on workflow_run only, not {sorted(triggers)}")
+        run = {}
+    if run.get("workflows") != [producer.get("name")] or run.get("types") != ["completed"]:
+        found.append(f"must follow the completed runs of {producer.get('name')!r} and nothing else")
+    found += problems_runs_pr_code(wf)
+    for job_id, job in jobs(wf).items():
+        condition = str(job.get("if", ""))
+        for needed in ("github.event.workflow_run.event == 'pull_request'", "workflow_run.conclusion == 'success'"):
+            if needed not in condition:
+                found.append(f"job {job_id} runs without `if: {needed}`")
+        if job.get("permissions") != {"actions": "read", "pull-requests": "write"}:
+            found.append(
+                f"job {job_id} must have exactly actions: read and pull-requests: write, not {job.get('permissions')!r}"
+            )
+    download = one(
+        find(wf, lambda s: action(s) == "actions/download-artifact"), "downloads the PR run's artifact", found
+    )
+    if download:
+        inputs = download[2].get("with") or {}
+        if inputs.get("name") != DIFF_ARTIFACT or "github.event.workflow_run.id" not in str(inputs.get("run-id")):
+            found.append(f"the download is not {DIFF_ARTIFACT} of the run that triggered this one")
+    post = one(find(wf, lambda s: "gh api" in script(s)), "posts the comment through the API", found)
+    if post:
+        text, env = script(post[2]), post[2].get("env") or {}
+        limit = str(env.get("MAX_BYTES", ""))
+        if not limit.isdigit() or int(limit) > GITHUB_COMMENT_LIMIT or '-gt "$MAX_BYTES"' not in text:
+            found.append(f"no size limit under {GITHUB_COMMENT_LIMIT} bytes checked before posting (MAX_BYTES)")
+        if "iconv -f UTF-8" not in text:
+            found.append("the text is not checked to be UTF-8 before posting")
+        if "github.event.workflow_run.head_sha" not in str(env.get("HEAD_SHA")) or '!= "$HEAD_SHA"' not in text:
+            found.append("the PR number from the artifact is believed without checking that PR's head (HEAD_SHA)")
+        if "^[0-9]{1,9}$" not in text:
+            found.append("the PR number from the artifact is not checked to be a number")
+        if 'body=@$comment"' not in text:
+            found.append("the comment is not posted from a file (-F body=@file)")
+    return found
+
+
 PURPOSE_CHECKS = {
     PULL_REQUEST: problems_pull_request,
     DEPLOY: problems_deploy,
     DRIFT: lambda wf: problems_drift(wf) + problems_drift_preview(wf, MAKEFILE.read_text()),
+    PR_DIFF: problems_pr_diff,
+    PR_DIFF_COMMENT: lambda wf: problems_pr_diff_comment(wf, WORKFLOWS[PR_DIFF]),
     DEPLOY_IMAGE: problems_deploy_image,
     REPAIR: problems_repair,
 }
@@ -1991,6 +2123,315 @@ def test_the_stacks_drift_issue_is_updated_when_open_and_opened_otherwise(
     made = calls.read_text()
     assert made.startswith("label create drift"), made
     assert expected in made and not_expected not in made, made
+
+
+# --- make diff on every PR: each rule broken, by removing it and by weakening it -------------
+
+
+def test_the_diff_workflow_that_runs_the_prs_code_gets_no_secret():
+    wf = workflow(PR_DIFF)
+    step_where(wf, lambda s: runs_make(s, "diff"))["env"]["TOKEN"] = "${{ secrets.PULUMI_ACCESS_TOKEN }}"
+    noticed(problems_pr_diff(wf), "no secret or token")
+    wf = workflow(PR_DIFF)
+    step_where(wf, lambda s: runs_make(s, "diff"))["env"]["GH_TOKEN"] = "${{ github.token }}"
+    noticed(problems_pr_diff(wf), "no secret or token")
+    wf = workflow(PR_DIFF)
+    wf["jobs"]["diff"]["environment"] = "development"
+    noticed(problems_pr_diff(wf), "runs in an environment")
+
+
+@pytest.mark.parametrize(
+    "permissions",
+    [None, {"contents": "write"}, {"contents": "read", "pull-requests": "write"}, "read-all"],
+    ids=["removed", "contents-write", "pull-requests-write", "read-all"],
+)
+def test_the_diff_job_keeps_a_read_only_token(permissions):
+    wf = workflow(PR_DIFF)
+    if permissions is None:
+        del wf["jobs"]["diff"]["permissions"]
+    else:
+        wf["jobs"]["diff"]["permissions"] = permissions
+    noticed(problems_pr_diff(wf), "must have exactly `permissions: contents: read`")
+
+
+@pytest.mark.parametrize("trigger", ["pull_request_target", "workflow_run"])
+def test_the_diff_workflow_runs_on_pull_request_only(trigger):
+    wf = workflow(PR_DIFF)
+    wf["on"] = {trigger: wf["on"]["pull_request"]}
+    noticed(problems_pr_diff(wf), "must run on pull_request only")
+
+
+def test_a_diff_workflow_without_its_markdown_or_upload_is_found():
+    wf = workflow(PR_DIFF)
+    step = step_where(wf, lambda s: runs_make(s, "diff"))
+    step["run"] = step["run"].replace("FORMAT=markdown ", "")
+    noticed(problems_pr_diff(wf), "does not write FORMAT=markdown")
+    wf = workflow(PR_DIFF)
+    wf["jobs"]["diff"]["steps"] = [s for s in steps(wf["jobs"]["diff"]) if action(s) != "actions/upload-artifact"]
+    noticed(problems_pr_diff(wf), "uploads the comment")
+
+
+@pytest.mark.parametrize(
+    "added",
+    [
+        {"uses": "actions/checkout@v7", "with": {"persist-credentials": False}},
+        {
+            "uses": "actions/checkout@v7",
+            "with": {"ref": "${{ github.event.workflow_run.head_sha }}", "persist-credentials": False},
+        },
+        {"uses": "./.github/actions/post"},
+        {"run": "make diff FORMAT=markdown > comment.md"},
+        {"run": 'python3 -c "print(1)"'},
+        {"run": 'bash "$DIFF_DIR/post.sh"'},
+        {"run": '"$DIFF_DIR"/post'},
+        {"run": "chmod +x post && ./post"},
+        {"run": "git fetch origin pull/1/head"},
+        {"run": 'echo ok; source "$DIFF_DIR/env"'},
+        {"run": 'x="$(python -m synth.diff)"'},
+    ],
+    ids=[
+        "checkout",
+        "checkout-head",
+        "local-action",
+        "make",
+        "python",
+        "bash-file",
+        "artifact-path",
+        "dot-slash",
+        "git",
+        "source",
+        "python-in-substitution",
+    ],
+)
+def test_the_comment_workflow_never_checks_out_or_runs_the_prs_code(added):
+    wf = workflow(PR_DIFF_COMMENT)
+    wf["jobs"]["comment"]["steps"].insert(1, added)
+    assert problems_pr_diff_comment(wf, WORKFLOWS[PR_DIFF]), added
+    # ... which is also why a workflow_run trigger is allowed there and nowhere else
+    noticed(problems_triggers(wf), "trigger workflow_run in a workflow that runs code")
+
+
+def test_the_code_check_leaves_the_real_comment_script_alone():
+    assert problems_runs_pr_code(WORKFLOWS[PR_DIFF_COMMENT]) == []
+    assert problems_runs_pr_code(WORKFLOWS[DRIFT]) != []  # it runs make: the check sees it
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [None, "github.event.workflow_run.conclusion == 'success'", "github.event.workflow_run.event == 'pull_request'"],
+    ids=["removed", "any-event", "failed-runs-too"],
+)
+def test_the_comment_job_runs_only_after_a_successful_pr_run(condition):
+    wf = workflow(PR_DIFF_COMMENT)
+    if condition is None:
+        del wf["jobs"]["comment"]["if"]
+    else:
+        wf["jobs"]["comment"]["if"] = condition
+    noticed(problems_pr_diff_comment(wf, WORKFLOWS[PR_DIFF]), "runs without `if:")
+
+
+@pytest.mark.parametrize(
+    "permissions",
+    [
+        {"actions": "read"},
+        {"actions": "read", "pull-requests": "write", "contents": "write"},
+        {"actions": "write", "pull-requests": "write"},
+    ],
+    ids=["removed", "contents-write", "actions-write"],
+)
+def test_the_comment_job_gets_exactly_what_it_uses(permissions):
+    wf = workflow(PR_DIFF_COMMENT)
+    wf["jobs"]["comment"]["permissions"] = permissions
+    noticed(problems_pr_diff_comment(wf, WORKFLOWS[PR_DIFF]), "must have exactly actions: read and pull-requests")
+
+
+def test_the_comment_workflow_follows_the_diff_workflow_only():
+    wf = workflow(PR_DIFF_COMMENT)
+    wf["on"]["workflow_run"]["workflows"] = ["pull request"]
+    noticed(problems_pr_diff_comment(wf, WORKFLOWS[PR_DIFF]), "must follow the completed runs of 'pr diff'")
+    wf = workflow(PR_DIFF_COMMENT)
+    wf["on"]["pull_request_target"] = {}
+    noticed(problems_pr_diff_comment(wf, WORKFLOWS[PR_DIFF]), "must run on workflow_run only")
+
+
+def post_step(wf: Workflow) -> Step:
+    return step_where(wf, lambda s: "gh api" in script(s))
+
+
+@pytest.mark.parametrize(
+    "weaken, expected",
+    [
+        (lambda s: s["env"].pop("MAX_BYTES"), "no size limit"),
+        (lambda s: s["env"].update(MAX_BYTES="10000000"), "no size limit"),
+        (lambda s: s.update(run=s["run"].replace('-gt "$MAX_BYTES"', '-gt "$HUGE"')), "no size limit"),
+        (lambda s: s.update(run=s["run"].replace('!= "$HEAD_SHA"', '= "never"')), "without checking that PR's head"),
+        (lambda s: s["env"].pop("HEAD_SHA"), "without checking that PR's head"),
+        (lambda s: s.update(run=s["run"].replace("^[0-9]{1,9}$", ".+")), "not checked to be a number"),
+        (
+            lambda s: s.update(run=s["run"].replace('body=@$comment"', 'body=$(cat $comment)"')),
+            "not posted from a file",
+        ),
+        (lambda s: s.update(run=s["run"].replace("iconv -f UTF-8", "true")), "UTF-8"),
+    ],
+    ids=[
+        "no-limit",
+        "limit-over-github",
+        "limit-not-checked",
+        "head-not-compared",
+        "no-head",
+        "any-number",
+        "inline-body",
+        "no-utf8",
+    ],
+)
+def test_the_comment_is_checked_as_untrusted_data_before_it_is_posted(weaken, expected):
+    wf = workflow(PR_DIFF_COMMENT)
+    weaken(post_step(wf))
+    noticed(problems_pr_diff_comment(wf, WORKFLOWS[PR_DIFF]), expected)
+
+
+# --- the two scripts, run against stand-ins for make and gh ----------------------------------
+
+
+@needs_bash
+def test_the_diff_step_writes_the_markdown_and_the_pr_number_for_every_stack(tmp_path):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    make = bin_dir / "make"
+    make.write_text(f'#!{BASH}\nprintf "%s\\n" "$@" > make-args.txt\necho "## Infrastructure diff"\n')
+    make.chmod(make.stat().st_mode | stat.S_IEXEC)
+    for stack in ("development", "production"):
+        (tmp_path / f"Pulumi.{stack}.yaml").write_text("config: {}\n")
+    (tmp_path / "Pulumi.yaml").write_text("name: hokusai\n")
+    summary = tmp_path / "summary.md"
+    step = step_where(WORKFLOWS[PR_DIFF], lambda s: runs_make(s, "diff"))
+    done = run_step(
+        step,
+        tmp_path,
+        {"PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "PR_NUMBER": "42", "GITHUB_STEP_SUMMARY": str(summary)},
+    )
+    assert done.returncode == 0, done.stderr
+    args = (tmp_path / "make-args.txt").read_text().splitlines()
+    assert args[:3] == ["diff", "FORMAT=markdown", "BASE=HEAD^1"]
+    assert args[3].split() == ["STACK=development", "production"]
+    assert (tmp_path / "build" / DIFF_ARTIFACT / "comment.md").read_text() == "## Infrastructure diff\n"
+    assert (tmp_path / "build" / DIFF_ARTIFACT / "pr-number").read_text() == "42\n"
+
+
+HEAD = "a" * 40
+
+
+def fake_github(tmp_path: Path, pr_head: str, existing: str = "") -> tuple[Path, Path]:
+    """A `gh` that answers the PR's head and its comments, and saves what would be posted."""
+    calls = tmp_path / "gh-calls.txt"
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    gh = bin_dir / "gh"
+    gh.write_text(f"""#!{BASH}
+printf '%s\\n' "$*" >> {calls}
+case "$*" in
+  *"--jq .head.sha"*) echo "{pr_head}" ;;
+  *"--paginate"*) printf '%s' "{existing}" ;;
+  *"--method"*)
+    for arg in "$@"; do
+      case "$arg" in body=@*) cp "${{arg#body=@}}" {tmp_path}/posted.md ;; esac
+    done ;;
+esac
+""")
+    gh.chmod(gh.stat().st_mode | stat.S_IEXEC)
+    return bin_dir, calls
+
+
+def post(tmp_path: Path, comment: bytes | None, number: str = "7", pr_head: str = HEAD, existing: str = ""):
+    artifact = tmp_path / "artifact"
+    artifact.mkdir()
+    if comment is not None:
+        (artifact / "comment.md").write_bytes(comment)
+    (artifact / "pr-number").write_text(number)
+    bin_dir, calls = fake_github(tmp_path, pr_head, existing)
+    step = post_step(WORKFLOWS[PR_DIFF_COMMENT])
+    env = {k: v for k, v in (step.get("env") or {}).items() if not str(v).startswith("${{")}
+    done = run_step(
+        step,
+        tmp_path,
+        {
+            **env,
+            "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+            "GH_TOKEN": "x",
+            "GH_REPO": "o/r",
+            "HEAD_SHA": HEAD,
+            "DIFF_DIR": str(artifact),
+            "RUNNER_TEMP": str(tmp_path),
+        },
+    )
+    made = calls.read_text() if calls.exists() else ""
+    posted = tmp_path / "posted.md"
+    return done, made, posted.read_text() if posted.exists() else None
+
+
+@needs_bash
+def test_the_comment_is_posted_once_and_updated_after(tmp_path):
+    marker = "<!-- hokusai-infra: pr-diff -->"
+    text = f"## Infrastructure diff\n{marker}\n| a | b |\n"
+    done, made, posted = post(tmp_path, text.encode())
+    assert done.returncode == 0, done.stderr
+    assert "api --method POST repos/o/r/issues/7/comments" in made and "PATCH" not in made
+    # our marker first; the copy inside the untrusted text dropped
+    assert posted == f"{marker}\n## Infrastructure diff\n| a | b |\n"
+    # WHEN the PR is pushed again THEN the first of our comments is rewritten
+    again = tmp_path / "again"
+    again.mkdir()
+    done, made, _ = post(again, text.encode(), existing="991\n992")
+    assert done.returncode == 0, done.stderr
+    assert "api --method PATCH repos/o/r/issues/comments/991" in made and "POST" not in made
+
+
+@needs_bash
+@pytest.mark.parametrize(
+    "comment, number, pr_head, expected_code, message",
+    [
+        (b"x" * 60_001, "7", HEAD, 1, "more than 60000"),
+        ("caf\xe9".encode("latin-1"), "7", HEAD, 1, "not UTF-8"),
+        (b"ok", "7; rm -rf /", HEAD, 1, "does not hold a PR number"),
+        (b"ok", "", HEAD, 1, "does not hold a PR number"),
+        (b"ok", "8", "b" * 40, 0, "not posted"),
+        (None, "7", HEAD, 1, "no regular file comment.md"),
+    ],
+    ids=["too-big", "not-utf8", "injected-number", "no-number", "another-prs-number", "missing"],
+)
+def test_untrusted_artifacts_are_refused_and_nothing_is_posted(
+    tmp_path, comment, number, pr_head, expected_code, message
+):
+    done, made, posted = post(tmp_path, comment, number=number, pr_head=pr_head)
+    assert done.returncode == expected_code, (done.stdout, done.stderr)
+    assert message in done.stdout + done.stderr
+    assert "--method" not in made and posted is None
+
+
+@needs_bash
+def test_a_link_in_place_of_the_comment_is_refused(tmp_path):
+    secret = tmp_path / "elsewhere.txt"
+    secret.write_text("not for the comment\n")
+    artifact = tmp_path / "artifact"
+    artifact.mkdir()
+    (artifact / "comment.md").symlink_to(secret)
+    (artifact / "pr-number").write_text("7")
+    bin_dir, calls = fake_github(tmp_path, HEAD)
+    step = post_step(WORKFLOWS[PR_DIFF_COMMENT])
+    done = run_step(
+        step,
+        tmp_path,
+        {
+            "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+            "MAX_BYTES": "60000",
+            "HEAD_SHA": HEAD,
+            "DIFF_DIR": str(artifact),
+            "RUNNER_TEMP": str(tmp_path),
+            "GH_REPO": "o/r",
+        },
+    )
+    assert done.returncode == 1 and "no regular file comment.md" in done.stdout
+    assert not calls.exists()
 
 
 # deploy-image's commit, against a local "origin" -------------------------------------------

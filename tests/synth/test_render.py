@@ -9,6 +9,7 @@ from pathlib import Path
 
 from core import naming
 from core.contract import CONTRACTS
+from core.embedded_json import embedded_document, from_readable, readable
 from synth import program, render
 from synth.program import read_stack_file
 from tests.helpers import (
@@ -17,6 +18,7 @@ from tests.helpers import (
     reads_config,
     rendered,
     run,
+    same_graph_problems,
     stack_settings,
     with_every_contract,
     with_new_load_balancer,
@@ -55,12 +57,24 @@ def test_every_stack_renders_and_holds_its_invariants(stack, tmp_path, capsys):
     )
 
 
+def snapshot_text(stack: str) -> str:
+    """The committed form of a rendering: pretty-printed, keys sorted, and each JSON document held in
+    a string (container definitions, policies) written out as nested JSON under {"$json": ...}, so
+    its diff in review reads line by line (core/embedded_json.py)."""
+    return json.dumps(readable(render.document(stack, rendered(stack))), indent=2, sort_keys=True) + "\n"
+
+
+def read_snapshot(path: Path) -> dict:
+    """The rendering a snapshot holds, its JSON documents back in their strings (keys sorted)."""
+    return from_readable(json.loads(path.read_text()))
+
+
 @each_stack
 def test_the_rendering_matches_the_reviewed_snapshot(stack):
     """A change to what would be deployed shows up as a diff of tests/snapshots/<stack>.json in review.
     Regenerate (every stack's) after reviewing with REFRESH, or UPDATE_SNAPSHOTS=1 make test."""
     snapshot = SNAPSHOTS / f"{stack}.json"
-    current = json.dumps(render.document(stack, rendered(stack)), indent=2, sort_keys=True) + "\n"
+    current = snapshot_text(stack)
     if os.environ.get("UPDATE_SNAPSHOTS") == "1":
         snapshot.write_text(current)
     if not snapshot.exists():
@@ -71,6 +85,36 @@ def test_the_rendering_matches_the_reviewed_snapshot(stack):
             list(difflib.unified_diff(expected.splitlines(True), current.splitlines(True), "snapshot", "rendered"))[:80]
         )
         raise AssertionError(f"the rendering of {stack} changed; review and run {REFRESH}:\n{diff}")
+
+
+@each_stack
+def test_the_snapshot_reads_back_as_the_same_graph(stack):
+    """Only the representation is new: read back, the snapshot is the rendering, value for value;
+    a JSON document differs from the program's string at most in the order of its keys."""
+    rendering = render.document(stack, rendered(stack))
+    assert same_graph_problems(rendering, read_snapshot(SNAPSHOTS / f"{stack}.json")) == []
+    # ... and its documents really are nested JSON now: no string in it holds one any more
+    written = json.loads((SNAPSHOTS / f"{stack}.json").read_text())
+    assert [s for s in _strings(written) if embedded_document(s) is not None] == []
+    assert [s for s in _strings(rendering) if embedded_document(s) is not None], "nothing to decode?"
+
+
+def _strings(value) -> list[str]:
+    if isinstance(value, dict):
+        return [s for item in value.values() for s in _strings(item)]
+    if isinstance(value, list):
+        return [s for item in value for s in _strings(item)]
+    return [value] if isinstance(value, str) else []
+
+
+def test_the_graph_comparison_notices_a_changed_value(tmp_path):
+    stack = STACKS[0]
+    changed = json.loads(snapshot_text(stack))
+    task = next(r for r in changed["resources"] if r["type"] == "aws:ecs/taskDefinition:TaskDefinition")
+    task["inputs"]["containerDefinitions"]["$json"][0]["image"] += "-other"
+    (tmp_path / "changed.json").write_text(json.dumps(changed))
+    (problem,) = same_graph_problems(render.document(stack, rendered(stack)), read_snapshot(tmp_path / "changed.json"))
+    assert "containerDefinitions" in problem
 
 
 @reads_config
