@@ -240,12 +240,23 @@ class ServiceContract:
 # is a credential, and ECS shows plain environment values to anyone who may
 # describe the task definition. Used by settings validation, verify and envcheck.
 SECRET_LIKE_NAME = re.compile(
-    r"(^|_)(SECRET|PASSWORD|PASSWD|PASS|TOKEN|API_KEY|APIKEY|ACCESS_KEY|PRIVATE_KEY|CREDENTIALS?|DSN)($|_)"
+    r"(^|_)(SECRET|PASSWORD|PASSWD|PASS|PWD|TOKEN|API_KEY|APIKEY|ACCESS_KEY|PRIVATE_KEY|CREDENTIALS?|DSN"
+    r"|PAT|SALT|PEPPER|SIGNING)($|_)"
+)
+# A name ending in KEY names a key (HF_KEY, STRIPE_KEY, JWT_SIGNING_KEY), unless it is one of
+# the keys that are not credentials: a data-structure key, or the public id of a key pair
+# (AWS_ACCESS_KEY_ID ends in ID, and ACCESS_KEY flags it above: the pair travels together).
+_KEY_AT_THE_END = re.compile(r"(^|_)KEY$")
+_NOT_A_CREDENTIAL_KEY = re.compile(
+    r"(^|_)(PARTITION|SORT|PRIMARY|FOREIGN|CACHE|ROUTING|IDEMPOTENCY|HASH|RANGE|OBJECT|S3|PUBLIC|JSON|LOOKUP)_KEY$"
 )
 
 
 def looks_secret(env_var: str) -> bool:
-    return bool(SECRET_LIKE_NAME.search(env_var.upper()))
+    name = env_var.upper()
+    if SECRET_LIKE_NAME.search(name):
+        return True
+    return bool(_KEY_AT_THE_END.search(name)) and not _NOT_A_CREDENTIAL_KEY.search(name)
 
 
 # Generic failure signatures every service's logs are watched for.

@@ -181,7 +181,7 @@ def test_a_password_inside_a_url_is_refused(stack, service):
     values, config = service_config(stack, service)
     name = next(iter(config["environment"]))
     config["environment"][name] = "redis://:hunter2@redis.internal:6379/0"
-    assert "password inside a URL" in stack_problems(stack, values)[key(service, "environment", name)]
+    assert "a URL with a password in it" in stack_problems(stack, values)[key(service, "environment", name)]
 
 
 @each_service

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -10,12 +9,10 @@ from core import service_discovery, target_group
 from core.contract import DerivedFrom, ServiceContract
 from core.s3_uri import SHAPE as S3_URI_SHAPE
 from core.s3_uri import S3Location, parse_s3_uri
+from core.secret_values import credential_in
 from core.settings.declarations import declared
 from core.settings.fields import NAMESPACE, Setting
 from core.settings.reader import Reader, kind_of
-
-# user:password@ inside a URL: a credential in plain text, whatever the variable is called.
-_URL_WITH_PASSWORD = re.compile(r"://[^/@\s:]*:[^/@\s]+@")
 
 
 def read_environment(
@@ -92,11 +89,13 @@ def read_environment(
             reader.problem(where, f"must be text, got {kind_of(value)}", "quote the value")
             ok = False
             continue
-        if _URL_WITH_PASSWORD.search(value):
+        credential = credential_in(value)
+        if credential is not None:
             reader.problem(
                 where,
-                "contains a password inside a URL, in plain text",
-                "remove the credentials from the URL and supply them as a secret",
+                f"looks like {credential}, in plain text: anyone who may describe the task definition reads it",
+                f"remove it here and supply it as a secret ({NAMESPACE}:{path.rsplit('.', 1)[0]}.secrets.{name}); "
+                "if it is no credential, change how it is written",
             )
             ok = False
             continue
