@@ -1,5 +1,5 @@
 """Adding a service, a required secret or a stack takes that change, `make docs` and the
-snapshot refresh, nothing else (README.md, "Adding a service, a secret or a stack").
+snapshot refresh, nothing else (README.md, "Where to change what").
 
 Each test copies the repository to a temporary directory, makes one kind of change
 there, refreshes the copy the documented way (the `docs` target's own commands, then
