@@ -50,7 +50,7 @@ def module_help(module: str) -> str:
 
 def unknown_flags(markdown: str, help_text=module_help) -> list[str]:
     """`python -m <own module> --flag` where the module's `--help` does not list the flag."""
-    problems = set()
+    problems: set[str] = set()
     for module, flags in python_commands(markdown):
         if module.split(".")[0] not in OWN_PACKAGES:
             continue
