@@ -7,6 +7,9 @@ tests/test_runbook.py holds RUNBOOK.md's structure; this file holds all three to
                                          accepts each flag shown (its `--help` lists it)
   - `[text](path#anchor)`             -> a file or folder of the checkout, and a heading of
                                          that Markdown file (GitHub's anchor rules)
+  - container `<name>`, `--container <name>`, `containerDefinitions[<name>]`
+                                      -> a container name of the contract (renamed once, to the
+                                         live estate's `hokusai-api`, while the docs said `api`)
 
 Each rule is a pure function from text to problems, fed a wrong text by a `test_checker_*` test.
 """
@@ -21,6 +24,7 @@ from pathlib import Path
 
 import pytest
 
+from core.contract import CONTRACTS
 from tests.test_runbook import anchor, code_text, headings, unknown_make_invocations, unknown_python_modules
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,6 +78,24 @@ def broken_links(markdown: str, where: Path) -> list[str]:
             if fragment not in {anchor(h) for h in headings(text)}:
                 problems.append(f"{link}: no heading with that anchor")
     return sorted(set(problems))
+
+
+def unknown_container_names(markdown: str, known: set[str]) -> list[str]:
+    """Container names the text gives (container `x`, --container x, containerDefinitions[x]) that are not `known`."""
+    named = re.findall(r"container `([^`]+)`|--container[ =]\"?([\w-]+)|containerDefinitions\[([\w-]+)\]", markdown)
+    return sorted({name for groups in named for name in groups if name and not name.isdigit()} - known)
+
+
+@pytest.mark.parametrize("doc", DOCS)
+def test_every_container_name_is_the_contracts(doc):
+    known = {contract.container_name for contract in CONTRACTS.values()}
+    assert unknown_container_names((ROOT / doc).read_text(), known) == []
+
+
+def test_checker_reports_a_container_name_the_contract_does_not_have():
+    text = "container `api` on 8001; `--container api`; `containerDefinitions[0].image`, `containerDefinitions[web]`"
+    assert unknown_container_names(text, {"hokusai-api"}) == ["api", "web"]
+    assert unknown_container_names("container `hokusai-api`, --container hokusai-api", {"hokusai-api"}) == []
 
 
 @pytest.mark.parametrize("doc", DOCS)
