@@ -14,8 +14,8 @@ BASE_URL ?=
 ENV_EXAMPLE ?=
 # appcheck: the application's source directory (e.g. ../hokusai-data-pipeline/src)
 APP_SRC ?=
-# verify: LOGS=1 also searches recent logs for the failure signatures; synth, verify, appcheck, import-plan,
-# import-diff: JSON=1 prints JSON
+# verify: LOGS=1 also searches recent logs for the failure signatures; every tool target that passes it on
+# (synth, verify, envcheck, appcheck, smoke, import-plan, import-diff, logs, stopped-tasks, task-env): JSON=1 prints JSON
 LOGS ?=
 JSON ?=
 # logs: how far back (30s, 15m, 2h, 1d), and a CloudWatch filter pattern (MATCH='"HuggingFace token not configured"')

@@ -1,5 +1,5 @@
 """Adding a service, a required secret or a stack takes that change, `make docs` and the
-snapshot refresh, nothing else (README.md, "Adding a service, a secret or a stack").
+snapshot refresh, nothing else (README.md, "Where to change what").
 
 Each test copies the repository to a temporary directory, makes one kind of change
 there, refreshes the copy the documented way (the `docs` target's own commands, then
@@ -61,6 +61,8 @@ NOT_RUN_IN_THE_COPY = {
     "tests/test_components.py": "the component classes the program registers, not what the config makes of them",
     "tests/test_live_estate.py": "the record of the live estate against the contract's names, not the stack files",
     "tests/test_variants.py": "this file",
+    "tests/test_doc_commands.py": "the hand-written docs' commands, links and container names against the "
+    "Makefile, the tools and the contract's names: a variant adds no name the docs give",
     "tests/ops/test_verify_variants.py": "moto",
     "tests/synth/test_fake_estate.py": "the fake estate's render cache, on the development stack: renders it "
     "several times, and has no count or name to break",
