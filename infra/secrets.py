@@ -73,7 +73,8 @@ class Secrets(pulumi.ComponentResource):
                 pulumi.log.warn(
                     f"secret {source.name_or_arn} ({source.env_var}) is declared without a value: put one "
                     f"(aws secretsmanager put-secret-value --secret-id {source.name_or_arn} --secret-string "
-                    "file://<file>) before tasks start, or give it value_from; `make verify` checks it",
+                    "file://<file>) before tasks start (the pipeline's roles cannot deploy a value_from: README, "
+                    "2. Configure); `make verify` checks it",
                     resource=self,
                 )
             if source.value_from:
