@@ -37,7 +37,7 @@ HELP_VARIABLES := STACK SERVICE MODEL_ID OUTPUTS BASE_URL ENV_EXAMPLE APP_SRC LO
 PULUMI_INSTALL := https://www.pulumi.com/docs/iac/download-install/
 
 .DEFAULT_GOAL := help
-.PHONY: help synth render diff diagram test lint envcheck appcheck docs docs-check policies preview up repair drift verify smoke \
+.PHONY: help synth render diff diagram test lint envcheck appcheck docs docs-check policies preview up repair drift drift-state verify smoke \
 	import-plan import-diff logs stopped-tasks task-env fake-estate fake-estate-reset fake-estate-stop break clean
 
 # --- exit codes: the tool's own, through make ----------------------------------
@@ -70,7 +70,7 @@ MAKEFLAGS += --no-print-directory
 # --- checks before anything is installed ---------------------------------------
 # The live tools find the estate in the stack's outputs: from OUTPUTS=, else from the Pulumi CLI.
 OUTPUTS_TARGETS := verify logs stopped-tasks task-env
-PULUMI_TARGETS := preview up repair drift $(if $(OUTPUTS),,$(OUTPUTS_TARGETS))
+PULUMI_TARGETS := preview up repair drift drift-state $(if $(OUTPUTS),,$(OUTPUTS_TARGETS))
 ifneq ($(filter $(PULUMI_TARGETS),$(MAKECMDGOALS)),)
 ifeq ($(shell command -v pulumi 2>/dev/null),)
 $(error `make $(filter $(PULUMI_TARGETS),$(MAKECMDGOALS))` needs the Pulumi CLI, and there is no `pulumi` on PATH. \
@@ -186,6 +186,9 @@ repair: $(VENV)/.installed $(POLICY_VENV)/.installed ## Pulumi CLI: put back wha
 
 drift: $(VENV)/.installed ## Pulumi CLI: fail if AWS differs from the code (pulumi preview --refresh --expect-no-changes)
 	pulumi preview --stack $(STACK) --refresh --expect-no-changes --diff
+
+drift-state: ## Pulumi CLI: fail if AWS differs from the stack's state, without writing it (pulumi refresh --preview-only --expect-no-changes)
+	pulumi refresh --stack $(STACK) --preview-only --expect-no-changes --diff
 
 verify: $(VENV)/.installed ## live: the estate against the stack (OUTPUTS=file, else the Pulumi CLI; LOGS=1, JSON=1)
 	$(RUN)@$(PYTHON) -m ops.verify --stack $(STACK) $(if $(OUTPUTS),--outputs $(OUTPUTS)) $(if $(LOGS),--logs) $(if $(JSON),--json)

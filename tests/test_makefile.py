@@ -100,7 +100,7 @@ def lines_without_run(all_rules: dict[str, Rule], goals: list[str]) -> list[str]
 
 RULES = rules(MAKEFILE_TEXT)
 EXIT_CODE_TARGETS = variable(MAKEFILE_TEXT, "EXIT_CODE_TARGETS")
-PULUMI_TARGETS = ["preview", "up", "repair", "drift"]
+PULUMI_TARGETS = ["preview", "up", "repair", "drift", "drift-state"]
 
 
 # --------------------------------------------------------------------------- #

@@ -2558,3 +2558,33 @@ def test_the_token_is_never_written_to_the_checkouts_config(origin_and_checkout,
     (checkout / STACK_FILE).write_text(ORIGINAL.replace("v1", "v2"))
     commit_step(checkout, tmp_path)
     assert "not-a-token" not in (checkout / ".git" / "config").read_text()
+
+
+# --- make drift-state: the drift workflow's first check, run by hand -----------------------
+
+
+def problems_drift_state(makefile: str) -> list[str]:
+    """`make drift-state` is what the drift workflow's cloud-vs-state step runs: a refresh that only
+    previews (a real refresh would write the drift into the state and hide it) and fails on drift."""
+    recipe = make_recipe(makefile, "drift-state")
+    if not re.search(r"(^|\s|@)pulumi refresh\b", recipe):
+        return ["make drift-state does not run pulumi refresh"]
+    return [
+        f"make drift-state runs without {flag}"
+        for flag in ("--preview-only", "--expect-no-changes", "--stack $(STACK)")
+        if flag not in recipe
+    ]
+
+
+def test_make_drift_state_is_the_drift_workflows_refresh():
+    assert problems_drift_state(MAKEFILE.read_text()) == []
+    refresh = step_where(workflow(DRIFT), lambda s: runs_cli(s, "pulumi refresh"))
+    for flag in ("--preview-only", "--expect-no-changes"):
+        assert flag in script(refresh) and flag in make_recipe(MAKEFILE.read_text(), "drift-state")
+
+
+@pytest.mark.parametrize("flag", ["--preview-only", "--expect-no-changes", "--stack $(STACK)"])
+def test_a_drift_state_target_that_lost_its_flag_is_found(flag):
+    makefile = MAKEFILE.read_text()
+    recipe = make_recipe(makefile, "drift-state")
+    noticed(problems_drift_state(makefile.replace(recipe, recipe.replace(f" {flag}", ""))), f"without {flag}")
