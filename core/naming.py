@@ -82,14 +82,23 @@ def target_group_name(service: str, environment: str, *, port: int, vpc_id: str)
 
 # How many hex digits of the replace-only properties end a target group's name.
 TARGET_GROUP_DIGEST_LENGTH = 6
+# How many hex digits of the whole service name stand in for the part a long name loses.
+TARGET_GROUP_NAME_DIGEST_LENGTH = 5
 
 
 def target_group_prefix(service: str, environment: str) -> str:
     """What every target group of the service is named with, before its digest: the service's
     name, cut to leave room for the digest, then a dash. The deploy role's policy scopes target
     groups to `<prefix>` followed by exactly TARGET_GROUP_DIGEST_LENGTH characters."""
-    base = service_name(service, environment)[: TARGET_GROUP_NAME_MAX - TARGET_GROUP_DIGEST_LENGTH - 1]
-    return f"{base.rstrip('-')}-"
+    full = service_name(service, environment)
+    room = TARGET_GROUP_NAME_MAX - TARGET_GROUP_DIGEST_LENGTH - 1
+    if len(full) <= room:
+        return f"{full}-"
+    # Cut, the names of two stacks or services could share a prefix (`hokusai-mlflow-development`
+    # and `...-development-x` both begin `hokusai-mlflow-developmen`), and the deploy role of one
+    # could then change the other's target groups. The cut name ends in a digest of the whole.
+    whole = hashlib.sha256(full.encode()).hexdigest()[:TARGET_GROUP_NAME_DIGEST_LENGTH]
+    return f"{full[: room - TARGET_GROUP_NAME_DIGEST_LENGTH].rstrip('-')}{whole}-"
 
 
 def task_role_boundary_name(environment: str) -> str:

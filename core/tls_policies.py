@@ -2,7 +2,9 @@
 
 From "Security policies for your Application Load Balancer" (Elastic Load Balancing user
 guide, https://docs.aws.amazon.com/elasticloadbalancing/latest/application/describe-ssl-policies.html):
-the predefined policies whose lowest protocol is TLS 1.2 or TLS 1.3. Everything else
+the predefined policies whose lowest protocol is TLS 1.2 or TLS 1.3 (every name below was
+checked against that table as of 2026-09: a misspelt name would refuse a good listener, not
+admit a bad one). Everything else
 (ELBSecurityPolicy-2016-08, the API's default, and every policy that still takes TLS 1.0
 or 1.1) is refused unless `load_balancer.exceptions.tls_policy_not_allowed` says why. A
 policy AWS publishes later is added here once reviewed, not taken on trust.
@@ -36,6 +38,21 @@ ALLOWED_TLS_POLICIES: frozenset[str] = frozenset(
         "ELBSecurityPolicy-TLS13-1-2-Ext1-FIPS-2023-04",
         "ELBSecurityPolicy-TLS13-1-2-Ext2-FIPS-2023-04",
         "ELBSecurityPolicy-TLS13-1-3-FIPS-2023-04",
+        # FIPS with post-quantum key exchange (2025-09)
+        "ELBSecurityPolicy-TLS13-1-2-FIPS-PQ-2025-09",
+        "ELBSecurityPolicy-TLS13-1-2-Res-FIPS-PQ-2025-09",
+        "ELBSecurityPolicy-TLS13-1-2-Ext0-FIPS-PQ-2025-09",
+        "ELBSecurityPolicy-TLS13-1-2-Ext1-FIPS-PQ-2025-09",
+        "ELBSecurityPolicy-TLS13-1-2-Ext2-FIPS-PQ-2025-09",
+        "ELBSecurityPolicy-TLS13-1-3-FIPS-PQ-2025-09",
+        # FIPS, RFC 9151 (CNSA suite) and its interoperability variants (2023-07)
+        "ELBSecurityPolicy-TLS13-1-2-RFC9151-FIPS-2023-07",
+        "ELBSecurityPolicy-TLS13-1-2-Ext0-RFC9151-FIPS-2023-07",
+        "ELBSecurityPolicy-TLS13-1-2-RFC9151-INTEROP1-FIPS-2023-07",
+        "ELBSecurityPolicy-TLS13-1-2-RFC9151-INTEROP2-FIPS-2023-07",
+        "ELBSecurityPolicy-TLS13-1-2-RFC9151-INTEROP3-FIPS-2023-07",
+        "ELBSecurityPolicy-TLS13-1-2-RFC9151-INTEROP4-FIPS-2023-07",
+        "ELBSecurityPolicy-TLS13-1-3-RFC9151-FIPS-2023-07",
         # TLS 1.2 only, forward secrecy
         "ELBSecurityPolicy-FS-1-2-2019-08",
         "ELBSecurityPolicy-FS-1-2-Res-2019-08",

@@ -1,6 +1,8 @@
 """The estate's names."""
 
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
 from core import naming
 from core.stack_file import PROJECT_DIR
@@ -29,3 +31,26 @@ def test_target_group_names_fit_aws_and_change_only_with_replace_only_properties
 def test_the_pulumi_project_is_named_as_the_code_names_it():
     """Pulumi.yaml cannot import naming.PROJECT: the one other place the name must be written."""
     assert yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())["name"] == naming.PROJECT
+
+
+@given(
+    service=st.from_regex(r"[a-z][a-z0-9-]{0,20}", fullmatch=True),
+    stack=st.from_regex(r"[a-z][a-z0-9-]{0,23}", fullmatch=True),
+    other_service=st.from_regex(r"[a-z][a-z0-9-]{0,20}", fullmatch=True),
+    other_stack=st.from_regex(r"[a-z][a-z0-9-]{0,23}", fullmatch=True),
+)
+def test_two_services_or_stacks_never_share_a_target_group_prefix(service, stack, other_service, other_stack):
+    """The deploy role's policy scopes target groups by this prefix: a long name is cut, and the cut
+    must not make two stacks' (or services') target groups look alike."""
+    name = naming.target_group_name(service, stack, port=8001, vpc_id="vpc-0a")
+    assert len(name) <= naming.TARGET_GROUP_NAME_MAX
+    assert name.startswith(naming.target_group_prefix(service, stack))
+    if naming.service_name(service, stack) != naming.service_name(other_service, other_stack):
+        assert naming.target_group_prefix(service, stack) != naming.target_group_prefix(other_service, other_stack)
+
+
+def test_a_cut_name_keeps_what_tells_it_apart():
+    # The names that shared `hokusai-mlflow-developmen-` before the cut kept a digest of the whole.
+    assert naming.target_group_prefix("mlflow", "development") != naming.target_group_prefix("mlflow", "development-x")
+    # A name that fits is not touched: the development names stay readable.
+    assert naming.target_group_prefix("api", "development") == "hokusai-api-development-"

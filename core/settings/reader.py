@@ -112,7 +112,7 @@ class Reader:
             self.problem(
                 path,
                 refused.format(value=value) if refused else f"{value!r} is not {shape or 'valid'}",
-                refused_fix or fix or f"use{to_shape(shape)}",
+                refused_fix or fix or (f"use {shape}" if shape else "use a valid value"),
             )
             return None
         return value
