@@ -30,7 +30,12 @@ environment, network, tags = settings.environment, settings.network, settings.re
 
 alarm_topic = AlarmTopic(
     "alarms",
-    AlarmTopicArgs(topic_name=naming.alarm_topic_name(environment), emails=settings.alarm_emails, tags=tags),
+    AlarmTopicArgs(
+        topic_name=naming.alarm_topic_name(environment),
+        emails=settings.alarm_emails,
+        tags=tags,
+        kms_key_arn=settings.observability_kms_key_arn,
+    ),
 ).result
 cluster = Cluster(
     "cluster",
@@ -121,6 +126,7 @@ services = [
             namespace_id=namespace.id,
             alarm_topic_arn=alarm_topic.arn,
             log_retention_days=settings.log_retention_days,
+            logs_kms_key_arn=settings.observability_kms_key_arn,
             deploy_gate=settings.deploy_gate,
             aws_provider=gate_access,
             tags=tags,

@@ -1,10 +1,10 @@
 """JSON values read into frozen dataclasses, checked against each field's declared type. Pure.
 
 The live tools trust what they read back from the stack outputs only after this: every
-field present, text where the dataclass says `str`, a whole number (not true/false) where
-it says `int`, a list of the declared items where it says `tuple[X, ...]`, an object of
-text where it says `Mapping[str, str]`, a nested dataclass where it names one, null only
-where it says `X | None`. The checks are derived from the type hints, so a field added to
+field present (one with a default may be absent), text where the dataclass says `str`, a
+whole number (not true/false) where it says `int`, a list of the declared items where it
+says `tuple[X, ...]`, an object of text where it says `Mapping[str, str]`, a nested
+dataclass where it names one, null only where it says `X | None`. The checks are derived from the type hints, so a field added to
 a dataclass is checked without a line here. A mismatch names its path:
 `estate.services[0].container_port: expected a whole number, got null`.
 """
@@ -124,16 +124,28 @@ def _dataclass_reader(cls: type) -> Reader:
     def read_dataclass(value: Any, where: str) -> Any:
         if not isinstance(value, Mapping):
             raise ShapeError(f"{where}: expected an object, got {describe(value)}")
-        missing = [name for name in readers if name not in value]
+        missing = [name for name in readers if name not in value and name not in defaulted]
         if missing:
             raise ShapeError(f"{where} lacks {', '.join(missing)}")
         # Keys it does not declare are left alone: outputs of a newer program version still read.
-        return cls(**{name: field_reader(value[name], _child(where, name)) for name, field_reader in readers.items()})
+        # A field with a default may be absent (an optional fact written only when there is one).
+        return cls(
+            **{
+                name: field_reader(value[name], _child(where, name))
+                for name, field_reader in readers.items()
+                if name in value
+            }
+        )
 
     # Registered before the fields are resolved, so a dataclass that holds itself terminates.
     _DATACLASS_READERS[cls] = read_dataclass
     hints = typing.get_type_hints(cls)
     readers = {field.name: reader_for(hints[field.name]) for field in dataclasses.fields(cls)}
+    defaulted = {
+        field.name
+        for field in dataclasses.fields(cls)
+        if field.default is not dataclasses.MISSING or field.default_factory is not dataclasses.MISSING
+    }
     return read_dataclass
 
 

@@ -95,6 +95,10 @@ class Estate:
     dependencies: tuple[DependencyEstate, ...]
     # load-balancer defaults the stack relaxed on purpose, exception -> reason (tls_policy_not_allowed)
     load_balancer_exceptions: Mapping[str, str]
+    # The key the log groups and the alarm topic are encrypted with (settings' observability_kms_key_arn).
+    # Written only when the stack sets one (output_of): a stack without one renders as before. The
+    # invariants read it: when it is declared, every log group and the topic must use it.
+    observability_kms_key_arn: str | None = None
 
     def service(self, key: str) -> ServiceEstate:
         for service in self.services:
@@ -145,8 +149,12 @@ def output_of(shape: type[DataclassInstance], **values: object) -> dict[str, obj
     fields, in its order, with `values`. A dict, not the dataclass: the dataclasses type what
     the live tools read back (text), while the program's values are mostly Pulumi Outputs,
     text only once deployed. Tuples become lists, as JSON has them. A field `values` lacks,
-    or a name `shape` does not have, is a bug in the program: TypeError, naming them."""
+    or a name `shape` does not have, is a bug in the program: TypeError, naming them.
+    A field whose default is None and whose value is None is left out: an optional fact is
+    written only when the stack has it, so adding one does not change the outputs of a stack
+    without it (and the live tools read the missing field as its default)."""
     names = [f.name for f in fields(shape)]
+    optional = {f.name for f in fields(shape) if f.default is None}
     missing = [name for name in names if name not in values]
     unknown = sorted(set(values) - set(names))
     if missing or unknown:
@@ -154,7 +162,7 @@ def output_of(shape: type[DataclassInstance], **values: object) -> dict[str, obj
             [f"has {', '.join(unknown)}, which it does not declare"] if unknown else []
         )
         raise TypeError(f"the {shape.__name__} output {' and '.join(wrong)}")
-    return {name: _plain(values[name]) for name in names}
+    return {name: _plain(values[name]) for name in names if not (name in optional and values[name] is None)}
 
 
 def _plain(value: object) -> object:

@@ -902,6 +902,32 @@ def logs_and_secrets_are_protected(graph: Graph) -> list[Finding]:
     ]
 
 
+def logs_and_alarm_topic_use_the_declared_key(graph: Graph) -> list[Finding]:
+    """When the stack declares observability_kms_key_arn, every log group (kmsKeyId) and every SNS
+    topic (kmsMasterKeyId) is encrypted with exactly that key. Without one, nothing is asked."""
+    key = graph.observability_key()
+    if key is None or is_unknown(key):
+        return []
+    findings = []
+    for record, attribute in [(r, "kmsKeyId") for r in graph.of_type(LOG_GROUP)] + [
+        (r, "kmsMasterKeyId") for r in graph.of_type(SNS_TOPIC)
+    ]:
+        used = record.inputs.get(attribute)
+        if is_unknown(used) or used == key:
+            continue
+        what = "its logs" if record.type == LOG_GROUP else "its alarm notifications"
+        findings.append(
+            Finding(
+                "kms",
+                record.name,
+                f"is not encrypted with the stack's observability key ({attribute} is "
+                f"{used or '(none: AWS-owned encryption)'}, the stack declares {key}): {what} escape the key "
+                "policy the stack chose",
+            )
+        )
+    return findings
+
+
 # --------------------------------------------------------------------------- #
 # The registry: what synth/checks.py and the pack both run
 # --------------------------------------------------------------------------- #
@@ -1043,6 +1069,13 @@ INVARIANTS: tuple[Invariant, ...] = (
         Enforcement.MANDATORY,
         "a deleted log group loses an incident's evidence; a deleted secret stops every task that reads it",
         logs_and_secrets_are_protected,
+    ),
+    Invariant(
+        "logs-and-alarm-topic-use-the-declared-key",
+        "When the stack declares a KMS key for observability, every log group and the alarm topic use it.",
+        Enforcement.MANDATORY,
+        "a log group or topic left on AWS-owned encryption escapes the key policy, its audit trail and revocation",
+        logs_and_alarm_topic_use_the_declared_key,
     ),
     Invariant(
         "logs-have-retention",

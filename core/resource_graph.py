@@ -188,6 +188,20 @@ class Graph:
             return {}
         return exceptions if isinstance(exceptions, Mapping) and not has_unknown(exceptions) else None
 
+    def observability_key(self) -> str | Unknown | None:
+        """The KMS key the stack declares for its log groups and alarm topic, as the `estate` output
+        carries it; None when it declares none (or there is no estate output); UNKNOWN when it
+        cannot be told."""
+        estate = self.estate
+        if estate is None:
+            return None
+        if not isinstance(estate, Mapping):
+            return UNKNOWN
+        key = estate.get("observability_kms_key_arn")
+        if key is None or isinstance(key, str):
+            return key
+        return UNKNOWN
+
     def exceptions_of(self, service_key: str) -> Mapping[str, Any] | None:
         """The secure defaults the stack relaxed for `service_key` (exception -> reason), as the
         `estate` output carries them; {} without an estate output (nothing is excused); None when

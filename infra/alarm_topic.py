@@ -15,11 +15,16 @@ class AlarmTopicArgs:
     # On-call addresses; each gets an e-mail subscription.
     emails: Sequence[str]
     tags: Mapping[str, str]
+    # The customer-managed key the topic is encrypted with (None: unencrypted, as before). Its policy
+    # must let cloudwatch.amazonaws.com use it, or alarms are dropped: the README, "Encryption keys".
+    kms_key_arn: str | None = None
 
 
 @dataclass(frozen=True)
 class AlarmTopicResult:
     arn: pulumi.Output[str]
+    # The stack's observability key, which the topic (and every log group) is encrypted with; None: none.
+    kms_key_arn: str | None = None
 
 
 class AlarmTopic(pulumi.ComponentResource):
@@ -31,6 +36,7 @@ class AlarmTopic(pulumi.ComponentResource):
         topic = aws.sns.Topic(
             f"{name}-topic",
             name=args.topic_name,
+            kms_master_key_id=args.kms_key_arn,
             tags=args.tags,
             opts=child,
         )
@@ -44,5 +50,5 @@ class AlarmTopic(pulumi.ComponentResource):
                 endpoint=address,
                 opts=child,
             )
-        self.result = AlarmTopicResult(arn=topic.arn)
+        self.result = AlarmTopicResult(arn=topic.arn, kms_key_arn=args.kms_key_arn)
         self.register_outputs({"arn": self.result.arn})

@@ -41,6 +41,8 @@ class ServiceObservabilityArgs:
     # The Container Insights dimension of the running < desired alarm.
     cluster_name: str
     log_retention_days: int
+    # The customer-managed key the log group is encrypted with (None: CloudWatch Logs' own encryption).
+    logs_kms_key_arn: str | None
     alarm_topic_arn: pulumi.Output[str]
     load_balancer_arn_suffix: pulumi.Output[str]
     target_group_arn_suffix: pulumi.Output[str]
@@ -100,6 +102,7 @@ class ServiceObservability(pulumi.ComponentResource):
             name=service.log_group_name,
             # Finite by default: logs hold request data and cost money forever otherwise.
             retention_in_days=args.log_retention_days,
+            kms_key_id=args.logs_kms_key_arn,
             tags=args.tags,
             # The logs are the evidence of an incident: `pulumi destroy` or a replacement must not delete
             # them (protect refuses the delete; retain_on_delete keeps the group if it is forced).

@@ -43,6 +43,7 @@ def estate_output(
         services=[_service(s) for s in services],
         dependencies=[_dependency(d) for d in dependencies],
         load_balancer_exceptions=dict(load_balancer.exceptions),
+        observability_kms_key_arn=alarm_topic.kms_key_arn,
     )
 
 

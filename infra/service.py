@@ -72,6 +72,8 @@ class ServiceArgs:
     namespace_id: pulumi.Output[str]
     alarm_topic_arn: pulumi.Output[str]
     log_retention_days: int
+    # The key of the service's log group (Settings.observability_kms_key_arn).
+    logs_kms_key_arn: str | None
     deploy_gate: DeployGateSettings
     # How the stack's AWS provider authenticates: the deploy gate looks the same way.
     aws_provider: AwsProvider
@@ -167,6 +169,7 @@ class Service(pulumi.ComponentResource):
                 environment=args.environment,
                 cluster_name=args.cluster_name,
                 log_retention_days=args.log_retention_days,
+                logs_kms_key_arn=args.logs_kms_key_arn,
                 alarm_topic_arn=args.alarm_topic_arn,
                 load_balancer_arn_suffix=args.load_balancer.arn_suffix,
                 target_group_arn_suffix=target_group.arn_suffix,

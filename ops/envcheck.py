@@ -21,7 +21,15 @@ Gaps (exit 1):
   - the contract provides NAME but `.env.example` does not mention it (a warning instead when the
     contract's `undocumented_reads` names the line of the application that reads it: then the
     application's documentation is what lags);
-  - a credential-like NAME (`looks_secret`) is provided as a plain setting.
+  - a credential-like NAME (`looks_secret`) is provided as a plain setting;
+  - a NAME whose example value is shaped like a credential (core/secret_values.py: a URL with
+    a password, a known token prefix, a JWT, a PEM private key, a long random string) is
+    provided as a plain setting: the application expects a credential in it, and a plain
+    setting would put that credential where anyone who may describe the task definition reads
+    it. The value is never printed.
+
+The stack's own plain values need no such check here: settings validation (core/settings)
+refuses a credential-shaped one before envcheck compares anything (exit 2, naming the key).
 
 Exit codes are ops/report.py's: 0 no gap, 1 gap, 2 cannot check.
 
@@ -37,12 +45,13 @@ import io
 import re
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from dotenv.parser import parse_stream
 
 from core.contract import CONTRACTS, ServiceContract, looks_secret
+from core.secret_values import credential_in
 from core.settings import NAMESPACE, ServiceSettings, SettingsError, load_settings
 from core.stack_file import PROJECT_DIR, StackFileError, read_stack_file, settings_input
 from core.text_file import ByteOrderMark, TextFileError, read_text
@@ -89,6 +98,9 @@ class EnvExample:
     commented: frozenset[str]
     # Statements the parser could not read (a typo there could hide a variable).
     unparsed: tuple[str, ...] = ()
+    # Active names whose example value is shaped like a credential -> what it looks like.
+    # Only the kind is kept: the value itself is never needed, so never held or printed.
+    credential_shaped: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def mentioned(self) -> frozenset[str]:
@@ -114,16 +126,23 @@ def parse_env_example(text: str) -> EnvExample:
     # per bad line, and a handler to swap in and out to turn them into report rows.
     active: dict[str, None] = {}
     unparsed: list[str] = []
+    shaped: dict[str, str] = {}
     for binding in parse_stream(io.StringIO(text)):
         if binding.error:
             unparsed.append(f"python-dotenv could not parse statement starting at line {binding.original.line}")
         elif binding.key is not None:
             active[binding.key] = None
+            # The last assignment wins, as in dotenv: a later plain value clears an earlier shape.
+            kind = credential_in(binding.value) if binding.value else None
+            if kind is None:
+                shaped.pop(binding.key, None)
+            else:
+                shaped[binding.key] = kind
     if len(unparsed) > UNPARSED_SHOWN:
         unparsed[UNPARSED_SHOWN:] = [f"... and {len(unparsed) - UNPARSED_SHOWN} more statements it could not parse"]
     names = frozenset(active)
     commented = frozenset(match.group(1) for line in text.splitlines() if (match := _COMMENTED_ASSIGNMENT.match(line)))
-    return EnvExample(active=names, commented=commented - names, unparsed=tuple(unparsed))
+    return EnvExample(active=names, commented=commented - names, unparsed=tuple(unparsed), credential_shaped=shaped)
 
 
 # --------------------------------------------------------------------------- #
@@ -276,8 +295,24 @@ def compare(
                 )
             continue
 
+        shape = example.credential_shaped.get(name)
         if provision is not None:
-            if provision.kind != SECRET and looks_secret(name):
+            if provision.kind != SECRET and shape is not None and not looks_secret(name):
+                # The name looks harmless (DATABASE_URL); the application's example shows the value carries one.
+                results.append(
+                    fail(
+                        "env.plain_credential",
+                        name,
+                        f"the application's {example_name} gives {name} a value shaped like a credential ({shape}): "
+                        f"the application expects a credential in it, but the infrastructure provides it as "
+                        f"{_AS[provision.kind]}, which anyone who may describe the task definition can read",
+                        f"store the value in Secrets Manager and reference it in the service's secrets: a "
+                        f"SecretRequirement in the {svc} contract (core/contract.py), configured per stack at "
+                        f"{secret_config_key(svc, name)}; if the {example_name} holds a real credential, rotate it "
+                        "and put a placeholder there",
+                    )
+                )
+            elif provision.kind != SECRET and looks_secret(name):
                 # The check that would have caught a token shipped as a plain `environment` value.
                 results.append(
                     fail(
@@ -299,7 +334,7 @@ def compare(
                     "env.missing",
                     name,
                     f"the application expects {name} but the infrastructure does not provide it to {svc}",
-                    _missing_fix(name, svc, stack),
+                    _missing_fix(name, svc, stack, credential=shape is not None),
                 )
             )
         else:
@@ -322,12 +357,12 @@ def _stack_key(provision: Provision, svc: str) -> str:
     return setting_config_key(svc, provision.env_var)
 
 
-def _missing_fix(name: str, svc: str, stack: str | None) -> str:
+def _missing_fix(name: str, svc: str, stack: str | None, *, credential: bool = False) -> str:
     not_needed = (
         f'if the deployed service does not need it, add NotProvided("{name}", "<why>") to the '
         f"{svc} contract's not_provided"
     )
-    if looks_secret(name):
+    if credential or looks_secret(name):
         return (
             f"if the deployed service needs it, add a SecretRequirement for {name} to the {svc} contract's "
             f"secrets in core/contract.py (it looks like a credential: never a plain setting) and configure "

@@ -15,6 +15,8 @@ from core.contract import CONTRACTS, ServiceContract
 from core.documents import READ_SECRET_ACTION
 from core.estate import Estate, ServiceEstate
 from core.iam_policy import Decision, evaluate
+from core.secret_values import credential_in
+from core.settings import NAMESPACE
 from core.value_from import SecretValueFrom
 from ops.collect import ServiceSnapshot, Snapshot
 from ops.report import Result, fail, ok, warn
@@ -239,6 +241,39 @@ def check_task_definition(
         )
     else:
         yield ok("taskdef.plaintext", subject, "no credential-like name in plain environment")
+    yield from _credential_shaped_values(declared.key, subject, environment, set(plaintext))
+
+
+def _credential_shaped_values(
+    service: str, subject: str, environment: dict[Any, Any], flagged: set[str]
+) -> Iterable[Result]:
+    """Plain values shaped like a credential, whatever their variable is called (core/secret_values.py).
+
+    The finding names the variable and the kind of credential, never the value: the report is
+    printed in CI logs and step summaries, and repeating the value would leak it once more.
+    A variable whose name was already reported (taskdef.plaintext) is not reported twice.
+    """
+    shaped = {
+        name: kind
+        for name, value in environment.items()
+        if isinstance(name, str)
+        and name not in flagged
+        and isinstance(value, str)
+        and (kind := credential_in(value)) is not None
+    }
+    if not shaped:
+        yield ok("taskdef.plaintext_value", subject, "no plain environment value is shaped like a credential")
+        return
+    yield fail(
+        "taskdef.plaintext_value",
+        subject,
+        "plain environment values shaped like a credential: "
+        + ", ".join(f"{name} ({kind})" for name, kind in sorted(shaped.items()))
+        + " (visible to anyone who can describe the task definition)",
+        "rotate the exposed credentials first; then store each in Secrets Manager and reference it in the "
+        f"service's `secrets` ({NAMESPACE}:services.{service}.secrets.<NAME> in the stack config) instead of "
+        f"`environment`, and pulumi up; if the revision was registered by hand, {REPAIR}",
+    )
 
 
 def _what_differs(actual: str, expected: str | None) -> str:

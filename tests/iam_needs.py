@@ -651,6 +651,11 @@ REQUIREMENTS: dict[str, dict[str, list[Need]]] = {
             N("logs:UntagResource", "log_group"),
             N("logs:TagLogGroup", "log_group_streams"),
             N("logs:UntagLogGroup", "log_group_streams"),
+            # observability_kms_key_arn set or unset on an existing group (log_group.go). CreateLogGroup
+            # takes the key itself; neither call needs a KMS permission of the caller: CloudWatch Logs
+            # uses the key as logs.<region>.amazonaws.com, under the key policy.
+            N("logs:AssociateKmsKey", "log_group_streams"),
+            N("logs:DisassociateKmsKey", "log_group_streams"),
         ],
         "delete": [N("logs:DeleteLogGroup", "log_group_streams")],
     },
@@ -1125,7 +1130,7 @@ def stack_rendered(stack: str) -> Rendered:
 def every_feature_values(*, new_load_balancer: bool = True) -> tuple[dict[str, Any], list[str]]:
     """The development stack's config with every optional feature on: a service for every contract,
     a new ALB with HTTPS (unless `new_load_balancer` is False: the adopted listener stays), alarm
-    e-mails, a KMS key, an extra consumer of each dependency, a managed policy on the task roles,
+    e-mails, KMS keys (secrets, observability), an extra consumer of each dependency, a managed policy on the task roles,
     and a declared secret whose value comes from encrypted config. With its secret config keys."""
     from core.contract import CONTRACTS
     from tests.helpers import DEV_VALUES, with_every_contract, with_new_load_balancer
@@ -1136,6 +1141,7 @@ def every_feature_values(*, new_load_balancer: bool = True) -> tuple[dict[str, A
     at = Where(values["aws:region"], values["hokusai:account_id"])
     values["hokusai:alarm_emails"] = ["oncall@hokus.ai"]
     values["hokusai:secrets_kms_key_arn"] = at.kms_key
+    values["hokusai:observability_kms_key_arn"] = at.kms_key
     # An extra consumer outside the stack on every dependency the stack declares with a security group.
     for dependency in values["hokusai:dependencies"].values():
         if dependency.get("security_group_id"):

@@ -69,6 +69,9 @@ def _everything() -> Sample:
     dependency["extra_consumers"] = {"data-pipeline-ecs": "sg-0a1b2c3d4e5f60799"}
     values["hokusai:alarm_emails"] = ["oncall@hokus.ai"]
     values["hokusai:secrets_kms_key_arn"] = f"arn:aws:kms:us-east-1:{account}:key/0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9"
+    values["hokusai:observability_kms_key_arn"] = (
+        f"arn:aws:kms:us-east-1:{account}:key/1b2c3d4e-5f60-4718-9293-a4b5c6d7e8f9"
+    )
     service = values["hokusai:services"][SERVICE]
     service["user"] = "1001:1001"
     service["task_role_policy_arns"] = [f"arn:aws:iam::{account}:policy/hokusai-{SERVICE}-models-read"]

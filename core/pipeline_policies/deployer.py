@@ -435,11 +435,14 @@ def observability(scope: StackScope) -> list[Statement]:
         allow(
             "LogGroupsOfTheStackWithRetentionAndFilters",
             [
+                # AssociateKmsKey/DisassociateKmsKey: observability_kms_key_arn set or unset later.
+                "logs:AssociateKmsKey",
                 "logs:CreateLogGroup",
                 "logs:DeleteLogGroup",
                 "logs:DeleteMetricFilter",
                 "logs:DeleteRetentionPolicy",
                 "logs:DescribeMetricFilters",
+                "logs:DisassociateKmsKey",
                 "logs:ListTagsForResource",
                 "logs:ListTagsLogGroup",
                 "logs:PutMetricFilter",

@@ -180,6 +180,17 @@ _SETTINGS = (
         arn=ArnShape("kms", "key/", "a KMS key"),
     ),
     Setting(
+        "observability_kms_key_arn",
+        Kind.ARN,
+        "customer-managed key the log groups (kms_key_id) and the alarm topic (kms_master_key_id) are encrypted "
+        "with; unset, AWS-owned encryption. The program does not own the key: its policy must allow "
+        "logs.<region>.amazonaws.com kms:Encrypt*, Decrypt*, ReEncrypt*, GenerateDataKey*, Describe* with "
+        "kms:EncryptionContext:aws:logs:arn on the stack's log groups, and cloudwatch.amazonaws.com kms:Decrypt "
+        "and kms:GenerateDataKey* (else alarms never reach the topic). A key ARN: CloudWatch Logs takes no alias",
+        default=UNSET,
+        arn=ArnShape("kms", "key/", "a KMS key"),
+    ),
+    Setting(
         "deploy_gate", Kind.SECTION, "whether `pulumi up` waits for each deployment to land", default=EMPTY_MAPPING
     ),
     Setting(

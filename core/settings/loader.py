@@ -59,6 +59,7 @@ def load_settings(
             "or set load_balancer.listener_arn to use an existing ALB",
         )
     kms_key = top.read("secrets_kms_key_arn", region=region_name, account=account)
+    observability_key = top.read("observability_kms_key_arn", region=region_name, account=account)
     raw_services = top.raw("services")
     # The stack's services by contract, known before they are read: a dependency may be one of them.
     stack_contracts = (
@@ -92,6 +93,7 @@ def load_settings(
         log_retention_days=retention,
         alarm_emails=emails,
         secrets_kms_key_arn=kms_key,
+        observability_kms_key_arn=observability_key,
         deploy_gate=present(gate, "deploy_gate"),
         tags=present(tags, "tags"),
     )

@@ -215,6 +215,8 @@ class Settings:
     log_retention_days: int = declared_default("log_retention_days")
     alarm_emails: tuple[str, ...] = ()
     secrets_kms_key_arn: str | None = None
+    # The key of the log groups and the alarm topic (None: AWS-owned encryption).
+    observability_kms_key_arn: str | None = None
     deploy_gate: DeployGateSettings = field(default_factory=DeployGateSettings)
     tags: tuple[tuple[str, str], ...] = ()
 

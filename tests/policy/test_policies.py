@@ -114,6 +114,21 @@ def unexcused(estate: dict[str, Any], exception: str, resources: list[Registered
     edit_container(resources, change)
 
 
+OBSERVABILITY_KEY = "arn:aws:kms:us-east-1:123456789012:key/0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9"
+
+
+def encrypted_but_one(resources: list[Registered], estate: dict[str, Any], other_key: str) -> None:
+    """The stack declares the observability key and its resources carry it, but one log group
+    carries `other_key` instead (a hand edit, or a component that took the wrong setting)."""
+    estate["observability_kms_key_arn"] = OBSERVABILITY_KEY
+    for resource in resources:
+        if resource.type == "aws:cloudwatch/logGroup:LogGroup":
+            resource.inputs["kmsKeyId"] = OBSERVABILITY_KEY
+        elif resource.type == "aws:sns/topic:Topic":
+            resource.inputs["kmsMasterKeyId"] = OBSERVABILITY_KEY
+    first(resources, "aws:cloudwatch/logGroup:LogGroup").inputs["kmsKeyId"] = other_key
+
+
 # (policy, what breaks it, words its violation must contain). Each invariant is removed and
 # weakened at least once; tests/synth/test_checks.py breaks the same ones through synth.
 BREAKAGES: list[tuple[str, Callable[[list[Registered], dict[str, Any]], Any], str]] = [
@@ -328,6 +343,18 @@ BREAKAGES: list[tuple[str, Callable[[list[Registered], dict[str, Any]], Any], st
         "logs-and-secrets-are-protected",
         lambda r, e: setattr(first(r, "aws:cloudwatch/logGroup:LogGroup"), "protect", False),
         "is not protected",
+    ),
+    (
+        # Removed: the stack declares a key, and neither the log groups nor the topic carry it.
+        "logs-and-alarm-topic-use-the-declared-key",
+        lambda r, e: e.update(observability_kms_key_arn=OBSERVABILITY_KEY),
+        "is not encrypted with the stack's observability key (kmsKeyId is (none",
+    ),
+    (
+        # Weakened: every resource carries the key but one log group, which uses another.
+        "logs-and-alarm-topic-use-the-declared-key",
+        lambda r, e: encrypted_but_one(r, e, "arn:aws:kms:us-east-1:123456789012:key/another"),
+        "kmsKeyId is arn:aws:kms:us-east-1:123456789012:key/another",
     ),
     (
         "logs-have-retention",
