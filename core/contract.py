@@ -629,8 +629,9 @@ MLFLOW = ServiceContract(
         DependencyRequirement(POSTGRES, "the MLflow backend store, which BACKEND_STORE_URI names", ()),
     ),
     error_signatures=(ERROR_LINES, HTTP_5XX),
-    # `mlflow server` with a remote backend and artifact store writes little to disk, but gunicorn
-    # needs a writable temporary directory for its worker heartbeat files (it uses /tmp by default).
+    # `mlflow server` with a remote backend and artifact store writes little to disk, but on Linux it
+    # runs gunicorn (mlflow/server/__init__.py of the 3.x series), whose workers keep heartbeat files
+    # in the temporary directory, /tmp by default. Not a fact of the estate's repository: MLflow's own.
     writable_paths=("/tmp",),
 )
 

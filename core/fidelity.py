@@ -7,6 +7,7 @@ path), with how the two relate:
 
   equals       the stack's value is the live one;
   one of       the stack's value is one of the live values (a repository of two);
+  includes     the stack's value is a list that has the live one (the paths a service may write);
   differs      a deliberate difference the record explains (`Difference`, by subject);
   placeholder  the live value is unknown (`Placeholder`): the stack's stands in until
                the record has it, and the record says how to find it before cutover.
@@ -44,11 +45,14 @@ from core.settings import Settings
 
 # The stack the record describes: the live estate is the development estate.
 STACK = "development"
+# The service whose code the record's `application` section reads (src/api of the estate's repository).
+APPLICATION_SERVICE = "api"
 
 
 class Relation(StrEnum):
     EQUALS = "equals"
     ONE_OF = "one of"
+    INCLUDES = "includes"
     DIFFERS = "differs"
     PLACEHOLDER = "placeholder"
 
@@ -147,6 +151,9 @@ def _service(key: str, record_key: str | None = None) -> list[Binding]:
         ),
         Binding(_settings(f"services.{key}.key"), f"{live}.cloud_map_service"),
         Binding(_settings(f"services.{key}.key"), f"cloud_map.services.{record_key or key}.name"),
+        # Both live images run as root: the development stack keeps their user (exceptions.run_as_root)
+        # until they add one; the record's Difference "Container user and root filesystem" says why.
+        Binding(_settings(f"services.{key}.runs_as_image_user"), "application.runs_as_root"),
     ]
 
 
@@ -249,6 +256,9 @@ def _development() -> tuple[Binding, ...]:
         Binding(_settings("services.api.environment.MLFLOW_SERVER_URL"), "cloud_map.services.mlflow.address"),
         Binding(_settings("services.api.environment.REDIS_TLS_ENABLED"), f"{api}.environment.REDIS_TLS_ENABLED"),
         Binding(_stack("hokusai:services.api.environment.AUTH_SERVICE_ID"), "application.auth_service_id_default"),
+        # Where the API writes its model downloads: the contract's writable paths must include it
+        # (the rest of its root filesystem is read-only).
+        Binding(_contract("api.writable_paths"), "application.model_download_dir", Relation.INCLUDES),
         Binding(
             _settings("services.api.environment.DNS_CACHE_TTL"),
             "application.dns_cache_ttl_seconds",
@@ -479,6 +489,10 @@ def _judge(binding: Binding, ours: Any, entry: object, differences: Mapping[str,
         return ""
     if not isinstance(entry, Fact):
         return "the record does not know this value (a placeholder): bind it as a placeholder"
+    if relation is Relation.INCLUDES:
+        if not isinstance(ours, (list, tuple)) or not any(same(value, entry.value) for value in ours):
+            return f"{ours!r} does not include the live value {entry.value!r}"
+        return ""
     if relation is Relation.ONE_OF:
         if not isinstance(entry.value, tuple) or not any(same(ours, value) for value in entry.value):
             return f"{ours!r} is none of the live values {entry.value!r}"
@@ -557,6 +571,9 @@ def required_record_paths(settings: Settings, estate: LiveEstate | None = None) 
             continue
         base = f"services.{service.key}"
         required |= {f"{base}.{name}" for name in _SERVICE_FACTS}
+        required.add("application.runs_as_root")
+        if service.key == APPLICATION_SERVICE:
+            required.add("application.model_download_dir")
         required |= {f"cloud_map.services.{service.key}.name"} if service.key in estate.cloud_map.services else set()
         required |= {f"target_groups.{live.target_group}.name", f"target_groups.{live.target_group}.health_check_path"}
         target_groups.add(live.target_group)

@@ -1760,7 +1760,8 @@ def _differences() -> tuple[Difference, ...]:
             live="both images run as root (no USER, no `user` in the task definitions) on a writable root filesystem",
             ours="a read-only root filesystem with /tmp as a task volume, where the API downloads its models and "
             "gunicorn keeps its worker files; user 1000:1000 by default, but the development stack runs the API "
-            "as root (exceptions.run_as_root, with its reason) until the images add a non-root user: a to-do",
+            "and MLflow as root (exceptions.run_as_root, with its reason) until the images add a non-root user: "
+            "a to-do",
             why="A compromised process that cannot write the image cannot rewrite the application. Root in the "
             "container owns everything the task can reach; the live images need a USER (and a writable /tmp, "
             "which the volume gives) before the exception can go.",

@@ -114,6 +114,30 @@ def test_a_value_not_among_the_live_ones_is_found():
     assert "'other-api' is none of the live values" in found
 
 
+def test_writable_paths_that_leave_out_where_the_application_writes_are_found(monkeypatch):
+    binding = _binding("application.model_download_dir")
+    assert binding.relation is Relation.INCLUDES
+    api = fidelity.CONTRACTS[fidelity.APPLICATION_SERVICE]
+    for weakened in ((), ("/var/tmp",), ("/tmp/models",)):
+        monkeypatch.setitem(fidelity.CONTRACTS, api.key, replace(api, writable_paths=weakened))
+        (found,) = problems(STACK, [binding])
+        assert "does not include the live value '/tmp'" in found
+
+
+@reads_config
+@each_service
+def test_a_service_that_no_longer_keeps_the_live_images_user_is_found(stack, service):
+    """The live images run as root; a stack bound to them keeps their user (exceptions.run_as_root)
+    until they add one, or records the difference."""
+    bound = [b for b in BINDINGS.get(stack, ()) if b.where.path == f"services.{service}.runs_as_image_user"]
+    if not bound:
+        pytest.skip(f"{stack} has no live counterpart for {service}")
+    values = stack_values(stack)
+    values["hokusai:services"][service].get("exceptions", {}).pop("run_as_root", None)
+    (found,) = problems(stack, bound, values)
+    assert "False is not the live value True" in found
+
+
 def test_a_difference_the_record_does_not_explain_is_found():
     binding = _binding("services.api.desired_count")
     estate = replace(LIVE, differences=tuple(d for d in LIVE.differences if d.subject != binding.difference))
@@ -181,7 +205,13 @@ def test_a_binding_to_a_record_entry_that_does_not_exist_is_found():
 
 def test_an_unbound_record_entry_is_found_when_a_binding_is_removed():
     settings = stack_settings(STACK)
-    for record in ("services.api.container_name", "network.vpc_id", "cloud_map.failure_threshold"):
+    for record in (
+        "services.api.container_name",
+        "network.vpc_id",
+        "cloud_map.failure_threshold",
+        "application.runs_as_root",
+        "application.model_download_dir",
+    ):
         kept = [b for b in BINDINGS[STACK] if b.record != record]
         assert unbound(kept, settings) == [record]
 

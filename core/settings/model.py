@@ -116,6 +116,12 @@ class ServiceSettings:
         return None if self.relaxes(ServiceException.RUN_AS_ROOT) else self.user
 
     @property
+    def runs_as_image_user(self) -> bool:
+        """Whether the container keeps its image's own user (exceptions.run_as_root): the record of
+        the live estate binds this to what the live images run as (core/fidelity.py)."""
+        return self.container_user is None
+
+    @property
     def read_only_root_filesystem(self) -> bool:
         return not self.relaxes(ServiceException.WRITABLE_ROOT_FILESYSTEM)
 
