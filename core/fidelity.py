@@ -7,7 +7,8 @@ path), with how the two relate:
 
   equals       the stack's value is the live one;
   one of       the stack's value is one of the live values (a repository of two);
-  includes     the stack's value is a list that has the live one (the paths a service may write);
+  includes     the stack's value is a collection that has the live one (the paths a service may
+               write, the TLS policies the program adopts a listener with);
   differs      a deliberate difference the record explains (`Difference`, by subject);
   placeholder  the live value is unknown (`Placeholder`): the stack's stands in until
                the record has it, and the record says how to find it before cutover.
@@ -34,7 +35,7 @@ from __future__ import annotations
 
 import importlib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, fields, is_dataclass
 from enum import StrEnum
 from typing import Any
@@ -189,6 +190,9 @@ def _development() -> tuple[Binding, ...]:
             Relation.PLACEHOLDER,
             note="an obviously made-up ARN (zeros) until the record has the live one",
         ),
+        # The program adopts the listener only with a TLS policy of its allow-list (infra/existing.py):
+        # the live one must be on it, or the cutover's first preview stops.
+        Binding(_program("core.tls_policies.ALLOWED_TLS_POLICIES"), f"{registry}.https_ssl_policy", Relation.INCLUDES),
         Binding(_stack("hokusai:services.mlflow.routes[0].priority"), f"{registry}.https_rules[0].priority"),
         Binding(_stack("hokusai:services.mlflow.routes[0].paths"), f"{registry}.https_rules[0].paths"),
         Binding(_stack("hokusai:services.api.routes[0].priority"), f"{registry}.https_rules[1].priority"),
@@ -490,7 +494,7 @@ def _judge(binding: Binding, ours: Any, entry: object, differences: Mapping[str,
     if not isinstance(entry, Fact):
         return "the record does not know this value (a placeholder): bind it as a placeholder"
     if relation is Relation.INCLUDES:
-        if not isinstance(ours, (list, tuple)) or not any(same(value, entry.value) for value in ours):
+        if not isinstance(ours, Collection) or isinstance(ours, str) or not any(same(v, entry.value) for v in ours):
             return f"{ours!r} does not include the live value {entry.value!r}"
         return ""
     if relation is Relation.ONE_OF:
@@ -588,7 +592,7 @@ def required_record_paths(settings: Settings, estate: LiveEstate | None = None) 
         required |= {f"{base}.environment.{name}" for name in live.environment if name in ours}
     if settings.load_balancer.listener_arn:
         for key, balancer in estate.load_balancers.items():
-            required.add(f"load_balancers.{key}.https_listener_arn")
+            required |= {f"load_balancers.{key}.https_listener_arn", f"load_balancers.{key}.https_ssl_policy"}
             for index, rule in enumerate(balancer.https_rules):
                 if rule.target_group in target_groups:
                     required |= {f"load_balancers.{key}.https_rules[{index}].{name}" for name in ("priority", "paths")}

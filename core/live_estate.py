@@ -214,6 +214,7 @@ API_DOCKERFILE = "Dockerfile.api"
 MLFLOW_DOCKERFILE = "Dockerfile.mlflow"
 MLFLOW_ENTRYPOINT = "entrypoint.sh"
 LEGACY_MAIN_TF = "infrastructure/terraform/main.tf"  # this repository's own, older stack
+DEDICATED_ALBS_TF = "infrastructure/terraform/dedicated-albs.tf"
 LEGACY_VARIABLES_TF = "infrastructure/terraform/variables.tf"
 LEGACY_TFVARS = "infrastructure/terraform/terraform.tfvars"
 SERVICE_DISCOVERY_TF = "infrastructure/terraform/service-discovery.tf"
@@ -415,6 +416,8 @@ class LoadBalancer:
     hosts: tuple[Fact[str], ...]
     https_listener_port: Fact[int]
     https_listener_arn: Placeholder
+    # The HTTPS listener's ELB security policy (the program refuses to adopt one off its allow-list).
+    https_ssl_policy: Fact[str]
     https_default_action: Fact[str]
     https_default_target: Placeholder
     https_rules: tuple[ListenerRule, ...]
@@ -1182,6 +1185,13 @@ def _load_balancers() -> Mapping[str, LoadBalancer]:
                     why_unknown="no source shows it; the rules were created by hand in the console",
                     how_to_find=f"aws elbv2 describe-listeners --load-balancer-arn {alb_arn} "
                     "--query 'Listeners[?Port==`443`].ListenerArn' --output text",
+                ),
+                https_ssl_policy=_fact(
+                    "ELBSecurityPolicy-TLS-1-2-2017-01",
+                    _at(DEDICATED_ALBS_TF, "239-246"),
+                    note="the legacy Terraform's registry_https listener; that it made the live listener is not "
+                    "shown (the rules on it were made by hand)",
+                    inferred=True,
                 ),
                 https_default_action=_fact(
                     "forward",

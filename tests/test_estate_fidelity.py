@@ -18,6 +18,7 @@ from core import documents, fidelity, service_discovery
 from core.fidelity import BINDINGS, Binding, Part, Relation, Source, Where, check, record_entry, unbound
 from core.live_estate import LIVE, Fact, Placeholder, lookup
 from core.target_group import HEALTH_CHECK_TIMEOUT_SECONDS
+from core.tls_policies import ALLOWED_TLS_POLICIES
 from tests.helpers import (
     by_type,
     container,
@@ -124,6 +125,14 @@ def test_writable_paths_that_leave_out_where_the_application_writes_are_found(mo
         assert "does not include the live value '/tmp'" in found
 
 
+def test_a_tls_allow_list_without_the_live_listeners_policy_is_found(monkeypatch):
+    binding = _binding("load_balancers.registry.https_ssl_policy")
+    live = record_entry(binding.record).value
+    monkeypatch.setattr("core.tls_policies.ALLOWED_TLS_POLICIES", frozenset(ALLOWED_TLS_POLICIES - {live}))
+    (found,) = problems(STACK, [binding])
+    assert f"does not include the live value {live!r}" in found
+
+
 @reads_config
 @each_service
 def test_a_service_that_no_longer_keeps_the_live_images_user_is_found(stack, service):
@@ -211,6 +220,7 @@ def test_an_unbound_record_entry_is_found_when_a_binding_is_removed():
         "cloud_map.failure_threshold",
         "application.runs_as_root",
         "application.model_download_dir",
+        "load_balancers.registry.https_ssl_policy",
     ):
         kept = [b for b in BINDINGS[STACK] if b.record != record]
         assert unbound(kept, settings) == [record]
