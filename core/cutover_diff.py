@@ -42,6 +42,7 @@ from core.importable import (
 )
 from core.live_estate import LIVE, CircuitBreaker, Fact, LiveEstate, Placeholder, lookup
 from core.replacement import may_force_replacement
+from core.wire_values import plain
 
 # The program value of a property the program does not set.
 NOT_SET = None
@@ -157,19 +158,6 @@ class CutoverDiff:
 # --------------------------------------------------------------------------- #
 # Reading values
 # --------------------------------------------------------------------------- #
-
-
-def plain(value: Any) -> Any:
-    """Values as both sides compare them: 30.0 is 30 (Pulumi's wire numbers), tuples are lists."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, Mapping):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
-    return value
 
 
 def recorded(record_path: str, estate: LiveEstate) -> Any:
