@@ -198,8 +198,7 @@ def _walk(value: Any, parts: list[str]) -> Any:
 
 def _sorted_at(path: str) -> Callable[[Node], Any]:
     def read(node: Node) -> Any:
-        value = value_at(path)(node)
-        return sorted(value) if isinstance(value, list) else value
+        return _sorted(value_at(path)(node))
 
     return read
 
