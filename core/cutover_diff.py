@@ -42,6 +42,7 @@ from core.importable import (
 )
 from core.live_estate import LIVE, CircuitBreaker, Fact, LiveEstate, Placeholder, lookup
 from core.replacement import may_force_replacement
+from core.wire_values import plain
 
 # The program value of a property the program does not set.
 NOT_SET = None
@@ -159,19 +160,6 @@ class CutoverDiff:
 # --------------------------------------------------------------------------- #
 
 
-def plain(value: Any) -> Any:
-    """Values as both sides compare them: 30.0 is 30 (Pulumi's wire numbers), tuples are lists."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, Mapping):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
-    return value
-
-
 def recorded(record_path: str, estate: LiveEstate) -> Any:
     """The record's value at `record_path` (plain), or an Unfilled where the record has a Placeholder
     at that path or above it (a placeholder circuit breaker has no `enabled`)."""
@@ -210,8 +198,7 @@ def _walk(value: Any, parts: list[str]) -> Any:
 
 def _sorted_at(path: str) -> Callable[[Node], Any]:
     def read(node: Node) -> Any:
-        value = value_at(path)(node)
-        return sorted(value) if isinstance(value, list) else value
+        return _sorted(value_at(path)(node))
 
     return read
 

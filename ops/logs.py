@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ops.aws import Aws, translate_errors
-from ops.outputs import load_estate, one_service
+from ops.outputs import add_estate_arguments, load_estate, one_service
 from ops.report import CannotCheck, run_tool
 
 SINCE = re.compile(r"([1-9][0-9]{0,3})([smhd])")
@@ -86,8 +86,7 @@ def line(event: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ops.logs", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--stack", required=True, help="stack name, e.g. development")
-    parser.add_argument("--outputs", type=Path, help="file with `pulumi stack output --json` (default: the Pulumi CLI)")
+    add_estate_arguments(parser)
     parser.add_argument("--service", default="api", help="the service's key (default: api)")
     parser.add_argument("--since", default="15m", help="how far back: 30s, 15m, 2h, 1d (at most 7d; default 15m)")
     parser.add_argument("--match", help="a CloudWatch Logs filter pattern, e.g. '\"HuggingFace token not configured\"'")

@@ -9,6 +9,7 @@ declared type, or CannotCheck (exit 2) saying what is wrong: nothing reaches AWS
 
 from __future__ import annotations
 
+import argparse
 import shutil
 import subprocess
 from pathlib import Path
@@ -23,6 +24,12 @@ from ops.report import CannotCheck
 OUTPUTS_LIMIT = 1024 * 1024
 # The estate nests five levels (estate, services, a service, its metric filters, one filter).
 OUTPUTS_MAX_DEPTH = 16
+
+
+def add_estate_arguments(parser: argparse.ArgumentParser) -> None:
+    """--stack and --outputs, what load_estate takes: the same two options on every live tool."""
+    parser.add_argument("--stack", required=True, help="stack name, e.g. development")
+    parser.add_argument("--outputs", type=Path, help="file with `pulumi stack output --json` (default: the Pulumi CLI)")
 
 
 def load_estate(stack: str, outputs_file: Path | None = None) -> Estate:

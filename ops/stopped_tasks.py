@@ -20,7 +20,7 @@ from pathlib import Path
 
 from core import rollout
 from ops.aws import Aws, translate_errors
-from ops.outputs import load_estate, one_service
+from ops.outputs import add_estate_arguments, load_estate, one_service
 from ops.report import Report, Result, emit, fail, ok, run_tool, warn
 
 # What one look describes: ECS lists at most 100 per page, and on-call reads a screenful.
@@ -59,8 +59,7 @@ def stopped_tasks(stack: str, *, outputs: Path | None = None, service: str = "ap
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ops.stopped_tasks", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--stack", required=True, help="stack name, e.g. development")
-    parser.add_argument("--outputs", type=Path, help="file with `pulumi stack output --json` (default: the Pulumi CLI)")
+    add_estate_arguments(parser)
     parser.add_argument("--service", default="api", help="the service's key (default: api)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     args = parser.parse_args(argv)

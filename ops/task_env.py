@@ -26,7 +26,7 @@ from core import rollout
 from core.contract import CONTRACTS
 from ops.aws import Aws, error_code, translate_errors
 from ops.collect import ServiceSnapshot, Snapshot
-from ops.outputs import load_estate, one_service
+from ops.outputs import add_estate_arguments, load_estate, one_service
 from ops.report import CannotCheck, Report, emit, ok, run_tool
 from ops.verify_checks import check_task_definition
 
@@ -97,8 +97,7 @@ def _describe(ecs: Any, task_definition: str) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ops.task_env", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--stack", required=True, help="stack name, e.g. development")
-    parser.add_argument("--outputs", type=Path, help="file with `pulumi stack output --json` (default: the Pulumi CLI)")
+    add_estate_arguments(parser)
     parser.add_argument("--service", default="api", help="the service's key (default: api)")
     parser.add_argument("--revision", help="a revision number of the service's family (default: the running one)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")

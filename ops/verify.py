@@ -23,7 +23,7 @@ from pathlib import Path
 
 from ops.aws import Aws
 from ops.collect import collect
-from ops.outputs import load_estate
+from ops.outputs import add_estate_arguments, load_estate
 from ops.report import CannotCheck, Report, emit, run_tool
 from ops.verify_checks import run_checks
 
@@ -54,10 +54,7 @@ def verify(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ops.verify", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--stack", required=True, help="stack name, e.g. development")
-    parser.add_argument(
-        "--outputs", type=Path, help="file with `pulumi stack output --json` (default: run the Pulumi CLI)"
-    )
+    add_estate_arguments(parser)
     parser.add_argument("--service", help="check only this service (e.g. api)")
     parser.add_argument(
         "--logs", action="store_true", help="also search the last 15 minutes of logs for the failure signatures"

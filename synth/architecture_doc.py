@@ -10,7 +10,6 @@ Exit codes: 0 fresh (or written), 1 stale or missing, 2 could not render, read o
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable, Sequence
 
@@ -21,6 +20,7 @@ from core.architecture_mermaid import mermaid
 from core.generated_doc import EXIT_CANNOT_CHECK, GeneratedDoc
 from synth.pictures import picture_of_stack, stack_names
 from synth.program import PROJECT_DIR, StackFileError
+from synth.quick_exit import exit_without_teardown
 
 
 def markdown(pictures: Sequence[Architecture]) -> str:
@@ -78,8 +78,4 @@ def guarded(run: Callable[[], int]) -> int:
 
 
 if __name__ == "__main__":
-    code = main()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    # As synth/render.py: skip pulumi_aws's slow teardown once everything is written.
-    os._exit(code)
+    exit_without_teardown(main())

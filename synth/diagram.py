@@ -38,6 +38,7 @@ from core.generated_doc import EXIT_CANNOT_CHECK, EXIT_OK, CannotCheck
 from synth.architecture_doc import DOC, markdown
 from synth.pictures import picture_of_document, picture_of_stack, stack_names
 from synth.program import PROJECT_DIR, StackFileError
+from synth.quick_exit import exit_without_teardown
 
 BUILD = PROJECT_DIR / "build"
 GRAPHVIZ_INSTALL = "apt-get install graphviz (Debian, Ubuntu) or brew install graphviz (macOS)"
@@ -193,8 +194,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    code = main()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    # As synth/render.py: skip pulumi_aws's slow teardown once everything is written.
-    os._exit(code)
+    exit_without_teardown(main())

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import os
 import sys
 
 import pulumi
@@ -30,6 +29,7 @@ from core.naming import PROJECT
 from synth.import_plan import EXIT_CANNOT, EXIT_FINDINGS, EXIT_OK, diff_of, plan_for
 from synth.key_properties import short_type
 from synth.program import StackFileError
+from synth.quick_exit import exit_without_teardown
 
 
 def diff_for(stack: str) -> tuple[ImportPlan, CutoverDiff]:
@@ -122,8 +122,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    # As synth.render: skip the interpreter's teardown of pulumi_aws's classes; all is flushed.
-    code = main()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
+    exit_without_teardown(main())

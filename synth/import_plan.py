@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import importlib.metadata
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -35,6 +34,7 @@ from core.text_file import TextFileError, write_text
 from synth.key_properties import short_type
 from synth.mocks import Registered
 from synth.program import PROJECT_DIR, Run, StackFileError, run_stack
+from synth.quick_exit import exit_without_teardown
 
 EXIT_OK, EXIT_FINDINGS, EXIT_CANNOT = 0, 1, 2
 # The record the plan is made from (tests put a filled-in copy here).
@@ -156,8 +156,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    # As synth.render: skip the interpreter's teardown of pulumi_aws's classes; all is flushed.
-    code = main()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
+    exit_without_teardown(main())

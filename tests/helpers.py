@@ -154,6 +154,18 @@ def each_service(test):
     return reads_config(pytest.mark.parametrize(("stack", "service"), STACK_SERVICES, ids=ids)(test))
 
 
+def stack_only_settings(contract: ServiceContract) -> list[tuple[str, str]]:
+    """(stack, a plain setting the contract's service gets from the stack file beyond the contract),
+    for the first stack file that gives it one: [] when none does."""
+    return [
+        (stack, name)
+        for stack, service in STACK_SERVICES
+        if service == contract.key
+        for name, _ in stack_settings(stack).service(service).environment
+        if name not in contract.setting_names
+    ][:1]
+
+
 @functools.cache
 def rendered(stack: str) -> Run:
     """The stack as its file configures it, run once per process under the recording mocks.

@@ -232,16 +232,22 @@ def iam(scope: StackScope) -> list[Statement]:
     return statements
 
 
-def secrets(scope: StackScope) -> list[Statement]:
-    statements = []
-    if scope.secrets:
-        statements.append(
-            allow(
-                "SecretsOfTheStackMetadataOnly",
-                ["secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy"],
-                scope.secrets,
-            )
+def secret_metadata_reads(scope: StackScope) -> list[Statement]:
+    """Every secret of the stack, its metadata and never its value: what the adopted secrets'
+    lookup and a refresh read, for this role and the read-only one alike."""
+    if not scope.secrets:
+        return []
+    return [
+        allow(
+            "SecretsOfTheStackMetadataOnly",
+            ["secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy"],
+            scope.secrets,
         )
+    ]
+
+
+def secrets(scope: StackScope) -> list[Statement]:
+    statements = secret_metadata_reads(scope)
     if scope.declared_secrets:
         statements.append(
             allow(

@@ -15,7 +15,7 @@ for a person with the verify policy alone).
 
 from __future__ import annotations
 
-from core.pipeline_policies.deployer import LOG_EVENT_READS, SECRET_VALUE_READS
+from core.pipeline_policies.deployer import LOG_EVENT_READS, SECRET_VALUE_READS, secret_metadata_reads
 from core.pipeline_policies.scope import StackScope
 from core.pipeline_policies.state_backend import state_statements
 from core.pipeline_policies.statements import Statement, allow, deny
@@ -81,15 +81,7 @@ def readonly_statements(scope: StackScope) -> list[Statement]:
 
 
 def _secrets(scope: StackScope) -> list[Statement]:
-    statements = []
-    if scope.secrets:
-        statements.append(
-            allow(
-                "SecretsOfTheStackMetadataOnly",
-                ["secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy"],
-                scope.secrets,
-            )
-        )
+    statements = secret_metadata_reads(scope)
     if scope.declared_secrets:
         # A declared secret's version is read back by its version ids (never its value).
         statements.append(

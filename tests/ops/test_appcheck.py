@@ -23,7 +23,7 @@ from ops import appcheck
 from ops.appcheck import Fallback, Scan, compare, scan_source, scan_tree, settings_reads
 from ops.envcheck import provided_by_contract
 from ops.report import EXIT_CANNOT_CHECK, EXIT_FINDINGS, EXIT_OK, CannotCheck, Status
-from tests.helpers import INCIDENT, INCIDENT_SERVICE, STACK_SERVICES, stack_settings
+from tests.helpers import INCIDENT, INCIDENT_SERVICE, stack_only_settings
 
 
 @pytest.fixture(autouse=True)
@@ -626,14 +626,7 @@ def test_failures_come_first_then_warnings(tmp_path):
     assert statuses[0] is Status.FAIL
 
 
-# (stack, a plain setting its api service gets beyond the contract): the first stack file that has one.
-STACK_ONLY_SETTINGS = [
-    (stack, name)
-    for stack, service in STACK_SERVICES
-    if service == API.key
-    for name, _ in stack_settings(stack).service(service).environment
-    if name not in API.setting_names
-][:1]
+STACK_ONLY_SETTINGS = stack_only_settings(API)
 
 
 @pytest.mark.parametrize("stack,name", STACK_ONLY_SETTINGS)

@@ -29,7 +29,7 @@ from tests.helpers import (
     STACK_SERVICES,
     STACKS,
     env_example_matching,
-    stack_settings,
+    stack_only_settings,
     stack_values,
 )
 
@@ -55,14 +55,7 @@ DEPENDENCY_SETTINGS = [
     for requirement in API.dependencies
     for env_var, attribute in requirement.settings
 ]
-# (stack, a plain setting its api service gets beyond the contract), for every stack that has one.
-STACK_ONLY_SETTINGS = [
-    (stack, name)
-    for stack, service in STACK_SERVICES
-    if service == API.key
-    for name, _ in stack_settings(stack).service(service).environment
-    if name not in API.setting_names
-][:1]
+STACK_ONLY_SETTINGS = stack_only_settings(API)
 
 
 @pytest.fixture(autouse=True)
