@@ -209,13 +209,16 @@ def _applies(
         return _Unknown(statement["_unreadable"])
     if "Principal" in statement or "NotPrincipal" in statement:
         return _Unknown("it names a principal: a resource-based policy, which this does not evaluate")
-    parts: tuple[Callable[[], Truth], ...] = (
-        lambda: _action_in(statement, action),
-        lambda: _listed_match(statement, "Resource", resource, _resource_matches),
-        lambda: _conditions_hold(statement.get("Condition"), context, complete) if "Condition" in statement else True,
-    )
     # In this order and lazily: a statement for other actions never has its conditions read.
-    return _all(part() for part in parts)
+    # (Written out rather than as _all over a generator: this is the evaluator's inner loop.)
+    action_in = _action_in(statement, action)
+    if action_in is False:
+        return False
+    resource_in = _listed_match(statement, "Resource", resource, _resource_matches)
+    if resource_in is False:
+        return False
+    conditions = _conditions_hold(statement.get("Condition"), context, complete) if "Condition" in statement else True
+    return _all((action_in, resource_in, conditions))
 
 
 def _action_in(statement: dict[str, Any], action: str) -> Truth:
@@ -234,7 +237,9 @@ def _listed_match(statement: dict[str, Any], element: str, value: str, matches: 
     return found if element in statement else _not(found)
 
 
+@functools.lru_cache(maxsize=65536)
 def _action_matches(pattern: str, action: str) -> Truth:
+    # Cached: a policy's few dozen action patterns are matched against the same actions over and over.
     return _glob(pattern.lower()).fullmatch(action.lower()) is not None
 
 
