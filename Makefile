@@ -37,7 +37,7 @@ HELP_VARIABLES := STACK SERVICE MODEL_ID OUTPUTS BASE_URL ENV_EXAMPLE APP_SRC LO
 PULUMI_INSTALL := https://www.pulumi.com/docs/iac/download-install/
 
 .DEFAULT_GOAL := help
-.PHONY: help synth render diff diagram test lint envcheck appcheck docs docs-check policies preview up repair drift drift-state verify smoke \
+.PHONY: help synth render diff diagram test test-slow test-all lint envcheck appcheck docs docs-check policies preview up repair drift drift-state verify smoke \
 	import-plan import-diff logs stopped-tasks task-env fake-estate fake-estate-reset fake-estate-stop break clean
 
 # --- exit codes: the tool's own, through make ----------------------------------
@@ -51,7 +51,7 @@ PULUMI_INSTALL := https://www.pulumi.com/docs/iac/download-install/
 # line is the tool itself, or exits 2 when it fails, so 1 only ever means
 # findings. Mixed with other goals (`make test docs`) it is plain make, where
 # any failure exits 2. tests/test_makefile.py holds every line to this.
-EXIT_CODE_TARGETS := synth render diff test lint envcheck appcheck verify smoke import-plan import-diff logs stopped-tasks task-env
+EXIT_CODE_TARGETS := synth render diff test test-slow test-all lint envcheck appcheck verify smoke import-plan import-diff logs stopped-tasks task-env
 MAKE_LETTERS := $(firstword $(MAKEFLAGS))
 MAKE_LETTERS := $(if $(filter -% %=%,$(MAKE_LETTERS)),,$(MAKE_LETTERS))
 ifneq ($(MAKECMDGOALS),)
@@ -131,7 +131,16 @@ diff: $(VENV)/.installed ## offline: what this checkout changes in the rendered 
 diagram: $(VENV)/.installed ## offline: a picture of each stack: docs/ARCHITECTURE.md (Mermaid), build/architecture-<stack>.{dot,svg,png} (SVG/PNG with Graphviz)
 	@$(PYTHON) -m synth.diagram
 
-test: $(VENV)/.installed ## offline: the test suite
+# Two tiers (tests/tiers.py): `make test` runs the fast one, the tests that stay in the
+# test process (about 20 s on two cores); `make test-slow` the rest (processes, renders
+# of their own, moto, fuzzing, the fake estate, the variant copies: minutes). CI runs both.
+test: $(VENV)/.installed ## offline: the fast tier of the tests (every change; about 20 s)
+	$(RUN)@$(PYTHON) -m pytest -m "not slow"
+
+test-slow: $(VENV)/.installed ## offline: the slow tier of the tests (processes, own renders, moto, fuzzing, copies; minutes)
+	$(RUN)@$(PYTHON) -m pytest -m slow
+
+test-all: $(VENV)/.installed ## offline: both tiers in one run (CI runs them as `make test` then `make test-slow`)
 	$(RUN)@$(PYTHON) -m pytest
 
 # All three run even when one finds something, so one run shows every finding; make

@@ -3,9 +3,10 @@
     .venv/bin/python bench/suite_time.py [--runs 5] [--idle 0.85] [--max-wait 600] [-- command ...]
 
 The issue: "the suite runs in at most 20 s on the 2-core machine (43-47 s before).
-Measure it and record the figure." This runs the command (default `make test`, as
-`.ci/run` does, with .venv already set up) from the repository root several times
-and prints each wall time and the median, with the machine it ran on.
+Measure it and record the figure." This runs the command (default `make test`, the
+fast tier of the tests, as `.ci/run` does first, with .venv already set up; `-- make
+test-all` times both tiers) from the repository root several times and prints each
+wall time and the median, with the machine it ran on.
 
 Other work on the machine counts in a wall time, so before each run it waits until
 the CPUs have been at least --idle idle over 3 s (at most --max-wait seconds; then it

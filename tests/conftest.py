@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from hypothesis import settings as hypothesis_settings
 
+from tests import tiers
+
 if TYPE_CHECKING:
     import boto3
 
@@ -24,8 +26,8 @@ if TYPE_CHECKING:
 
 # Property tests run on every `make test`: enough examples to find the edge cases
 # (each failure found is kept in .hypothesis/ and replayed first next time), few
-# enough to keep the suite within its 20 s on two cores (bench/README.md: "Test suite").
-# `HYPOTHESIS_PROFILE=deep make test` searches a hundred times as far (the input fuzzing
+# enough to keep the fast tier within its 20 s on two cores (bench/README.md: "Test suite").
+# `HYPOTHESIS_PROFILE=deep make test-all` searches a hundred times as far (the input fuzzing
 # in tests/fuzz/, which sets its own counts for every run, takes minutes then: bench/README.md).
 hypothesis_settings.register_profile("default", max_examples=50, deadline=None)
 hypothesis_settings.register_profile("deep", max_examples=5000, deadline=None)
@@ -137,6 +139,7 @@ def fake(aws_env, dev_run, boto_session, seeded_copies) -> Iterator[FakeEstate]:
 # --------------------------------------------------------------------------- #
 
 SCENARIO_FIXTURE = "fake_estate_scenario"
+MOTO_FIXTURE = "seeded_copies"  # what every test of a seeded moto account uses (`fake`)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -159,10 +162,67 @@ def fake_estate_in_the_background(request, tmp_path_factory):
     shared.finish()  # a run this process started stops its server before the session ends
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
+    # Before `-m` deselects: a test of any slow kind is `slow` too (tests/tiers.py).
+    for item in items:
+        kinds = tiers.slow_kinds(item)
+        for kind in kinds:
+            if item.get_closest_marker(kind) is None:
+                item.add_marker(kind)  # `aws` by a fixture: selectable as `-m aws` too
+        if kinds:
+            item.add_marker(tiers.SLOW)
+
+    # The tests of a moto account go first, so that one worker (the one whose half of the
+    # tests they open, under worksteal) pays for seeding moto (about 2 s), not both.
     # The scenario is one chain of processes (one CPU at most): a worker that reaches a
     # test reading it before it is done waits. So those tests go last, in their order.
-    items.sort(key=lambda item: SCENARIO_FIXTURE in getattr(item, "fixturenames", ()))
+    def order(item: pytest.Item) -> tuple[bool, bool]:
+        fixtures = getattr(item, "fixturenames", ())
+        return SCENARIO_FIXTURE in fixtures, MOTO_FIXTURE not in fixtures
+
+    items.sort(key=order)
+
+
+@pytest.fixture(autouse=True)
+def fast_tier_guard(request, monkeypatch):
+    """A fast-tier test that starts a process, or runs the program on a config of its own,
+    fails naming the marker it lacks (tests/tiers.py). Only the test's own thread is
+    watched: the fake-estate scenario runs its processes beside the tests, in a thread."""
+    if not tiers.is_fast(request.node):
+        yield
+        return
+    import subprocess
+    import threading
+
+    import pulumi.runtime
+    from moto.core.models import MockAWS
+
+    test_thread = threading.get_ident()
+    nodeid = request.node.nodeid
+    start_process = subprocess.Popen.__init__
+    set_mocks = pulumi.runtime.set_mocks
+
+    def guarded_start_process(self, args, *rest, **kwargs):
+        if threading.get_ident() == test_thread:
+            pytest.fail(tiers.misplaced(nodeid, "process", f"starts a process ({args!r:.80})"), pytrace=False)
+        start_process(self, args, *rest, **kwargs)
+
+    def guarded_set_mocks(*args, **kwargs):
+        if threading.get_ident() == test_thread and not tiers.in_shared_render():
+            pytest.fail(tiers.misplaced(nodeid, "renders", "runs the program on a config of its own"), pytrace=False)
+        return set_mocks(*args, **kwargs)
+
+    def guarded_start_moto(self, *args, **kwargs):
+        if threading.get_ident() == test_thread:
+            pytest.fail(tiers.misplaced(nodeid, "aws", "starts moto"), pytrace=False)
+        return start_moto(self, *args, **kwargs)
+
+    start_moto = MockAWS.start
+    monkeypatch.setattr(MockAWS, "start", guarded_start_moto)
+    monkeypatch.setattr(subprocess.Popen, "__init__", guarded_start_process)
+    monkeypatch.setattr(pulumi.runtime, "set_mocks", guarded_set_mocks)
+    yield
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,6 @@ secrets.
 from __future__ import annotations
 
 import copy
-import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -30,6 +29,7 @@ from core.contract import (
     SettingRequirement,
 )
 from synth.program import Run
+from tests import tiers
 from tests.helpers import DEV_VALUES, pinned_image, run, with_mlflow
 
 _ENVIRONMENT = SettingRequirement("ENVIRONMENT", "deployment environment name", derived_from=DerivedFrom.ENVIRONMENT)
@@ -148,7 +148,7 @@ def extra_contracts() -> Iterator[tuple[ServiceContract, ...]]:
             contracts.pop(key, None)
 
 
-@functools.cache
+@tiers.shared
 def five_services_run() -> Run:
     """five_service_values() rendered once per process (the render takes seconds), shared by
     the dashboard, architecture and architecture-diff tests: read it, never change it."""

@@ -33,6 +33,7 @@ from core.stack_names import stack_names as core_stack_names
 from synth.mocks import AdoptedWorld
 from synth.mocks import of_type as by_type
 from synth.program import Run, run_program
+from tests import tiers
 
 __all__ = ["PROJECT_DIR", "by_type"]
 
@@ -166,7 +167,7 @@ def stack_only_settings(contract: ServiceContract) -> list[tuple[str, str]]:
     ][:1]
 
 
-@functools.cache
+@tiers.shared
 def rendered(stack: str) -> Run:
     """The stack as its file configures it, run once per process under the recording mocks.
 

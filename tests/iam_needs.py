@@ -28,6 +28,7 @@ from typing import Any, NamedTuple
 
 from core.iam_policy import Decision, decide
 from core.settings import Settings
+from tests import tiers
 
 # --------------------------------------------------------------------------- #
 # A need: one call, the ARN it is authorised against, the context it carries
@@ -966,13 +967,28 @@ PERMISSION_ONLY = {
 @functools.cache
 def _decide_once(policies_json: str, action: str, resource: str, context_json: str) -> Decision:
     """The same question comes up for every alarm, rule, filter ...: answer it once per policy."""
-    return decide(json.loads(policies_json), action, resource, json.loads(context_json) or None)
+    return decide(_policies_of(policies_json), action, resource, json.loads(context_json) or None)
+
+
+@functools.lru_cache(maxsize=64)
+def _policies_of(policies_json: str) -> Any:
+    # Decoded once per policy set, not once per question (the evaluator never changes them).
+    return json.loads(policies_json)
+
+
+def decider(policies: Sequence[Mapping[str, Any]]) -> Callable[[str, str, Mapping[str, Any]], Decision]:
+    """decision() for many questions to the same policies: their JSON, the cache's key, is made
+    once (making it for every question took more time than answering them)."""
+    key = json.dumps(list(policies), sort_keys=True)
+
+    def decide_for(action: str, resource: str, context: Mapping[str, Any]) -> Decision:
+        return _decide_once(key, action, resource, json.dumps(context, sort_keys=True))
+
+    return decide_for
 
 
 def decision(policies: Sequence[Mapping[str, Any]], action: str, resource: str, context: Mapping[str, Any]) -> Decision:
-    return _decide_once(
-        json.dumps(list(policies), sort_keys=True), action, resource, json.dumps(context, sort_keys=True)
-    )
+    return decider(policies)(action, resource, context)
 
 
 def context_of(need: Need, phase: str, row: Row, graph: Graph, arns: Mapping[str, str]) -> dict[str, Any]:
@@ -1001,13 +1017,23 @@ def shortfalls(
     arns: Mapping[str, str],
     context: Callable[[Need], Mapping[str, Any]] = lambda need: dict(need.context or {}),
 ) -> list[str]:
+    return _shortfalls(decider(policies), subject, needs, arns, context)
+
+
+def _shortfalls(
+    decide_for: Callable[[str, str, Mapping[str, Any]], Decision],
+    subject: str,
+    needs: Iterable[Need],
+    arns: Mapping[str, str],
+    context: Callable[[Need], Mapping[str, Any]],
+) -> list[str]:
     problems = []
     for need in needs:
         if need.on != "*" and need.on not in arns:
             assert need.optional, f"{subject}: no ARN {need.on!r} for {need.action}"
             continue
         resource = "*" if need.on == "*" else arns[need.on]
-        decided = decision(policies, need.action, resource, context(need))
+        decided = decide_for(need.action, resource, context(need))
         if decided is not Decision.ALLOWED:
             problems.append(f"{subject}: {need.action} on {resource} is {decided.value}")
     return problems
@@ -1016,11 +1042,12 @@ def shortfalls(
 def missing(policies: Sequence[Mapping[str, Any]], graph: Graph, phases: Iterable[str] = PHASES) -> list[str]:
     """Every call some resource of the graph needs in `phases` that the policies do not allow."""
     problems = []
+    decide_for = decider(policies)
     for row in graph.rows:
         arns = ARNS[row.type](row.inputs, graph.at) if row.type in ARNS else {}
         for phase in phases:
-            problems += shortfalls(
-                policies,
+            problems += _shortfalls(
+                decide_for,
                 f"{row.type} {row.name} ({phase})",
                 REQUIREMENTS[row.type][phase],
                 arns,
@@ -1159,7 +1186,7 @@ def every_feature_values(*, new_load_balancer: bool = True) -> tuple[dict[str, A
     return values, ["hokusai:declaredValue"]
 
 
-@functools.cache
+@tiers.shared
 def every_feature() -> Rendered:
     """The program rendered with every optional feature on (every_feature_values)."""
     from tests.helpers import load, run

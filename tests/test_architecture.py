@@ -20,6 +20,7 @@ from core.settings import Settings
 from synth import render
 from synth.pictures import picture_of_document, picture_of_run
 from synth.program import Run
+from tests import tiers
 from tests.five_services import extra_contracts, five_service_values, five_services_run
 from tests.helpers import each_stack, load, rendered, stack_settings
 
@@ -196,6 +197,7 @@ def test_five_services_are_laid_out_left_to_right_in_one_box_per_layer(five):
 
 
 @pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed (apt-get install graphviz)")
+@tiers.process
 def test_graphviz_lays_out_five_services_without_losing_an_edge(five, tmp_path):
     source = tmp_path / "five.dot"
     source.write_text(dot(five[0]))

@@ -11,6 +11,7 @@ import re
 import pulumi_aws
 
 from core.contract import CONTRACTS, DEFAULT_PORTS, HTTPS_PORT, DependencyAttribute
+from tests import tiers
 from tests.helpers import (
     by_type,
     container,
@@ -105,6 +106,7 @@ def declared_with_a_group(values) -> list[str]:
     return [name for name, d in (values.get("hokusai:dependencies") or {}).items() if d.get("security_group_id")]
 
 
+@tiers.renders
 def test_extra_consumers_get_their_own_rule_and_no_egress(dev_values):
     names = declared_with_a_group(dev_values)
     assert names, "the development stack declares no dependency with a security group"
@@ -119,6 +121,7 @@ def test_extra_consumers_get_their_own_rule_and_no_egress(dev_values):
     assert not [r for r in by_type(result, EGRESS) if r.inputs["securityGroupId"] == "sg-0f1e2d3c4b5a69788"]
 
 
+@tiers.renders
 def test_a_service_is_admitted_only_where_its_contract_reaches(dev_values):
     values = with_every_contract(dev_values)
     settings, result = load_settings(values), run(values)
@@ -131,6 +134,7 @@ def test_a_service_is_admitted_only_where_its_contract_reaches(dev_values):
         assert admitted == expected, dependency.name
 
 
+@tiers.renders
 def test_another_service_of_the_stack_admits_its_consumers_on_its_container_port(dev_values):
     result = run(with_every_contract(dev_values))
     in_stack = [d for d in result.outputs["dependencies"] if d["name"] in groups(result)]
@@ -143,6 +147,7 @@ def test_another_service_of_the_stack_admits_its_consumers_on_its_container_port
             assert (rule["referencedSecurityGroupId"], rule["fromPort"]) == (group, CONTRACTS[name].container_port)
 
 
+@tiers.renders
 def test_a_custom_port_is_used(dev_values):
     # GIVEN each dependency declared with a group (and no url, whose port a custom one must match) on another port
     declared = dev_values["hokusai:dependencies"]
@@ -167,6 +172,7 @@ def test_a_custom_port_is_used(dev_values):
                     assert environment[env_var] == str(port), env_var
 
 
+@tiers.renders
 def test_the_ecs_service_waits_for_the_rules_its_tasks_need(monkeypatch, dev_values) -> None:
     """Tasks dial Redis and PostgreSQL as they start: the service is created after their rules."""
     waited_for: dict[str, list[str]] = {}

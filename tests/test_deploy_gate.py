@@ -19,6 +19,7 @@ from infra import deploy_gate
 from infra.deploy_gate import DeployGateProvider
 from synth.fake_estate import FAILURES
 from synth.program import PROJECT_DIR
+from tests import tiers
 from tests.ecs_stubs import T1, T2, ScriptedEcs, completed
 from tests.helpers import (
     by_type,
@@ -77,11 +78,13 @@ def test_each_service_has_a_gate_on_its_declared_revision(stack, service):
     assert gate.inputs["timeout_seconds"] == settings.deploy_gate.timeout_seconds
 
 
+@tiers.renders
 def test_the_gate_can_be_switched_off(dev_values):
     dev_values["hokusai:deploy_gate"] = {"enabled": False}
     assert by_type(run(dev_values), DYNAMIC) == []
 
 
+@tiers.process
 def test_the_provider_is_stored_by_reference_so_the_checked_out_code_runs(dev_run):
     gate = by_type(dev_run, DYNAMIC)[0]
     pickled = base64.b64decode(next(v for k, v in gate.inputs["__provider"].items() if k == "value"))
@@ -230,6 +233,7 @@ def rerun_with(stack, change) -> list[tuple[str, dict, dict]]:
 
 @each_stack
 @changes_config
+@tiers.renders
 def test_a_network_only_change_reruns_every_gate(stack):
     def another_subnet(values):
         subnets = values["hokusai:network"]["private_subnet_ids"]
@@ -257,6 +261,7 @@ def _another_desired_count(config: dict) -> int:
 
 @each_stack
 @changes_config
+@tiers.renders
 def test_a_change_that_starts_no_deployment_does_not_rerun_the_gate(stack):
     def scale_and_keep_logs_longer(values):
         for config in values["hokusai:services"].values():
@@ -269,6 +274,7 @@ def test_a_change_that_starts_no_deployment_does_not_rerun_the_gate(stack):
 
 @each_stack
 @changes_config
+@tiers.renders
 def test_subnets_listed_in_another_order_are_no_change(stack):
     for service, before, after in rerun_with(stack, lambda v: v["hokusai:network"]["private_subnet_ids"].reverse()):
         assert after["deployment_key"] == before["deployment_key"], service
@@ -288,6 +294,7 @@ DEPLOYER = "arn:aws:iam::123456789012:role/hokusai-deployer"
         {"aws:assumeRole": {"roleArn": DEPLOYER, "sessionName": "deploy-42", "externalId": "hokusai-ci"}},
     ],
 )
+@tiers.renders
 def test_the_gate_gets_the_providers_role_and_profile(dev_values, config):
     dev_values.update(config, **{"aws:profile": "hokusai-dev"})
     found = gates(run(dev_values))
@@ -310,6 +317,7 @@ def test_without_provider_config_the_gate_uses_the_default_credentials(stack, se
 
 
 @pytest.mark.parametrize("key", ["aws:accessKey", "aws:assumeRoleWithWebIdentity", "aws:sharedCredentialsFiles"])
+@tiers.renders
 def test_credentials_the_gate_cannot_copy_stop_the_program_while_the_gate_is_on(dev_values, key):
     dev_values[key] = "something"
     with pytest.raises(pulumi.RunError, match=f"the deploy gate cannot use the AWS provider's {key}"):
@@ -318,6 +326,7 @@ def test_credentials_the_gate_cannot_copy_stop_the_program_while_the_gate_is_on(
     assert by_type(run(dev_values), DYNAMIC) == []
 
 
+@tiers.renders
 def test_a_malformed_role_stops_the_program_naming_it(dev_values):
     dev_values["aws:assumeRoles"] = [{"roleArn": "hokusai-deployer"}]
     with pytest.raises(

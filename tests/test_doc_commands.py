@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 
 from core.contract import CONTRACTS
+from tests import tiers
 from tests.test_runbook import anchor, code_text, headings, unknown_make_invocations, unknown_python_modules
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -104,6 +105,7 @@ def test_every_make_command_is_a_target_with_its_variables(doc):
 
 
 @pytest.mark.parametrize("doc", DOCS)
+@tiers.process
 def test_every_python_module_exists_and_takes_the_flags_shown(doc):
     text = (ROOT / doc).read_text()
     assert unknown_python_modules(text) == []
@@ -134,6 +136,7 @@ def test_checker_reports_a_flag_the_module_does_not_take_and_ignores_other_comma
     ]
 
 
+@tiers.process
 def test_checker_reads_a_real_modules_help():
     assert unknown_flags("`python -m ops.smoke --base-url x --no-such-flag`") == [
         "python -m ops.smoke --no-such-flag: not a flag of it"

@@ -32,6 +32,7 @@ from tests.iam_needs import (
     SECRET_SUFFIX,
     Where,
     changed,
+    decider,
     decision,
     every_feature,
     every_feature_adopting_settings,
@@ -385,8 +386,9 @@ READONLY_DENIES = {
 def escalations(policies: Sequence[dict], tried: Sequence[Attempt], *, readonly_role: bool = False) -> list[str]:
     """Every attempt the policies let through (or refuse without the explicit Deny it must meet)."""
     found = []
+    decide_for = decider(policies)
     for attempt in tried:
-        decided = decision(policies, attempt.action, attempt.resource, attempt.context)
+        decided = decide_for(attempt.action, attempt.resource, attempt.context)
         must_be = attempt.must_be
         if readonly_role:
             must_be = DENIED if attempt.action in READONLY_DENIES else REFUSED

@@ -8,6 +8,7 @@ import pytest
 
 from core.settings import SecretMode
 from synth.mocks import world_for
+from tests import tiers
 from tests.helpers import (
     STACKS,
     each_service,
@@ -27,6 +28,7 @@ def refused(values, world, stack="development") -> tuple[str, list]:
 
 
 @each_stack
+@tiers.renders
 def test_a_missing_adopted_secret_stops_the_program_before_anything_is_created(stack):
     adopted = [s for s in stack_settings(stack).secret_sources if s.mode is SecretMode.EXISTING]
     if not adopted:
@@ -62,6 +64,7 @@ def test_a_missing_adopted_secret_stops_the_program_before_anything_is_created(s
 
 
 @each_stack
+@tiers.renders
 def test_every_missing_thing_is_listed_at_once(stack):
     settings = stack_settings(stack)
     values = stack_values(stack)
@@ -78,6 +81,7 @@ def test_every_missing_thing_is_listed_at_once(stack):
         assert f"load balancer listener {settings.load_balancer.listener_arn}" in message
 
 
+@tiers.renders
 def test_credentials_for_another_account_are_refused(dev_values):
     world = world_for(dev_values)
     world.caller_account_id = "999999999999"
@@ -86,6 +90,7 @@ def test_credentials_for_another_account_are_refused(dev_values):
     assert f"deploys to account {dev_values['hokusai:account_id']}" in message
 
 
+@tiers.renders
 def test_an_adopted_load_balancer_without_security_groups_is_refused(dev_values):
     world = world_for(dev_values)
     (listener,) = world.listeners
@@ -95,6 +100,7 @@ def test_an_adopted_load_balancer_without_security_groups_is_refused(dev_values)
 
 
 @each_service
+@tiers.renders
 def test_a_bad_config_stops_the_program_with_the_settings_problems(stack, service):
     values = stack_values(stack)
     secrets = values["hokusai:services"][service]["secrets"]
@@ -148,6 +154,7 @@ def _ours(stack: str) -> tuple[tuple[str, str], ...]:
 
 
 @each_adopted_listener_route
+@tiers.renders
 def test_a_free_priority_is_taken(item):
     stack, _, _ = item
     values = _without_adoption(stack_values(stack))
@@ -157,6 +164,7 @@ def test_a_free_priority_is_taken(item):
 
 
 @each_adopted_listener_route
+@tiers.renders
 def test_a_priority_held_by_a_rule_this_stack_manages_is_accepted(item):
     stack, service, index = item
     values = _without_adoption(stack_values(stack))
@@ -167,6 +175,7 @@ def test_a_priority_held_by_a_rule_this_stack_manages_is_accepted(item):
 
 
 @each_adopted_listener_route
+@tiers.renders
 def test_a_rule_tagged_for_another_stack_of_the_project_is_refused(item):
     # The weakened guard: managed by Pulumi and of this project, but another stack's.
     stack, service, index = item
@@ -181,6 +190,7 @@ def test_a_rule_tagged_for_another_stack_of_the_project_is_refused(item):
 
 
 @each_adopted_listener_route
+@tiers.renders
 def test_a_priority_the_route_adopts_is_accepted_and_without_adoption_the_same_rule_is_refused(item):
     stack, service, index = item
     values = stack_values(stack)
@@ -202,6 +212,7 @@ def test_a_priority_the_route_adopts_is_accepted_and_without_adoption_the_same_r
 
 
 @each_adopted_listener_route
+@tiers.renders
 def test_a_foreign_rule_at_the_priority_is_refused_saying_what_it_does(item):
     stack, service, index = item
     values = _without_adoption(stack_values(stack))
@@ -216,6 +227,7 @@ def test_a_foreign_rule_at_the_priority_is_refused_saying_what_it_does(item):
 
 
 @each_stack
+@tiers.renders
 def test_a_failed_rule_lookup_stops_the_program_naming_the_priority_and_the_permission(stack):
     settings = stack_settings(stack)
     routes = [(s.key, i, r) for s in settings.services for i, r in enumerate(s.routes)]
@@ -231,6 +243,7 @@ def test_a_failed_rule_lookup_stops_the_program_naming_the_priority_and_the_perm
     assert "Traceback" not in message
 
 
+@tiers.renders
 def test_a_placeholder_listener_that_is_not_found_points_at_the_records_entry(dev_values):
     from core.fidelity import placeholder_for
 

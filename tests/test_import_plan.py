@@ -38,6 +38,7 @@ from core.importable import (
 from core.live_estate import LIVE, LiveEstate, Placeholder, lookup
 from core.naming import PROJECT
 from synth import import_plan as tool
+from tests import tiers
 from tests.estate_edits import filled
 from tests.helpers import STACKS, each_stack, rendered, stack_settings
 
@@ -448,6 +449,7 @@ def test_json_prints_the_file_alone_on_stdout(stack, tmp_path, capsys, monkeypat
         (["--out", "DIRECTORY"], "is a directory"),
     ],
 )
+@tiers.renders
 def test_what_cannot_be_planned_exits_2_with_the_reason(argv, said, tmp_path, capsys):
     argv = [str(tmp_path) if a == "DIRECTORY" else a for a in argv]
     assert tool.main(argv) == 2

@@ -20,6 +20,7 @@ from core.naming import PROJECT
 from core.settings import SecretMode
 from core.stack_file import PROJECT_DIR
 from core.value_from import SecretValueFrom
+from tests import tiers
 from tests.helpers import each_stack, stack_secret_keys, stack_settings, stack_values
 
 SECRET_SUFFIX = "Zz9Zz9"
@@ -77,7 +78,7 @@ def created(stack: str) -> tuple[tuple[str, str, dict], ...]:
     return _program(stack)[0]
 
 
-@functools.cache
+@tiers.shared
 def _program(stack: str) -> tuple[tuple[tuple[str, str, dict], ...], frozenset[str]]:
     """(every registered resource, the names of the stack outputs) of one run under the plain mocks."""
     settings = stack_settings(stack)

@@ -26,6 +26,7 @@ from core import invariants
 from core.invariants import INVARIANTS, Enforcement, Finding, check_records
 from core.resource_graph import INGRESS_RULE, SECURITY_GROUP, UNKNOWN, Graph, Record, stack_record
 from synth.checks import records_of
+from tests import tiers
 from tests.helpers import run, with_mlflow, with_new_load_balancer
 
 # The incident invariants: a breach of any of these is what the estate shipped (or could).
@@ -70,6 +71,7 @@ def test_both_levels_are_used():
     assert {i.enforcement for i in INVARIANTS} == {Enforcement.MANDATORY, Enforcement.ADVISORY}
 
 
+@tiers.renders
 def test_the_development_graph_and_a_two_service_variant_hold_every_invariant(records, dev_values):
     assert check_records(records) == []
     two = run(with_new_load_balancer(with_mlflow(dev_values)))
@@ -124,6 +126,7 @@ def false_alarms(records: list[Record], check: Callable[[list[Record]], list[Fin
     return found
 
 
+@tiers.exhaustive  # every invariant once per value of the graph
 def test_no_single_unknown_value_is_reported(records):
     assert false_alarms(records, check_records) == []
 

@@ -38,6 +38,7 @@ from core.live_estate import (
     lookup,
     placeholders,
 )
+from tests import tiers
 from tests.credentials import CREDENTIALS
 
 # --------------------------------------------------------------------------- #
@@ -580,6 +581,7 @@ def _repository_sources(estate: LiveEstate) -> set[Source]:
 
 
 @needs_mirror
+@tiers.process
 def test_every_cited_file_exists_at_its_commit():
     cited = {(s.commit, s.path) for s in _repository_sources(LIVE)}
     missing = sorted(
@@ -589,16 +591,19 @@ def test_every_cited_file_exists_at_its_commit():
 
 
 @needs_mirror
+@tiers.process
 def test_every_cited_line_and_state_resource_exists():
     assert sorted(str(s) for s in _repository_sources(LIVE) if cited_text(s) is None) == []
 
 
 @needs_mirror
+@tiers.process
 def test_every_quoted_value_appears_in_the_lines_it_cites():
     assert values_not_in_their_sources(LIVE) == []
 
 
 @needs_mirror
+@tiers.process
 def test_a_value_that_its_lines_do_not_show_is_found():
     health = LIVE.services["api"].health_check
     wrong = replace(health, interval=replace(health.interval, value=31))
@@ -609,6 +614,7 @@ def test_a_value_that_its_lines_do_not_show_is_found():
 
 
 @needs_mirror
+@tiers.process
 def test_a_citation_past_the_end_of_its_file_is_found():
     assert cited_text(Source("current-task-def.json", "a9ef708", lines="9999")) is None
     assert cited_text(Source("infrastructure/terraform/tfplan", "a9ef708", locator="tfstate aws_vpc.nowhere")) is None

@@ -8,6 +8,7 @@ import pytest
 
 from core import naming
 from core.contract import CONTRACTS
+from tests import tiers
 from tests.helpers import (
     DEV_VALUES,
     by_type,
@@ -124,6 +125,7 @@ def test_the_alb_may_reach_each_service_on_its_port_only(created, service):
     assert (egress["fromPort"], egress["toPort"]) == (port, port)
 
 
+@tiers.renders
 def test_without_a_certificate_the_alb_serves_http_only(dev_values):
     result = run(with_new_load_balancer(dev_values, certificate=False))
     (listener,) = by_type(result, "aws:lb/listener:Listener")

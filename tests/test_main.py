@@ -5,6 +5,7 @@ from __future__ import annotations
 from core import naming
 from core.contract import CONTRACTS
 from synth.checks import check_graph
+from tests import tiers
 from tests.helpers import (
     by_type,
     each_service,
@@ -35,6 +36,7 @@ def test_every_stack_holds_every_invariant(stack):
     assert check_graph(result.resources, result.outputs) == []
 
 
+@tiers.renders
 def test_every_contract_deployed_together_with_its_own_load_balancer_holds_every_invariant(dev_values):
     result = run(with_new_load_balancer(with_every_contract(dev_values)))
     assert check_graph(result.resources, result.outputs) == []

@@ -34,6 +34,7 @@ import pytest
 import yaml
 
 from synth.fake_estate import FAILURES
+from tests import tiers
 from tests.commands import MAKE, MAKEFILE_TEXT, ROOT, clean_env, free_port, make, tool, variable
 
 CI_RUN = ROOT / ".ci" / "run"
@@ -121,6 +122,7 @@ def test_every_public_target_has_a_help_comment_and_is_phony():
     assert sorted(public - phony) == []
 
 
+@tiers.process
 def test_help_is_the_default_goal_and_lists_every_target_once_with_its_comment():
     # WHEN a person types `make` or `make help`
     default, explicit = make(venv=False), make("help", venv=False)
@@ -168,6 +170,7 @@ def env_with_gaps(tmp_path_factory) -> Path:
     ("example", "expected"),
     [("fixture", 0), ("gaps", 1), ("missing", 2)],
 )
+@tiers.process
 def test_envcheck_exits_with_its_own_code(example, expected, env_with_gaps, tmp_path):
     path = {"fixture": FIXTURE_ENV_EXAMPLE, "gaps": env_with_gaps, "missing": tmp_path / "absent.env"}[example]
     ran = make("envcheck", f"ENV_EXAMPLE={path}")
@@ -176,6 +179,7 @@ def test_envcheck_exits_with_its_own_code(example, expected, env_with_gaps, tmp_
 
 
 @pytest.mark.parametrize("target", ["verify", "logs", "stopped-tasks", "task-env"])
+@tiers.process
 def test_a_live_tool_that_cannot_check_exits_2_with_the_reason(tmp_path, target):
     ran = make(target, f"OUTPUTS={tmp_path / 'no-outputs.json'}")
     assert ran.code == 2, ran
@@ -183,6 +187,7 @@ def test_a_live_tool_that_cannot_check_exits_2_with_the_reason(tmp_path, target)
     assert ran.stderr.startswith("could not check: ") and ran.stdout == "", ran
 
 
+@tiers.process
 def test_usage_errors_are_2_before_anything_runs():
     for args, usage in ((["smoke"], "make smoke BASE_URL="), (["envcheck"], "make envcheck ENV_EXAMPLE=")):
         ran = make(*args)
@@ -218,17 +223,20 @@ def wrong_api() -> Iterator[str]:
     server.server_close()
 
 
+@tiers.process
 def test_smoke_against_an_api_that_answers_wrongly_exits_1(wrong_api):
     ran = make("smoke", f"BASE_URL={wrong_api}", env=clean_env(HOKUSAI_API_KEY="make-test-key"))
     assert ran.code == 1, ran
     assert re.search(r"^health +FAIL", ran.stdout, flags=re.M), ran
 
 
+@tiers.process
 def test_smoke_without_a_key_exits_2(wrong_api):
     ran = make("smoke", f"BASE_URL={wrong_api}")
     assert ran.code == 2 and "HOKUSAI_API_KEY is not set" in ran.stderr, ran
 
 
+@tiers.process
 def test_smoke_against_an_unreachable_url_exits_as_the_tool_does():
     # Nothing listens on a port just freed. ops/smoke.py counts an API that does not
     # answer as an outage (a finding), not as "could not check"; make must not change that.
@@ -239,6 +247,7 @@ def test_smoke_against_an_unreachable_url_exits_as_the_tool_does():
     assert through_make.code == direct.code and direct.code in (1, 2), (through_make, direct)
 
 
+@tiers.process
 def test_synth_json_is_one_document_on_stdout():
     ran = make("synth", "JSON=1")
     assert ran.code == 0, ran
@@ -246,17 +255,20 @@ def test_synth_json_is_one_document_on_stdout():
     assert document["outputs"]["estate"]["cluster_name"] == "hokusai-development"
 
 
+@tiers.process
 def test_synth_of_a_stack_it_cannot_render_exits_2():
     ran = make("synth", "STACK=no-such-stack")
     assert ran.code == 2 and "cannot render stack 'no-such-stack'" in ran.stderr, ran
 
 
+@tiers.process
 def test_diff_against_a_base_that_is_no_commit_exits_2_with_the_reason():
     ran = make("diff", "BASE=no-such-ref-anywhere")
     assert ran.code == 2 and ran.stdout == "", ran
     assert "BASE='no-such-ref-anywhere' is not a commit in this repository" in ran.stderr, ran
 
 
+@tiers.process
 def test_import_plan_json_is_the_import_file_alone_and_its_exit_code_passes_through(tmp_path):
     ran = make("import-plan", "JSON=1")
     direct = tool("synth.import_plan", "--json", "--out", str(tmp_path / "import.json"), env=clean_env())
@@ -265,11 +277,13 @@ def test_import_plan_json_is_the_import_file_alone_and_its_exit_code_passes_thro
     assert "pulumi import --file" in ran.stderr
 
 
+@tiers.process
 def test_import_diff_of_a_stack_it_cannot_render_exits_2():
     ran = make("import-diff", "STACK=no-such-stack")
     assert ran.code == 2 and "cannot compare stack 'no-such-stack'" in ran.stderr, ran
 
 
+@tiers.process
 def test_a_dry_run_runs_nothing_and_mixed_goals_are_plain_make(env_with_gaps):
     # -n prints the command without running it (question mode stays off) ...
     dry = make("-n", "envcheck", f"ENV_EXAMPLE={env_with_gaps}")
@@ -307,6 +321,7 @@ def empty_copy(tmp_path) -> tuple[Path, dict[str, str]]:
 
 
 @pytest.mark.parametrize("target", [*PULUMI_TARGETS, "verify", "logs", "stopped-tasks", "task-env"])
+@tiers.process
 def test_a_pulumi_target_without_the_cli_says_how_to_install_it_and_installs_nothing(target, empty_copy):
     copy, env = empty_copy
     ran = make(target, cwd=copy, env=env, venv=False)
@@ -319,6 +334,7 @@ def test_a_pulumi_target_without_the_cli_says_how_to_install_it_and_installs_not
         assert f"make {target} OUTPUTS=" in ran.stderr  # a live tool can do without the CLI, given the outputs
 
 
+@tiers.process
 def test_with_the_cli_a_pulumi_target_goes_on_to_set_up_and_says_so(empty_copy):
     # The control for the test above: with a pulumi on PATH, setup begins (and fails here,
     # on the stand-in python3, as 2 with its reason), on stderr only.
@@ -330,6 +346,7 @@ def test_with_the_cli_a_pulumi_target_goes_on_to_set_up_and_says_so(empty_copy):
     assert ran.stdout == "", ran
 
 
+@tiers.process
 def test_a_failed_setup_is_2_not_findings_even_where_make_passes_exit_codes_on(empty_copy, tmp_path):
     # verify with OUTPUTS needs no Pulumi CLI; its setup fails, in question mode: that must not read as 1.
     copy, env = empty_copy
@@ -342,6 +359,7 @@ def test_a_failed_setup_is_2_not_findings_even_where_make_passes_exit_codes_on(e
 # --------------------------------------------------------------------------- #
 
 
+@tiers.process
 def test_fake_estate_refuses_a_port_someone_else_listens_on(tmp_path):
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as other:
         other.bind(("127.0.0.1", 0))
@@ -353,6 +371,7 @@ def test_fake_estate_refuses_a_port_someone_else_listens_on(tmp_path):
     assert not (tmp_path / "moto.pid").exists() and not (tmp_path / "fake-outputs.json").exists()
 
 
+@tiers.process
 def test_a_pid_file_naming_another_process_is_stale_and_removed_not_killed(tmp_path):
     # GIVEN a pid file naming a live process that is not a moto_server (this test's own)
     (tmp_path / "moto.pid").write_text(f"{os.getpid()}\n")
@@ -365,6 +384,7 @@ def test_a_pid_file_naming_another_process_is_stale_and_removed_not_killed(tmp_p
     assert broke.code == 2 and "no fake estate runs" in broke.stderr, broke
 
 
+@tiers.process
 def test_break_lists_the_failures_one_per_line():
     ran = make("break")
     assert ran.code == 0, ran
@@ -541,7 +561,7 @@ def test_the_workflow_check_sees_the_steps_that_run_make():
 def test_the_ci_checks_find_what_would_hide_a_failure():
     good = CI_RUN.read_text()
     assert ci_entry_problems(good.replace("set -euo pipefail", "set -eu")) == ["no `set -euo pipefail`"]
-    assert ci_entry_problems(good.replace("\nmake test", "\nmake test || true")) == [
+    assert ci_entry_problems(good.replace("\nmake test\n", "\nmake test || true\n")) == [
         "a failure is swallowed: make test || true"
     ]
     workflow = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from core import naming
 from core.contract import CONTRACTS
+from tests import tiers
 from tests.helpers import by_type, each_service, ecs_service, of_service, rendered, run, service_output, stack_settings
 
 FILTER = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
@@ -97,6 +98,7 @@ def test_running_below_desired_compares_container_insights_counts(stack, service
     assert alarm["comparisonOperator"] == "GreaterThanThreshold" and alarm["threshold"] == 0
 
 
+@tiers.renders
 def test_alarm_emails_subscribe_to_the_topic(dev_values):
     dev_values["hokusai:alarm_emails"] = ["oncall@hokus.ai"]
     result = run(dev_values)

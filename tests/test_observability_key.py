@@ -14,7 +14,6 @@ THEN the logs-and-alarm-topic-use-the-declared-key invariant reports that resour
 from __future__ import annotations
 
 import copy
-import functools
 
 import pytest
 
@@ -24,6 +23,7 @@ from core.resource_graph import LOG_GROUP, SNS_TOPIC, Graph
 from core.settings import SettingsError
 from synth.checks import check_graph, records_of
 from synth.program import Run
+from tests import tiers
 from tests.helpers import changes_config, each_stack, load, rendered, run_as, stack_secret_keys, stack_values
 
 SETTING = "hokusai:observability_kms_key_arn"
@@ -44,7 +44,7 @@ def with_key(stack: str, key: str) -> dict:
     return values
 
 
-@functools.cache
+@tiers.shared
 def rendered_with_key(stack: str) -> Run:
     return run_as(stack, with_key(stack, key_of(stack)))
 

@@ -15,6 +15,7 @@ import pytest
 
 from core import invariants
 from synth.checks import check_graph
+from tests import tiers
 from tests.helpers import by_type, each_stack, rendered, run_as, stack_settings, stack_values
 
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
@@ -40,6 +41,7 @@ def graphs(request):
 
 
 @each_stack
+@tiers.renders
 def test_every_log_group_and_declared_secret_is_protected_and_retained(stack, graphs):
     result = graphs(stack)
     kept = by_type(result, LOG_GROUP) + by_type(result, SECRET)
@@ -50,6 +52,7 @@ def test_every_log_group_and_declared_secret_is_protected_and_retained(stack, gr
 
 @each_stack
 @pytest.mark.parametrize("type_", [LOG_GROUP, SECRET])
+@tiers.renders
 def test_one_unprotected_log_group_or_secret_is_found(stack, type_):
     result = run_as(stack, with_every_secret_declared(stack))
     resources = copy.deepcopy(result.resources)

@@ -22,10 +22,14 @@ def test_the_readme_starts_with_the_offline_render_and_the_tests():
     assert first_commands(readme) == ["make synth", "make test"]
 
 
-def test_ci_runs_the_readmes_test_command_last():
+def test_ci_runs_the_readmes_test_command_and_the_slow_tier():
+    # The README's test command is the fast tier (tests/tiers.py); CI runs the slow one too, so
+    # between them every test runs.
     ci = (ROOT / ".ci" / "run").read_text()
     lines = [line.strip() for line in ci.splitlines() if line.strip() and not line.lstrip().startswith("#")]
-    assert lines[-1] == first_commands((ROOT / "README.md").read_text())[-1]
+    test_command = first_commands((ROOT / "README.md").read_text())[-1]
+    assert test_command == "make test"
+    assert lines[-2:] == [test_command, "make test-slow"], lines
     assert "set -euo pipefail" in lines
 
 

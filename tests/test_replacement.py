@@ -19,6 +19,7 @@ from core.replacement import (
     may_force_replacement,
     replacement_paths_touched,
 )
+from tests import tiers
 from tests.helpers import DEV_VALUES, by_type, each_stack, rendered, run, with_new_load_balancer
 
 NOT_AWS = "pulumi-python:dynamic:Resource"
@@ -47,6 +48,7 @@ def test_every_type_every_stack_registers_is_known(stack):
     assert registered - KNOWN_TYPES == set()
 
 
+@tiers.renders
 def test_the_new_load_balancer_variant_is_known_too():
     registered = aws_types(run(with_new_load_balancer(copy.deepcopy(DEV_VALUES))).resources)
     assert {"aws:lb/loadBalancer:LoadBalancer", "aws:lb/listener:Listener"} <= registered

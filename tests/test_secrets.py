@@ -11,6 +11,7 @@ from pulumi.runtime import rpc
 from core import naming
 from core.contract import CONTRACTS
 from core.settings import SecretMode
+from tests import tiers
 from tests.helpers import (
     by_type,
     changes_config,
@@ -68,6 +69,7 @@ def declare_first_secret(stack: str, service: str, **extra) -> tuple[dict, str]:
 
 @each_service
 @changes_config
+@tiers.renders
 def test_a_declared_secret_has_no_value_in_the_program_and_preview_says_to_put_one(stack, service, caplog):
     values, variable = declare_first_secret(stack, service)
     result = run_as(stack, values)
@@ -84,6 +86,7 @@ def test_a_declared_secret_has_no_value_in_the_program_and_preview_says_to_put_o
 
 @each_service
 @changes_config
+@tiers.renders
 def test_a_secret_adopted_by_partial_arn_is_referenced_by_its_full_arn(stack, service):
     settings = stack_settings(stack)
     values = stack_values(stack)
@@ -103,6 +106,7 @@ def test_a_secret_adopted_by_partial_arn_is_referenced_by_its_full_arn(stack, se
 
 @each_service
 @changes_config
+@tiers.renders
 def test_a_declared_secret_may_take_its_value_from_encrypted_config(stack, service):
     values, _ = declare_first_secret(stack, service, value_from="declaredSecretValue")
     values["hokusai:declaredSecretValue"] = "value-only-in-encrypted-config"
@@ -121,6 +125,7 @@ def test_a_declared_secret_may_take_its_value_from_encrypted_config(stack, servi
     assert sum("value-only-in-encrypted-config" in str(r.inputs) for r in result.resources) == 1
 
 
+@tiers.renders
 def test_a_secret_shared_by_services_is_looked_up_once_and_referenced_alike(dev_values):
     result = run(with_every_contract(dev_values))
     lookups = Counter(args.get("name") for token, args in result.mocks.calls if token == GET_SECRET)

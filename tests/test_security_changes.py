@@ -15,6 +15,7 @@ from core.graph_diff import diff_graphs
 from core.resource_graph import Record
 from core.security_changes import Category, security_changes
 from synth.render import document
+from tests import tiers
 from tests.helpers import STACKS, each_stack, run_as, stack_values, with_new_load_balancer
 
 TASK = "aws:ecs/taskDefinition:TaskDefinition"
@@ -260,6 +261,7 @@ def _records(stack: str, values: dict) -> list[Record]:
 
 
 @each_stack
+@tiers.renders
 def test_a_stack_given_its_own_load_balancer_shows_the_exposure_and_the_tls(stack):
     before = _records(stack, stack_values(stack))
     after = _records(stack, with_new_load_balancer(stack_values(stack)))
@@ -273,6 +275,7 @@ def test_a_stack_given_its_own_load_balancer_shows_the_exposure_and_the_tls(stac
 
 
 @pytest.mark.parametrize("stack", STACKS[:1])
+@tiers.renders
 def test_nothing_changed_has_no_row(stack):
     records = _records(stack, stack_values(stack))
     assert rows(records, records) == []

@@ -10,6 +10,7 @@ import pytest
 
 from core import naming
 from core.contract import CONTRACTS
+from tests import tiers
 from tests.helpers import (
     by_type,
     container,
@@ -198,6 +199,7 @@ def test_the_service_security_group_admits_only_the_load_balancer(stack, service
 
 
 @pytest.mark.parametrize("key", sorted(CONTRACTS))
+@tiers.renders
 def test_the_component_is_generic_over_the_contract(dev_values, key):
     """Every contract entry, deployed beside the others, gets its own container from its own contract."""
     result = run(with_every_contract(dev_values))

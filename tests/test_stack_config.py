@@ -12,6 +12,7 @@ from core.contract import CONTRACTS
 from core.naming import PROJECT
 from infra import stack_config
 from synth.program import as_pulumi_config
+from tests import tiers
 from tests.helpers import DEV_VALUES, each_stack, stack_secret_keys, stack_settings, stack_values
 
 
@@ -38,11 +39,13 @@ class _NoMocks(pulumi.runtime.Mocks):
 
 
 @each_stack
+@tiers.renders
 def test_every_stack_is_read_from_the_language_host_as_the_offline_loader_reads_it(language_host, stack):
     language_host(stack_values(stack), stack_secret_keys(stack), stack=stack)
     assert stack_config.read_settings() == stack_settings(stack)
 
 
+@tiers.renders
 def test_a_misspelt_key_is_caught_although_pulumi_config_could_not_list_it(language_host):
     language_host({**DEV_VALUES, "hokusai:alarm_email": ["oncall@hokus.ai"]})
     with pytest.raises(pulumi.RunError, match="did you mean 'alarm_emails'"):
@@ -62,6 +65,7 @@ def with_a_declared_secret(value: str) -> dict:
     return values
 
 
+@tiers.renders
 def test_encrypted_values_are_never_read_as_settings(language_host):
     language_host(with_a_declared_secret("ciphertext"), secret_keys=["hokusai:declaredValue"])
     raw, _, secret_keys = stack_config.raw_settings()
@@ -69,12 +73,14 @@ def test_encrypted_values_are_never_read_as_settings(language_host):
     assert stack_config.read_settings().secret_sources
 
 
+@tiers.renders
 def test_a_plain_value_named_as_a_secret_source_is_refused(language_host):
     language_host(with_a_declared_secret("plain text"))
     with pytest.raises(pulumi.RunError, match="not an encrypted config value"):
         stack_config.read_settings()
 
 
+@tiers.renders
 def test_the_error_is_a_run_error_so_pulumi_prints_no_traceback(language_host):
     language_host({k: v for k, v in DEV_VALUES.items() if k != "hokusai:account_id"})
     with pytest.raises(pulumi.RunError) as caught:

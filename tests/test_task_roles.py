@@ -8,6 +8,7 @@ import re
 from core import naming
 from core.contract import CONTRACTS
 from core.value_from import SecretValueFrom
+from tests import tiers
 from tests.helpers import (
     by_type,
     changes_config,
@@ -82,6 +83,7 @@ def test_the_execution_role_writes_only_its_log_group_and_pulls_only_its_reposit
 
 @each_service
 @changes_config
+@tiers.renders
 def test_kms_decrypt_is_granted_only_for_the_configured_key(stack, service):
     settings = stack_settings(stack)
     key = f"arn:aws:kms:{settings.region}:{settings.account_id}:key/0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9"
@@ -118,6 +120,7 @@ def cluster_logs_exec_sessions(result) -> bool:
 
 
 @each_service
+@tiers.renders
 def test_ecs_exec_is_off_and_ungranted_unless_the_stack_says_why(stack, service):
     # GIVEN the stack as configured, and the same stack without the service's ecs_exec reason
     values = without_exception(stack_values(stack), service, "ecs_exec")
@@ -145,6 +148,7 @@ def test_ecs_exec_is_off_and_ungranted_unless_the_stack_says_why(stack, service)
 
 
 @each_service
+@tiers.renders
 def test_ecs_exec_with_its_reason_is_on_granted_and_logged(stack, service):
     result = run_as(stack, with_exception(stack_values(stack), service, "ecs_exec"))
     task_role = f"{naming.service_name(service, stack)}-task"
@@ -178,6 +182,7 @@ def test_every_role_carries_the_stacks_permissions_boundary(stack):
 
 @each_service
 @changes_config
+@tiers.renders
 def test_managed_policies_attach_to_the_task_role_only(stack, service):
     arn = f"arn:aws:iam::{stack_settings(stack).account_id}:policy/hokusai-datasets-read"
     values = stack_values(stack)

@@ -20,6 +20,7 @@ from core.tls_policies import ALLOWED_TLS_POLICIES, RECOMMENDED
 from infra import existing
 from synth.checks import check_graph
 from synth.mocks import Registered, world_for
+from tests import tiers
 from tests.helpers import (
     each_stack,
     load,
@@ -99,6 +100,7 @@ def test_a_weakened_allow_list_lets_tls_1_0_through(monkeypatch, stack):
 
 
 @each_stack
+@tiers.renders
 def test_a_created_https_listener_off_the_list_is_found_unless_excused(stack):
     result = run(creating(stack, REFUSED[0], EXCUSED), secret_keys=stack_secret_keys(stack), stack=stack)
     assert [f for f in check_graph(result.resources, result.outputs) if "TLS policy" in f.what] == []
@@ -110,6 +112,7 @@ def test_a_created_https_listener_off_the_list_is_found_unless_excused(stack):
 
 
 @each_stack
+@tiers.renders
 def test_an_https_listener_without_a_policy_is_found(stack):
     result = run(creating(stack, RECOMMENDED), secret_keys=stack_secret_keys(stack), stack=stack)
     resources = copy.deepcopy(result.resources)
@@ -141,6 +144,7 @@ def refused(values: dict, world, stack: str) -> str:
 
 @each_stack
 @pytest.mark.parametrize("protocol", ["HTTP", "TCP"])
+@tiers.renders
 def test_an_adopted_listener_that_is_not_https_is_refused_even_with_the_tls_exception(stack, protocol):
     values = adopting(stack)
     values["hokusai:load_balancer"]["exceptions"] = EXCUSED
@@ -153,6 +157,7 @@ def test_an_adopted_listener_that_is_not_https_is_refused_even_with_the_tls_exce
 
 @each_stack
 @pytest.mark.parametrize("policy", [*REFUSED, None])
+@tiers.renders
 def test_an_adopted_listener_off_the_list_is_refused_unless_excused(stack, policy):
     values = adopting(stack)
     world = world_for(values)
@@ -166,6 +171,7 @@ def test_an_adopted_listener_off_the_list_is_refused_unless_excused(stack, polic
 
 
 @each_stack
+@tiers.renders
 def test_a_weakened_adopted_listener_check_lets_tls_1_0_through(monkeypatch, stack):
     values = adopting(stack)
     world = world_for(values)
@@ -175,6 +181,7 @@ def test_a_weakened_adopted_listener_check_lets_tls_1_0_through(monkeypatch, sta
 
 
 @each_stack
+@tiers.renders
 def test_the_tls_exception_is_a_preview_warning_and_rides_in_the_estate(monkeypatch, stack):
     warned: list[str] = []
     monkeypatch.setattr(pulumi.log, "warn", lambda message, *args, **kwargs: warned.append(message))

@@ -8,6 +8,7 @@ import pytest
 from core.contract import CONTRACTS
 from core.settings import SettingsError
 from core.value_from import SecretValueFrom
+from tests import tiers
 from tests.helpers import (
     changes_config,
     container,
@@ -94,6 +95,7 @@ SELECTIONS: tuple[dict[str, str], ...] = (
 
 @each_service
 @changes_config
+@tiers.renders
 def test_the_task_definition_reads_the_json_key_and_the_version_the_stack_names(stack, service):
     requires_secrets(service)
     values = stack_values(stack)

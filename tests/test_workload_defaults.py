@@ -22,6 +22,7 @@ from core.settings import declarations as declarations_module
 from core.settings.exception_names import ServiceException
 from core.settings.fields import NAMESPACE
 from synth.render import summary
+from tests import tiers
 from tests.helpers import (
     container,
     each_service,
@@ -71,6 +72,7 @@ def test_the_root_filesystem_is_read_only_and_each_writable_path_is_a_task_volum
 
 
 @each_service
+@tiers.renders
 def test_the_container_runs_as_the_configured_user_unless_the_stack_says_why_not(stack, service):
     spec = stack_settings(stack).service(service)
     assert container(rendered(stack), service).get("user") == spec.container_user
@@ -80,6 +82,7 @@ def test_the_container_runs_as_the_configured_user_unless_the_stack_says_why_not
 
 
 @each_service
+@tiers.renders
 def test_a_writable_root_filesystem_needs_its_reason_and_then_is_writable(stack, service):
     values = with_exception(stack_values(stack), service, ServiceException.WRITABLE_ROOT_FILESYSTEM)
     assert container(run_as(stack, values), service)["readonlyRootFilesystem"] is False
@@ -144,6 +147,7 @@ def test_a_weakened_user_pattern_lets_root_through(monkeypatch, stack):
 
 
 @each_service
+@tiers.renders
 def test_each_exception_is_a_preview_warning_and_a_synth_line_with_its_reason(monkeypatch, stack, service):
     values = with_exception(stack_values(stack), service, ServiceException.ECS_EXEC, "debugging issue 42 until Friday")
     warned: list[str] = []

@@ -27,8 +27,11 @@ from ops import verify as verify_tool
 from ops.aws import Aws
 from synth import diff as diff_tool
 from synth import fake_estate, import_diff, import_plan, program, render
+from tests import tiers
 from tests.fuzz import nasty
 from tests.fuzz.harness import fifo, fuzz_settings, refusing_port, run_main
+
+pytestmark = tiers.fuzz
 
 # Each tool's command line: positional value pools, and option -> value pool (None: a flag).
 Pool = list[str]

@@ -15,8 +15,11 @@ from hypothesis import strategies as st
 
 from ops import envcheck
 from ops.envcheck import ENV_EXAMPLE_LIMIT, WHITESPACE_RUN, parse_env_example
+from tests import tiers
 from tests.fuzz import nasty
 from tests.fuzz.harness import fuzz_settings, run_main
+
+pytestmark = tiers.fuzz
 
 # Far below the 12 s one line of blanks took before, far above a linear pass over 64 KiB.
 SECONDS = 4.0

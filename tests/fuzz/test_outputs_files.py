@@ -22,9 +22,12 @@ from core.estate import Estate, EstateError
 from ops import verify as verify_tool
 from ops.aws import Aws
 from ops.outputs import OUTPUTS_LIMIT, OUTPUTS_MAX_DEPTH
+from tests import tiers
 from tests.fuzz import nasty
 from tests.fuzz.harness import fifo, fuzz_settings, refusing_port, run_main
 from tests.helpers import REGION
+
+pytestmark = tiers.fuzz
 
 STACK = "development"
 

@@ -25,9 +25,12 @@ from core.stack_file import StackFileError, read_stack_file, settings_input
 from infra import stack_config
 from synth import program, render
 from synth.program import as_pulumi_config
+from tests import tiers
 from tests.fuzz import nasty
 from tests.fuzz.harness import fuzz_settings, run_main, timed
 from tests.helpers import DEV_SECRET_KEYS, DEV_VALUES
+
+pytestmark = tiers.fuzz
 
 STACK = "fuzz"
 

@@ -21,6 +21,7 @@ from core.contract import CONTRACTS
 from core.image_ref import repository
 from ops import image_request
 from ops.image_request import RequestError, checked_request, new_image, write_image
+from tests import tiers
 from tests.helpers import PROJECT_DIR, STACKS, each_service, reads_config, stack_values
 
 DIGEST = "sha256:" + "ab" * 32
@@ -39,6 +40,7 @@ def run_module(*args: str, site: bool = True) -> subprocess.CompletedProcess:
 
 @reads_config
 @pytest.mark.parametrize("service", sorted(CONTRACTS))
+@tiers.process
 def test_a_valid_request_is_passed_on_without_anything_installed(service):
     done = run_module("--check", "--stack", STACKS[0], "--service", service, "--image-tag", "5c68714", site=False)
     assert done.returncode == 0, done.stderr
@@ -55,6 +57,7 @@ def test_a_valid_request_is_passed_on_without_anything_installed(service):
         ("$(id)", "`id`", "${{ secrets.X }}", ["stack:", "service:", "image_tag"]),
     ],
 )
+@tiers.process
 def test_every_bad_field_is_refused_at_once_with_nothing_on_stdout(stack, service, image_tag, problems):
     done = run_module("--check", "--stack", stack, "--service", service, "--image-tag", image_tag, site=False)
     assert done.returncode == 2 and done.stdout == ""
@@ -77,6 +80,7 @@ def test_the_new_image_is_the_stacks_repository_with_the_new_tag(stack, service)
 
 
 @reads_config
+@tiers.process
 def test_the_command_line_prints_the_new_image_and_only_that():
     stack = STACKS[0]
     service = next(iter(stack_values(stack)["hokusai:services"]))

@@ -33,6 +33,7 @@ from core.contract import API, HUGGINGFACE_TOKEN
 from core.naming import log_group_name
 from ops import smoke
 from ops.report import EXIT_CANNOT_CHECK, EXIT_FINDINGS, EXIT_OK, CannotCheck, Report, Status, fail
+from tests import tiers
 
 # Built at runtime so nothing in the repository looks like a credential.
 FAKE_KEY = "smoke-test-key-" + "x" * 8
@@ -970,6 +971,7 @@ def trickling_api() -> Iterator[str]:
     server.server_close()
 
 
+@tiers.timing
 def test_a_trickling_api_is_cut_at_the_request_deadline(monkeypatch, capsys, trickling_api):
     """GIVEN /health trickles one byte per 0.2 s WHEN --timeout 0.5 THEN health FAILs 'timed out' after ~0.5 s
     (an outage: exit 1) and nothing else waits."""
@@ -980,6 +982,7 @@ def test_a_trickling_api_is_cut_at_the_request_deadline(monkeypatch, capsys, tri
     assert "timed out after 0.5 s" in outcome.results()["health"]["finding"]
 
 
+@tiers.timing
 def test_the_run_deadline_reports_what_it_left_unchecked(monkeypatch, capsys, trickling_api):
     """GIVEN the same trickle, --timeout 10 but --deadline 0.5 THEN after ~0.5 s every check is 'not run:
     deadline' and the exit is 2: nothing could be checked, and a run cut short never passes."""
@@ -992,6 +995,7 @@ def test_the_run_deadline_reports_what_it_left_unchecked(monkeypatch, capsys, tr
     assert all(r["finding"].startswith("not run: deadline") for r in document["results"])
 
 
+@tiers.timing
 def test_a_deadline_mid_run_keeps_the_findings_made_so_far(monkeypatch, capsys, api):
     """GIVEN slow predictions and a deadline that ends during the timed calls THEN the early checks are
     judged, latency is 'not run: deadline'; exit 1 when one of them failed, 2 when none did."""
@@ -1297,6 +1301,7 @@ def scripted() -> Iterator[ScriptedServer]:
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(script=st.lists(raw_responses(), min_size=1, max_size=5))
+@tiers.fuzz
 def test_whatever_the_api_answers_smoke_reports_and_never_raises(scripted, script):
     """GIVEN arbitrary statuses, headers and bodies (bytes, invalid UTF-8, invalid or deeply nested JSON,
     huge numbers, garbage instead of HTTP) served to each check in turn WHEN smoke runs
@@ -1344,6 +1349,7 @@ def test_every_check_has_a_judge_fuzzed():
     headers=st.dictionaries(st.sampled_from(["server", "location", "content-type"]), HEADER_TEXT, max_size=3),
     oversize=st.booleans(),
 )
+@tiers.fuzz
 def test_every_judge_gives_a_result_for_any_reply(check, status, body, headers, oversize):
     """The judges alone, many more answers than the end-to-end fuzz can afford: a result with the
     check's own id, readable sentences, never an exception."""

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from ops.smoke_http import REDACTED, Auth, Client, Reply, RunDeadlineReached
+from tests import tiers
 
 FAKE_KEY = "smoke-test-key-" + "y" * 8  # built at runtime: nothing here looks like a credential
 
@@ -121,6 +122,7 @@ def timed(send: Callable[[], Reply]) -> tuple[Reply, float]:
 # --- the per-request deadline ------------------------------------------------------
 
 
+@tiers.timing
 def test_a_status_line_trickling_one_byte_per_0_2_s_is_cut_at_the_deadline(raw_server):
     """GIVEN a server that would take ~5 s to send its status line WHEN the deadline is 0.5 s
     THEN no response, 'timed out', after about 0.5 s (each read waits only for the time left)."""
@@ -130,6 +132,7 @@ def test_a_status_line_trickling_one_byte_per_0_2_s_is_cut_at_the_deadline(raw_s
     assert 0.4 <= took < 1.0
 
 
+@tiers.timing
 def test_a_body_trickling_after_fast_headers_is_cut_at_the_deadline(raw_server):
     body = b'{"status": "healthy", "padding": "' + b"x" * 40 + b'"}'
     head = f"HTTP/1.1 200 OK\r\nContent-Length: {len(body)}\r\n\r\n".encode()
@@ -153,6 +156,7 @@ def test_a_prompt_answer_is_not_affected_by_the_deadline(raw_server):
 # --- the run deadline -----------------------------------------------------------------
 
 
+@tiers.timing
 def test_the_run_deadline_cuts_a_request_its_own_timeout_would_allow(raw_server):
     """GIVEN --timeout 10 but 0.5 s left in the run WHEN the server trickles THEN RunDeadlineReached at ~0.5 s."""
     server = raw_server(trickle(b"HTTP/1.1 200 OK\r\n\r\n", 0.2))

@@ -16,6 +16,7 @@ import sys
 
 import pytest
 
+from tests import tiers
 from tests.helpers import PROJECT_DIR, STACKS, reads_config
 
 
@@ -32,6 +33,7 @@ def matrix(*args: str) -> subprocess.CompletedProcess:
 
 
 @reads_config
+@tiers.process
 def test_the_matrix_is_every_stack_file_without_anything_installed():
     done = matrix()
     assert done.returncode == 0, done.stderr
@@ -40,12 +42,14 @@ def test_the_matrix_is_every_stack_file_without_anything_installed():
 
 @reads_config
 @pytest.mark.parametrize("stack", STACKS)
+@tiers.process
 def test_one_stack_that_exists(stack):
     done = matrix("--only", stack)
     assert (done.returncode, json.loads(done.stdout)) == (0, [stack])
 
 
 @pytest.mark.parametrize("asked", ["no-such-stack", "development\nstacks=[]", "../Pulumi", ""])
+@tiers.process
 def test_anything_else_exits_2_with_nothing_on_stdout(asked):
     done = matrix("--only", asked)
     assert done.returncode == 2 and done.stdout == ""

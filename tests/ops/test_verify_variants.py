@@ -14,7 +14,11 @@ from ops import verify as verify_tool
 from ops.aws import Aws
 from ops.report import Status
 from synth.fake_estate import FAILURES, seed
+from tests import tiers
 from tests.helpers import DEV_VALUES, REGION, run, with_mlflow
+
+# A copy of the estate in moto: every test here (tests/tiers.py).
+pytestmark = tiers.aws
 
 
 @pytest.fixture(scope="module")

@@ -45,6 +45,7 @@ import pytest
 import yaml
 
 from core.contract import CONTRACTS
+from tests import tiers
 from tests.helpers import STACKS, reads_config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -151,6 +152,14 @@ def script(step: Step) -> str:
 
 def runs_make(step: Step, target: str) -> bool:
     return re.search(rf"(^|[;&|]\s*|\n\s*)make {re.escape(target)}(\s|$)", script(step)) is not None
+
+
+def runs_make_target(target: str) -> Callable[[Step], bool]:
+    return lambda step: runs_make(step, target)
+
+
+# The two tiers of the tests (tests/tiers.py): a workflow that gates on the tests runs both.
+TEST_TARGETS = ("test", "test-slow")
 
 
 def runs_cli(step: Step, command: str) -> bool:
@@ -704,8 +713,7 @@ def problems_pull_request(wf: Workflow) -> list[str]:
     concurrency = wf.get("concurrency") or {}
     if not concurrency.get("group") or concurrency.get("cancel-in-progress") is not True:
         found.append("a new push must cancel the PR's previous run (concurrency, cancel-in-progress: true)")
-    if not find(wf, lambda s: runs_make(s, "test")):
-        found.append("no step runs make test")
+    found += [f"no step runs make {target}" for target in TEST_TARGETS if not find(wf, runs_make_target(target))]
     synth = find(wf, lambda s: runs_make(s, "synth"))
     if not synth:
         found.append("no step runs make synth")
@@ -813,11 +821,12 @@ def problems_deploy(wf: Workflow) -> list[str]:
         found += problems_matrix(wf, job_id)
         found += problems_applies(wf, job_id, lambda s: pulumi_action(s, "up"), "pulumi up")
         found += problems_preview_gate(wf, job_id)
-        tests = find(wf, lambda s: runs_make(s, "test"))
-        if not tests:
-            found.append("no step runs make test")
-        if not any(runs_before(wf, (j, i), up[:2]) for j, i, _ in tests):
-            found.append("pulumi up does not wait for make test")
+        for target in TEST_TARGETS:
+            tests = find(wf, runs_make_target(target))
+            if not tests:
+                found.append(f"no step runs make {target}")
+            if not any(runs_before(wf, (j, i), up[:2]) for j, i, _ in tests):
+                found.append(f"pulumi up does not wait for make {target}")
         if truthy((up[2].get("with") or {}).get("refresh")):
             found.append("a deploy that refreshes overwrites drift silently (that is repair's job)")
     return found
@@ -1430,6 +1439,7 @@ def run_listing(name: str, tmp_path: Path, requested: str | None) -> tuple[subpr
 
 @reads_config
 @pytest.mark.parametrize("name", [PULL_REQUEST, DEPLOY, DRIFT])
+@tiers.process
 def test_the_matrix_the_stacks_job_writes_is_every_stack_file(name, tmp_path):
     done, output = run_listing(name, tmp_path, None)
     assert done.returncode == 0, done.stderr
@@ -1439,6 +1449,7 @@ def test_the_matrix_the_stacks_job_writes_is_every_stack_file(name, tmp_path):
 @reads_config
 @pytest.mark.parametrize("name", [DEPLOY, REPAIR])
 @pytest.mark.parametrize("stack", STACKS)
+@tiers.process
 def test_a_stack_asked_for_by_hand_is_the_whole_matrix(name, stack, tmp_path):
     done, output = run_listing(name, tmp_path, stack)
     assert (done.returncode, output) == (0, f'stacks=["{stack}"]\n'), done.stderr
@@ -1446,6 +1457,7 @@ def test_a_stack_asked_for_by_hand_is_the_whole_matrix(name, stack, tmp_path):
 
 @pytest.mark.parametrize("name", [DEPLOY, REPAIR])
 @pytest.mark.parametrize("asked", ["production", 'development"]\nstacks=["x', "$(id)"])
+@tiers.process
 def test_a_stack_that_has_no_file_fails_the_listing_and_writes_nothing(name, asked, tmp_path):
     done, output = run_listing(name, tmp_path, asked)
     assert done.returncode != 0 and output == ""
@@ -1587,10 +1599,11 @@ def test_a_preview_without_the_fork_guard_is_found():
     noticed(problems_pull_request(wf), "would run for fork PRs")
 
 
-def test_a_pr_workflow_without_tests_is_found():
+@pytest.mark.parametrize("target", TEST_TARGETS)
+def test_a_pr_workflow_without_a_tier_of_the_tests_is_found(target):
     wf = workflow(PULL_REQUEST)
-    wf["jobs"]["test"]["steps"] = [s for s in steps(wf["jobs"]["test"]) if not runs_make(s, "test")]
-    noticed(problems_pull_request(wf), "no step runs make test")
+    wf["jobs"]["test"]["steps"] = [s for s in steps(wf["jobs"]["test"]) if not runs_make(s, target)]
+    assert f"no step runs make {target}" in problems_pull_request(wf)
 
 
 def test_a_render_of_one_stack_only_is_found():
@@ -1628,7 +1641,16 @@ def test_smoke_before_verify_is_found():
 def test_up_that_does_not_wait_for_the_tests_is_found():
     wf = workflow(DEPLOY)
     wf["jobs"]["deploy"]["needs"] = ["stacks"]
-    noticed(problems_deploy(wf), "pulumi up does not wait for make test")
+    found = problems_deploy(wf)
+    for target in TEST_TARGETS:
+        assert f"pulumi up does not wait for make {target}" in found, found
+
+
+@pytest.mark.parametrize("target", TEST_TARGETS)
+def test_a_deploy_without_a_tier_of_the_tests_is_found(target):
+    wf = workflow(DEPLOY)
+    wf["jobs"]["test"]["steps"] = [s for s in steps(wf["jobs"]["test"]) if not runs_make(s, target)]
+    assert f"no step runs make {target}" in problems_deploy(wf)
 
 
 def test_smoke_without_its_api_key_is_found():
@@ -2029,6 +2051,7 @@ def python_on_path(tmp_path: Path) -> str:
 
 
 @needs_bash
+@tiers.process
 def test_the_summary_names_what_drifted(tmp_path):
     (tmp_path / "build" / "drift").mkdir(parents=True)
     (tmp_path / "build" / "drift" / "refresh.log").write_text(REFRESH_LOG)
@@ -2099,6 +2122,7 @@ esac
     ],
     ids=["its-issue-open", "another-stacks-issue-open", "none-open"],
 )
+@tiers.process
 def test_the_stacks_drift_issue_is_updated_when_open_and_opened_otherwise(
     tmp_path, open_issues, expected, not_expected
 ):
@@ -2294,6 +2318,7 @@ def test_the_comment_is_checked_as_untrusted_data_before_it_is_posted(weaken, ex
 
 
 @needs_bash
+@tiers.process
 def test_the_diff_step_writes_the_markdown_and_the_pr_number_for_every_stack(tmp_path):
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
@@ -2370,6 +2395,7 @@ def post(tmp_path: Path, comment: bytes | None, number: str = "7", pr_head: str 
 
 
 @needs_bash
+@tiers.process
 def test_the_comment_is_posted_once_and_updated_after(tmp_path):
     marker = "<!-- hokusai-infra: pr-diff -->"
     text = f"## Infrastructure diff\n{marker}\n| a | b |\n"
@@ -2399,6 +2425,7 @@ def test_the_comment_is_posted_once_and_updated_after(tmp_path):
     ],
     ids=["too-big", "not-utf8", "injected-number", "no-number", "another-prs-number", "missing"],
 )
+@tiers.process
 def test_untrusted_artifacts_are_refused_and_nothing_is_posted(
     tmp_path, comment, number, pr_head, expected_code, message
 ):
@@ -2409,6 +2436,7 @@ def test_untrusted_artifacts_are_refused_and_nothing_is_posted(
 
 
 @needs_bash
+@tiers.process
 def test_a_link_in_place_of_the_comment_is_refused(tmp_path):
     secret = tmp_path / "elsewhere.txt"
     secret.write_text("not for the comment\n")
@@ -2506,6 +2534,7 @@ def origin_main(origin: Path, path: str = STACK_FILE) -> str:
 
 
 @needs_git
+@tiers.process
 def test_the_image_commit_reaches_main_with_the_bots_name(origin_and_checkout, tmp_path):
     origin, _, checkout = origin_and_checkout
     (checkout / STACK_FILE).write_text(ORIGINAL.replace("v1", "v2"))
@@ -2519,6 +2548,7 @@ def test_the_image_commit_reaches_main_with_the_bots_name(origin_and_checkout, t
 
 
 @needs_git
+@tiers.process
 def test_when_main_moved_on_the_commit_goes_on_top_of_it(origin_and_checkout, tmp_path):
     origin, seed, checkout = origin_and_checkout
     push_from_elsewhere(origin, seed, "README.md", "merged meanwhile\n")
@@ -2531,6 +2561,7 @@ def test_when_main_moved_on_the_commit_goes_on_top_of_it(origin_and_checkout, tm
 
 
 @needs_git
+@tiers.process
 def test_a_conflicting_change_on_main_stops_before_anything_is_pushed(origin_and_checkout, tmp_path):
     origin, seed, checkout = origin_and_checkout
     push_from_elsewhere(origin, seed, STACK_FILE, ORIGINAL.replace("v1", "v1-hotfix"))
@@ -2543,6 +2574,7 @@ def test_a_conflicting_change_on_main_stops_before_anything_is_pushed(origin_and
 
 
 @needs_git
+@tiers.process
 def test_the_same_image_again_commits_nothing(origin_and_checkout, tmp_path):
     origin, _, checkout = origin_and_checkout
     before = git(origin, "rev-parse", "main")
@@ -2553,6 +2585,7 @@ def test_the_same_image_again_commits_nothing(origin_and_checkout, tmp_path):
 
 
 @needs_git
+@tiers.process
 def test_the_token_is_never_written_to_the_checkouts_config(origin_and_checkout, tmp_path):
     _, _, checkout = origin_and_checkout
     (checkout / STACK_FILE).write_text(ORIGINAL.replace("v1", "v2"))

@@ -16,6 +16,7 @@ from core import naming
 from core.contract import CONTRACTS, ServiceContract
 from synth.checks import check_graph
 from synth.mocks import Registered
+from tests import tiers
 from tests.filter_patterns import matches
 from tests.helpers import (
     STACK_SERVICES,
@@ -193,6 +194,7 @@ def exec_graph(graph: Graph) -> Graph:
     return Graph(graph.stack, graph.service, result.resources, result.outputs)
 
 
+@tiers.renders
 def test_ecs_exec_on_with_its_reason_holds_and_without_its_grant_is_found(graph):
     with_exec = exec_graph(graph)
     assert with_exec.findings() == []
@@ -200,12 +202,14 @@ def test_ecs_exec_on_with_its_reason_holds_and_without_its_grant_is_found(graph)
     only(with_exec.findings(), "does not allow ECS Exec")
 
 
+@tiers.renders
 def test_ecs_exec_on_without_a_reason_is_found(graph):
     with_exec = exec_graph(graph)
     with_exec.output["exceptions"].pop("ecs_exec")
     only(with_exec.findings(), "ECS Exec is on but the stack gives no reason")
 
 
+@tiers.renders
 def test_an_ecs_exec_grant_without_ecs_exec_is_found(graph):
     with_exec = exec_graph(graph)
     service = with_exec.one("aws:ecs/service:Service", lambda r: r.inputs["name"] == with_exec.output["service_name"])
@@ -483,6 +487,7 @@ def test_a_log_group_without_retention_is_found(graph):
 
 @each_service
 @changes_config
+@tiers.renders
 def test_a_program_that_forgets_a_dependency_consumer_is_caught(monkeypatch, stack, service):
     import dataclasses
 
@@ -506,6 +511,7 @@ def test_a_program_that_forgets_a_dependency_consumer_is_caught(monkeypatch, sta
 
 @each_service
 @changes_config
+@tiers.renders
 def test_a_program_whose_grant_drifts_from_the_secrets_list_is_caught(monkeypatch, stack, service):
     from core import documents
 

@@ -14,6 +14,7 @@ import pytest
 from core.value_from import SecretValueFrom
 from synth.checks import check_graph
 from synth.program import Run
+from tests import tiers
 from tests.helpers import (
     container,
     each_service,
@@ -63,6 +64,7 @@ def rule(resources, type_, name):
 
 
 @each_stack
+@tiers.renders
 def test_the_rendered_stacks_hold(stack):
     assert findings(rendered(stack).resources, rendered(stack).outputs) == []
     every = every_service_run(stack)
@@ -81,6 +83,7 @@ INGRESS_BREAKS = {
 @each_stack
 @pytest.mark.parametrize("how", INGRESS_BREAKS)
 @pytest.mark.parametrize("which", RUNS)
+@tiers.renders
 def test_a_consumers_rule_removed_or_weakened_is_found(stack, which, how):
     result = RUNS[which](stack)
     for service, dependency in pairs(result):
@@ -104,6 +107,7 @@ EGRESS_BREAKS = {
 @each_stack
 @pytest.mark.parametrize("how", EGRESS_BREAKS)
 @pytest.mark.parametrize("which", RUNS)
+@tiers.renders
 def test_a_services_egress_to_its_dependency_removed_or_weakened_is_found(stack, which, how):
     result = RUNS[which](stack)
     for service, dependency in pairs(result):
@@ -117,6 +121,7 @@ def test_a_services_egress_to_its_dependency_removed_or_weakened_is_found(stack,
         assert any(f"reaches {dependency['name']} but its security group lets nothing out" in f for f in found), found
 
 
+@tiers.renders
 def test_an_extra_consumers_missing_rule_is_found(dev_values):
     declared = dev_values["hokusai:dependencies"]
     names = [name for name, d in declared.items() if d.get("security_group_id")]
@@ -248,6 +253,7 @@ def test_two_services_read_two_keys_of_one_secret_with_one_lookup_and_a_grant_on
     assert findings(result.resources, result.outputs) == []
 
 
+@tiers.renders
 def test_a_grant_on_the_suffixed_value_from_is_found(monkeypatch, dev_values):
     """The program granting the valueFrom (not the secret) would fail every task: the check says so."""
     from core import documents

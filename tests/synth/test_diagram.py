@@ -14,6 +14,7 @@ from core.architecture import Architecture
 from core.generated_doc import EXIT_CANNOT_CHECK, EXIT_OK, EXIT_STALE
 from synth import architecture_doc, diagram
 from synth.pictures import picture_of_run, stack_names
+from tests import tiers
 from tests.helpers import PROJECT_DIR, STACKS, reads_config, rendered
 from tests.test_architecture import mermaid_problems
 
@@ -26,12 +27,14 @@ DOT_INSTALLED = shutil.which("dot") is not None
 
 
 @reads_config
+@tiers.renders
 def test_the_committed_architecture_doc_is_what_the_render_draws():
     code, lines = architecture_doc.DOC.check(architecture_doc.DOC.path, architecture_doc.DOC.render())
     assert code == EXIT_OK, "\n".join(lines)
 
 
 @reads_config
+@tiers.renders
 def test_the_doc_has_one_well_formed_picture_per_stack_file():
     text = architecture_doc.DOC.render()
     assert stack_names() == list(STACKS)
@@ -52,6 +55,7 @@ def test_the_doc_has_one_well_formed_picture_per_stack_file():
     ],
     ids=["stale", "missing", "unreadable"],
 )
+@tiers.renders
 def test_check_says_stale_missing_or_cannot_check_with_the_fix(tmp_path, capsys, prepare, code, said):
     doc = tmp_path / "ARCHITECTURE.md"
     prepare(doc)
@@ -79,6 +83,7 @@ def test_a_stack_that_cannot_be_rendered_is_exit_2_without_a_traceback(monkeypat
 
 
 @pytest.mark.skipif(not DOT_INSTALLED, reason="Graphviz's dot is not installed (apt-get install graphviz)")
+@tiers.renders
 def test_make_diagram_writes_the_doc_and_each_stacks_dot_svg_and_png(tmp_path):
     doc = tmp_path / "ARCHITECTURE.md"
     written = diagram.draw(tmp_path / "build", doc=doc)
@@ -91,6 +96,7 @@ def test_make_diagram_writes_the_doc_and_each_stacks_dot_svg_and_png(tmp_path):
     assert len(written) == 1 + 3 * len(STACKS)
 
 
+@tiers.renders
 def test_without_graphviz_the_images_are_skipped_saying_how_to_get_them(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(diagram.shutil, "which", lambda name: None)
     written = diagram.draw(tmp_path / "build", doc=tmp_path / "ARCHITECTURE.md")
@@ -100,6 +106,7 @@ def test_without_graphviz_the_images_are_skipped_saying_how_to_get_them(tmp_path
     assert "`dot` is not installed" in err and "apt-get install graphviz" in err
 
 
+@tiers.renders
 def test_a_failing_dot_is_exit_2_naming_it(tmp_path, monkeypatch, capsys):
     fake_dot = tmp_path / "dot"
     fake_dot.write_text("#!/bin/sh\necho 'syntax error in line 1' >&2\nexit 1\n")
@@ -142,6 +149,7 @@ def _repository_copy(tmp_path: Path) -> Path:
 
 
 @reads_config
+@tiers.process
 def test_the_base_is_rendered_by_its_own_commit_and_draws_what_the_checkout_does(tmp_path):
     copy = _repository_copy(tmp_path)
     stack = STACKS[0]
@@ -151,11 +159,13 @@ def test_the_base_is_rendered_by_its_own_commit_and_draws_what_the_checkout_does
     assert base == picture_of_run(stack, rendered(stack))
 
 
+@tiers.process
 def test_a_stack_the_base_does_not_have_is_all_new(tmp_path):
     copy = _repository_copy(tmp_path)
     assert diagram.base_picture("HEAD", "no-such-stack", repository=copy) == Architecture("no-such-stack", (), ())
 
 
+@tiers.process
 def test_a_ref_git_does_not_know_is_named_with_the_fix(tmp_path):
     with pytest.raises(diagram.CannotDraw, match="git does not know 'no-such-branch'.*origin/main"):
         diagram.base_picture("no-such-branch", STACKS[0])
@@ -179,6 +189,7 @@ def test_the_pr_picture_is_printed_only_when_the_shape_changes(monkeypatch, caps
     assert "classDef added" in out and "- added service " in out
 
 
+@tiers.process
 def test_a_bad_ref_is_exit_2_without_a_traceback(capsys):
     assert diagram.main(["--base", "no-such-branch", "--stack", STACKS[0]]) == EXIT_CANNOT_CHECK
     err = capsys.readouterr().err

@@ -25,6 +25,7 @@ from core.resource_graph import Record
 from core.security_changes import Category
 from synth import diff as make_diff
 from synth.render import document
+from tests import tiers
 from tests.helpers import INCIDENT, INCIDENT_SERVICE, STACKS, reads_config, run_as, stack_settings, stack_values
 
 TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
@@ -56,6 +57,7 @@ PIPELINE_GROUP = "sg-0d47a5e1f2c3b4a59"  # a made-up id for the data pipeline's 
 
 
 @reads_config
+@tiers.renders
 def test_a_pr_changing_the_image_a_secret_and_a_rule_shows_those_three_changes_and_nothing_else():
     # GIVEN the stack as it is (the base), and a PR (the head) that changes three things:
     settings = stack_settings(STACK)
@@ -219,6 +221,7 @@ def diff_in(repo: Path, capsys, *args: str) -> tuple[int, str, str]:
     return code, printed.out, printed.err
 
 
+@tiers.process
 def test_the_base_is_rendered_by_its_own_code_and_the_head_by_the_working_tree(repo, capsys):
     # GIVEN uncommitted config on top of the branch
     (repo / "Pulumi.development.yaml").write_text("alarms-topic-v3\n")
@@ -235,6 +238,7 @@ def test_the_base_is_rendered_by_its_own_code_and_the_head_by_the_working_tree(r
     assert git(repo, "status", "--porcelain", "--untracked-files=all") == "M Pulumi.development.yaml"
 
 
+@tiers.process
 def test_without_main_the_merge_base_with_origin_main_is_the_base(repo, capsys):
     git(repo, "update-ref", "refs/remotes/origin/main", "main")
     git(repo, "branch", "-q", "-D", "main")
@@ -243,6 +247,7 @@ def test_without_main_the_merge_base_with_origin_main_is_the_base(repo, capsys):
     assert "merge base with origin/main@" in out and '"the base\'s code" → "the head\'s code"' in out
 
 
+@tiers.process
 def test_without_main_or_origin_main_the_diff_says_to_pass_the_base(repo, capsys):
     git(repo, "branch", "-q", "-D", "main")
     code, out, err = diff_in(repo, capsys)
@@ -251,18 +256,21 @@ def test_without_main_or_origin_main_the_diff_says_to_pass_the_base(repo, capsys
 
 
 @pytest.mark.parametrize("base", ["no-such-branch", "--upload-pack=touch", "HEAD~99"])
+@tiers.process
 def test_a_base_that_names_no_commit_is_refused_with_the_fix(repo, capsys, base):
     code, out, err = diff_in(repo, capsys, f"--base={base}")
     assert code == 2 and out == ""
     assert "is not" in err and "pass a branch, tag or commit" in err and "Traceback" not in err
 
 
+@tiers.process
 def test_a_given_base_is_the_base(repo, capsys):
     code, out, err = diff_in(repo, capsys, "--base", "HEAD")
     assert code == 0, err
     assert f"HEAD@{git(repo, 'rev-parse', '--short=7', 'HEAD')}" in out and "no changes" in out
 
 
+@tiers.process
 def test_a_base_given_by_its_hash_is_named_once(repo, capsys):
     short = git(repo, "rev-parse", "--short=7", "HEAD")
     code, out, err = diff_in(repo, capsys, "--base", git(repo, "rev-parse", "HEAD")[:10])
@@ -270,12 +278,14 @@ def test_a_base_given_by_its_hash_is_named_once(repo, capsys):
     assert out.startswith(f"make diff: {short} -> ") and f"{short}@" not in out
 
 
+@tiers.process
 def test_a_checkout_that_is_not_a_git_repository_exits_2(tmp_path, capsys):
     (tmp_path / "Pulumi.development.yaml").write_text("alarms-topic\n")
     code, out, err = diff_in(tmp_path, capsys)
     assert code == 2 and out == "" and "is not a git checkout" in err
 
 
+@tiers.process
 def test_a_side_that_cannot_be_rendered_is_named_with_its_error(repo, capsys):
     git(repo, "checkout", "-q", "main")
     commit(repo, "the base's code", "fail", "a base that cannot render")
@@ -289,6 +299,7 @@ def test_a_side_that_cannot_be_rendered_is_named_with_its_error(repo, capsys):
     assert code == 2 and "head: cannot render stack 'development'" in err
 
 
+@tiers.process
 def test_a_stack_only_the_head_has_is_all_added(repo, capsys):
     (repo / "Pulumi.staging.yaml").write_text("staging-topic\n")
     code = make_diff.main(["--stack", "staging"], project_dir=repo)
@@ -299,6 +310,7 @@ def test_a_stack_only_the_head_has_is_all_added(repo, capsys):
     assert "neither side has Pulumi.nowhere.yaml" in capsys.readouterr().err
 
 
+@tiers.process
 def test_markdown_is_the_pr_comment(repo, capsys):
     code, out, _ = diff_in(repo, capsys, "--format", "markdown")
     assert code == 0 and out.startswith("## Infrastructure diff (`make diff`)")
@@ -318,6 +330,7 @@ def _in_git_checkout() -> bool:
 
 
 @pytest.mark.skipif(not _in_git_checkout(), reason="not a git checkout (a copy of the repository)")
+@tiers.process
 def test_this_checkout_against_its_head_renders_both_sides(capsys):
     # HEAD's tree, exported and rendered by HEAD's own program: it renders, whatever the working tree holds.
     code = make_diff.main(["--base", "HEAD", "--stack", STACK])
@@ -338,6 +351,7 @@ def test_this_checkout_against_its_head_renders_both_sides(capsys):
     ],
     ids=["not-json", "inputs-not-an-object", "too-deep"],
 )
+@tiers.process
 def test_a_render_that_prints_no_rendering_is_a_side_that_cannot_be_rendered(repo, capsys, printed, expected):
     (repo / "synth" / "render.py").write_text(printed + "\n")
     code, out, err = diff_in(repo, capsys)
@@ -346,6 +360,7 @@ def test_a_render_that_prints_no_rendering_is_a_side_that_cannot_be_rendered(rep
 
 
 @reads_config
+@tiers.renders
 def test_security_groups_are_labelled_from_the_estate_output():
     _, estate = records(STACK, stack_values(STACK))
     labels = make_diff.security_group_labels(estate, {"services": "not a list", "dependencies": [None]})
@@ -364,6 +379,7 @@ def test_security_groups_are_labelled_from_the_estate_output():
 
 
 @reads_config
+@tiers.renders
 def test_a_change_of_the_estates_shape_brings_its_marked_picture_and_a_change_of_values_does_not():
     # GIVEN a route added to a service (a new listener rule: the shape changes)
     settings = stack_settings(STACK)
@@ -390,6 +406,7 @@ def test_a_change_of_the_estates_shape_brings_its_marked_picture_and_a_change_of
 
 
 @reads_config
+@tiers.renders
 def test_a_pr_that_adds_a_dependency_shows_it_marked_in_the_comments_picture(monkeypatch):
     # GIVEN a PR that gives a service a new dependency: declared once in the stack, named in the contract
     service = stack_settings(STACK).services[0]
@@ -431,6 +448,7 @@ def test_a_pr_that_adds_a_dependency_shows_it_marked_in_the_comments_picture(mon
 
 
 @reads_config
+@tiers.renders
 def test_a_new_stack_is_pictured_whole():
     report = make_diff.build_report(
         side_of("base", STACK, None), side_of("head", STACK, stack_values(STACK)), [STACK], "main@1234567", "pr"

@@ -10,6 +10,7 @@ import pytest
 
 from synth.fake_estate import RENDER_INPUTS, Rendering, render_key, rendering
 from synth.program import PROJECT_DIR, Run
+from tests import tiers
 
 
 def as_rows(run):
@@ -48,6 +49,7 @@ def edited(cached: str, damage: str | None) -> str:
 
 
 @pytest.mark.parametrize("damage", ["another key", "not JSON", "no resources"])
+@tiers.renders
 def test_a_cache_made_from_other_inputs_or_unreadable_is_rendered_again(first_render, tmp_path, damage):
     cache = tmp_path / "render-development.json"
     cache.write_text(edited(first_render[1], damage))

@@ -12,6 +12,7 @@ from core.contract import CONTRACTS
 from core.embedded_json import embedded_document, from_readable, readable
 from synth import program, render
 from synth.program import read_stack_file
+from tests import tiers
 from tests.helpers import (
     STACKS,
     each_stack,
@@ -30,6 +31,7 @@ REFRESH = "UPDATE_SNAPSHOTS=1 .venv/bin/python -m pytest tests/synth/test_render
 
 
 @each_stack
+@tiers.renders
 def test_every_stack_renders_and_holds_its_invariants(stack, tmp_path, capsys):
     out = tmp_path / f"{stack}.json"
     assert render.main(["--stack", stack, "--out", str(out)]) == 0
@@ -130,6 +132,7 @@ def test_a_stack_without_a_file_cannot_be_rendered(capsys):
     assert f"Pulumi.{missing}.yaml does not exist" in capsys.readouterr().err
 
 
+@tiers.renders
 def test_a_bad_config_is_reported_without_a_traceback(tmp_path, monkeypatch, capsys):
     (tmp_path / "Pulumi.broken.yaml").write_text("config:\n  aws:region: us-east-1\n  hokusai:servces: {}\n")
     monkeypatch.setattr(program, "read_stack_file", lambda stack: read_stack_file(stack, tmp_path))
@@ -138,6 +141,7 @@ def test_a_bad_config_is_reported_without_a_traceback(tmp_path, monkeypatch, cap
     assert "did you mean 'services'" in err and "Traceback" not in err
 
 
+@tiers.renders
 def test_every_resource_type_the_program_can_create_has_its_key_properties_described(dev_values):
     """A new resource type must say what matters about it in the table, not fall back to key names."""
     from synth.key_properties import DESCRIBE, describe, table
@@ -166,6 +170,7 @@ def test_every_resource_type_the_program_can_create_has_its_key_properties_descr
     assert describe(version) == "value from encrypted stack config (secret)"
 
 
+@tiers.renders
 def test_the_json_option_prints_the_whole_rendering(tmp_path, capsys):
     stack = STACKS[0]
     assert render.main(["--stack", stack, "--out", str(tmp_path / "d.json"), "--json"]) == 0

@@ -1,0 +1,107 @@
+"""The suite's two tiers, and the guards that keep the fast one fast.
+
+`make test` runs the fast tier: the tests that run in the test process and read the
+shared renders of the stack files (tests/helpers.rendered). `make test-slow` runs the
+rest, the tests of one of the SLOW_KINDS below; `make test-all` and CI run both. A test
+of a slow kind carries its marker (`@process`, `@renders`, ...: the markers below);
+conftest.py marks it `slow` as well, which is what the Makefile selects on.
+
+A marker forgotten would slow the fast tier down without anyone noticing, so three of the
+kinds are checked while a fast-tier test runs (conftest.py, `fast_tier_guard`): starting
+a process, running the program on a config of its own, and starting moto each fail the
+test with a sentence naming the marker to add. The others are visible in the test's own
+code (`fuzz`, `timing`) or come with it (`server`, `variants`).
+
+Imports nothing heavy: the xdist controller reads this module too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import functools
+from collections.abc import Callable, Iterator
+from typing import TypeVar
+
+import pytest
+
+# What makes a test slow, and its marker (registered, with these texts, in pyproject.toml).
+SLOW_KINDS: dict[str, str] = {
+    "process": "starts a process: make, python -m, git, a server",
+    "renders": "runs the program on a config of its own, beyond the shared renders of the stack files",
+    "fuzz": "generates inputs by the hundred (tests/fuzz)",
+    "exhaustive": "runs a whole tool once per row of a long table, or per value of a graph",
+    "timing": "waits on the clock: a deadline, a trickling server",
+    "aws": "runs against an AWS account faked in moto (the `fake` fixture, mock_aws)",
+    "server": "starts moto_server on 127.0.0.1 (end-to-end runs of the command-line tools)",
+    "variants": (
+        "copies the repository, adds a service / a secret / a stack, refreshes it and runs the config-reading "
+        "tests there (tests/test_variants.py)"
+    ),
+}
+SLOW = "slow"
+
+process = pytest.mark.process
+renders = pytest.mark.renders
+fuzz = pytest.mark.fuzz
+exhaustive = pytest.mark.exhaustive
+timing = pytest.mark.timing
+aws = pytest.mark.aws
+server = pytest.mark.server
+variants = pytest.mark.variants
+# A test that uses one of these fixtures is of the `aws` kind without saying so.
+AWS_FIXTURES = frozenset({"fake", "seeded_copies"})
+
+
+def slow_kinds(item: pytest.Item) -> list[str]:
+    """The slow kinds a collected test is marked with (`aws` also by the fixtures it uses)."""
+    kinds = [kind for kind in SLOW_KINDS if item.get_closest_marker(kind) is not None]
+    if "aws" not in kinds and AWS_FIXTURES & set(getattr(item, "fixturenames", ())):
+        kinds.append("aws")
+    return kinds
+
+
+def is_fast(item: pytest.Item) -> bool:
+    return item.get_closest_marker(SLOW) is None
+
+
+# Set while a shared render runs (`shared` below: tests/helpers.rendered and the like), the
+# renders a fast-tier test may cause (each is paid once per process, whichever test comes first).
+_SHARED_RENDER: contextvars.ContextVar[bool] = contextvars.ContextVar("shared_render", default=False)
+
+
+@contextlib.contextmanager
+def shared_render() -> Iterator[None]:
+    token = _SHARED_RENDER.set(True)
+    try:
+        yield
+    finally:
+        _SHARED_RENDER.reset(token)
+
+
+def in_shared_render() -> bool:
+    return _SHARED_RENDER.get()
+
+
+T = TypeVar("T")
+
+
+def shared(render: Callable[..., T]) -> Callable[..., T]:
+    """A render paid once per process (per arguments) and read by many tests, which the fast
+    tier may cause: functools.cache, run under shared_render(). Read what it returns, never change it."""
+
+    @functools.cache
+    @functools.wraps(render)
+    def once(*args):
+        with shared_render():
+            return render(*args)
+
+    return once
+
+
+def misplaced(nodeid: str, kind: str, what: str) -> str:
+    """The failure a fast-tier test gets when it does what a slow kind does."""
+    return (
+        f"{nodeid} {what}, which makes it a slow test ({SLOW_KINDS[kind]}): mark it "
+        f"@{kind} (tests/tiers.py), and it runs in `make test-slow` (CI runs both tiers)"
+    )
