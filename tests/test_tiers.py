@@ -48,12 +48,12 @@ def tier_problems(makefile: str) -> list[str]:
     wanted = {"test": '"not slow"', "test-slow": "slow", "test-all": None}
     problems = []
     for target, selection in wanted.items():
-        lines = [line for line in recipe(target, makefile).splitlines() if "-m pytest" in line]
+        lines = [line for line in recipe(target, makefile).splitlines() if "$(PYTEST)" in line]
         if len(lines) != 1:
             problems.append(f"make {target} does not run pytest once")
             continue
         (line,) = lines
-        chosen = re.findall(r"(?:^|\s)-m\s+(\"[^\"]*\"|\S+)", line.split("-m pytest", 1)[1])
+        chosen = re.findall(r"(?:^|\s)-m\s+(\"[^\"]*\"|\S+)", line.split("$(PYTEST)", 1)[1])
         if (chosen or [None]) != [selection]:
             said = " ".join(f"-m {c}" for c in chosen) or "every test"
             problems.append(f"make {target} selects {said}, not {f'-m {selection}' if selection else 'every test'}")
@@ -68,9 +68,9 @@ def test_the_make_targets_select_their_tier():
     "change, found",
     [
         (lambda m: m.replace(' -m "not slow"', ""), 'make test selects every test, not -m "not slow"'),
-        (lambda m: m.replace("pytest -m slow", 'pytest -m "not slow"'), 'make test-slow selects -m "not slow"'),
-        (lambda m: m.replace("pytest -m slow", "pytest -m aws"), "make test-slow selects -m aws, not -m slow"),
-        (lambda m: m.replace("pytest -m slow", "pytest"), "make test-slow selects every test, not -m slow"),
+        (lambda m: m.replace("$(PYTEST) -m slow", '$(PYTEST) -m "not slow"'), 'make test-slow selects -m "not slow"'),
+        (lambda m: m.replace("$(PYTEST) -m slow", "$(PYTEST) -m aws"), "make test-slow selects -m aws, not -m slow"),
+        (lambda m: m.replace("$(PYTEST) -m slow", "$(PYTEST)"), "make test-slow selects every test, not -m slow"),
     ],
 )
 def test_a_tier_target_that_selects_the_wrong_tests_is_found(change, found):

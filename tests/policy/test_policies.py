@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from pulumi_policy import EnforcementLevel, StackValidationPolicy
+from pulumi_policy import EnforcementLevel, Policy, StackValidationPolicy
 
 from core.contract import API
 from core.documents import ecs_exec_policy
@@ -408,12 +408,16 @@ def test_a_two_service_stack_with_its_own_load_balancer_breaks_no_policy_nor_in_
     assert violations(preview_of((two.resources, two.outputs))) == []
 
 
+def its_policy(name: str) -> Policy:
+    (policy,) = [p for p in POLICIES if p.name == name]
+    return policy
+
+
 @pytest.mark.parametrize("policy, breaks, words", BREAKAGES, ids=BREAKAGE_IDS)
 def test_a_broken_invariant_is_reported_by_its_policy_on_the_resource_at_fault(graph, policy, breaks, words):
     breaks(*graph)
     # Its policy alone: what the other policies say of the same breakage is the next test's.
-    (its_policy,) = [p for p in POLICIES if p.name == policy]
-    found = violations(engine_resources(*graph), policies=[its_policy])
+    found = violations(engine_resources(*graph), policies=[its_policy(policy)])
     mine = [(message, where) for name, message, where in found if name == policy]
     assert any(words in message for message, _ in mine), (policy, words, found)
     names = {r.name: r.type for r in graph[0]}
@@ -482,7 +486,7 @@ def test_a_first_preview_still_reports_what_it_can_judge(graph, policy, breaks, 
     """The container definitions, the circuit breaker, a filter's log group, a world-open
     rule's ports: all known before anything exists, so judged in the first preview."""
     breaks(*graph)
-    found = violations(preview_of(graph))
+    found = violations(preview_of(graph), policies=[its_policy(policy)])
     assert any(name == policy and words in message for name, message, _ in found), found
 
 
