@@ -16,6 +16,12 @@ processes): a run the rest of the machine shared is not the suite's time. The me
 is of the runs that others left at least --clean of the CPUs to (all runs if none).
 bench/README.md ("Test suite") records a run.
 
+The CPUs of these VMs also run at very different speeds from one minute to the next (the
+same pure-Python loop took 1.6 s and 2.3 s a minute apart, on an otherwise idle machine),
+which no idle check sees. So around each run a fixed loop is timed (the speed probe), and
+the median is also given scaled to the fastest probe of the session: what the runs would
+have taken had the CPUs been that fast throughout.
+
 Exit 0 when every run passed, 1 when one failed (the figure would mean nothing), 2 when
 it could not run (bad options, a command that does not exist, no /proc/stat).
 No verdict on the time: a timing depends on the machine, so no test asserts one.
@@ -64,6 +70,18 @@ def cpu_model() -> str:
         if line.startswith("model name"):
             return line.split(":", 1)[1].strip()
     return platform.processor() or "unknown"
+
+
+PROBE_LOOPS = 3_000_000
+
+
+def speed_probe() -> float:
+    """Seconds a fixed pure-Python loop takes (about 0.2-0.3 s): how fast the CPUs are now."""
+    start = time.perf_counter()
+    total = 0
+    for number in range(PROBE_LOOPS):
+        total += number
+    return time.perf_counter() - start
 
 
 def wait_for_idle(threshold: float, max_wait: float) -> float:
@@ -134,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         idle = wait_for_idle(args.idle, args.max_wait)
         if idle < args.idle:
             print(f"run {number}: the CPUs were only {idle:.0%} idle after {args.max_wait:.0f} s; running anyway")
+        probe_before = speed_probe()
         busy0, own0, start = cpu_times()[0], own_cpu(), time.perf_counter()
         try:
             done = subprocess.run(args.command, cwd=ROOT, capture_output=True, text=True)
@@ -142,20 +161,27 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         elapsed, own, busy = time.perf_counter() - start, own_cpu() - own0, cpu_times()[0] - busy0
         others = max(busy - own, 0.0) / (elapsed * CPUS)  # share of all CPUs the rest of the machine took
-        runs.append((elapsed, others))
+        probe = (probe_before + speed_probe()) / 2
+        runs.append((elapsed, others, probe))
         failed |= done.returncode != 0
         print(
             f"run {number}: {elapsed:.1f} s, exit {done.returncode}, its CPU {own:.1f} s; idle before "
-            f"{idle:.0%}, others took {others:.0%} of the CPUs meanwhile",
+            f"{idle:.0%}, others took {others:.0%} of the CPUs meanwhile; speed probe {probe * 1000:.0f} ms",
             flush=True,
         )
         if done.returncode != 0:
             print(done.stdout[-3000:], done.stderr[-2000:], sep="\n", file=sys.stderr)
-    clean = [t for t, others in runs if others <= 1 - args.clean]
-    counted, label = (clean, f"{len(clean)} clean run(s)") if clean else ([t for t, _ in runs], "all runs")
+    clean = [(t, probe) for t, others, probe in runs if others <= 1 - args.clean]
+    counted, label = (clean, f"{len(clean)} clean run(s)") if clean else ([(t, p) for t, _, p in runs], "all runs")
+    walls = [t for t, _ in counted]
+    fastest = min(p for _, _, p in runs)
+    scaled = [t * fastest / p for t, p in counted]
     print(
-        f"median of {label} of {len(runs)}: {statistics.median(counted):.1f} s "
-        f"(min {min(counted):.1f}, max {max(counted):.1f})"
+        f"median of {label} of {len(runs)}: {statistics.median(walls):.1f} s (min {min(walls):.1f}, max {max(walls):.1f})"
+    )
+    print(
+        f"scaled to the fastest speed probe ({fastest * 1000:.0f} ms): median {statistics.median(scaled):.1f} s "
+        f"(min {min(scaled):.1f}, max {max(scaled):.1f})"
     )
     if not clean:
         print("no run was clean (the rest of the machine was busy): not the suite's time alone")

@@ -177,16 +177,17 @@ def test_a_fast_test_that_starts_moto_fails_naming_the_marker(pytester):
     assert "mark it @aws" in result.stdout.str()
 
 
-def test_each_slow_kind_is_left_out_of_the_fast_tier_and_a_fixture_can_make_a_test_aws(pytester):
+def test_each_slow_kind_is_left_out_of_the_fast_tier_and_a_fixture_or_hypothesis_can_say_it(pytester):
     marked = "\n".join(f"@tiers.{kind}\ndef test_{kind}():\n    pass\n" for kind in tiers.SLOW_KINDS)
     source = (
-        "import pytest\nfrom tests import tiers\n\n"
+        "import pytest\nfrom hypothesis import given, strategies as st\nfrom tests import tiers\n\n"
         "@pytest.fixture\ndef fake():\n    return 1\n\n"
-        f"{marked}\ndef test_by_its_fixture(fake):\n    pass\n\ndef test_fast():\n    pass\n"
+        f"{marked}\ndef test_by_its_fixture(fake):\n    pass\n\n"
+        "@given(st.integers())\ndef test_a_property(n):\n    pass\n\ndef test_fast():\n    pass\n"
     )
     # SLOW_KINDS names the markers; tiers.<kind> must exist for each (pytest.mark.<kind>).
     fast = inner_run(pytester, source, "-n", "0", "-m", "not slow", "--collect-only")
     assert re.findall(r"::(test_\w+)", fast.stdout.str()) == ["test_fast"], fast.stdout.str()
     slow = inner_run(pytester, source, "-n", "0", "-m", "slow", "--collect-only")
-    expected = sorted([*(f"test_{kind}" for kind in tiers.SLOW_KINDS), "test_by_its_fixture"])
+    expected = sorted([*(f"test_{kind}" for kind in tiers.SLOW_KINDS), "test_by_its_fixture", "test_a_property"])
     assert sorted(re.findall(r"::(test_\w+)", slow.stdout.str())) == expected, slow.stdout.str()

@@ -29,7 +29,7 @@ import pytest
 SLOW_KINDS: dict[str, str] = {
     "process": "starts a process: make, python -m, git, a server",
     "renders": "runs the program on a config of its own, beyond the shared renders of the stack files",
-    "fuzz": "generates inputs by the hundred (tests/fuzz)",
+    "fuzz": "generates its inputs: tests/fuzz, and every property test (hypothesis marks it by itself)",
     "exhaustive": "runs a whole tool once per row of a long table, or per value of a graph",
     "timing": "waits on the clock: a deadline, a trickling server",
     "aws": "runs against an AWS account faked in moto (the `fake` fixture, mock_aws)",
@@ -58,6 +58,10 @@ def slow_kinds(item: pytest.Item) -> list[str]:
     kinds = [kind for kind in SLOW_KINDS if item.get_closest_marker(kind) is not None]
     if "aws" not in kinds and AWS_FIXTURES & set(getattr(item, "fixturenames", ())):
         kinds.append("aws")
+    # A property test (hypothesis) generates its inputs by the dozen: each stays beside the
+    # example tests of the same code, which are in the fast tier.
+    if "fuzz" not in kinds and getattr(getattr(item, "obj", None), "is_hypothesis_test", False):
+        kinds.append("fuzz")
     return kinds
 
 
