@@ -184,45 +184,19 @@ def pytest_collection_modifyitems(config, items):
     items.sort(key=order)
 
 
-@pytest.fixture(autouse=True)
-def fast_tier_guard(request, monkeypatch):
-    """A fast-tier test that starts a process, or runs the program on a config of its own,
-    fails naming the marker it lacks (tests/tiers.py). Only the test's own thread is
-    watched: the fake-estate scenario runs its processes beside the tests, in a thread."""
-    if not tiers.is_fast(request.node):
-        yield
-        return
-    import subprocess
-    import threading
+# A fast-tier test that starts a process, runs the program on a config of its own or
+# starts moto fails, naming the marker it lacks (tests/tiers.py): watched while its fixtures
+# are set up and while it runs.
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item):
+    with tiers.watching(item):
+        return (yield)
 
-    import pulumi.runtime
-    from moto.core.models import MockAWS
 
-    test_thread = threading.get_ident()
-    nodeid = request.node.nodeid
-    start_process = subprocess.Popen.__init__
-    set_mocks = pulumi.runtime.set_mocks
-
-    def guarded_start_process(self, args, *rest, **kwargs):
-        if threading.get_ident() == test_thread:
-            pytest.fail(tiers.misplaced(nodeid, "process", f"starts a process ({args!r:.80})"), pytrace=False)
-        start_process(self, args, *rest, **kwargs)
-
-    def guarded_set_mocks(*args, **kwargs):
-        if threading.get_ident() == test_thread and not tiers.in_shared_render():
-            pytest.fail(tiers.misplaced(nodeid, "renders", "runs the program on a config of its own"), pytrace=False)
-        return set_mocks(*args, **kwargs)
-
-    def guarded_start_moto(self, *args, **kwargs):
-        if threading.get_ident() == test_thread:
-            pytest.fail(tiers.misplaced(nodeid, "aws", "starts moto"), pytrace=False)
-        return start_moto(self, *args, **kwargs)
-
-    start_moto = MockAWS.start
-    monkeypatch.setattr(MockAWS, "start", guarded_start_moto)
-    monkeypatch.setattr(subprocess.Popen, "__init__", guarded_start_process)
-    monkeypatch.setattr(pulumi.runtime, "set_mocks", guarded_set_mocks)
-    yield
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    with tiers.watching(item):
+        return (yield)
 
 
 @pytest.fixture(scope="session")

@@ -68,6 +68,7 @@ def created():
     return run(with_new_load_balancer(with_every_contract(copy.deepcopy(DEV_VALUES))))
 
 
+@tiers.renders
 def test_a_new_alb_is_internet_facing_in_the_public_subnets(created):
     (balancer,) = by_type(created, "aws:lb/loadBalancer:LoadBalancer")
     assert balancer.inputs["name"] == naming.load_balancer_name("development") and balancer.inputs["internal"] is False
@@ -78,6 +79,7 @@ def test_a_new_alb_is_internet_facing_in_the_public_subnets(created):
     assert balancer.inputs["dropInvalidHeaderFields"] is True
 
 
+@tiers.renders
 def test_only_the_alb_is_open_to_the_world_and_only_on_80_and_443(created):
     (alb_group,) = [
         g
@@ -89,6 +91,7 @@ def test_only_the_alb_is_open_to_the_world_and_only_on_80_and_443(created):
     assert len(world) == 4  # IPv4 and IPv6 for each port
 
 
+@tiers.renders
 def test_https_serves_with_the_certificate_and_http_redirects(created):
     listeners = {
         int(listener.inputs["port"]): listener.inputs for listener in by_type(created, "aws:lb/listener:Listener")
@@ -104,6 +107,7 @@ def test_https_serves_with_the_certificate_and_http_redirects(created):
     assert redirect["type"] == "redirect" and redirect["redirect"]["protocol"] == "HTTPS"
 
 
+@tiers.renders
 def test_routes_attach_to_the_https_listener(created):
     https = next(
         listener for listener in by_type(created, "aws:lb/listener:Listener") if int(listener.inputs["port"]) == 443
@@ -114,6 +118,7 @@ def test_routes_attach_to_the_https_listener(created):
 
 
 @pytest.mark.parametrize("service", sorted(CONTRACTS))
+@tiers.renders
 def test_the_alb_may_reach_each_service_on_its_port_only(created, service):
     (egress,) = [
         r.inputs

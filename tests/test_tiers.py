@@ -20,7 +20,10 @@ from core.stack_file import PROJECT_DIR
 from tests import tiers
 from tests.commands import MAKEFILE_TEXT
 
-CONFTEST = "from tests.conftest import fast_tier_guard, pytest_collection_modifyitems  # noqa: F401\n"
+CONFTEST = (
+    "from tests.conftest import pytest_collection_modifyitems, pytest_runtest_call, pytest_runtest_setup"
+    "  # noqa: F401\n"
+)
 
 
 def registered_markers() -> dict[str, str]:

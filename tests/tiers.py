@@ -7,7 +7,7 @@ of a slow kind carries its marker (`@process`, `@renders`, ...: the markers belo
 conftest.py marks it `slow` as well, which is what the Makefile selects on.
 
 A marker forgotten would slow the fast tier down without anyone noticing, so three of the
-kinds are checked while a fast-tier test runs (conftest.py, `fast_tier_guard`): starting
+kinds are checked while a fast-tier test runs (`watching`, around its setup and its call): starting
 a process, running the program on a config of its own, and starting moto each fail the
 test with a sentence naming the marker to add. The others are visible in the test's own
 code (`fuzz`, `timing`) or come with it (`server`, `variants`).
@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import functools
+import threading
 from collections.abc import Callable, Iterator
 from typing import TypeVar
 
@@ -109,3 +110,69 @@ def misplaced(nodeid: str, kind: str, what: str) -> str:
         f"{nodeid} {what}, which makes it a slow test ({SLOW_KINDS[kind]}): mark it "
         f"@{kind} (tests/tiers.py), and it runs in `make test-slow` (CI runs both tiers)"
     )
+
+
+# --------------------------------------------------------------------------- #
+# The guards: the three calls a fast-tier test may not make, patched once per process
+# (conftest.py's runtest hooks say which test, if any, is watched, and in which thread:
+# the fake-estate scenario runs its processes beside the tests, in a thread of its own).
+# --------------------------------------------------------------------------- #
+
+# (thread, node id) of the test being set up or run; (None, "") while a slow one is. A stack,
+# because a test may run pytest inside itself (tests/test_tiers.py).
+_watched: list[tuple[int | None, str]] = []
+
+
+@contextlib.contextmanager
+def watching(item: pytest.Item) -> Iterator[None]:
+    install_guards()
+    _watched.append((threading.get_ident(), item.nodeid) if is_fast(item) else (None, ""))
+    try:
+        yield
+    finally:
+        _watched.pop()
+
+
+def _watched_test() -> str | None:
+    """The node id of the fast-tier test this thread is running, if it is running one."""
+    if _watched and _watched[-1][0] == threading.get_ident():
+        return _watched[-1][1]
+    return None
+
+
+def install_guards() -> None:
+    """Patch subprocess.Popen, pulumi.runtime.set_mocks and moto's MockAWS.start, once."""
+    global _installed
+    if _installed:
+        return
+    _installed = True
+    import subprocess
+
+    import pulumi.runtime
+    from moto.core.models import MockAWS
+
+    start_process = subprocess.Popen.__init__
+    set_mocks = pulumi.runtime.set_mocks
+    start_moto = MockAWS.start
+
+    def guarded_start_process(self, args, *rest, **kwargs):
+        if (nodeid := _watched_test()) is not None:
+            pytest.fail(misplaced(nodeid, "process", f"starts a process ({args!r:.80})"), pytrace=False)
+        start_process(self, args, *rest, **kwargs)
+
+    def guarded_set_mocks(*args, **kwargs):
+        if (nodeid := _watched_test()) is not None and not in_shared_render():
+            pytest.fail(misplaced(nodeid, "renders", "runs the program on a config of its own"), pytrace=False)
+        return set_mocks(*args, **kwargs)
+
+    def guarded_start_moto(self, *args, **kwargs):
+        if (nodeid := _watched_test()) is not None:
+            pytest.fail(misplaced(nodeid, "aws", "starts moto"), pytrace=False)
+        return start_moto(self, *args, **kwargs)
+
+    subprocess.Popen.__init__ = guarded_start_process  # type: ignore[method-assign]
+    pulumi.runtime.set_mocks = guarded_set_mocks
+    MockAWS.start = guarded_start_moto  # type: ignore[method-assign]
+
+
+_installed = False

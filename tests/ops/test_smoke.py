@@ -185,7 +185,18 @@ class FakeApi(BaseHTTPRequestHandler):
         return True
 
 
-class FakeServer(ThreadingHTTPServer):
+class QuietServer(socketserver.ThreadingTCPServer):
+    """A test server whose handler threads never print: smoke hanging up on a trickling or huge answer
+    (as it should) would otherwise put a server's traceback on stderr, and a thread of an earlier
+    test's server may do so while a later test has stderr redirected to read smoke's own."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass
+
+
+class FakeServer(QuietServer, ThreadingHTTPServer):
     daemon_threads = True
 
     def __init__(self) -> None:
@@ -963,8 +974,7 @@ class TrickleHandler(socketserver.BaseRequestHandler):
 
 @pytest.fixture
 def trickling_api() -> Iterator[str]:
-    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), TrickleHandler)
-    server.daemon_threads = True
+    server = QuietServer(("127.0.0.1", 0), TrickleHandler)
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
@@ -1021,8 +1031,7 @@ class HugeHandler(socketserver.BaseRequestHandler):
 
 
 def test_a_5_mib_answer_is_refused_without_reading_it(monkeypatch, capsys):
-    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), HugeHandler)
-    server.daemon_threads = True
+    server = QuietServer(("127.0.0.1", 0), HugeHandler)
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True).start()
     try:
         started = time.monotonic()
@@ -1276,8 +1285,7 @@ def read_request_head(connection: socket.socket) -> None:
         body += chunk
 
 
-class ScriptedServer(socketserver.ThreadingTCPServer):
-    daemon_threads = True
+class ScriptedServer(QuietServer):
     allow_reuse_address = True
 
     def __init__(self) -> None:
@@ -1285,9 +1293,6 @@ class ScriptedServer(socketserver.ThreadingTCPServer):
         self.lock = threading.Lock()
         self.script: list[bytes] = [b""]
         self.count = 0
-
-    def handle_error(self, request: Any, client_address: Any) -> None:  # no tracebacks on stderr
-        pass
 
 
 @pytest.fixture(scope="module")

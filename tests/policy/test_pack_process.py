@@ -28,6 +28,7 @@ from pulumi_policy.deserialize import serialize_properties
 
 from core.invariants import INVARIANTS, Enforcement
 from policy.policies import PACK_NAME
+from tests import tiers
 from tests.helpers import PROJECT_DIR
 from tests.policy.engine_view import engine_resources, first_preview, first_preview_estate, urn
 
@@ -98,6 +99,7 @@ def analyze(analyzer, resources) -> list[analyzer_pb2.AnalyzeDiagnostic]:
     return list(analyzer.AnalyzeStack(request, timeout=60).diagnostics)
 
 
+@tiers.process
 def test_the_pack_serves_every_invariant_at_its_level(analyzer):
     info = analyzer.GetAnalyzerInfo(empty_pb2.Empty(), timeout=30)
     assert info.name == PACK_NAME
@@ -105,6 +107,7 @@ def test_the_pack_serves_every_invariant_at_its_level(analyzer):
     assert served == {i.name: LEVELS[i.enforcement] for i in INVARIANTS}
 
 
+@tiers.process
 def test_the_development_stack_and_its_first_preview_pass(analyzer, dev_run):
     resources, estate = copy.deepcopy(dev_run.resources), copy.deepcopy(dev_run.outputs)
     assert analyze(analyzer, engine_resources(resources, estate)) == []
@@ -112,6 +115,7 @@ def test_the_development_stack_and_its_first_preview_pass(analyzer, dev_run):
     assert analyze(analyzer, preview) == []
 
 
+@tiers.process
 def test_a_missing_redis_rule_stops_the_preview(analyzer, dev_run):
     resources, estate = copy.deepcopy(dev_run.resources), copy.deepcopy(dev_run.outputs)
     resources = [r for r in resources if r.name != "redis-from-api"]
@@ -122,6 +126,7 @@ def test_a_missing_redis_rule_stops_the_preview(analyzer, dev_run):
     assert diagnostic.urn == urn("aws:ecs/service:Service", "api-service")
 
 
+@tiers.process
 def test_a_slow_deregistration_only_warns(analyzer, dev_run):
     resources, estate = copy.deepcopy(dev_run.resources), copy.deepcopy(dev_run.outputs)
     group = next(r for r in resources if r.type == "aws:lb/targetGroup:TargetGroup")

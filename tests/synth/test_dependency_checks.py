@@ -225,6 +225,7 @@ def json_key_run():
     return shared, run(values)
 
 
+@tiers.renders  # its fixture renders every contract with a shared secret
 def test_two_services_read_two_keys_of_one_secret_with_one_lookup_and_a_grant_on_its_arn(json_key_run):
     shared, result = json_key_run
     if not shared:

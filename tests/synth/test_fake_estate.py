@@ -25,6 +25,7 @@ def first_render(tmp_path_factory) -> tuple[Run | Rendering, str]:
     return run, cache.read_text()
 
 
+@tiers.renders
 def test_a_second_seed_reads_the_rendering_the_first_one_cached(first_render, tmp_path):
     # GIVEN the first seed rendered the stack and cached the render
     run, cached = first_render
@@ -60,6 +61,7 @@ def test_a_cache_made_from_other_inputs_or_unreadable_is_rendered_again(first_re
     assert json.loads(cache.read_text())["key"] == render_key("development")  # written anew
 
 
+@tiers.renders
 def test_a_cache_with_the_right_key_is_what_seeding_reads(first_render, tmp_path):
     # The control for the test above: the same edit under the current key is read as it is.
     cache = tmp_path / "render-development.json"
