@@ -132,13 +132,13 @@ diagram: $(VENV)/.installed ## offline: a picture of each stack: docs/ARCHITECTU
 	@$(PYTHON) -m synth.diagram
 
 # Two tiers (tests/tiers.py): `make test` runs the fast one, the tests that stay in the
-# test process (about 16 s on two cores); `make test-slow` the rest (processes, renders
+# test process (about 18 s on two cores); `make test-slow` the rest (processes, renders
 # of their own, moto, fuzzing, the fake estate, the variant copies: minutes). CI runs both.
 # PYTEST writes bytecode even where PYTHONDONTWRITEBYTECODE is set (these machines set it):
 # without it every run, in every worker, compiles the modules and rewrites the tests'
 # asserts again, a third of the fast tier's time. The first run after a change still does.
 PYTEST = PYTHONDONTWRITEBYTECODE= $(PYTHON) -m pytest
-test: $(VENV)/.installed ## offline: the fast tier of the tests (every change; about 16 s, 25 s the first time)
+test: $(VENV)/.installed ## offline: the fast tier of the tests (every change; about 18 s, 24 s the first time)
 	$(RUN)@$(PYTEST) -m "not slow"
 
 test-slow: $(VENV)/.installed ## offline: the slow tier of the tests (processes, own renders, moto, fuzzing, copies; minutes)

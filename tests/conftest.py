@@ -24,10 +24,10 @@ if TYPE_CHECKING:
     from synth.fake_estate import FakeEstate
     from synth.program import Run
 
-# Property tests run on every `make test`: enough examples to find the edge cases
-# (each failure found is kept in .hypothesis/ and replayed first next time), few
-# enough to keep the fast tier within its 20 s on two cores (bench/README.md: "Test suite").
-# `HYPOTHESIS_PROFILE=deep make test-all` searches a hundred times as far (the input fuzzing
+# Property tests run in every `make test-slow` (they are of the `fuzz` kind: tests/tiers.py):
+# enough examples to find the edge cases (each failure found is kept in .hypothesis/ and
+# replayed first next time), few enough to keep that tier within its two minutes.
+# `HYPOTHESIS_PROFILE=deep make test-slow` searches a hundred times as far (the input fuzzing
 # in tests/fuzz/, which sets its own counts for every run, takes minutes then: bench/README.md).
 hypothesis_settings.register_profile("default", max_examples=50, deadline=None)
 hypothesis_settings.register_profile("deep", max_examples=5000, deadline=None)
