@@ -233,5 +233,6 @@ fake-estate-stop: ## offline: stop the fake estate
 break: $(VENV)/.installed ## offline: list the failures the fake estate can inject; FAILURE=<name> injects one
 	@$(if $(FAILURE),$(PYTHON) -m synth.fake_server --dir $(FAKE_DIR) break $(FAILURE),$(PYTHON) -m synth.fake_estate list)
 
-clean: fake-estate-stop ## stop the fake estate, remove build/ and the pytest cache
+clean: fake-estate-stop ## stop the fake estate, remove build/, the pytest cache and the bytecode the tests keep
 	rm -rf build .pytest_cache
+	find . -path ./.venv -prune -o -path ./policy/venv -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +

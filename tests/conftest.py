@@ -157,7 +157,8 @@ def fake_estate_in_the_background(request, tmp_path_factory):
     # Under xdist each worker's base temp is <the session's>/gwN: share the session's.
     base = tmp_path_factory.getbasetemp()
     shared = SharedRun(base.parent if hasattr(request.config, "workerinput") else base)
-    shared.start()
+    with tiers.unwatched():  # it renders and starts make for the server tests, whichever test comes first
+        shared.start()
     yield shared
     shared.finish()  # a run this process started stops its server before the session ends
 

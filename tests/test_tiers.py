@@ -46,20 +46,26 @@ def recipe(target: str, makefile: str = MAKEFILE_TEXT) -> str:
     return match.group(1)
 
 
+# What each target passes to pytest, exactly: anything more (-k, --ignore, a path, --deselect)
+# would leave tests out of both tiers.
+TIER_ARGUMENTS = {"test": '-m "not slow"', "test-slow": "-m slow", "test-all": ""}
+PYTEST_DEFINITION = "PYTEST = PYTHONDONTWRITEBYTECODE= $(PYTHON) -m pytest"
+
+
 def tier_problems(makefile: str) -> list[str]:
-    """`make test` is the fast tier, `make test-slow` the slow one, `make test-all` both."""
-    wanted = {"test": '"not slow"', "test-slow": "slow", "test-all": None}
+    """`make test` is the fast tier, `make test-slow` the slow one, `make test-all` both, and
+    nothing else narrows what they run."""
     problems = []
-    for target, selection in wanted.items():
+    if not re.search(rf"^{re.escape(PYTEST_DEFINITION)}$", makefile, flags=re.M):
+        problems.append(f"the Makefile does not define {PYTEST_DEFINITION!r}")
+    for target, arguments in TIER_ARGUMENTS.items():
         lines = [line for line in recipe(target, makefile).splitlines() if "$(PYTEST)" in line]
         if len(lines) != 1:
             problems.append(f"make {target} does not run pytest once")
             continue
-        (line,) = lines
-        chosen = re.findall(r"(?:^|\s)-m\s+(\"[^\"]*\"|\S+)", line.split("$(PYTEST)", 1)[1])
-        if (chosen or [None]) != [selection]:
-            said = " ".join(f"-m {c}" for c in chosen) or "every test"
-            problems.append(f"make {target} selects {said}, not {f'-m {selection}' if selection else 'every test'}")
+        given = lines[0].split("$(PYTEST)", 1)[1].strip()
+        if given != arguments:
+            problems.append(f"make {target} gives pytest {given or 'nothing'!r}, not {arguments or 'nothing'!r}")
     return problems
 
 
@@ -70,10 +76,16 @@ def test_the_make_targets_select_their_tier():
 @pytest.mark.parametrize(
     "change, found",
     [
-        (lambda m: m.replace(' -m "not slow"', ""), 'make test selects every test, not -m "not slow"'),
-        (lambda m: m.replace("$(PYTEST) -m slow", '$(PYTEST) -m "not slow"'), 'make test-slow selects -m "not slow"'),
-        (lambda m: m.replace("$(PYTEST) -m slow", "$(PYTEST) -m aws"), "make test-slow selects -m aws, not -m slow"),
-        (lambda m: m.replace("$(PYTEST) -m slow", "$(PYTEST)"), "make test-slow selects every test, not -m slow"),
+        (lambda m: m.replace(' -m "not slow"', ""), "make test gives pytest 'nothing', not '-m \"not slow\"'"),
+        (lambda m: m.replace("$(PYTEST) -m slow", '$(PYTEST) -m "not slow"'), "make test-slow gives pytest '-m \"not"),
+        (lambda m: m.replace("$(PYTEST) -m slow", "$(PYTEST) -m aws"), "make test-slow gives pytest '-m aws'"),
+        (lambda m: m.replace("$(PYTEST) -m slow", "$(PYTEST)"), "make test-slow gives pytest 'nothing'"),
+        (lambda m: m.replace("$(PYTEST) -m slow", "$(PYTEST) -m slow -k gate"), "'-m slow -k gate', not '-m slow'"),
+        (
+            lambda m: m.replace("\t$(RUN)@$(PYTEST)\n", "\t$(RUN)@$(PYTEST) --ignore=tests/fuzz\n"),
+            "make test-all gives",
+        ),
+        (lambda m: m.replace("PYTEST = PYTHONDONTWRITEBYTECODE= ", "PYTEST = "), "does not define"),
     ],
 )
 def test_a_tier_target_that_selects_the_wrong_tests_is_found(change, found):
@@ -185,12 +197,92 @@ def test_each_slow_kind_is_left_out_of_the_fast_tier_and_a_fixture_or_hypothesis
     source = (
         "import pytest\nfrom hypothesis import given, strategies as st\nfrom tests import tiers\n\n"
         "@pytest.fixture\ndef fake():\n    return 1\n\n"
+        "@pytest.fixture\ndef fake_estate_scenario():\n    return 1\n\n"
         f"{marked}\ndef test_by_its_fixture(fake):\n    pass\n\n"
+        "def test_reads_the_scenario(fake_estate_scenario):\n    pass\n\n"
         "@given(st.integers())\ndef test_a_property(n):\n    pass\n\ndef test_fast():\n    pass\n"
     )
     # SLOW_KINDS names the markers; tiers.<kind> must exist for each (pytest.mark.<kind>).
     fast = inner_run(pytester, source, "-n", "0", "-m", "not slow", "--collect-only")
     assert re.findall(r"::(test_\w+)", fast.stdout.str()) == ["test_fast"], fast.stdout.str()
     slow = inner_run(pytester, source, "-n", "0", "-m", "slow", "--collect-only")
-    expected = sorted([*(f"test_{kind}" for kind in tiers.SLOW_KINDS), "test_by_its_fixture", "test_a_property"])
+    expected = sorted(
+        [
+            *(f"test_{kind}" for kind in tiers.SLOW_KINDS),
+            "test_by_its_fixture",
+            "test_reads_the_scenario",
+            "test_a_property",
+        ]
+    )
     assert sorted(re.findall(r"::(test_\w+)", slow.stdout.str())) == expected, slow.stdout.str()
+
+
+SETUP_AND_THREADS = """
+import subprocess
+import threading
+import pytest
+from tests import tiers
+
+@pytest.fixture(scope="module")
+def started_by_a_module_fixture():
+    subprocess.run(["true"], check=True)
+
+def test_through_a_module_fixture(started_by_a_module_fixture):
+    pass
+
+def test_in_a_thread_of_its_own():
+    done = []
+    thread = threading.Thread(target=lambda: done.append(subprocess.run(["true"]).returncode))
+    thread.start()
+    thread.join()
+    assert done == [0]
+"""
+
+
+@tiers.process
+def test_a_fixture_is_watched_too_and_another_thread_is_not(pytester):
+    # The fake-estate scenario runs its processes in a thread of its own, beside the fast tests.
+    result = inner_run(pytester, SETUP_AND_THREADS, "-n", "0")
+    result.assert_outcomes(errors=1, passed=1)
+    assert "test_through_a_module_fixture starts a process" in result.stdout.str()
+
+
+SESSION_FIXTURE = """
+import contextlib
+import pulumi
+import pulumi.runtime
+import pytest
+from tests import tiers
+
+class Nothing(pulumi.runtime.Mocks):
+    def new_resource(self, args):
+        return [args.name + "-id", args.inputs]
+
+    def call(self, args):
+        return {}
+
+@pytest.fixture(scope="session", autouse=True)
+def started_for_the_slow_tests():
+    with {context}:
+        pulumi.runtime.set_mocks(Nothing(), preview=False)
+
+def test_fast_and_first():
+    pass
+"""
+
+
+@tiers.renders
+@pytest.mark.parametrize(
+    "context, outcome", [("tiers.unwatched()", {"passed": 1}), ("tiers.shared_render()", {"passed": 1})]
+)
+def test_what_a_session_fixture_starts_for_others_is_not_the_first_tests_doing(pytester, context, outcome):
+    """conftest.py's fake-estate scenario renders and starts make during the first test's setup."""
+    result = inner_run(pytester, SESSION_FIXTURE.replace("{context}", context), "-n", "0")
+    result.assert_outcomes(**outcome)
+
+
+@tiers.renders
+def test_without_unwatched_the_first_fast_test_would_be_blamed(pytester):
+    result = inner_run(pytester, SESSION_FIXTURE.replace("{context}", "contextlib.nullcontext()"), "-n", "0")
+    result.assert_outcomes(errors=1)
+    assert "test_fast_and_first runs the program on a config of its own" in result.stdout.str()

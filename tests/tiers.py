@@ -1,7 +1,8 @@
 """The suite's two tiers, and the guards that keep the fast one fast.
 
-`make test` runs the fast tier: the tests that run in the test process and read the
-shared renders of the stack files (tests/helpers.rendered). `make test-slow` runs the
+`make test` runs the fast tier: the tests that run in the test process and read only
+shared renders (`shared` below: tests/helpers.rendered for each stack file, and a few
+named configs, five_services_run, iam_needs.every_feature, each rendered once per process). `make test-slow` runs the
 rest, the tests of one of the SLOW_KINDS below; `make test-all` and CI run both. A test
 of a slow kind carries its marker (`@process`, `@renders`, ...: the markers below);
 conftest.py marks it `slow` as well, which is what the Makefile selects on.
@@ -29,7 +30,7 @@ import pytest
 # What makes a test slow, and its marker (registered, with these texts, in pyproject.toml).
 SLOW_KINDS: dict[str, str] = {
     "process": "starts a process: make, python -m, git, a server",
-    "renders": "runs the program on a config of its own, beyond the shared renders of the stack files",
+    "renders": "runs the program on a config of its own, beyond the shared renders (tests/tiers.py: shared)",
     "fuzz": "generates its inputs: tests/fuzz, and every property test (hypothesis marks it by itself)",
     "exhaustive": "runs a whole tool once per row of a long table, or per value of a graph",
     "timing": "waits on the clock: a deadline, a trickling server",
@@ -52,13 +53,18 @@ server = pytest.mark.server
 variants = pytest.mark.variants
 # A test that uses one of these fixtures is of the `aws` kind without saying so.
 AWS_FIXTURES = frozenset({"fake", "seeded_copies"})
+# ... and one that reads the fake-estate scenario (conftest.py) of the `server` kind.
+SERVER_FIXTURES = frozenset({"fake_estate_scenario"})
 
 
 def slow_kinds(item: pytest.Item) -> list[str]:
     """The slow kinds a collected test is marked with (`aws` also by the fixtures it uses)."""
     kinds = [kind for kind in SLOW_KINDS if item.get_closest_marker(kind) is not None]
-    if "aws" not in kinds and AWS_FIXTURES & set(getattr(item, "fixturenames", ())):
+    fixtures = set(getattr(item, "fixturenames", ()))
+    if "aws" not in kinds and AWS_FIXTURES & fixtures:
         kinds.append("aws")
+    if "server" not in kinds and SERVER_FIXTURES & fixtures:
+        kinds.append("server")
     # A property test (hypothesis) generates its inputs by the dozen: each stays beside the
     # example tests of the same code, which are in the fast tier.
     if "fuzz" not in kinds and getattr(getattr(item, "obj", None), "is_hypothesis_test", False):
@@ -133,10 +139,22 @@ def watching(item: pytest.Item) -> Iterator[None]:
         _watched.pop()
 
 
+@contextlib.contextmanager
+def unwatched() -> Iterator[None]:
+    """For what a session fixture starts on behalf of the slow tests that asked for it, during
+    the setup of whichever test comes first (the fake-estate scenario): not that test's doing."""
+    _watched.append((None, ""))
+    try:
+        yield
+    finally:
+        _watched.pop()
+
+
 def _watched_test() -> str | None:
     """The node id of the fast-tier test this thread is running, if it is running one."""
-    if _watched and _watched[-1][0] == threading.get_ident():
-        return _watched[-1][1]
+    top = _watched[-1:]  # one read: another thread (the scenario's) may ask while this one pushes
+    if top and top[0][0] == threading.get_ident():
+        return top[0][1]
     return None
 
 
