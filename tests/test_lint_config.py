@@ -154,7 +154,12 @@ def lint_target_problems(makefile: str) -> list[str]:
 
 def runs_make(script: str, target: str) -> bool:
     """`make <target>` in command position, on a line that is not a comment."""
-    return any(re.match(rf"^(exec\s+)?make\s+{target}\b", line.strip()) for line in script.splitlines() if line.strip())
+    # The target whole: `make test` is not `make test-slow`.
+    return any(
+        re.match(rf"^(exec\s+)?make\s+{re.escape(target)}(?![\w-])", line.strip())
+        for line in script.splitlines()
+        if line.strip()
+    )
 
 
 def ci_run_problems(text: str) -> list[str]:
@@ -171,8 +176,9 @@ def workflow_problems(workflows: dict[str, Any]) -> list[str]:
     for name, workflow in workflows.items():
         for job_id, job in (workflow.get("jobs") or {}).items():
             scripts = list(job_scripts(job))
-            if any(runs_make(s, "test") for s in scripts) and not any(runs_make(s, "lint") for s in scripts):
-                problems.append(f"{name}: job {job_id} runs make test but not make lint")
+            for tier in ("test", "test-slow"):  # either tier of the tests (tests/tiers.py)
+                if any(runs_make(s, tier) for s in scripts) and not any(runs_make(s, "lint") for s in scripts):
+                    problems.append(f"{name}: job {job_id} runs make {tier} but not make lint")
     return problems
 
 
@@ -293,7 +299,18 @@ def test_a_workflow_job_that_tests_without_lint_is_found():
     workflows = copy.deepcopy(WORKFLOWS)
     job = workflows["pull-request.yml"]["jobs"]["test"]
     job["steps"] = [s for s in job["steps"] if not runs_make(s.get("run") or "", "lint")]
-    assert workflow_problems(workflows) == ["pull-request.yml: job test runs make test but not make lint"]
+    assert workflow_problems(workflows) == [
+        "pull-request.yml: job test runs make test but not make lint",
+        "pull-request.yml: job test runs make test-slow but not make lint",
+    ]
+
+
+def test_a_job_that_runs_only_the_slow_tier_without_lint_is_found():
+    workflows = copy.deepcopy(WORKFLOWS)
+    job = workflows["pull-request.yml"]["jobs"]["test"]
+    job["steps"] = [s for s in job["steps"] if not runs_make(s.get("run") or "", "lint")]
+    job["steps"] = [s for s in job["steps"] if not runs_make(s.get("run") or "", "test")]
+    assert workflow_problems(workflows) == ["pull-request.yml: job test runs make test-slow but not make lint"]
 
 
 # --------------------------------------------------------------------------- #
