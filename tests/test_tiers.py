@@ -128,9 +128,13 @@ def test_a_fast_test_that_starts_a_process_fails_naming_the_marker(pytester):
     assert "mark it @process (tests/tiers.py)" in result.stdout.str()
 
 
-RENDERS = """
+# Mocks that answer every resource and call with nothing: set_mocks with them renders nothing
+# of the program, which is all the renders guard needs to see.
+NOTHING_MOCKS = """
+import contextlib
 import pulumi
 import pulumi.runtime
+import pytest
 from tests import tiers
 
 class Nothing(pulumi.runtime.Mocks):
@@ -139,7 +143,11 @@ class Nothing(pulumi.runtime.Mocks):
 
     def call(self, args):
         return {}
+"""
 
+RENDERS = (
+    NOTHING_MOCKS
+    + """
 def test_unmarked():
     pulumi.runtime.set_mocks(Nothing(), preview=False)
 
@@ -151,6 +159,7 @@ def test_inside_a_shared_render():
 def test_marked():
     pulumi.runtime.set_mocks(Nothing(), preview=False)
 """
+)
 
 
 @tiers.renders
@@ -247,20 +256,9 @@ def test_a_fixture_is_watched_too_and_another_thread_is_not(pytester):
     assert "test_through_a_module_fixture starts a process" in result.stdout.str()
 
 
-SESSION_FIXTURE = """
-import contextlib
-import pulumi
-import pulumi.runtime
-import pytest
-from tests import tiers
-
-class Nothing(pulumi.runtime.Mocks):
-    def new_resource(self, args):
-        return [args.name + "-id", args.inputs]
-
-    def call(self, args):
-        return {}
-
+SESSION_FIXTURE = (
+    NOTHING_MOCKS
+    + """
 @pytest.fixture(scope="session", autouse=True)
 def started_for_the_slow_tests():
     with {context}:
@@ -269,6 +267,7 @@ def started_for_the_slow_tests():
 def test_fast_and_first():
     pass
 """
+)
 
 
 @tiers.renders
