@@ -337,6 +337,26 @@ def resource_tags(tags: Mapping[str, str]) -> dict[str, str]:
 
 NOTHING: dict[str, list[Need]] = {phase: [] for phase in PHASES}
 
+
+def security_group_rule_needs(direction: str) -> dict[str, list[Need]]:
+    """An ingress or an egress rule (`direction`): the same calls but for the verb's direction."""
+    return {
+        "create": [
+            N(f"ec2:AuthorizeSecurityGroup{direction}", "security_group"),
+            N(f"ec2:AuthorizeSecurityGroup{direction}", "rule"),
+            N("ec2:CreateTags", "rule", created_by("ec2", f"AuthorizeSecurityGroup{direction}")),
+        ],
+        "read": [N("ec2:DescribeSecurityGroupRules")],
+        "update": [
+            N("ec2:ModifySecurityGroupRules", "security_group"),
+            N("ec2:ModifySecurityGroupRules", "rule"),
+            N("ec2:CreateTags", "rule"),
+            N("ec2:DeleteTags", "rule"),
+        ],
+        "delete": [N(f"ec2:RevokeSecurityGroup{direction}", "security_group")],
+    }
+
+
 REQUIREMENTS: dict[str, dict[str, list[Need]]] = {
     # Component resources group children; they do not exist in AWS.
     **{
@@ -600,37 +620,9 @@ REQUIREMENTS: dict[str, dict[str, list[Need]]] = {
         # Before deleting, the provider looks for network interfaces still using the group.
         "delete": [N("ec2:DescribeNetworkInterfaces"), N("ec2:DeleteSecurityGroup", "security_group")],
     },
-    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": {
-        # On the service's own group, and on each dependency's group (not this stack's: by id only).
-        "create": [
-            N("ec2:AuthorizeSecurityGroupIngress", "security_group"),
-            N("ec2:AuthorizeSecurityGroupIngress", "rule"),
-            N("ec2:CreateTags", "rule", created_by("ec2", "AuthorizeSecurityGroupIngress")),
-        ],
-        "read": [N("ec2:DescribeSecurityGroupRules")],
-        "update": [
-            N("ec2:ModifySecurityGroupRules", "security_group"),
-            N("ec2:ModifySecurityGroupRules", "rule"),
-            N("ec2:CreateTags", "rule"),
-            N("ec2:DeleteTags", "rule"),
-        ],
-        "delete": [N("ec2:RevokeSecurityGroupIngress", "security_group")],
-    },
-    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": {
-        "create": [
-            N("ec2:AuthorizeSecurityGroupEgress", "security_group"),
-            N("ec2:AuthorizeSecurityGroupEgress", "rule"),
-            N("ec2:CreateTags", "rule", created_by("ec2", "AuthorizeSecurityGroupEgress")),
-        ],
-        "read": [N("ec2:DescribeSecurityGroupRules")],
-        "update": [
-            N("ec2:ModifySecurityGroupRules", "security_group"),
-            N("ec2:ModifySecurityGroupRules", "rule"),
-            N("ec2:CreateTags", "rule"),
-            N("ec2:DeleteTags", "rule"),
-        ],
-        "delete": [N("ec2:RevokeSecurityGroupEgress", "security_group")],
-    },
+    # On the service's own group, and on each dependency's group (not this stack's: by id only).
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": security_group_rule_needs("Ingress"),
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": security_group_rule_needs("Egress"),
     # -- CloudWatch Logs, alarms, SNS --------------------------------------------
     "aws:cloudwatch/logGroup:LogGroup": {
         "create": [
