@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import functools
 import json
+from collections.abc import Callable
 
 import pytest
 
@@ -80,6 +81,17 @@ INGRESS_BREAKS = {
 }
 
 
+def with_rule_broken(result: Run, rule_type: str, name: str, breaks: Callable[[dict], object] | None) -> list[str]:
+    """The findings on a copy of the render with one rule removed (`breaks` None) or changed by `breaks`."""
+    resources = copy.deepcopy(result.resources)
+    target = rule(resources, rule_type, name)
+    if breaks is None:
+        resources.remove(target)
+    else:
+        breaks(target.inputs)
+    return findings(resources, result.outputs)
+
+
 @each_stack
 @pytest.mark.parametrize("how", INGRESS_BREAKS)
 @pytest.mark.parametrize("which", RUNS)
@@ -87,13 +99,7 @@ INGRESS_BREAKS = {
 def test_a_consumers_rule_removed_or_weakened_is_found(stack, which, how):
     result = RUNS[which](stack)
     for service, dependency in pairs(result):
-        resources = copy.deepcopy(result.resources)
-        target = rule(resources, INGRESS, f"{dependency['name']}-from-{service['key']}")
-        if INGRESS_BREAKS[how] is None:
-            resources.remove(target)
-        else:
-            INGRESS_BREAKS[how](target.inputs)
-        found = findings(resources, result.outputs)
+        found = with_rule_broken(result, INGRESS, f"{dependency['name']}-from-{service['key']}", INGRESS_BREAKS[how])
         expected = f"{service['key']}-service: reaches {dependency['name']} but no rule admits its security group"
         assert any(expected in f and "redis_from_data_pipeline_ecs" in f for f in found), (how, found)
 
@@ -111,13 +117,9 @@ EGRESS_BREAKS = {
 def test_a_services_egress_to_its_dependency_removed_or_weakened_is_found(stack, which, how):
     result = RUNS[which](stack)
     for service, dependency in pairs(result):
-        resources = copy.deepcopy(result.resources)
-        target = rule(resources, EGRESS, f"{dependency['name']}-from-{service['key']}-egress")
-        if EGRESS_BREAKS[how] is None:
-            resources.remove(target)
-        else:
-            EGRESS_BREAKS[how](target.inputs)
-        found = findings(resources, result.outputs)
+        found = with_rule_broken(
+            result, EGRESS, f"{dependency['name']}-from-{service['key']}-egress", EGRESS_BREAKS[how]
+        )
         assert any(f"reaches {dependency['name']} but its security group lets nothing out" in f for f in found), found
 
 
